@@ -1,0 +1,97 @@
+"""The Flask application factory."""
+
+import logging
+import os
+from datetime import datetime
+
+from flask import Flask, request
+
+from service import failpoints
+from service.clock import Clock, FrozenClock, SystemClock
+from service.config import Settings
+from service.db import Database, make_engine
+from service.errors import MalformedRequest, UnsupportedMediaType
+from service.web.context import finish_unit_of_work
+from service.web.errors import register_error_handlers
+from service.web.spec import spec
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class HourDeliveryFlask(Flask):
+    """Flask, with one unit of work per request: committed only if the view succeeded.
+
+    The commit happens before the response is finalised, so a failed commit becomes an
+    error response instead of a success the database never saw.
+    """
+
+    def dispatch_request(self):
+        try:
+            rv = super().dispatch_request()
+        except BaseException:
+            finish_unit_of_work(commit=False)
+            raise
+        finish_unit_of_work(commit=True)
+        return rv
+
+
+def create_app(
+    config: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None
+) -> Flask:
+    """Build the app: settings (default from the environment), database, blueprints, errors.
+
+    Tests pass `clock` (to move business time) and `database` (bound inside a rolled-back
+    transaction); the server passes neither.
+    """
+    app = HourDeliveryFlask("service", instance_relative_config=True)
+    settings = config or Settings.from_env(app.instance_path)
+    if settings.database_url.startswith("sqlite:///") and not config:
+        os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1 << 20)
+    app.json.sort_keys = False
+    logging.basicConfig(level=settings.log_level)
+    failpoints.configure(settings.failpoints)
+
+    app.extensions["hourdelivery.settings"] = settings
+    app.extensions["hourdelivery.db"] = database or Database(
+        make_engine(settings.database_url, echo=settings.sql_echo)
+    )
+    app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
+
+    app.before_request(_refuse_unreadable_body)
+    app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
+    register_error_handlers(app)
+    _register_blueprints(app)
+    spec.register(app)
+    _register_cli(app)
+    return app
+
+
+def _clock_from(settings: Settings) -> Clock:
+    if settings.frozen_time:
+        return FrozenClock(datetime.fromisoformat(settings.frozen_time))
+    return SystemClock()
+
+
+def _refuse_unreadable_body() -> None:
+    if request.method not in BODY_METHODS or not request.content_length:
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    if request.get_json(silent=True) is None:
+        raise MalformedRequest("the body is not valid JSON", code="malformed_json")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.auth.api import bp as auth_bp
+    from service.stores.api import bp as stores_bp
+    from service.system.api import bp as system_bp
+
+    for blueprint in (system_bp, auth_bp, stores_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from service.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,1 @@
+"""API tokens: who is calling, in which role."""

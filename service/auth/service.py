@@ -1,0 +1,65 @@
+"""Issuing and checking API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from service.auth.models import ApiToken, MeRead, Role
+from service.errors import InvalidInput, Unauthenticated
+from service.people.models import Consumer, Courier, Operator
+from service.stores.models import Store
+
+TOKEN_PREFIX = "hd_"
+PRINCIPALS = {Role.CONSUMER: Consumer, Role.STORE: Store, Role.COURIER: Courier, Role.OPERATOR: Operator}
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 hex of a token: what the database keeps instead of the token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(
+    *, session: Session, role: Role, principal_id: int, now: datetime, label: str = ""
+) -> tuple[ApiToken, str]:
+    """Create a token for an existing principal; returns the row and the secret (shown once)."""
+    role = Role(role)
+    if session.get(PRINCIPALS[role], principal_id) is None:
+        raise InvalidInput(f"no {role} with id {principal_id}", field="principal_id")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=hash_token(secret),
+        role=role,
+        principal_id=principal_id,
+        label=label[:64],
+        created_at=now,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def authenticate(*, session: Session, secret: str | None) -> ApiToken:
+    """The live token for `secret`, or Unauthenticated."""
+    if not secret:
+        raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
+    if token is None or token.revoked_at is not None:
+        raise Unauthenticated("the token is unknown or revoked", field="Authorization")
+    return token
+
+
+def describe_caller(*, session: Session, token: ApiToken) -> MeRead:
+    """Who a token speaks for: role, principal, name and city."""
+    principal = session.get(PRINCIPALS[Role(token.role)], token.principal_id)
+    if principal is None:
+        raise Unauthenticated("the token's principal no longer exists", field="Authorization")
+    city_id = getattr(principal, "city_id", None) or getattr(principal, "home_city_id", None)
+    return MeRead(
+        role=Role(token.role),
+        principal_id=token.principal_id,
+        name=principal.name,
+        city_id=city_id,
+        token_label=token.label,
+    )

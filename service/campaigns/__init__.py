@@ -1,0 +1,1 @@
+"""Coupon campaigns (city or platform issued), their batches and packs, and platform promotions."""

@@ -1,0 +1,1 @@
+"""Catalogue SKUs and each store's stock of them."""

@@ -1,0 +1,1 @@
+"""Cities: service areas, courier speed and delivery-fee rules."""

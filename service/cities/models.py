@@ -1,0 +1,27 @@
+"""City: where the service runs, its local time and its delivery-fee rule."""
+
+from sqlmodel import Field, SQLModel
+
+
+class CityBase(SQLModel):
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=64)
+    name_en: str = Field(max_length=64)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    center_lat: float
+    center_lon: float
+    service_radius_km: float = Field(gt=0)
+    courier_speed_kmh: float = Field(default=15.0, gt=0)
+    delivery_fee_fen: int = Field(default=500, ge=0)
+    free_delivery_from_fen: int = Field(default=5900, ge=0)
+    acceptance_timeout_s: int = Field(default=180, gt=0)
+
+
+class City(CityBase, table=True):
+    __tablename__ = "cities"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class CityRead(CityBase):
+    id: int

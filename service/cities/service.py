@@ -1,0 +1,24 @@
+"""Which city serves a point."""
+
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from service.cities.models import City
+from service.errors import Unprocessable
+from service.geo import rough_km
+
+
+def city_for_point(*, session: Session, lat: float, lon: float) -> City:
+    """The city whose service area holds (lat, lon), or 422 outside_service_area."""
+    for city in session.exec(select(City).order_by(City.id)):
+        if rough_km((city.center_lat, city.center_lon), (lat, lon)) <= city.service_radius_km:
+            return city
+    raise Unprocessable(
+        "no city serves this address yet", code="outside_service_area", field="lat"
+    )
+
+
+def city_zone(city: City) -> ZoneInfo:
+    """The city's timezone, for local opening hours and local dates at the edges."""
+    return ZoneInfo(city.timezone)

@@ -1,0 +1,97 @@
+"""The `hourdelivery` command line (also `flask --app service ...`). One transaction per call."""
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from service.auth.models import Role
+from service.auth.service import issue_token
+from service.db import migrate
+from service.seed.demo import issue_demo_tokens
+from service.seed.loader import load_fixtures
+from service.web.context import clock, database
+
+ROLE_OPTIONS = {"store": Role.STORE, "consumer": Role.CONSUMER, "courier": Role.COURIER,
+                "operator": Role.OPERATOR}  # fmt: skip
+
+
+def main() -> None:
+    """Entry point of the `hourdelivery` console script."""
+    from service.app import create_app
+
+    FlaskGroup(create_app=create_app, help="Hour-delivery fulfilment service.")()
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the command groups to `app.cli`."""
+    for group in (db_group, fixtures_group, tokens_group, demo_tokens):
+        app.cli.add_command(group)
+
+
+@click.group("db", help="Database schema.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Apply migrations up to REVISION (default: head).")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str):
+    migrate.upgrade(database().engine, revision)
+    click.echo(f"database at {revision}: {_safe_url()}")
+
+
+@db_group.command("downgrade", help="Revert migrations down to REVISION (e.g. base).")
+@click.argument("revision")
+def db_downgrade(revision: str):
+    migrate.downgrade(database().engine, revision)
+    click.echo(f"database at {revision}: {_safe_url()}")
+
+
+@click.group("fixtures", help="Seed data.")
+def fixtures_group():
+    pass
+
+
+@fixtures_group.command("load", help="Load the seed world; loading twice duplicates nothing.")
+@click.option("--scale", default=1, type=click.IntRange(1, 100), help="Multiply store counts.")
+def fixtures_load(scale: int):
+    with database().unit_of_work() as session:
+        counts = load_fixtures(session=session, now=clock().now(), scale=scale)
+    click.echo("fixtures loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@click.group("tokens", help="API tokens.")
+def tokens_group():
+    pass
+
+
+@tokens_group.command("create", help="Create a token; it is printed once and stored hashed.")
+@click.option("--role", required=True, type=click.Choice(sorted(ROLE_OPTIONS)))
+@click.option("--store", "store_id", type=int, help="Store id (role store).")
+@click.option("--consumer", "consumer_id", type=int, help="Consumer id (role consumer).")
+@click.option("--courier", "courier_id", type=int, help="Courier id (role courier).")
+@click.option("--operator", "operator_id", type=int, help="Operator id (role operator).")
+@click.option("--label", default="cli")
+def tokens_create(role: str, label: str, **ids):
+    principal_id = ids.get(f"{role}_id")
+    if principal_id is None:
+        raise click.UsageError(f"--role {role} needs --{role} ID")
+    with database().unit_of_work() as session:
+        _, secret = issue_token(
+            session=session, role=ROLE_OPTIONS[role], principal_id=principal_id,
+            now=clock().now(), label=label,
+        )  # fmt: skip
+    click.echo(secret)
+
+
+@click.command("demo-tokens", help="Issue and print a demo token for each role.")
+def demo_tokens():
+    with database().unit_of_work() as session:
+        issued = issue_demo_tokens(session=session, now=clock().now())
+    for role, name, secret in issued:
+        click.echo(f"  {role:<9} {name:<24} {secret}")
+
+
+def _safe_url() -> str:
+    return database().engine.url.render_as_string(hide_password=True)
+

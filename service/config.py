@@ -1,0 +1,41 @@
+"""Configuration read from the environment, with defaults for a laptop."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to start; built from the environment by `from_env`."""
+
+    database_url: str
+    secret_key: str = "dev-only-not-secret"
+    log_level: str = "INFO"
+    # Test-only: name -> action at that failpoint (see service.failpoints).
+    failpoints: dict[str, str] = field(default_factory=dict)
+    sql_echo: bool = False
+    # Test/demo only: an ISO timestamp the business clock stands still at.
+    frozen_time: str | None = None
+
+    @classmethod
+    def from_env(cls, instance_path: str | os.PathLike) -> "Settings":
+        """Read DATABASE_URL, SECRET_KEY, LOG_LEVEL and HD_FAILPOINTS from the environment."""
+        default_db = "sqlite:///" + str(Path(instance_path) / "hourdelivery.sqlite3")
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or default_db,
+            secret_key=os.environ.get("SECRET_KEY", cls.secret_key),
+            log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
+            failpoints=parse_failpoints(os.environ.get("HD_FAILPOINTS", "")),
+            sql_echo=os.environ.get("SQL_ECHO", "") == "1",
+            frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
+        )
+
+
+def parse_failpoints(text: str) -> dict[str, str]:
+    """Parse `name=action,name2=action` (action: seconds to sleep, or `raise`)."""
+    points: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, action = part.partition("=")
+        points[name.strip()] = action.strip() or "0"
+    return points

@@ -1,0 +1,71 @@
+"""Domain errors. Service functions raise these; service.web.errors maps them to HTTP."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on: a stable `code`, a sentence, and the field at fault."""
+
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.field = field
+        self.details = details or {}
+
+
+class InvalidInput(DomainError):
+    """The request is well-formed but its values break a rule."""
+
+    code = "invalid"
+
+
+class MalformedRequest(DomainError):
+    """The request could not be read at all (bad JSON, missing header)."""
+
+    code = "bad_request"
+
+
+class UnsupportedMediaType(MalformedRequest):
+    """The body is not JSON."""
+
+    code = "unsupported_media_type"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(DomainError):
+    """Valid credentials, but this role may not do this."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """No such thing, or not one the caller may see (we do not reveal which)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (sold out, illegal transition, price changed)."""
+
+    code = "conflict"
+
+
+class Unprocessable(DomainError):
+    """The request is valid but cannot be served (e.g. outside every service area)."""
+
+    code = "unprocessable"

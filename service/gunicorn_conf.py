@@ -1,0 +1,15 @@
+"""gunicorn settings for `make run` and the test live server: `gunicorn -c python:service.gunicorn_conf`."""
+
+import os
+
+bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads let one worker hold a store tablet's long-poll while serving other requests.
+worker_class = "gthread"
+threads = int(os.environ.get("HD_THREADS", "8"))
+# Each worker opens its own connection pool after the fork, never sharing one.
+preload_app = False
+timeout = 60
+graceful_timeout = 10
+accesslog = os.environ.get("HD_ACCESS_LOG") or None
+wsgi_app = "service:create_app()"

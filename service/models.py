@@ -1,0 +1,33 @@
+"""Imports every table module, so SQLModel.metadata (and Alembic) sees the whole schema."""
+
+from service.auth.models import ApiToken
+from service.campaigns.models import (
+    Batch,
+    Campaign,
+    CampaignStore,
+    Coupon,
+    CouponEvent,
+    CouponTemplate,
+    PackClaim,
+    Promotion,
+)
+from service.catalog.models import Product, StoreStock
+from service.cities.models import City
+from service.orders.models import (
+    Delivery,
+    IdempotencyKey,
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    OrderLine,
+)
+from service.people.models import Consumer, Courier, Operator
+from service.stores.models import Store
+from service.sync.models import SyncRun
+
+__all__ = [
+    "ApiToken", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
+    "CouponEvent", "CouponTemplate", "Courier", "Delivery", "IdempotencyKey", "LedgerEntry",
+    "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product", "Promotion",
+    "Store", "StoreStock", "SyncRun",
+]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Orders: lines, the event log, deliveries, idempotency keys and the money ledger."""

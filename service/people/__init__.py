@@ -1,0 +1,1 @@
+"""The people the service serves: consumers, couriers, operators."""

@@ -1,0 +1,31 @@
+"""Demo tokens for `make run`: one principal of each role, fresh tokens each time."""
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from service.auth.models import Role
+from service.auth.service import issue_token
+from service.people.models import Consumer, Courier, Operator
+from service.stores.models import Store
+
+DEMO = (
+    (Role.CONSUMER, Consumer, Consumer.phone == "13800000001"),
+    (Role.STORE, Store, Store.city_id.isnot(None)),
+    (Role.COURIER, Courier, Courier.phone == "13900000001"),
+    (Role.OPERATOR, Operator, Operator.city_id.is_(None)),
+)
+
+
+def issue_demo_tokens(*, session: Session, now: datetime) -> list[tuple[str, str, str]]:
+    """(role, principal name, token) for the demo principals of the seed world."""
+    issued = []
+    for role, model, condition in DEMO:
+        principal = session.exec(select(model).where(condition).order_by(model.id)).first()
+        if principal is None:
+            continue
+        _, secret = issue_token(
+            session=session, role=role, principal_id=principal.id, now=now, label="demo"
+        )
+        issued.append((role.value, principal.name, secret))
+    return issued

@@ -1,0 +1,78 @@
+"""Partner stores: where they are, when they are open, how far they deliver."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime
+
+
+class StoreBase(SQLModel):
+    city_id: int = Field(foreign_key="cities.id")
+    chain: str = Field(max_length=64)
+    name: str = Field(max_length=128)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str = Field(max_length=256)
+    # {"24h": true} or {"mon": [["08:00", "22:00"]], ...}; see service.stores.hours.
+    opening_hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    delivery_radius_km: float = Field(default=3.0, gt=0)
+    prep_minutes: int = Field(default=10, ge=0)
+    min_basket_fen: int = Field(default=0, ge=0)
+    max_open_orders: int = Field(default=20, gt=0)
+    active: bool = True
+    paused: bool = False
+
+
+class Store(StoreBase, table=True):
+    __tablename__ = "stores"
+    __table_args__ = (
+        # The matching prefilter: a bounding box inside one city.
+        Index("ix_stores_city_lat_lon", "city_id", "lat", "lon"),
+        Index("uq_stores_city_name", "city_id", "name", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    open_orders: int = Field(default=0, ge=0)
+    adapter_kind: str = Field(default="fake", max_length=32)
+    adapter_settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    sync_interval_s: int = Field(default=300, gt=0)
+    last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StoreRead(StoreBase):
+    id: int
+
+
+class NearbyQuery(SQLModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(default=3.0, gt=0, le=20)
+    category: str | None = Field(default=None, max_length=32)
+    open: bool = False
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class NearbyStoreRead(SQLModel):
+    id: int
+    name: str
+    chain: str
+    categories: list[str]
+    address: str
+    lat: float
+    lon: float
+    distance_km: float
+    open_now: bool
+    open_24h: bool
+    delivery_radius_km: float
+    prep_minutes: int
+    min_basket_fen: int
+
+
+class NearbyStoresRead(SQLModel):
+    city: str
+    stores: list[NearbyStoreRead]

@@ -1,0 +1,1 @@
+"""Inventory sync runs: each store's stock read through its store adapter."""

@@ -1,0 +1,34 @@
+"""Health, the no-op ping benchmarks divide by, and the OpenAPI document."""
+
+import os
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from service.web.context import db_session
+from service.web.spec import spec
+
+bp = Blueprint("system", __name__)
+
+PING = {"pong": True}
+
+
+@bp.get("/v1/_ping")
+def ping():
+    """Constant JSON: no database, no auth. The ceiling every HTTP benchmark divides by."""
+    return jsonify(PING)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Checks the database answers; names the worker process that answered."""
+    session = db_session()
+    session.execute(text("SELECT 1"))
+    engine = session.get_bind().dialect.name
+    return jsonify({"status": "ok", "database": engine, "pid": os.getpid()})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document, generated from the request and response models."""
+    return jsonify(spec.spec)

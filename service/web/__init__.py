@@ -1,0 +1,1 @@
+"""Flask-side glue: request sessions, auth guard, error mapping, OpenAPI spec."""

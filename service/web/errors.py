@@ -1,0 +1,80 @@
+"""The one module that maps domain errors (and Flask's own) to JSON HTTP responses."""
+
+import logging
+
+from flask import Flask, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from service import errors
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    errors.UnsupportedMediaType: 415,
+    errors.MalformedRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InvalidInput: 422,
+    errors.Unprocessable: 422,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_body(code: str, message: str, field: str | None = None, **details):
+    """The JSON error shape every failure uses."""
+    return {"error": {"code": code, "message": message, "field": field, **details}}
+
+
+def status_of(error: errors.DomainError) -> int:
+    """HTTP status for a domain error, by its nearest mapped base class."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install JSON handlers for domain errors, validation errors, HTTP errors and bugs."""
+
+    @app.errorhandler(errors.DomainError)
+    def _domain(error: errors.DomainError):
+        body = error_body(error.code, error.message, error.field, **error.details)
+        return jsonify(body), status_of(error)
+
+    @app.errorhandler(ValidationError)
+    def _validation(error: ValidationError):
+        return jsonify(validation_body(error)), 422
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        code = HTTP_CODES.get(error.code, "http_error")
+        response = jsonify(error_body(code, error.description or error.name))
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, error.code
+
+    @app.errorhandler(Exception)
+    def _bug(error: Exception):
+        log.exception("unhandled error")
+        return jsonify(error_body("internal", "internal error; it has been logged")), 500
+
+
+def validation_body(error: ValidationError) -> dict:
+    """Turn a pydantic error into our shape, naming the first offending field."""
+    first = error.errors(include_url=False)[0]
+    location = [str(part) for part in first.get("loc", ())]
+    field = ".".join(location) or None
+    message = f"{field}: {first['msg']}" if field else first["msg"]
+    return error_body("validation_error", message, field)

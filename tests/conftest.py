@@ -1,0 +1,93 @@
+"""Fixtures shared by the suite.
+
+Every database test runs on SQLite and on PostgreSQL (the `engine` parameter). Each engine gets
+one migrated, seeded template per run; in-process tests run inside a transaction that is
+rolled back (the app's commits only release a SAVEPOINT); live-server tests get their own copy.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from service import create_app
+from service.clock import FrozenClock
+from service.config import Settings
+from service.db import Database, make_engine
+from tests.support.databases import Template, build_template, drop_template
+from tests.support.live import start_server
+
+ENGINES = ("sqlite", "postgresql")
+# The seed world's campaign windows are relative to load time, so load it at "now".
+SEEDED_AT = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def template(request, tmp_path_factory) -> Template:
+    """The migrated, seeded template database for one engine."""
+    workdir = tmp_path_factory.mktemp(request.param)
+    built = build_template(request.param, workdir, SEEDED_AT)
+    yield built
+    drop_template(built)
+
+
+@pytest.fixture(scope="session")
+def engine_under_test(template: Template):
+    """A SQLAlchemy engine on a session-long copy of the template, for in-process tests."""
+    url = template.copy()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    template.drop(url)
+
+
+@pytest.fixture
+def db(engine_under_test) -> Database:
+    """A Database whose every commit lands in a SAVEPOINT rolled back after the test."""
+    connection = engine_under_test.connect()
+    outer = connection.begin()
+    database = Database(engine_under_test)
+    database.bind = connection
+    database.join_transaction_mode = "create_savepoint"
+    yield database
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session(db):
+    """A session inside the test's rolled-back transaction."""
+    with db.session() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Business time, frozen at the moment the seed world was loaded; tests may move it."""
+    return FrozenClock(SEEDED_AT)
+
+
+@pytest.fixture
+def app(db, clock):
+    settings = Settings(database_url="sqlite://", secret_key="test")
+    return create_app(settings, clock=clock, database=db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(template, tmp_path):
+    """A real gunicorn with 2 worker processes on a fresh copy of the seeded database."""
+    servers = []
+
+    def start(**options):
+        server = start_server(template.copy(), tmp_path, **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+        template.drop(server.database_url)

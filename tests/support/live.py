@@ -1,0 +1,90 @@
+"""A real gunicorn server (2+ worker processes) on a free port, for tests that race clients."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    process: subprocess.Popen
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        """PIDs of the gunicorn workers: the master's child processes."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(
+    database_url: str, logdir: Path, *, workers: int = 2, failpoints: str = "", threads: int = 8
+) -> LiveServer:
+    """Start gunicorn on `database_url` and wait until /healthz answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HD_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "HD_THREADS": str(threads),
+        "HD_FAILPOINTS": failpoints,
+        "LOG_LEVEL": "WARNING",
+    }
+    log = logdir / f"gunicorn-{port}.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "-c", "python:service.gunicorn_conf"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log)
+    _wait_ready(server, workers)
+    return server
+
+
+def _wait_ready(server: LiveServer, workers: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{server.log.read_text()[-3000:]}")
+        try:
+            ready = requests.get(server.url + "/healthz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            ready = False
+        if ready and len(server.worker_pids()) >= workers:
+            return
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"gunicorn not ready in {timeout_s}s:\n{server.log.read_text()[-3000:]}")
