@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/hourdelivery fixtures load
 	@echo
 	@echo "API:      http://$(HOST):$(PORT)/v1/stores/nearby?lat=28.195&lon=112.976&radius_km=3"
-	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json   (browse: http://$(HOST):$(PORT)/apidoc/swagger)"
+	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json"
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
 	@echo "Demo tokens (send as 'Authorization: Bearer <token>'):"
 	@$(BIN)/hourdelivery demo-tokens

@@ -1,12 +1,17 @@
 """The `hourdelivery` command line (also `flask --app service ...`). One transaction per call."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlmodel import Session
 
 from service.auth.models import Role
 from service.auth.service import issue_token
 from service.db import migrate
+from service.errors import DomainError
 from service.seed.demo import issue_demo_tokens
 from service.seed.loader import load_fixtures
 from service.web.context import clock, database
@@ -28,9 +33,7 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
 
 
-@click.group("db", help="Database schema.")
-def db_group():
-    pass
+db_group = AppGroup("db", help="Database schema.")
 
 
 @db_group.command("upgrade", help="Apply migrations up to REVISION (default: head).")
@@ -47,22 +50,18 @@ def db_downgrade(revision: str):
     click.echo(f"database at {revision}: {_safe_url()}")
 
 
-@click.group("fixtures", help="Seed data.")
-def fixtures_group():
-    pass
+fixtures_group = AppGroup("fixtures", help="Seed data.")
 
 
 @fixtures_group.command("load", help="Load the seed world; loading twice duplicates nothing.")
 @click.option("--scale", default=1, type=click.IntRange(1, 100), help="Multiply store counts.")
 def fixtures_load(scale: int):
-    with database().unit_of_work() as session:
+    with unit_of_work() as session:
         counts = load_fixtures(session=session, now=clock().now(), scale=scale)
     click.echo("fixtures loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
-@click.group("tokens", help="API tokens.")
-def tokens_group():
-    pass
+tokens_group = AppGroup("tokens", help="API tokens.")
 
 
 @tokens_group.command("create", help="Create a token; it is printed once and stored hashed.")
@@ -76,7 +75,7 @@ def tokens_create(role: str, label: str, **ids):
     principal_id = ids.get(f"{role}_id")
     if principal_id is None:
         raise click.UsageError(f"--role {role} needs --{role} ID")
-    with database().unit_of_work() as session:
+    with unit_of_work() as session:
         _, secret = issue_token(
             session=session, role=ROLE_OPTIONS[role], principal_id=principal_id,
             now=clock().now(), label=label,
@@ -85,13 +84,23 @@ def tokens_create(role: str, label: str, **ids):
 
 
 @click.command("demo-tokens", help="Issue and print a demo token for each role.")
+@with_appcontext
 def demo_tokens():
-    with database().unit_of_work() as session:
+    with unit_of_work() as session:
         issued = issue_demo_tokens(session=session, now=clock().now())
     for role, name, secret in issued:
         click.echo(f"  {role:<9} {name:<24} {secret}")
 
 
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One transaction per CLI call; a domain refusal becomes a clean error message."""
+    try:
+        with database().unit_of_work() as session:
+            yield session
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+
+
 def _safe_url() -> str:
     return database().engine.url.render_as_string(hide_password=True)
-

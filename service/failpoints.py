@@ -1,7 +1,7 @@
 """Test-only failpoints: named places in the code where a test can inject a delay or a crash.
 
 Configured from HD_FAILPOINTS (e.g. `claim.after_checks=0.05,order.after_reserve=raise`), so a
-test can widen a race window inside a real gunicorn worker. Unset, a failpoint costs one dict lookup.
+test can widen a race window inside a real gunicorn worker. Unset, one dict lookup.
 """
 
 import time

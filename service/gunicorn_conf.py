@@ -1,4 +1,4 @@
-"""gunicorn settings for `make run` and the test live server: `gunicorn -c python:service.gunicorn_conf`."""
+"""gunicorn settings for `make run` and the live test server (`-c python:service.gunicorn_conf`)."""
 
 import os
 

@@ -12,7 +12,12 @@ from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
 
 TOKEN_PREFIX = "hd_"
-PRINCIPALS = {Role.CONSUMER: Consumer, Role.STORE: Store, Role.COURIER: Courier, Role.OPERATOR: Operator}
+PRINCIPALS = {
+    Role.CONSUMER: Consumer,
+    Role.STORE: Store,
+    Role.COURIER: Courier,
+    Role.OPERATOR: Operator,
+}
 
 
 def hash_token(secret: str) -> str:

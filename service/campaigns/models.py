@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -26,9 +26,11 @@ class Campaign(SQLModel, table=True):
     issuer: str = Field(max_length=16)  # city | platform
     issuer_name: str = Field(max_length=128)
     name: str = Field(max_length=128)
-    budget_fen: int = Field(gt=0)
-    issued_fen: int = 0  # face value claimed; never decreases
-    redeemed_fen: int = 0  # discount granted on live orders; cancels reverse it
+    budget_fen: int = Field(sa_type=BigInteger, gt=0)
+    issued_fen: int = Field(default=0, sa_type=BigInteger)  # face value claimed; never decreases
+    redeemed_fen: int = Field(
+        default=0, sa_type=BigInteger
+    )  # discount granted on live orders; cancels reverse it
     stacks_with_platform: bool = True
     payment_method: str | None = Field(default=None, max_length=32)
     categories: list[str] = Field(default_factory=list, sa_type=JSON)
@@ -82,8 +84,8 @@ class CouponTemplate(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaigns.id", index=True)
     city_id: int = Field(foreign_key="cities.id")
     name: str = Field(max_length=128)
-    threshold_fen: int = Field(ge=0)
-    discount_fen: int = Field(gt=0)
+    threshold_fen: int = Field(sa_type=BigInteger, ge=0)
+    discount_fen: int = Field(sa_type=BigInteger, gt=0)
     quantity: int = Field(default=1, gt=0)
     categories: list[str] | None = Field(default=None, sa_type=JSON)  # None: the campaign's
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -95,14 +97,16 @@ class PackClaim(SQLModel, table=True):
     """One consumer's pack from one batch; the unique index is the one-pack-per-batch rule."""
 
     __tablename__ = "pack_claims"
-    __table_args__ = (Index("uq_pack_claims_consumer_batch", "consumer_id", "batch_id", unique=True),)
+    __table_args__ = (
+        Index("uq_pack_claims_consumer_batch", "consumer_id", "batch_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     consumer_id: int = Field(foreign_key="consumers.id")
     batch_id: int = Field(foreign_key="batches.id")
     campaign_id: int = Field(foreign_key="campaigns.id")
     city_id: int = Field(foreign_key="cities.id")
-    face_value_fen: int
+    face_value_fen: int = Field(sa_type=BigInteger)
     claimed_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -121,8 +125,8 @@ class Coupon(SQLModel, table=True):
     template_id: int = Field(foreign_key="coupon_templates.id")
     pack_claim_id: int = Field(foreign_key="pack_claims.id")
     status: str = Field(default="AVAILABLE", max_length=16)  # AVAILABLE | REDEEMED | EXPIRED
-    threshold_fen: int
-    discount_fen: int
+    threshold_fen: int = Field(sa_type=BigInteger)
+    discount_fen: int = Field(sa_type=BigInteger)
     valid_from: datetime = Field(sa_type=UTCDateTime)
     valid_until: datetime = Field(sa_type=UTCDateTime)
     claimed_at: datetime = Field(sa_type=UTCDateTime)
@@ -149,9 +153,9 @@ class Promotion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=128, unique=True)
     kind: str = Field(max_length=16)  # every_threshold | threshold
-    threshold_fen: int = Field(gt=0)
-    discount_fen: int = Field(gt=0)
-    cap_fen: int | None = Field(default=None, gt=0)
+    threshold_fen: int = Field(sa_type=BigInteger, gt=0)
+    discount_fen: int = Field(sa_type=BigInteger, gt=0)
+    cap_fen: int | None = Field(sa_type=BigInteger, default=None, gt=0)
     categories: list[str] | None = Field(default=None, sa_type=JSON)
     city_id: int | None = Field(default=None, foreign_key="cities.id")  # None: national
     starts_at: datetime = Field(sa_type=UTCDateTime)

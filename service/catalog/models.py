@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import BigInteger, CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -39,5 +39,5 @@ class StoreStock(SQLModel, table=True):
     product_id: int = Field(foreign_key="products.id")
     on_hand: int = 0
     reserved: int = 0
-    price_fen: int
+    price_fen: int = Field(sa_type=BigInteger)
     synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,5 +1,6 @@
 """City: where the service runs, its local time and its delivery-fee rule."""
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 
@@ -12,8 +13,8 @@ class CityBase(SQLModel):
     center_lon: float
     service_radius_km: float = Field(gt=0)
     courier_speed_kmh: float = Field(default=15.0, gt=0)
-    delivery_fee_fen: int = Field(default=500, ge=0)
-    free_delivery_from_fen: int = Field(default=5900, ge=0)
+    delivery_fee_fen: int = Field(sa_type=BigInteger, default=500, ge=0)
+    free_delivery_from_fen: int = Field(sa_type=BigInteger, default=5900, ge=0)
     acceptance_timeout_s: int = Field(default=180, gt=0)
 
 

@@ -14,9 +14,7 @@ def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     for city in session.exec(select(City).order_by(City.id)):
         if rough_km((city.center_lat, city.center_lon), (lat, lon)) <= city.service_radius_km:
             return city
-    raise Unprocessable(
-        "no city serves this address yet", code="outside_service_area", field="lat"
-    )
+    raise Unprocessable("no city serves this address yet", code="outside_service_area", field="lat")
 
 
 def city_zone(city: City) -> ZoneInfo:

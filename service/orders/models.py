@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -26,11 +26,11 @@ class Order(SQLModel, table=True):
     address: str = Field(max_length=256)
     lat: float
     lon: float
-    subtotal_fen: int
-    promotion_fen: int = 0
-    coupon_fen: int = 0
-    delivery_fee_fen: int = 0
-    payable_fen: int
+    subtotal_fen: int = Field(sa_type=BigInteger)
+    promotion_fen: int = Field(default=0, sa_type=BigInteger)
+    coupon_fen: int = Field(default=0, sa_type=BigInteger)
+    delivery_fee_fen: int = Field(default=0, sa_type=BigInteger)
+    payable_fen: int = Field(sa_type=BigInteger)
     promotion_id: int | None = Field(default=None, foreign_key="promotions.id")
     coupon_id: int | None = Field(default=None, foreign_key="coupons.id")
     handoff_code: str = Field(max_length=4)
@@ -54,10 +54,10 @@ class OrderLine(SQLModel, table=True):
     category: str = Field(max_length=32)
     qty: int = Field(gt=0)
     picked_qty: int | None = None
-    unit_price_fen: int
-    amount_fen: int
-    promotion_share_fen: int = 0
-    coupon_share_fen: int = 0
+    unit_price_fen: int = Field(sa_type=BigInteger)
+    amount_fen: int = Field(sa_type=BigInteger)
+    promotion_share_fen: int = Field(default=0, sa_type=BigInteger)
+    coupon_share_fen: int = Field(default=0, sa_type=BigInteger)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -132,6 +132,6 @@ class LedgerEntry(SQLModel, table=True):
     order_id: int = Field(foreign_key="orders.id")
     city_id: int = Field(foreign_key="cities.id")
     kind: str = Field(max_length=16)  # charge | refund | compensation
-    amount_fen: int
+    amount_fen: int = Field(sa_type=BigInteger)
     note: str = Field(default="", max_length=128)
     at: datetime = Field(sa_type=UTCDateTime)

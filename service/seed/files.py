@@ -7,7 +7,9 @@ from pathlib import Path
 
 def fixtures_dir() -> Path:
     """HD_FIXTURES_DIR, or the repository's fixtures/ folder."""
-    return Path(os.environ.get("HD_FIXTURES_DIR") or Path(__file__).resolve().parents[2] / "fixtures")
+    return Path(
+        os.environ.get("HD_FIXTURES_DIR") or Path(__file__).resolve().parents[2] / "fixtures"
+    )
 
 
 def read_json(name: str):

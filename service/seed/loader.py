@@ -35,7 +35,12 @@ def load_fixtures(*, session: Session, now: datetime, scale: int = 1) -> dict[st
     _load_people(session, cities, anchor)
     _load_promotions(session, cities, anchor)
     campaigns = load_campaigns(session=session, cities=cities, anchor=anchor, get_or_add=get_or_add)
-    return {"cities": len(cities), "products": sum(map(len, products.values())), "stores": stores, "campaigns": campaigns}
+    return {
+        "cities": len(cities),
+        "products": sum(map(len, products.values())),
+        "stores": stores,
+        "campaigns": campaigns,
+    }
 
 
 def _load_cities(session: Session) -> dict[str, City]:
@@ -106,4 +111,3 @@ def _load_promotions(session: Session, cities: dict[str, City], anchor: datetime
             starts_at=anchor + timedelta(days=spec["start_days"]),
             ends_at=anchor + timedelta(days=spec["end_days"]),
         )  # fmt: skip
-

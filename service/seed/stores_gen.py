@@ -34,7 +34,9 @@ def generate_stores(city: City, districts: list, count: int, chains: dict) -> li
                 "opening_hours": _hours(rng, spec),
                 "delivery_radius_km": float(rng.randint(*spec["radius_km"])),
                 "prep_minutes": rng.randint(*spec["prep"]),
-                "min_basket_fen": rng.randrange(spec["min_basket"][0], spec["min_basket"][1] + 1, 500),
+                "min_basket_fen": rng.randrange(
+                    spec["min_basket"][0], spec["min_basket"][1] + 1, 500
+                ),
                 "max_open_orders": rng.choice([10, 20, 30]),
                 "sync_interval_s": rng.choice([120, 300, 600]),
             }

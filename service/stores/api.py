@@ -11,7 +11,9 @@ bp = Blueprint("stores", __name__, url_prefix="/v1/stores")
 
 
 @bp.get("/nearby")
-@spec.validate(query=NearbyQuery, resp=Resp(HTTP_200=NearbyStoresRead, HTTP_422=None), tags=["stores"])
+@spec.validate(
+    query=NearbyQuery, resp=Resp(HTTP_200=NearbyStoresRead, HTTP_422=None), tags=["stores"]
+)
 def nearby():
     """Stores that deliver to the point, nearest first, each with open_now."""
     q: NearbyQuery = request.context.query

@@ -36,11 +36,15 @@ def open_between(hours: dict, start: datetime, end: datetime) -> bool:
 
 
 def is_open(hours: dict, at: datetime) -> bool:
-    """True if the store is open at the city-local moment `at`."""
-    return open_between(hours, at, at)
+    """True if the store is open at the city-local moment `at` (it closes at its close time)."""
+    if is_open_24h(hours):
+        return True
+    return any(s <= at < e for s, e in _merged_intervals(hours, at, at))
 
 
-def _merged_intervals(hours: dict, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _merged_intervals(
+    hours: dict, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
     first = start.date() - timedelta(days=1)
     days = (end.date() - first).days + 1
     intervals = []

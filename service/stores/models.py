@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -21,7 +21,7 @@ class StoreBase(SQLModel):
     opening_hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     delivery_radius_km: float = Field(default=3.0, gt=0)
     prep_minutes: int = Field(default=10, ge=0)
-    min_basket_fen: int = Field(default=0, ge=0)
+    min_basket_fen: int = Field(sa_type=BigInteger, default=0, ge=0)
     max_open_orders: int = Field(default=20, gt=0)
     active: bool = True
     paused: bool = False
@@ -70,7 +70,7 @@ class NearbyStoreRead(SQLModel):
     open_24h: bool
     delivery_radius_km: float
     prep_minutes: int
-    min_basket_fen: int
+    min_basket_fen: int = Field(sa_type=BigInteger)
 
 
 class NearbyStoresRead(SQLModel):

@@ -9,6 +9,10 @@ from service.geo import bounding_box, exact_km, rough_km
 from service.stores.hours import is_open, is_open_24h
 from service.stores.models import NearbyStoreRead, NearbyStoresRead, Store
 
+# Great-circle and geodesic distances differ by under 0.5%: rank cheaply, then measure exactly
+# only the candidates that could still make the page.
+ROUGH_TOLERANCE = 1.006
+
 
 def nearby_stores(
     *,
@@ -25,25 +29,31 @@ def nearby_stores(
     city = city_for_point(session=session, lat=lat, lon=lon)
     local_now = now.astimezone(city_zone(city))
     point = (lat, lon)
-    ranked = []
+    candidates = []
     for store in _stores_in_box(session, city.id, lat, lon, radius_km):
-        reach = min(radius_km, store.delivery_radius_km)
         if category and category not in store.categories:
             continue
-        distance = rough_km(point, (store.lat, store.lon))
-        if distance <= reach:
-            ranked.append((distance, store.id, store))
-    ranked.sort(key=lambda item: item[:2])
-    found = []
-    for _, _, store in ranked:
         open_now = is_open(store.opening_hours, local_now)
-        distance = exact_km(point, (store.lat, store.lon))
-        if (open_only and not open_now) or distance > min(radius_km, store.delivery_radius_km):
+        if open_only and not open_now:
             continue
-        found.append(_read(store, distance, open_now))
-        if len(found) == limit:
-            break
-    return NearbyStoresRead(city=city.code, stores=found)
+        rough = rough_km(point, (store.lat, store.lon))
+        if rough <= _reach(store, radius_km) * ROUGH_TOLERANCE:
+            candidates.append((rough, store, open_now))
+    candidates.sort(key=lambda c: c[0])
+    if len(candidates) > limit:
+        cutoff = candidates[limit - 1][0] * ROUGH_TOLERANCE
+        candidates = [c for c in candidates if c[0] <= cutoff]
+    found = []
+    for _, store, open_now in candidates:
+        exact = exact_km(point, (store.lat, store.lon))
+        if exact <= _reach(store, radius_km):
+            found.append((exact, store.id, _read(store, exact, open_now)))
+    found.sort(key=lambda f: f[:2])
+    return NearbyStoresRead(city=city.code, stores=[f[2] for f in found[:limit]])
+
+
+def _reach(store: Store, radius_km: float) -> float:
+    return min(radius_km, store.delivery_radius_km)
 
 
 def _stores_in_box(session: Session, city_id: int, lat: float, lon: float, radius_km: float):
@@ -63,8 +73,16 @@ def _read(store: Store, distance_km: float, open_now: bool) -> NearbyStoreRead:
     return NearbyStoreRead(
         **store.model_dump(
             include={
-                "id", "name", "chain", "categories", "address", "lat", "lon",
-                "delivery_radius_km", "prep_minutes", "min_basket_fen",
+                "id",
+                "name",
+                "chain",
+                "categories",
+                "address",
+                "lat",
+                "lon",
+                "delivery_radius_km",
+                "prep_minutes",
+                "min_basket_fen",
             }
         ),  # fmt: skip
         distance_km=round(distance_km, 3),

@@ -35,7 +35,8 @@ class Template:
             shutil.copyfile(make_url(self.url).database, target)
             return f"sqlite:///{target}"
         with _pg_admin(self.url) as admin:
-            admin.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(self.url).database}"'))
+            template = make_url(self.url).database
+            admin.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
@@ -58,10 +59,16 @@ def build_template(engine: str, workdir: Path, now: datetime) -> Template:
         url = url.render_as_string(hide_password=False)
         with _pg_admin(base) as admin:
             admin.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
+    template = Template(engine=engine, url=url, seeded_at=now, workdir=workdir)
     sa_engine = make_engine(url)
-    upgrade(sa_engine)
-    with Database(sa_engine).unit_of_work() as session:
-        load_fixtures(session=session, now=now)
+    try:
+        upgrade(sa_engine)
+        with Database(sa_engine).unit_of_work() as session:
+            load_fixtures(session=session, now=now)
+    except BaseException:
+        sa_engine.dispose()
+        drop_template(template)
+        raise
     if engine == "sqlite":
         raw = sa_engine.raw_connection()  # outside any transaction, so the checkpoint can run
         try:
@@ -69,7 +76,7 @@ def build_template(engine: str, workdir: Path, now: datetime) -> Template:
         finally:
             raw.close()
     sa_engine.dispose()
-    return Template(engine=engine, url=url, seeded_at=now, workdir=workdir)
+    return template
 
 
 def drop_template(template: Template) -> None:

@@ -1,0 +1,81 @@
+"""The migrations build the schema the models declare, identically on both engines."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import service.models  # noqa: F401
+from service.db import make_engine
+from service.db.migrate import downgrade, upgrade
+
+
+def schema_snapshot(engine) -> dict:
+    """Tables -> columns (nullable, kind), unique and plain indexes; engine-neutral."""
+    inspector = inspect(engine)
+    snapshot = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        columns = {
+            c["name"]: (c["nullable"], _kind(c["type"])) for c in inspector.get_columns(table)
+        }
+        # PostgreSQL also lists the index behind each UNIQUE constraint; SQLite does not.
+        indexes = {(i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                   for i in inspector.get_indexes(table)
+                   if not i.get("duplicates_constraint")}  # fmt: skip
+        uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)}
+        foreign = {(tuple(f["constrained_columns"]), f["referred_table"])
+                   for f in inspector.get_foreign_keys(table)}  # fmt: skip
+        snapshot[table] = {"columns": columns, "indexes": indexes, "uniques": uniques,
+                           "foreign": foreign}  # fmt: skip
+    return snapshot
+
+
+def _kind(column_type) -> str:
+    name = type(column_type).__name__.upper()
+    for kind in ("BIGINT", "INT", "CHAR", "TEXT", "FLOAT", "REAL", "DOUBLE", "BOOL", "TIME", "JSON"):
+        if kind in name:
+            return {"REAL": "FLOAT", "DOUBLE": "FLOAT", "TEXT": "CHAR"}.get(kind, kind)
+    return name
+
+
+def test_migrations_match_the_models(engine_under_test):
+    with engine_under_test.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_migrations_build_the_same_schema_on_sqlite_and_postgresql(template, tmp_path):
+    here = make_engine(template.url)
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    upgrade(reference)
+    try:
+        assert schema_snapshot(here) == schema_snapshot(reference)
+    finally:
+        here.dispose()
+        reference.dispose()
+
+
+def test_money_columns_are_64_bit_integers(template):
+    engine = make_engine(template.url)
+    inspector = inspect(engine)
+    for table in inspector.get_table_names():
+        for column in inspector.get_columns(table):
+            if column["name"].endswith("_fen"):
+                assert _kind(column["type"]) == "BIGINT", (table, column["name"])
+    engine.dispose()
+
+
+def test_migrations_downgrade_to_nothing_and_back(template):
+    url = template.copy()
+    engine = make_engine(url)
+    try:
+        downgrade(engine, "base")
+        assert inspect(engine).get_table_names() == ["alembic_version"]
+        upgrade(engine)
+        assert "orders" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+        template.drop(url)
