@@ -8,7 +8,9 @@ import pytest
 from service.stores.hours import is_open, open_between, validate_hours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LATE_NIGHT = {day: [["10:00", "02:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+LATE_NIGHT = {
+    day: [["10:00", "02:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:

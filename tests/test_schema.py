@@ -34,7 +34,18 @@ def schema_snapshot(engine) -> dict:
 
 def _kind(column_type) -> str:
     name = type(column_type).__name__.upper()
-    for kind in ("BIGINT", "INT", "CHAR", "TEXT", "FLOAT", "REAL", "DOUBLE", "BOOL", "TIME", "JSON"):
+    for kind in (
+        "BIGINT",
+        "INT",
+        "CHAR",
+        "TEXT",
+        "FLOAT",
+        "REAL",
+        "DOUBLE",
+        "BOOL",
+        "TIME",
+        "JSON",
+    ):
         if kind in name:
             return {"REAL": "FLOAT", "DOUBLE": "FLOAT", "TEXT": "CHAR"}.get(kind, kind)
     return name

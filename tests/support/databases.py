@@ -121,4 +121,3 @@ class _pg_admin:
     def __exit__(self, *exc):
         self.conn.close()
         self.engine.dispose()
-
