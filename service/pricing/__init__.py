@@ -1,0 +1,1 @@
+"""Pricing: one pure engine (no database) used by quotes and orders alike."""
