@@ -84,10 +84,11 @@ def _refuse_unreadable_body() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from service.auth.api import bp as auth_bp
+    from service.campaigns.api import bp as campaigns_bp
     from service.stores.api import bp as stores_bp
     from service.system.api import bp as system_bp
 
-    for blueprint in (system_bp, auth_bp, stores_bp):
+    for blueprint in (system_bp, auth_bp, stores_bp, campaigns_bp):
         app.register_blueprint(blueprint)
 
 

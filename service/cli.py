@@ -12,6 +12,8 @@ from service.auth.models import Role
 from service.auth.service import issue_token
 from service.db import migrate
 from service.errors import DomainError
+from service.jobs.registry import JOBS
+from service.jobs.runner import run_job
 from service.seed.demo import issue_demo_tokens
 from service.seed.loader import load_fixtures
 from service.web.context import clock, database
@@ -29,7 +31,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to `app.cli`."""
-    for group in (db_group, fixtures_group, tokens_group, demo_tokens):
+    for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens):
         app.cli.add_command(group)
 
 
@@ -81,6 +83,24 @@ def tokens_create(role: str, label: str, **ids):
             now=clock().now(), label=label,
         )  # fmt: skip
     click.echo(secret)
+
+
+jobs_group = AppGroup("jobs", help="Scheduled jobs, run once by hand.")
+
+
+@jobs_group.command("list", help="Name and describe every job.")
+def jobs_list():
+    for name, job in JOBS.items():
+        click.echo(f"{name:<24} {job.description}")
+
+
+@jobs_group.command("run", help="Run one job now, each item in its own transaction.")
+@click.argument("name", type=click.Choice(sorted(JOBS)))
+def jobs_run(name: str):
+    report = run_job(JOBS[name], database=database(), now=clock().now())
+    click.echo(f"{name}: items={report.items} changed={report.changed} failed={len(report.failed)}")
+    if report.failed:
+        raise click.ClickException(f"{len(report.failed)} item(s) failed: {report.failed}")
 
 
 @click.command("demo-tokens", help="Issue and print a demo token for each role.")

@@ -1,5 +1,6 @@
 """Which city serves a point."""
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -12,11 +13,22 @@ from service.geo import rough_km
 def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
     for city in session.exec(select(City).order_by(City.id)):
-        if rough_km((city.center_lat, city.center_lon), (lat, lon)) <= city.service_radius_km:
+        if covers(city, lat, lon):
             return city
     raise Unprocessable("no city serves this address yet", code="outside_service_area", field="lat")
 
 
 def city_zone(city: City) -> ZoneInfo:
     """The city's timezone, for local opening hours and local dates at the edges."""
-    return ZoneInfo(city.timezone)
+    return zone_named(city.timezone)
+
+
+@lru_cache(maxsize=64)
+def zone_named(name: str) -> ZoneInfo:
+    """A timezone by IANA name, loaded once."""
+    return ZoneInfo(name)
+
+
+def covers(city: City, lat: float, lon: float) -> bool:
+    """True if (lat, lon) is inside the city's service area."""
+    return rough_km((city.center_lat, city.center_lon), (lat, lon)) <= city.service_radius_km

@@ -1,0 +1,58 @@
+"""Consumer routes: campaigns open to claim, claiming a pack, my coupons."""
+
+from flask import Blueprint, request
+
+from service.auth.models import Role
+from service.campaigns.browse import my_coupons, open_campaigns
+from service.campaigns.claims import claim_pack
+from service.campaigns.schemas import (
+    ClaimIn,
+    ClaimRead,
+    CouponsQuery,
+    CouponsRead,
+    OpenCampaignsQuery,
+    OpenCampaignsRead,
+)
+from service.web.auth import BEARER, caller, require
+from service.web.context import clock, db_session
+from service.web.spec import Resp, spec
+
+bp = Blueprint("campaigns", __name__, url_prefix="/v1")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
+
+
+@bp.get("/campaigns/open")
+@require(Role.CONSUMER)
+@spec.validate(query=OpenCampaignsQuery, resp=Resp(HTTP_200=OpenCampaignsRead, **ERRORS),
+               tags=["campaigns"], security=BEARER)  # fmt: skip
+def list_open():
+    """Campaigns of the city at the given point with a batch open for claims now."""
+    q: OpenCampaignsQuery = request.context.query
+    return open_campaigns(session=db_session(), consumer_id=caller().principal_id,
+                          lat=q.lat, lon=q.lon, now=clock().now())  # fmt: skip
+
+
+@bp.post("/campaigns/<int:campaign_id>/claim")
+@require(Role.CONSUMER)
+@spec.validate(json=ClaimIn, resp=Resp(HTTP_201=ClaimRead, **ERRORS), tags=["campaigns"],
+               security=BEARER)  # fmt: skip
+def claim(campaign_id: int):
+    """Claim one pack from the campaign's open batch (one per consumer per batch)."""
+    body: ClaimIn = request.context.json
+    pack, coupons = claim_pack(session=db_session(), consumer_id=caller().principal_id,
+                               campaign_id=campaign_id, lat=body.lat, lon=body.lon,
+                               now=clock().now())  # fmt: skip
+    read = ClaimRead(pack_claim_id=pack.id, campaign_id=pack.campaign_id, batch_id=pack.batch_id,
+                     face_value_fen=pack.face_value_fen, coupons=coupons)  # fmt: skip
+    return read, 201
+
+
+@bp.get("/coupons")
+@require(Role.CONSUMER)
+@spec.validate(query=CouponsQuery, resp=Resp(HTTP_200=CouponsRead, HTTP_401=None),
+               tags=["campaigns"], security=BEARER)  # fmt: skip
+def coupons():
+    """My coupons with status and validity, newest first."""
+    q: CouponsQuery = request.context.query
+    found = my_coupons(session=db_session(), consumer_id=caller().principal_id, status=q.status)
+    return CouponsRead(coupons=found)

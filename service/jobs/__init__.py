@@ -1,0 +1,1 @@
+"""Scheduled jobs: plain functions over a session, each runnable from the CLI."""

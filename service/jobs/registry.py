@@ -1,0 +1,26 @@
+"""Every job the scheduler runs, by name (also `hourdelivery jobs run NAME`)."""
+
+from sqlmodel import Session, select
+
+from service.campaigns.redemption import expire_coupons
+from service.cities.models import City
+from service.jobs.runner import Job
+
+
+def _city_ids(session: Session) -> list[int]:
+    return list(session.exec(select(City.id).order_by(City.id)))
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job(
+            name="expire_coupons",
+            description="AVAILABLE coupons past their validity become EXPIRED, city by city",
+            items=_city_ids,
+            run_item=lambda *, session, item, now: expire_coupons(
+                session=session, now=now, city_id=item
+            ),
+        ),
+    )
+}

@@ -1,0 +1,45 @@
+"""Run a job item by item: each item its own transaction; one failure is logged, not fatal."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from service.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    items: Callable[[Session], list[Any]]  # what to work on, read in its own transaction
+    run_item: Callable[..., int]  # (session=, item=, now=) -> rows changed
+
+
+@dataclass
+class JobReport:
+    name: str
+    items: int = 0
+    changed: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def run_job(job: Job, *, database: Database, now: datetime) -> JobReport:
+    """Run every item of `job` in its own unit of work, carrying on past failures."""
+    report = JobReport(job.name)
+    with database.unit_of_work(write=False) as session:
+        items = job.items(session)
+    for item in items:
+        report.items += 1
+        try:
+            with database.unit_of_work() as session:
+                report.changed += job.run_item(session=session, item=item, now=now)
+        except Exception:  # one bad item must not stop the others; it is logged and reported
+            log.exception("job %s failed on item %r", job.name, item)
+            report.failed.append(repr(item))
+    return report

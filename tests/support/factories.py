@@ -1,0 +1,57 @@
+"""Building test data directly in a database: campaigns, consumers with tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from service.auth.models import ApiToken
+from service.campaigns.models import Batch, Campaign, CouponTemplate
+from service.cities.models import City
+from service.people.models import Consumer
+
+CHANGSHA_POINT = {"lat": 28.195, "lon": 112.976}
+
+
+def city(session: Session, code: str = "changsha") -> City:
+    return session.execute(select(City).where(City.code == code)).scalar_one()
+
+
+def make_campaign(session: Session, now: datetime, *, code: str = "changsha", quota: int = 100,
+                  budget_fen: int = 10**9, pack=((3000, 1000, 1), (10000, 3000, 1)),
+                  batch_opens: timedelta = timedelta(hours=-1),
+                  batch_closes: timedelta = timedelta(days=2), **fields) -> tuple[Campaign, Batch]:  # fmt: skip
+    """A campaign of `code` with one batch and a pack of (threshold, discount, quantity)."""
+    target = city(session, code)
+    campaign = Campaign(
+        city_id=target.id, issuer="city", issuer_name="测试商务局",
+        name=fields.pop("name", f"测试券 {secrets.token_hex(4)}"), budget_fen=budget_fen,
+        starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=10), **fields,
+    )  # fmt: skip
+    session.add(campaign)
+    session.flush()
+    batch = Batch(campaign_id=campaign.id, city_id=target.id, name="第一批", pack_quota=quota,
+                  claim_starts_at=now + batch_opens, claim_ends_at=now + batch_closes)  # fmt: skip
+    session.add(batch)
+    for n, (threshold, discount, quantity) in enumerate(pack, start=1):
+        session.add(CouponTemplate(campaign_id=campaign.id, city_id=target.id, name=f"t{n}",
+                                   threshold_fen=threshold, discount_fen=discount,
+                                   quantity=quantity))  # fmt: skip
+    session.flush()
+    return campaign, batch
+
+
+def make_consumers(session: Session, count: int, now: datetime) -> list[tuple[int, str]]:
+    """`count` consumers, each with a bearer token: [(consumer id, token)]."""
+    tag = secrets.token_hex(3)
+    rows = [{"name": f"c{n}", "phone": f"t{tag}{n:07d}", "created_at": now} for n in range(count)]
+    ids = session.execute(insert(Consumer).returning(Consumer.id), rows).scalars().all()
+    tokens = [f"hd_{secrets.token_urlsafe(32)}" for _ in ids]
+    session.execute(insert(ApiToken), [
+        {"token_hash": hashlib.sha256(t.encode()).hexdigest(), "role": "consumer",
+         "principal_id": cid, "label": "test", "created_at": now}
+        for cid, t in zip(ids, tokens, strict=True)
+    ])  # fmt: skip
+    return list(zip(ids, tokens, strict=True))
