@@ -95,8 +95,10 @@ def test_refused_claim_writes_nothing(client, session, clock, consumer):
     campaign, batch = make_campaign(session, clock.now(), budget_fen=3999)
     session.commit()
     assert refusal(claim(client, campaign.id, consumer[1])) == "budget_exhausted"
-    counts = [session.execute(select(func.count()).select_from(t).where(t.campaign_id == campaign.id)).scalar()
-              for t in (PackClaim, Coupon)]  # fmt: skip
+    counts = [
+        session.execute(select(func.count()).where(t.campaign_id == campaign.id)).scalar()
+        for t in (PackClaim, Coupon)
+    ]
     assert counts == [0, 0]
     session.refresh(batch)
     assert batch.packs_claimed == 0

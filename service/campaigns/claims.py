@@ -70,8 +70,8 @@ def _templates(session, campaign_id: int) -> list[CouponTemplate]:
 
 def _precheck(session, consumer_id: int, campaign: Campaign, batch: Batch, value: int) -> None:
     # Cheap reads that name the reason; the conditional updates below remain the authority.
-    claimed = session.execute(select(exists().where(
-        PackClaim.consumer_id == consumer_id, PackClaim.batch_id == batch.id))).scalar()  # fmt: skip
+    mine = exists().where(PackClaim.consumer_id == consumer_id, PackClaim.batch_id == batch.id)
+    claimed = session.execute(select(mine)).scalar()
     if claimed:
         raise ClaimRefused("you have already claimed this batch's pack", code="already_claimed")
     if batch.packs_claimed >= batch.pack_quota:
@@ -117,9 +117,12 @@ def _take_quota_and_budget(session: Session, campaign: Campaign, batch: Batch, v
         .where(col(Batch.id) == batch.id, col(Batch.packs_claimed) < col(Batch.pack_quota))
         .values(packs_claimed=col(Batch.packs_claimed) + 1)
     )
-    take_budget = update(Campaign).where(
-        col(Campaign.id) == campaign.id, col(Campaign.issued_fen) + value <= col(Campaign.budget_fen)
-    ).values(issued_fen=col(Campaign.issued_fen) + value)  # fmt: skip
+    issued = col(Campaign.issued_fen)
+    take_budget = (
+        update(Campaign)
+        .where(col(Campaign.id) == campaign.id, issued + value <= col(Campaign.budget_fen))
+        .values(issued_fen=issued + value)
+    )
     if session.get_bind().dialect.name == "postgresql":
         got_batch, got_budget = _both_in_one_statement(session, take_batch, take_budget)
     else:  # SQLite: in-process, no round trips; BEGIN IMMEDIATE already serialises writers

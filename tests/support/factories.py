@@ -22,7 +22,8 @@ def city(session: Session, code: str = "changsha") -> City:
 def make_campaign(session: Session, now: datetime, *, code: str = "changsha", quota: int = 100,
                   budget_fen: int = 10**9, pack=((3000, 1000, 1), (10000, 3000, 1)),
                   batch_opens: timedelta = timedelta(hours=-1),
-                  batch_closes: timedelta = timedelta(days=2), **fields) -> tuple[Campaign, Batch]:  # fmt: skip
+                  batch_closes: timedelta = timedelta(days=2),
+                  **fields) -> tuple[Campaign, Batch]:  # fmt: skip
     """A campaign of `code` with one batch and a pack of (threshold, discount, quantity)."""
     target = city(session, code)
     campaign = Campaign(
