@@ -1,0 +1,94 @@
+"""Operator routes: set up campaigns, their batches and pack templates; pause and resume."""
+
+from flask import Blueprint, request
+
+from service.auth.models import Role
+from service.campaigns import admin
+from service.campaigns.schemas import (
+    BatchCreate,
+    BatchRead,
+    CampaignCreate,
+    CampaignRead,
+    CampaignUpdate,
+    TemplateCreate,
+    TemplateRead,
+)
+from service.campaigns.views import batch_read, campaign_read, template_read
+from service.cities.models import City
+from service.cities.service import city_zone
+from service.people.models import Operator
+from service.web.auth import BEARER, caller, require
+from service.web.context import db_session
+from service.web.spec import Resp, spec
+
+bp = Blueprint("campaign_admin", __name__, url_prefix="/v1/campaigns")
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
+
+
+def _operator() -> Operator:
+    return db_session().get(Operator, caller().principal_id)
+
+
+def _read(campaign) -> CampaignRead:
+    session = db_session()
+    batches, templates = admin.campaign_parts(session, campaign.id)
+    return campaign_read(
+        campaign, batches, templates, city_zone(session.get(City, campaign.city_id))
+    )
+
+
+@bp.post("")
+@require(Role.OPERATOR)
+@spec.validate(json=CampaignCreate, resp=Resp(HTTP_201=CampaignRead, **ERRORS),
+               tags=["operators"], security=BEARER)  # fmt: skip
+def create():
+    """Create a campaign for a city (city operators: their own city only)."""
+    campaign = admin.create_campaign(session=db_session(), operator=_operator(),
+                                     campaign_in=request.context.json)  # fmt: skip
+    return _read(campaign), 201
+
+
+@bp.get("/<int:campaign_id>")
+@require(Role.OPERATOR)
+@spec.validate(resp=Resp(HTTP_200=CampaignRead, **ERRORS), tags=["operators"], security=BEARER)
+def show(campaign_id: int):
+    """A campaign with its batches, pack and budget figures."""
+    return _read(admin.operated_campaign(session=db_session(), operator=_operator(),
+                                         campaign_id=campaign_id))  # fmt: skip
+
+
+@bp.patch("/<int:campaign_id>")
+@require(Role.OPERATOR)
+@spec.validate(json=CampaignUpdate, resp=Resp(HTTP_200=CampaignRead, **ERRORS),
+               tags=["operators"], security=BEARER)  # fmt: skip
+def update(campaign_id: int):
+    """Change name, budget, stacking or end; `paused` is the pause switch."""
+    campaign = admin.update_campaign(
+        session=db_session(), operator=_operator(), campaign_id=campaign_id,
+        campaign_in=request.context.json,
+    )  # fmt: skip
+    return _read(campaign)
+
+
+@bp.post("/<int:campaign_id>/batches")
+@require(Role.OPERATOR)
+@spec.validate(json=BatchCreate, resp=Resp(HTTP_201=BatchRead, **ERRORS), tags=["operators"],
+               security=BEARER)  # fmt: skip
+def add_batch(campaign_id: int):
+    """Add a claim window with a pack quota."""
+    session = db_session()
+    batch = admin.add_batch(session=session, operator=_operator(), campaign_id=campaign_id,
+                            batch_in=request.context.json)  # fmt: skip
+    return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
+
+
+@bp.post("/<int:campaign_id>/templates")
+@require(Role.OPERATOR)
+@spec.validate(json=TemplateCreate, resp=Resp(HTTP_201=TemplateRead, **ERRORS),
+               tags=["operators"], security=BEARER)  # fmt: skip
+def add_template(campaign_id: int):
+    """Add a coupon kind to the campaign's pack (before the first claim)."""
+    session = db_session()
+    template = admin.add_template(session=session, operator=_operator(), campaign_id=campaign_id,
+                                  template_in=request.context.json)  # fmt: skip
+    return template_read(template, city_zone(session.get(City, template.city_id))), 201
