@@ -49,9 +49,9 @@ def test_operator_sets_up_a_campaign_that_consumers_can_then_claim(
     created = client.post("/v1/campaigns", json=campaign_body(session, clock), headers=platform)
     assert created.status_code == 201, created.json
     cid = created.json["id"]
-    batch = client.post(f"/v1/campaigns/{cid}/batches", headers=platform, json={
-        "name": "第一批", "claim_starts_at": iso(clock, minutes=-5), "claim_ends_at": iso(clock, days=3),
-        "pack_quota": 1000})  # fmt: skip
+    window = {"claim_starts_at": iso(clock, minutes=-5), "claim_ends_at": iso(clock, days=3)}
+    batch = client.post(f"/v1/campaigns/{cid}/batches", headers=platform,
+                        json={"name": "第一批", "pack_quota": 1000, **window})  # fmt: skip
     assert batch.status_code == 201, batch.json
     for threshold, discount in ((5000, 1500), (0, 300)):
         made = client.post(f"/v1/campaigns/{cid}/templates", headers=platform, json={
@@ -142,8 +142,8 @@ def test_pause_switch_stops_and_resumes_claims(client, session, clock, platform)
     assert claim.status_code == 201
     lower = client.patch(url, json={"budget_fen": 100}, headers=platform)
     assert (lower.status_code, lower.json["error"]["field"]) == (422, "budget_fen")
-    frozen = client.post(url + "/templates", headers=platform,
-                         json={"name": "late", "threshold_fen": 0, "discount_fen": 100})  # fmt: skip
+    late = {"name": "late", "threshold_fen": 0, "discount_fen": 100}
+    frozen = client.post(url + "/templates", headers=platform, json=late)
     assert frozen.status_code == 409 and frozen.json["error"]["code"] == "pack_frozen"
 
 
