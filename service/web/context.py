@@ -17,11 +17,18 @@ def clock() -> Clock:
     return current_app.extensions["hourdelivery.clock"]
 
 
+def read_only(view):
+    """Mark a POST view that changes nothing (a quote), so SQLite need not take the write lock."""
+    view.read_only = True
+    return view
+
+
 def db_session() -> Session:
     """The request's session, opened on first use; committed once, in finish_unit_of_work."""
     session = g.get("db_session")
     if session is None:
-        write = request.method not in READ_ONLY_METHODS
+        view = current_app.view_functions.get(request.endpoint)
+        write = request.method not in READ_ONLY_METHODS and not getattr(view, "read_only", False)
         session = g.db_session = database().session(write=write)
     return session
 

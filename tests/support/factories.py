@@ -56,3 +56,24 @@ def make_consumers(session: Session, count: int, now: datetime) -> list[tuple[in
         for cid, t in zip(ids, tokens, strict=True)
     ])  # fmt: skip
     return list(zip(ids, tokens, strict=True))
+
+
+def store_selling(session: Session, code: str, category: str, *, min_price_fen: int = 0):
+    """A store of `code` in `category` with its stocked SKUs [(sku, price_fen)], priciest first."""
+    from service.catalog.models import Product, StoreStock
+    from service.stores.models import Store
+
+    stores = session.execute(select(Store).where(Store.city_id == city(session, code).id)
+                             .order_by(Store.id)).scalars()  # fmt: skip
+    for store in stores:
+        if category not in store.categories:
+            continue
+        skus = session.execute(
+            select(Product.sku, StoreStock.price_fen)
+            .join(StoreStock, StoreStock.product_id == Product.id)
+            .where(StoreStock.store_id == store.id, StoreStock.price_fen >= min_price_fen)
+            .order_by(StoreStock.price_fen.desc())
+        ).all()  # fmt: skip
+        if skus:
+            return store, [tuple(row) for row in skus]
+    raise LookupError(f"no {category} store in {code}")

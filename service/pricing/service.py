@@ -1,0 +1,104 @@
+"""Quotes: the pricing engine fed from the database, with the best coupon suggested."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from service.cities.models import City
+from service.cities.service import city_for_point
+from service.errors import NotFound
+from service.pricing import inputs
+from service.pricing.engine import FeeRule, PriceLine, Quote, price
+from service.pricing.schemas import QuoteIn, QuoteRead
+from service.stores.models import Store
+
+
+@dataclass(frozen=True)
+class Basket:
+    """Everything pricing needs about one basket at one store, loaded once."""
+
+    city: City
+    store: Store
+    lines: list[PriceLine]
+    names: dict[str, str]
+    promotions: list
+    fee: FeeRule
+    payment_method: str
+
+
+def load_basket(*, session: Session, quote_in: QuoteIn, store_id: int, now: datetime) -> Basket:
+    """The basket priced at `store_id`, in the city that serves the address."""
+    city = city_for_point(session=session, lat=quote_in.lat, lon=quote_in.lon)
+    store = session.get(Store, store_id)
+    if store is None or store.city_id != city.id:
+        raise NotFound(f"no store {store_id} serves this address's city", field="store_id")
+    lines, names = inputs.basket_lines(session, store.id, quote_in.items)
+    fee = FeeRule(city.delivery_fee_fen, city.free_delivery_from_fen)
+    promotions = inputs.active_promotions(session, city.id, now)
+    return Basket(city, store, lines, names, promotions, fee, quote_in.payment_method)
+
+
+def price_basket(*, session: Session, basket: Basket, consumer_id: int, coupon_id: int | None,
+                 now: datetime) -> Quote:  # fmt: skip
+    """Price the basket with the named coupon (or none)."""
+    offer = None
+    if coupon_id is not None:
+        offer = inputs.named_offer(
+            session, consumer_id=consumer_id, coupon_id=coupon_id, city_id=basket.city.id,
+            store_id=basket.store.id, now=now,
+        )  # fmt: skip
+    return price(lines=basket.lines, promotions=basket.promotions, fee=basket.fee, coupon=offer,
+                 payment_method=basket.payment_method)  # fmt: skip
+
+
+def quote(*, session: Session, consumer_id: int, quote_in: QuoteIn, now: datetime) -> QuoteRead:
+    """The full breakdown for a basket; without a coupon, the best usable one is suggested."""
+    basket = load_basket(session=session, quote_in=quote_in, store_id=quote_in.store_id, now=now)
+    priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
+                          coupon_id=quote_in.coupon_id, now=now)  # fmt: skip
+    suggestion = None
+    if quote_in.coupon_id is None:
+        suggestion = suggest_coupon(session=session, basket=basket, consumer_id=consumer_id,
+                                    baseline=priced, now=now)  # fmt: skip
+    return quote_read(basket, priced, suggestion)
+
+
+def suggest_coupon(*, session: Session, basket: Basket, consumer_id: int, baseline: Quote,
+                   now: datetime) -> dict | None:  # fmt: skip
+    """The usable coupon giving the lowest payable (ties: the one expiring first)."""
+    best = None
+    offers = inputs.usable_offers(session, consumer_id=consumer_id, city_id=basket.city.id,
+                                  store_id=basket.store.id, now=now)  # fmt: skip
+    for offer, _valid_until in offers:  # already ordered by expiry, then id
+        priced = price(lines=basket.lines, promotions=basket.promotions, fee=basket.fee,
+                       coupon=offer, payment_method=basket.payment_method)  # fmt: skip
+        if priced.coupon and (best is None or priced.payable_fen < best[1]):
+            best = (offer.coupon_id, priced.payable_fen)
+    if best is None or best[1] >= baseline.payable_fen:
+        return None
+    return {"coupon_id": best[0], "payable_fen": best[1],
+            "saves_fen": baseline.payable_fen - best[1]}  # fmt: skip
+
+
+def quote_read(basket: Basket, priced: Quote, suggestion: dict | None) -> QuoteRead:
+    """The API view of a priced basket."""
+    units = {line.sku: line for line in basket.lines}
+    lines = [
+        {**share.__dict__, "name": basket.names[share.sku], "category": units[share.sku].category,
+         "qty": units[share.sku].qty, "unit_price_fen": units[share.sku].unit_price_fen}
+        for share in priced.lines
+    ]  # fmt: skip
+    return QuoteRead(
+        store={"id": basket.store.id, "name": basket.store.name},
+        lines=lines,
+        subtotal_fen=priced.subtotal_fen,
+        promotion=priced.promotion and priced.promotion.__dict__,
+        coupon=priced.coupon and priced.coupon.__dict__,
+        coupon_refusal=priced.coupon_refusal,
+        goods_payable_fen=priced.goods_payable_fen,
+        delivery_fee_fen=priced.delivery_fee_fen,
+        payable_fen=priced.payable_fen,
+        funding=priced.funding,
+        suggested_coupon=suggestion,
+    )
