@@ -42,9 +42,10 @@ format: $(STAMP)
 
 # Each benchmark prints one JSON line of figures per engine. BENCH_SCALE=tiny for a smoke run.
 bench: $(STAMP)
-	@set -e; for script in tests/bench/*.py; do \
+	@set -e; for script in tests/bench/[!_]*.py; do \
 		[ -e "$$script" ] || { echo "no benchmarks yet"; break; }; \
-		$(BIN)/python "$$script"; \
+		module=$$(echo "$${script%.py}" | tr / .); \
+		$(BIN)/python -m "$$module"; \
 	done
 
 clean:

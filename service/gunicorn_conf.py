@@ -6,7 +6,8 @@ bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let one worker hold a store tablet's long-poll while serving other requests.
 worker_class = "gthread"
-threads = int(os.environ.get("HD_THREADS", "8"))
+# Few threads per worker: more would queue on the GIL while holding hot rows locked.
+threads = int(os.environ.get("HD_THREADS", "4"))
 # Each worker opens its own connection pool after the fork, never sharing one.
 preload_app = False
 timeout = 60

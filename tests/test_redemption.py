@@ -27,9 +27,9 @@ from tests.support.factories import (
 def claimed_coupon(session, now, **campaign_fields):
     campaign, _ = make_campaign(session, now, pack=((0, 500, 1),), **campaign_fields)
     ((consumer_id, _),) = make_consumers(session, 1, now)
-    _, coupons = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign.id,
-                            now=now, **CHANGSHA_POINT)  # fmt: skip
-    return campaign, consumer_id, coupons[0].id
+    claimed = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign.id,
+                         now=now, **CHANGSHA_POINT)  # fmt: skip
+    return campaign, consumer_id, claimed.coupons[0].id
 
 
 def an_order(session, consumer_id, now) -> Order:

@@ -2,9 +2,11 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
 
 from service.auth.models import ApiToken, MeRead, Role
 from service.errors import InvalidInput, Unauthenticated
@@ -12,6 +14,22 @@ from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
 
 TOKEN_PREFIX = "hd_"
+# Every authenticated request runs this: built once, it only binds the hash.
+TOKEN_BY_HASH = select(
+    ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at
+).where(col(ApiToken.token_hash) == bindparam("token_hash"))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an authenticated request speaks for."""
+
+    token_id: int
+    role: Role
+    principal_id: int
+    label: str
+
+
 PRINCIPALS = {
     Role.CONSUMER: Consumer,
     Role.STORE: Store,
@@ -49,13 +67,13 @@ def authenticate(*, session: Session, secret: str | None) -> ApiToken:
     """The live token for `secret`, or Unauthenticated."""
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
+    token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": hash_token(secret)}).first()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("the token is unknown or revoked", field="Authorization")
-    return token
+    return Caller(token.id, Role(token.role), token.principal_id, token.label)
 
 
-def describe_caller(*, session: Session, token: ApiToken) -> MeRead:
+def describe_caller(*, session: Session, token: Caller) -> MeRead:
     """Who a token speaks for: role, principal, name and city."""
     principal = session.get(PRINCIPALS[Role(token.role)], token.principal_id)
     if principal is None:

@@ -3,12 +3,8 @@
 from zoneinfo import ZoneInfo
 
 from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate
+from service.campaigns.packs import pack_value
 from service.campaigns.schemas import BatchRead, CampaignRead, CouponRead, TemplateRead
-
-
-def pack_value(templates: list[CouponTemplate]) -> int:
-    """Face value of one pack: what a claim adds to the campaign's issued_fen."""
-    return sum(t.discount_fen * t.quantity for t in templates)
 
 
 def batch_read(batch: Batch, zone: ZoneInfo) -> BatchRead:

@@ -3,10 +3,11 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from sqlmodel import Session, select
 
 from service.cities.models import City
-from service.errors import Unprocessable
+from service.errors import NotFound, Unprocessable
 from service.geo import rough_km
 
 
@@ -16,6 +17,21 @@ def city_for_point(*, session: Session, lat: float, lon: float) -> City:
         if covers(city, lat, lon):
             return city
     raise Unprocessable("no city serves this address yet", code="outside_service_area", field="lat")
+
+
+# A city's area and timezone change about never; a minute of staleness is harmless.
+_cities: TTLCache = TTLCache(maxsize=256, ttl=60)
+
+
+def cached_city(session: Session, city_id: int) -> City:
+    """The city, from a per-process cache (a detached copy; do not modify it)."""
+    city = _cities.get(city_id)
+    if city is None:
+        city = session.get(City, city_id)
+        if city is None:
+            raise NotFound(f"no city {city_id}", field="city_id")
+        city = _cities[city_id] = City.model_validate(city.model_dump())
+    return city
 
 
 def city_zone(city: City) -> ZoneInfo:

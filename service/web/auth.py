@@ -5,8 +5,8 @@ from functools import wraps
 
 from flask import g, request
 
-from service.auth.models import ApiToken, Role
-from service.auth.service import authenticate
+from service.auth.models import Role
+from service.auth.service import Caller, authenticate
 from service.errors import PermissionDenied
 from service.web.context import db_session
 
@@ -30,7 +30,7 @@ def require(*roles: Role) -> Callable:
     return decorate
 
 
-def caller() -> ApiToken:
+def caller() -> Caller:
     """The authenticated token of this request (set by `require`)."""
     return g.caller
 

@@ -50,7 +50,7 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, logdir: Path, *, workers: int = 2, failpoints: str = "", threads: int = 8
+    database_url: str, logdir: Path, *, workers: int = 2, failpoints: str = "", threads: int = 4
 ) -> LiveServer:
     """Start gunicorn on `database_url` and wait until /healthz answers."""
     port = free_port()

@@ -1,0 +1,63 @@
+"""What every benchmark shares: scale, engines, a seeded database and a gunicorn to hit."""
+
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from tests.support.databases import build_template, drop_template
+from tests.support.live import start_server
+
+TINY = os.environ.get("BENCH_SCALE") == "tiny"
+
+
+def engines() -> list[str]:
+    """sqlite always; postgresql when TEST_DATABASE_URL answers (required under CI=true)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    reason = None
+    if not url:
+        reason = "TEST_DATABASE_URL is not set"
+    else:
+        try:
+            probe = create_engine(url, connect_args={"connect_timeout": 3})
+            probe.connect().close()
+            probe.dispose()
+        except Exception as error:  # any driver error: no PostgreSQL here
+            reason = f"PostgreSQL unreachable ({type(error).__name__})"
+    if reason and os.environ.get("CI") == "true":
+        sys.exit(f"benchmark needs PostgreSQL under CI: {reason}")
+    if reason:
+        print(json.dumps({"engine": "postgresql", "skipped": reason}), flush=True)
+        return ["sqlite"]
+    return ["sqlite", "postgresql"]
+
+
+class Bench:
+    """A seeded database copy and, once `serve` is called, a gunicorn with 2 workers on it."""
+
+    def __init__(self, engine: str):
+        self.engine = engine
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{engine}-"))
+        self.now = datetime.now(UTC)
+        self.template = build_template(engine, self.workdir, self.now)
+        self.url = self.template.copy()
+        self.server = None
+
+    def serve(self, workers: int = 2):
+        self.server = start_server(self.url, self.workdir, workers=workers)
+        return self.server
+
+    def close(self) -> None:
+        if self.server:
+            self.server.stop()
+        self.template.drop(self.url)
+        drop_template(self.template)
+
+
+def emit(figures: dict) -> None:
+    """One JSON line of figures on stdout."""
+    print(json.dumps(figures), flush=True)
