@@ -78,6 +78,16 @@ def client(app):
 
 
 @pytest.fixture
+def committed_db(template) -> Database:
+    """A Database on its own copy of the template, where commits are real (for races)."""
+    url = template.copy()
+    engine = make_engine(url)
+    yield Database(engine)
+    engine.dispose()
+    template.drop(url)
+
+
+@pytest.fixture
 def live_server(template, tmp_path):
     """A real gunicorn with 2 worker processes on a fresh copy of the seeded database."""
     servers = []

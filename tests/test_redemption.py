@@ -10,7 +10,6 @@ from service.campaigns.claims import claim_pack
 from service.campaigns.models import Campaign, Coupon, CouponEvent
 from service.campaigns.redemption import expire_coupons, redeem_coupon, release_coupon
 from service.clock import SystemClock
-from service.db import Database, make_engine
 from service.errors import Conflict
 from service.jobs.registry import JOBS
 from service.jobs.runner import run_job
@@ -94,10 +93,8 @@ def test_expiry_expires_only_what_is_past_its_validity(session, clock):
     assert session.get(Coupon, fresh).status == "AVAILABLE"
 
 
-def test_expire_job_runs_city_by_city_from_the_runner(template):
-    url = template.copy()
-    engine = make_engine(url)
-    database = Database(engine)
+def test_expire_job_runs_city_by_city_from_the_runner(committed_db):
+    database = committed_db
     now = SystemClock().now()
     with database.unit_of_work() as session:
         _, _, coupon_id = claimed_coupon(session, now)
@@ -105,14 +102,10 @@ def test_expire_job_runs_city_by_city_from_the_runner(template):
     assert report.failed == [] and report.items >= 14 and report.changed >= 1
     with database.unit_of_work(write=False) as session:
         assert session.get(Coupon, coupon_id).status == "EXPIRED"
-    engine.dispose()
-    template.drop(url)
 
 
-def test_two_orders_racing_for_one_coupon_redeem_it_once(template):
-    url = template.copy()
-    engine = make_engine(url)
-    database = Database(engine)
+def test_two_orders_racing_for_one_coupon_redeem_it_once(committed_db):
+    database = committed_db
     now = SystemClock().now()
     with database.unit_of_work() as session:
         campaign, consumer_id, coupon_id = claimed_coupon(session, now)
@@ -136,5 +129,3 @@ def test_two_orders_racing_for_one_coupon_redeem_it_once(template):
     assert sorted(outcomes) == ["redeemed"] + ["refused"] * 7
     with database.unit_of_work(write=False) as session:
         assert session.get(Campaign, campaign.id).redeemed_fen == 500
-    engine.dispose()
-    template.drop(url)
