@@ -22,9 +22,13 @@ def main() -> None:
     for engine in engines():
         bench = Bench(engine)
         try:
-            emit(run(bench))
+            figures = run(bench)
         finally:
             bench.close()
+        emit(figures)
+        # A benchmark that over- or under-issues has found a bug, not a speed: fail loudly.
+        if (figures["issued"], figures["issued_fen"]) != (QUOTA, figures["issued_fen_expected"]):
+            raise SystemExit(f"claim_burst on {engine}: issued {figures['issued']} != quota")
 
 
 def run(bench: Bench) -> dict:
