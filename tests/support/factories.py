@@ -77,3 +77,41 @@ def store_selling(session: Session, code: str, category: str, *, min_price_fen: 
         if skus:
             return store, [tuple(row) for row in skus]
     raise LookupError(f"no {category} store in {code}")
+
+
+TEST_CENTRE = (30.0, 120.0)  # an empty test city, far from the seed world's cities
+
+
+def make_city(session: Session, code: str = "testville", **fields) -> City:
+    """An empty city around TEST_CENTRE, for tests that need full control of its stores."""
+    test_city = City(code=code, name="测试市", name_en="Testville", center_lat=TEST_CENTRE[0],
+                     center_lon=TEST_CENTRE[1], service_radius_km=30, **fields)  # fmt: skip
+    session.add(test_city)
+    session.flush()
+    return test_city
+
+
+def make_store(session: Session, test_city: City, north_km: float, east_km: float = 0.0,
+               stock: dict | None = None, **fields):  # fmt: skip
+    """A 24 h bakery `north_km` north of the centre with `stock` {sku: (on_hand, price_fen)}."""
+    import math
+
+    from service.catalog.models import Product, StoreStock
+    from service.geo import KM_PER_DEGREE_LAT
+    from service.stores.models import Store
+
+    lat = test_city.center_lat + north_km / KM_PER_DEGREE_LAT
+    lon = test_city.center_lon + east_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat)))
+    defaults = {"chain": "测试烘焙", "name": f"测试店 {secrets.token_hex(3)}",
+                "categories": ["bakery"], "address": "测试路1号", "opening_hours": {"24h": True},
+                "delivery_radius_km": 5.0, "prep_minutes": 10, "min_basket_fen": 0,
+                "max_open_orders": 20}  # fmt: skip
+    store = Store(city_id=test_city.id, lat=lat, lon=lon, **{**defaults, **fields})
+    session.add(store)
+    session.flush()
+    for sku, (on_hand, price) in (stock or {"BAK-0001": (50, 4800)}).items():
+        product_id = session.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
+        session.add(StoreStock(city_id=test_city.id, store_id=store.id, product_id=product_id,
+                               on_hand=on_hand, price_fen=price))  # fmt: skip
+    session.flush()
+    return store

@@ -1,0 +1,67 @@
+"""Idempotency keys for POST /orders (DESIGN.md section 5).
+
+The key row is the first write of the order's transaction. A concurrent duplicate blocks on
+the unique index until the first commits, then finds its row and replays the response. A
+refused request rolls back, key included, so it may be retried with the same key.
+"""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from service.errors import InvalidInput
+from service.orders.models import IdempotencyKey
+
+KEEP = timedelta(hours=24)
+
+
+class Replay(Exception):
+    """The request was already answered: here is that answer."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+def request_hash(body: dict) -> str:
+    """SHA-256 of the canonical JSON (sorted keys) of a request body."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now: datetime) -> int:
+    """Insert the key row (waiting on a concurrent twin); raise Replay if already answered."""
+    conn = session.connection()
+    savepoint = conn.begin_nested()
+    try:
+        key_id = conn.execute(insert(IdempotencyKey).returning(col(IdempotencyKey.id)), {
+            "consumer_id": consumer_id, "key": key, "request_hash": digest, "created_at": now,
+        }).scalar_one()  # fmt: skip
+        savepoint.commit()
+        return key_id
+    except IntegrityError:
+        savepoint.rollback()
+    first = conn.execute(select(IdempotencyKey).where(
+        col(IdempotencyKey.consumer_id) == consumer_id, col(IdempotencyKey.key) == key)).one()  # fmt: skip
+    if first.request_hash != digest:
+        raise InvalidInput("this Idempotency-Key was used for a different request",
+                           code="idempotency_key_reused", field="Idempotency-Key")  # fmt: skip
+    raise Replay(first.response_status, first.response_body)
+
+
+def remember(session: Session, key_id: int, *, status: int, body: dict, order_id: int) -> None:
+    """Store the response the key will replay."""
+    session.connection().execute(
+        update(IdempotencyKey).where(col(IdempotencyKey.id) == key_id)
+        .values(response_status=status, response_body=body, order_id=order_id))  # fmt: skip
+
+
+def purge_keys(*, session: Session, now: datetime) -> int:
+    """Forget keys older than 24 h; returns how many."""
+    cutoff = now - KEEP
+    result = session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < cutoff))
+    return result.rowcount

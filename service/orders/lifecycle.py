@@ -1,0 +1,86 @@
+"""After placement: cancelling, and re-matching an order nobody accepted."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from service.campaigns.redemption import release_coupon
+from service.cities.service import cached_city
+from service.errors import Conflict, NotFound
+from service.orders import ledger, matching, states
+from service.orders.models import Order, OrderLine
+from service.orders.stock import release, reserve
+
+
+def own_order(session: Session, *, consumer_id: int, order_id: int) -> Order:
+    """The consumer's order, or 404 (someone else's order is not revealed)."""
+    order = session.get(Order, order_id)
+    if order is None or order.consumer_id != consumer_id:
+        raise NotFound(f"no order {order_id} of yours", field="order_id")
+    return order
+
+
+def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str,
+                 actor_id: int | None, now: datetime) -> Order:  # fmt: skip
+    """Cancel from PLACED, ACCEPTED or READY: stock, coupon and money all go back."""
+    states.move(session, order, states.CANCELLED, actor_role=actor_role, actor_id=actor_id,
+                now=now, data={"reason": reason})  # fmt: skip
+    order.cancel_reason = reason
+    _unwind(session, order, now)
+    return order
+
+
+def rematch_order(*, session: Session, order: Order, reason: str, actor_role: str,
+                  actor_id: int | None, now: datetime) -> Order:  # fmt: skip
+    """Move a PLACED order to the next store that can take it; cancel it if none can."""
+    if order.status != states.PLACED:
+        raise Conflict(f"only a PLACED order is re-matched, not a {order.status} one",
+                       code="invalid_transition", field="status")  # fmt: skip
+    qty = line_quantities(session, order.id)
+    release(session, order.store_id, qty)
+    city = cached_city(session, order.city_id)
+    want = matching.Want(qty, *matching.coupon_scope(session, order.coupon_id))
+    for candidate in matching.find_candidates(
+        session=session, city=city, lat=order.lat, lon=order.lon, want=want, now=now,
+        exclude=frozenset(order.tried_store_ids),
+    ):  # fmt: skip
+        if reserve(session, candidate.store.id, qty):
+            return _move_to(session, order, candidate, reason, actor_role, actor_id, now)
+    states.record(session, order, kind="rematch_failed", actor_role=actor_role,
+                  actor_id=actor_id, now=now, data={"reason": reason})  # fmt: skip
+    states.move(session, order, states.CANCELLED, actor_role="system", actor_id=None, now=now,
+                data={"reason": "no_store"})  # fmt: skip
+    order.cancel_reason = "no_store"
+    _unwind(session, order, now, stock_released=True)
+    return order
+
+
+def line_quantities(session: Session, order_id: int) -> dict[int, int]:
+    """product id -> quantity of an order's lines."""
+    rows = session.execute(select(OrderLine.product_id, OrderLine.qty).where(
+        col(OrderLine.order_id) == order_id)).all()  # fmt: skip
+    return {product_id: qty for product_id, qty in rows}
+
+
+def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now) -> Order:
+    # The store losing the order sees it leave; the new one sees it arrive.
+    states.record(session, order, kind="reassigned", actor_role=actor_role, actor_id=actor_id,
+                  now=now, data={"reason": reason, "to_store_id": candidate.store.id})  # fmt: skip
+    order.store_id = candidate.store.id
+    order.tried_store_ids = [*order.tried_store_ids, candidate.store.id]
+    order.eta_at = candidate.eta
+    order.updated_at = now
+    session.flush()
+    states.record(session, order, kind="placed", to_status=states.PLACED, actor_role=actor_role,
+                  actor_id=actor_id, now=now, data={"reason": reason, "rematched": True})  # fmt: skip
+    return order
+
+
+def _unwind(session: Session, order: Order, now: datetime, stock_released: bool = False) -> None:
+    if not stock_released:
+        release(session, order.store_id, line_quantities(session, order.id))
+    if order.coupon_id is not None:
+        release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
+                       discount_fen=order.coupon_fen, now=now)  # fmt: skip
+    ledger.write(session, order, "refund", ledger.net_paid(session, order.id), now, "cancelled")

@@ -1,0 +1,123 @@
+"""Placing an order: match, reserve, price, redeem, record, charge; one transaction."""
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlmodel import Session, col
+
+from service.campaigns.redemption import redeem_coupon
+from service.catalog.models import Product
+from service.cities.service import city_for_point
+from service.errors import Conflict, InvalidInput, Unprocessable
+from service.failpoints import failpoint
+from service.orders import idempotency, ledger, matching, states
+from service.orders.models import Order, OrderLine
+from service.orders.schemas import OrderIn, OrderPlacedRead
+from service.orders.stock import reserve
+from service.orders.views import order_read
+from service.pricing.service import load_basket, price_basket, quote_read
+
+
+def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: str,
+                now: datetime) -> tuple[int, dict]:  # fmt: skip
+    """Place the order (201) or replay the answer already given for this key."""
+    digest = idempotency.request_hash(order_in.model_dump(mode="json"))
+    try:
+        key_id = idempotency.claim_key(session, consumer_id=consumer_id, key=key, digest=digest,
+                                       now=now)  # fmt: skip
+    except idempotency.Replay as replay:
+        return replay.status, replay.body
+    city = city_for_point(session=session, lat=order_in.lat, lon=order_in.lon)
+    want = wanted(session, order_in, consumer_id)
+    chosen = _reserve_best(session, city, order_in, want, now)
+    failpoint("order.after_reserve")
+    basket = load_basket(session=session, quote_in=order_in, store_id=chosen.store.id, now=now)
+    priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
+                          coupon_id=order_in.coupon_id, now=now)  # fmt: skip
+    _check_price(order_in, basket, priced)
+    order = _record(session, consumer_id, order_in, chosen, basket, priced, now)
+    body = OrderPlacedRead(order=order_read(session, order, chosen.distance_km),
+                           breakdown=quote_read(basket, priced, None)).model_dump(mode="json")  # fmt: skip
+    idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
+    return 201, body
+
+
+def wanted(session: Session, order_in: OrderIn, consumer_id: int) -> matching.Want:
+    """Product quantities by id, and the campaign scope of the named coupon."""
+    skus = {item.sku for item in order_in.items}
+    ids = dict(
+        session.execute(select(Product.sku, Product.id).where(col(Product.sku).in_(skus))).all()
+    )
+    qty: dict[int, int] = {}
+    for index, item in enumerate(order_in.items):
+        if item.sku not in ids:
+            raise InvalidInput(
+                f"no product {item.sku}", code="unknown_sku", field=f"items.{index}.sku"
+            )
+        qty[ids[item.sku]] = qty.get(ids[item.sku], 0) + item.qty
+    return matching.Want(qty, *matching.coupon_scope(session, order_in.coupon_id, consumer_id))
+
+
+def _reserve_best(session, city, order_in: OrderIn, want, now) -> matching.Candidate:
+    search = {"session": session, "city": city, "lat": order_in.lat, "lon": order_in.lon,
+              "want": want, "now": now, "store_id": order_in.store_id}  # fmt: skip
+    candidates = matching.find_candidates(**search)
+    failpoint("order.after_checks")
+    for candidate in candidates:  # a lost race for stock moves on to the next
+        if reserve(session, candidate.store.id, want.qty):
+            return candidate
+    raise Conflict("no store can deliver this order within the hour", code="no_store_available",
+                   details={"reasons": matching.explain(**search)})  # fmt: skip
+
+
+def _check_price(order_in: OrderIn, basket, priced) -> None:
+    if order_in.coupon_id is not None and priced.coupon is None:
+        raise Unprocessable("the coupon does not apply to this order",
+                            code="coupon_not_applicable", field="coupon_id",
+                            details={"reason": priced.coupon_refusal})  # fmt: skip
+    expected = order_in.expected_payable_fen
+    if expected is not None and expected != priced.payable_fen:
+        quote = quote_read(basket, priced, None).model_dump(mode="json")
+        raise Conflict(f"the price is now {priced.payable_fen} fen, not {expected}",
+                       code="price_changed", field="expected_payable_fen",
+                       details={"quote": quote})  # fmt: skip
+
+
+def _record(session, consumer_id, order_in, chosen, basket, priced, now) -> Order:
+    order = Order(
+        city_id=basket.city.id, consumer_id=consumer_id, store_id=chosen.store.id,
+        status=states.PLACED, payment_method=order_in.payment_method, address=order_in.address,
+        lat=order_in.lat, lon=order_in.lon, subtotal_fen=priced.subtotal_fen,
+        promotion_fen=priced.promotion.discount_fen if priced.promotion else 0,
+        coupon_fen=priced.coupon.discount_fen if priced.coupon else 0,
+        delivery_fee_fen=priced.delivery_fee_fen, payable_fen=priced.payable_fen,
+        promotion_id=priced.promotion.id if priced.promotion else None,
+        coupon_id=priced.coupon.coupon_id if priced.coupon else None,
+        handoff_code=f"{secrets.randbelow(10_000):04d}", tried_store_ids=[chosen.store.id],
+        placed_at=now, promised_at=now + matching.PROMISE, eta_at=chosen.eta, updated_at=now,
+    )  # fmt: skip
+    session.add(order)
+    session.flush()
+    _insert_lines(session, order, basket, priced)
+    if order.coupon_id is not None:
+        redeem_coupon(session=session, coupon_id=order.coupon_id, consumer_id=consumer_id,
+                      order_id=order.id, discount_fen=order.coupon_fen, now=now)  # fmt: skip
+    states.record(session, order, kind="placed", to_status=states.PLACED, actor_role="consumer",
+                  actor_id=consumer_id, now=now, data={"store_id": order.store_id})  # fmt: skip
+    ledger.write(session, order, "charge", order.payable_fen, now)
+    return order
+
+
+def _insert_lines(session: Session, order: Order, basket, priced) -> None:
+    units = {line.sku: line for line in basket.lines}
+    products = dict(session.execute(select(Product.sku, Product.id).where(
+        col(Product.sku).in_(units))).all())  # fmt: skip
+    session.execute(insert(OrderLine), [
+        {"order_id": order.id, "city_id": order.city_id, "product_id": products[s.sku],
+         "sku": s.sku, "name": basket.names[s.sku], "category": units[s.sku].category,
+         "qty": units[s.sku].qty, "unit_price_fen": units[s.sku].unit_price_fen,
+         "amount_fen": s.amount_fen, "promotion_share_fen": s.promotion_fen,
+         "coupon_share_fen": s.coupon_fen}
+        for s in priced.lines
+    ])  # fmt: skip

@@ -1,0 +1,88 @@
+"""Order request and response models (times city-local at the edges)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from service.pricing.schemas import ItemIn, PaymentMethod, QuoteRead
+
+
+class OrderIn(SQLModel):
+    items: list[ItemIn] = Field(min_length=1, max_length=50)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str = Field(min_length=1, max_length=256)
+    payment_method: PaymentMethod
+    coupon_id: int | None = None
+    store_id: int | None = None
+    expected_payable_fen: int | None = Field(default=None, ge=0)
+
+
+class OrderLineRead(SQLModel):
+    sku: str
+    name: str
+    category: str
+    qty: int
+    unit_price_fen: int
+    amount_fen: int
+    promotion_share_fen: int
+    coupon_share_fen: int
+
+
+class OrderEventRead(SQLModel):
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    actor_role: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class StoreRef(SQLModel):
+    id: int
+    name: str
+    address: str
+    lat: float
+    lon: float
+    distance_km: float | None = None
+
+
+class OrderRead(SQLModel):
+    id: int
+    status: str
+    store: StoreRef
+    address: str
+    payment_method: str
+    subtotal_fen: int
+    promotion_fen: int
+    coupon_fen: int
+    delivery_fee_fen: int
+    payable_fen: int
+    coupon_id: int | None
+    handoff_code: str
+    cancel_reason: str | None
+    placed_at: datetime
+    promised_at: datetime
+    eta_at: datetime
+    lines: list[OrderLineRead]
+    events: list[OrderEventRead]
+
+
+class OrderPlacedRead(SQLModel):
+    order: OrderRead
+    breakdown: QuoteRead
+
+
+class OrdersQuery(SQLModel):
+    before: int | None = Field(default=None, gt=0, description="cursor: the last id you saw")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class OrdersRead(SQLModel):
+    orders: list[OrderRead]
+    next_before: int | None
+
+
+class CancelIn(SQLModel):
+    reason: str = Field(default="consumer", min_length=1, max_length=64)

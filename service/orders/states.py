@@ -1,0 +1,51 @@
+"""The order state machine, in one place: legal transitions and how one is recorded."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col
+
+from service.errors import Conflict
+from service.orders.models import Order, OrderEvent
+
+PLACED, ACCEPTED, READY = "PLACED", "ACCEPTED", "READY"
+PICKED_UP, DELIVERED, CANCELLED = "PICKED_UP", "DELIVERED", "CANCELLED"
+
+TRANSITIONS = {
+    PLACED: {ACCEPTED, CANCELLED},
+    ACCEPTED: {READY, CANCELLED},
+    READY: {PICKED_UP, CANCELLED},
+    PICKED_UP: {DELIVERED},
+    DELIVERED: set(),
+    CANCELLED: set(),
+}
+LIVE = frozenset({PLACED, ACCEPTED, READY, PICKED_UP, DELIVERED})
+CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if CANCELLED in targets)
+
+
+def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: int | None,
+         now: datetime, data: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Move `order` to `to` if legal and still in the status we read; 409 otherwise."""
+    if to not in TRANSITIONS[order.status]:
+        raise Conflict(f"an order that is {order.status} cannot become {to}",
+                       code="invalid_transition", field="status")  # fmt: skip
+    moved = session.execute(
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == order.status)
+        .values(status=to, updated_at=now)
+    ).rowcount  # fmt: skip
+    if moved != 1:  # someone else moved it first (a store accepting while the consumer cancels)
+        raise Conflict("the order changed meanwhile; reload it", code="invalid_transition")
+    record(session, order, kind=to.lower(), from_status=order.status, to_status=to,
+           actor_role=actor_role, actor_id=actor_id, now=now, data=data)  # fmt: skip
+    order.status = to
+
+
+def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_id: int | None,
+           now: datetime, from_status: str | None = None, to_status: str | None = None,
+           data: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Append an event to the order's timeline (and its store's feed)."""
+    session.execute(insert(OrderEvent).values(
+        order_id=order.id, city_id=order.city_id, store_id=order.store_id, kind=kind,
+        from_status=from_status, to_status=to_status, actor_role=actor_role, actor_id=actor_id,
+        data=data or {}, at=now))  # fmt: skip

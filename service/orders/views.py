@@ -1,0 +1,33 @@
+"""Building order read models, with times in the city's own zone."""
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from service.cities.service import cached_city, zone_named
+from service.orders.models import Order, OrderEvent, OrderLine
+from service.orders.schemas import OrderEventRead, OrderLineRead, OrderRead, StoreRef
+from service.stores.models import Store
+
+
+def order_read(session: Session, order: Order, distance_km: float | None = None) -> OrderRead:
+    """The order as its consumer sees it: store, money, lines and the event timeline."""
+    zone = zone_named(cached_city(session, order.city_id).timezone)
+    store = session.get(Store, order.store_id)
+    lines = session.execute(select(OrderLine).where(col(OrderLine.order_id) == order.id)
+                            .order_by(OrderLine.id)).scalars()  # fmt: skip
+    events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
+                             .order_by(OrderEvent.id)).scalars()  # fmt: skip
+    return OrderRead(
+        **order.model_dump(include={
+            "id", "status", "address", "payment_method", "subtotal_fen", "promotion_fen",
+            "coupon_fen", "delivery_fee_fen", "payable_fen", "coupon_id", "handoff_code",
+            "cancel_reason"}),
+        store=StoreRef(id=store.id, name=store.name, address=store.address, lat=store.lat,
+                       lon=store.lon, distance_km=distance_km),
+        placed_at=order.placed_at.astimezone(zone),
+        promised_at=order.promised_at.astimezone(zone),
+        eta_at=order.eta_at.astimezone(zone),
+        lines=[OrderLineRead(**line.model_dump()) for line in lines],
+        events=[OrderEventRead(**e.model_dump(exclude={"at"}), at=e.at.astimezone(zone))
+                for e in events],
+    )  # fmt: skip
