@@ -1,9 +1,10 @@
 """Matching an order to a store: the best store wins, and every skipped store is counted."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from service.campaigns.models import CampaignStore
 from tests.support.factories import (
     TEST_CENTRE,

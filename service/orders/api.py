@@ -37,8 +37,13 @@ def place():
     if not key or len(key) > 128:
         raise MalformedRequest("send an Idempotency-Key header (1-128 characters)",
                                code="missing_idempotency_key", field="Idempotency-Key")  # fmt: skip
-    status, body = place_order(session=db_session(), consumer_id=caller().principal_id,
-                               order_in=request.context.json, key=key, now=clock().now())  # fmt: skip
+    status, body = place_order(
+        session=db_session(),
+        consumer_id=caller().principal_id,
+        order_in=request.context.json,
+        key=key,
+        now=clock().now(),
+    )
     return body, status
 
 
@@ -76,6 +81,12 @@ def cancel(order_id: int):
     """Cancel from PLACED, ACCEPTED or READY; stock, coupon and money go back."""
     session = db_session()
     order = own_order(session, consumer_id=caller().principal_id, order_id=order_id)
-    cancel_order(session=session, order=order, reason=request.context.json.reason,
-                 actor_role="consumer", actor_id=caller().principal_id, now=clock().now())  # fmt: skip
+    cancel_order(
+        session=session,
+        order=order,
+        reason=request.context.json.reason,
+        actor_role="consumer",
+        actor_id=caller().principal_id,
+        now=clock().now(),
+    )
     return order_read(session, order)

@@ -45,8 +45,11 @@ def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now:
         return key_id
     except IntegrityError:
         savepoint.rollback()
-    first = conn.execute(select(IdempotencyKey).where(
-        col(IdempotencyKey.consumer_id) == consumer_id, col(IdempotencyKey.key) == key)).one()  # fmt: skip
+    first = conn.execute(
+        select(IdempotencyKey).where(
+            col(IdempotencyKey.consumer_id) == consumer_id, col(IdempotencyKey.key) == key
+        )
+    ).one()
     if first.request_hash != digest:
         raise InvalidInput("this Idempotency-Key was used for a different request",
                            code="idempotency_key_reused", field="Idempotency-Key")  # fmt: skip

@@ -72,8 +72,16 @@ def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now
     order.eta_at = candidate.eta
     order.updated_at = now
     session.flush()
-    states.record(session, order, kind="placed", to_status=states.PLACED, actor_role=actor_role,
-                  actor_id=actor_id, now=now, data={"reason": reason, "rematched": True})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="placed",
+        to_status=states.PLACED,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        data={"reason": reason, "rematched": True},
+    )
     return order
 
 

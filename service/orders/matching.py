@@ -102,9 +102,12 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
 
 
 def _reachable(session, city: City, planar: "Planar", want: Want, exclude, store_id, prefilter):
-    query = select(*STORE_COLUMNS).where(col(Store.city_id) == city.id, col(Store.active),
-                                         ~col(Store.paused),
-                                         col(Store.open_orders) < col(Store.max_open_orders))  # fmt: skip
+    query = select(*STORE_COLUMNS).where(
+        col(Store.city_id) == city.id,
+        col(Store.active),
+        ~col(Store.paused),
+        col(Store.open_orders) < col(Store.max_open_orders),
+    )
     if store_id is not None:
         query = query.where(col(Store.id) == store_id)
     elif prefilter:
@@ -195,8 +198,11 @@ def explain(
         members = set(session.execute(select(CampaignStore.store_id).where(
             col(CampaignStore.campaign_id) == want.campaign_id)).scalars())  # fmt: skip
     box = bounding_box(lat, lon, max_radius(session, city.id))
-    near = {r.id for r in rows
-            if box.min_lat <= r.lat <= box.max_lat and box.min_lon <= r.lon <= box.max_lon}  # fmt: skip
+    near = {
+        r.id
+        for r in rows
+        if box.min_lat <= r.lat <= box.max_lat and box.min_lon <= r.lon <= box.max_lon
+    }
     stock = stock_at(session, list(near), want.qty)
     local_now = now.astimezone(city_zone(city))
     context = (lat, lon, city, local_now, want, members, near, stock)

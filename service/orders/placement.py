@@ -37,8 +37,10 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
                           coupon_id=order_in.coupon_id, now=now)  # fmt: skip
     _check_price(order_in, basket, priced)
     order = _record(session, consumer_id, order_in, chosen, basket, priced, now)
-    body = OrderPlacedRead(order=order_read(session, order, chosen.distance_km),
-                           breakdown=quote_read(basket, priced, None)).model_dump(mode="json")  # fmt: skip
+    body = OrderPlacedRead(
+        order=order_read(session, order, chosen.distance_km),
+        breakdown=quote_read(basket, priced, None),
+    ).model_dump(mode="json")
     idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
     return 201, body
 
