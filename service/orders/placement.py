@@ -42,6 +42,7 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
         breakdown=quote_read(basket, priced, None),
     ).model_dump(mode="json")
     idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
+    failpoint("order.before_commit")
     return 201, body
 
 
