@@ -236,3 +236,31 @@ def test_unknown_product_is_422_naming_the_line(client, town):
 
 def test_product_catalogue_has_the_sku_the_tests_use(session):
     assert session.execute(select(Product.id).where(Product.sku == "BAK-0001")).scalar()
+
+
+def test_idempotency_keys_are_purged_after_24_hours(client, session, clock, town, db):
+    from datetime import timedelta
+
+    from service.jobs.registry import JOBS
+    from service.jobs.runner import run_job
+
+    _, _, headers, _ = town
+    post(client, headers[0], "old")
+    report = run_job(
+        JOBS["purge_idempotency_keys"], database=db, now=clock.now() + timedelta(hours=23)
+    )
+    assert report.changed == 0
+    report = run_job(
+        JOBS["purge_idempotency_keys"], database=db, now=clock.now() + timedelta(hours=25)
+    )
+    assert report.changed == 1
+
+
+def test_a_quote_without_a_store_prices_at_the_store_an_order_would_get(client, town):
+    _, store, headers, _ = town
+    body = {k: v for k, v in BODY.items() if k != "address"}
+    quote = client.post("/v1/quote", json=body, headers=headers[0])
+    assert quote.status_code == 200, quote.json
+    assert quote.json["store"]["id"] == store.id and quote.json["payable_fen"] == 9600
+    placed = post(client, headers[0], "q", {**BODY, "expected_payable_fen": 9600})
+    assert placed.status_code == 201

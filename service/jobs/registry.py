@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 from service.campaigns.redemption import expire_coupons
 from service.cities.models import City
 from service.jobs.runner import Job
+from service.orders.idempotency import purge_keys
 
 
 def _city_ids(session: Session) -> list[int]:
@@ -21,6 +22,12 @@ JOBS = {
             run_item=lambda *, session, item, now: expire_coupons(
                 session=session, now=now, city_id=item
             ),
+        ),
+        Job(
+            name="purge_idempotency_keys",
+            description="forget order idempotency keys older than 24 h",
+            items=lambda _session: ["all"],
+            run_item=lambda *, session, item, now: purge_keys(session=session, now=now),
         ),
     )
 }

@@ -3,8 +3,8 @@
 from flask import Blueprint, request
 
 from service.auth.models import Role
+from service.orders.quoting import quote_order
 from service.pricing.schemas import QuoteIn, QuoteRead
-from service.pricing.service import quote
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session, read_only
 from service.web.spec import Resp, spec
@@ -20,5 +20,5 @@ bp = Blueprint("pricing", __name__, url_prefix="/v1")
                tags=["pricing"], security=BEARER)  # fmt: skip
 def create_quote():
     """Subtotal, promotion, coupon, fee, payable, per-line shares and who funds what."""
-    return quote(session=db_session(), consumer_id=caller().principal_id,
+    return quote_order(session=db_session(), consumer_id=caller().principal_id,
                  quote_in=request.context.json, now=clock().now())  # fmt: skip

@@ -17,7 +17,7 @@ class QuoteIn(SQLModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     payment_method: PaymentMethod
-    store_id: int
+    store_id: int | None = None  # None: the store an order would be matched to now
     coupon_id: int | None = None
 
 
