@@ -14,3 +14,6 @@ timeout = 60
 graceful_timeout = 10
 accesslog = os.environ.get("HD_ACCESS_LOG") or None
 wsgi_app = "service:create_app()"
+# gunicorn's control socket has one default path per user, which several servers on one machine
+# (tests, benchmarks, make run) would fight over; nothing here uses it.
+control_socket_disable = True

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service import create_app
+from service import caches, create_app
 from service.clock import FrozenClock
 from service.config import Settings
 from service.db import Database, make_engine
@@ -43,6 +43,7 @@ def engine_under_test(template: Template):
 @pytest.fixture
 def db(engine_under_test) -> Database:
     """A Database whose every commit lands in a SAVEPOINT rolled back after the test."""
+    caches.clear_all()  # rows cached by an earlier test were rolled back with it
     connection = engine_under_test.connect()
     outer = connection.begin()
     database = Database(engine_under_test)

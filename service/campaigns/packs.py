@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from cachetools import LRUCache
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
+from service import caches
 from service.campaigns.models import CouponTemplate
 
 PACK_QUERY = (
@@ -39,7 +39,7 @@ class PackItem:
 
 # Once a pack has been claimed it can no longer change (admin.add_template refuses), so a
 # frozen pack is safe to keep in memory for the life of the process.
-_frozen: LRUCache = LRUCache(maxsize=4096)
+_frozen = caches.lru_cache(maxsize=4096)
 
 
 def pack_of(session: Session, campaign_id: int, *, frozen: bool) -> tuple[PackItem, ...]:

@@ -3,24 +3,42 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from cachetools import TTLCache
 from sqlmodel import Session, select
 
+from service import caches
 from service.cities.models import City
 from service.errors import NotFound, Unprocessable
-from service.geo import rough_km
+from service.geo import KM_PER_DEGREE_LAT, rough_km
+
+# A city's area and timezone change about never; a minute of staleness is harmless, and a
+# point no cached area holds is looked up afresh, so a new city is found at once.
+_areas = caches.ttl_cache(maxsize=1, ttl=60)
+_cities = caches.ttl_cache(maxsize=256, ttl=60)
+AREAS = select(City.id, City.center_lat, City.center_lon, City.service_radius_km).order_by(City.id)
 
 
 def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
-    for city in session.exec(select(City).order_by(City.id)):
-        if covers(city, lat, lon):
-            return city
-    raise Unprocessable("no city serves this address yet", code="outside_service_area", field="lat")
+    city_id = _city_id_at(session, lat, lon)
+    if city_id is None:
+        _areas.clear()
+        city_id = _city_id_at(session, lat, lon)
+    if city_id is None:
+        raise Unprocessable("no city serves this address yet", code="outside_service_area",
+                            field="lat")  # fmt: skip
+    return cached_city(session, city_id)
 
 
-# A city's area and timezone change about never; a minute of staleness is harmless.
-_cities: TTLCache = TTLCache(maxsize=256, ttl=60)
+def _city_id_at(session: Session, lat: float, lon: float) -> int | None:
+    if "areas" not in _areas:
+        _areas["areas"] = session.execute(AREAS).all()
+    for city_id, center_lat, center_lon, radius_km in _areas["areas"]:
+        # Cheap latitude test first: most cities are hundreds of km away.
+        if abs(lat - center_lat) * KM_PER_DEGREE_LAT > radius_km:
+            continue
+        if rough_km((center_lat, center_lon), (lat, lon)) <= radius_km:
+            return city_id
+    return None
 
 
 def cached_city(session: Session, city_id: int) -> City:

@@ -9,8 +9,9 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from service.errors import InvalidInput
@@ -36,15 +37,15 @@ def request_hash(body: dict) -> str:
 def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now: datetime) -> int:
     """Insert the key row (waiting on a concurrent twin); raise Replay if already answered."""
     conn = session.connection()
-    savepoint = conn.begin_nested()
-    try:
-        key_id = conn.execute(insert(IdempotencyKey).returning(col(IdempotencyKey.id)), {
-            "consumer_id": consumer_id, "key": key, "request_hash": digest, "created_at": now,
-        }).scalar_one()  # fmt: skip
-        savepoint.commit()
+    # ON CONFLICT DO NOTHING waits for an in-flight twin like a plain insert, but a conflict
+    # returns no row instead of aborting the transaction: no savepoint round trips needed.
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(IdempotencyKey).on_conflict_do_nothing(
+        index_elements=["consumer_id", "key"]).returning(col(IdempotencyKey.id))  # fmt: skip
+    row = {"consumer_id": consumer_id, "key": key, "request_hash": digest, "created_at": now}
+    key_id = conn.execute(statement, row).scalar()
+    if key_id is not None:
         return key_id
-    except IntegrityError:
-        savepoint.rollback()
     first = conn.execute(
         select(IdempotencyKey).where(
             col(IdempotencyKey.consumer_id) == consumer_id, col(IdempotencyKey.key) == key

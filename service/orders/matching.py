@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cachetools import TTLCache
 from sqlalchemy import func, literal, select
 from sqlmodel import Session, col
 
+from service import caches
 from service.campaigns.models import Campaign, CampaignStore, Coupon
 from service.catalog.models import StoreStock
 from service.cities.models import City
@@ -27,9 +27,10 @@ from service.stores.models import Store
 PROMISE = timedelta(minutes=60)
 REASONS = ("paused", "closed", "out_of_radius", "below_min_basket", "at_capacity",
            "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
-STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon, Store.opening_hours,
-                 Store.delivery_radius_km, Store.prep_minutes, Store.min_basket_fen,
-                 Store.max_open_orders, Store.open_orders, Store.active, Store.paused)  # fmt: skip
+# Opening hours (JSON) are left out of the wide query and read only for the best few stores.
+STORE_COLUMNS = (Store.id, Store.lat, Store.lon, Store.delivery_radius_km, Store.prep_minutes,
+                 Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
+                 Store.paused)  # fmt: skip
 BATCH = 8  # stores whose hours, basket and stock are checked per round
 
 
@@ -40,16 +41,25 @@ class Want:
     qty: dict[int, int]
     campaign_id: int | None = None
     campaign_all_stores: bool = True
+    product_ids: dict[str, int] | None = None  # sku -> id, when the caller looked them up
 
 
 @dataclass(frozen=True)
 class Candidate:
     store: object  # a row of STORE_COLUMNS
-    distance_km: float
+    distance_km: float  # planar: ranks candidates; see `measured` for the geodesic
     eta: datetime
 
 
-_max_radius: TTLCache = TTLCache(maxsize=256, ttl=60)
+def measured(candidate: Candidate, lat: float, lon: float, city: City, now: datetime) -> Candidate:
+    """The candidate with geopy's geodesic distance and the ETA that follows from it."""
+    distance = exact_km((lat, lon), (candidate.store.lat, candidate.store.lon))
+    minutes = candidate.store.prep_minutes + distance / city.courier_speed_kmh * 60
+    return Candidate(candidate.store, distance, now + timedelta(minutes=minutes))
+
+
+# A new store with a wider radius than any before is missed by the box for at most a minute.
+_max_radius = caches.ttl_cache(maxsize=256, ttl=60)
 
 
 def coupon_scope(session: Session, coupon_id: int | None,
@@ -90,15 +100,23 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     found = []
     local_now = now.astimezone(city_zone(city))
     for start in range(0, len(ranked), BATCH):
-        rows = [r[4] for r in ranked[start:start + BATCH]
-                if open_between(r[4].opening_hours, local_now,
-                                local_now + timedelta(minutes=r[4].prep_minutes))]  # fmt: skip
-        stock = stock_at(session, [r.id for r in rows], want.qty)
-        found += [_candidate(r, lat, lon, city, now) for r in rows
-                  if _basket_ok(r, want.qty, stock.get(r.id, {}))]  # fmt: skip
+        batch = ranked[start : start + BATCH]
+        hours = _hours(session, [r[4].id for r in batch])
+        rows = [(eta, distance, row) for eta, distance, _, _, row in batch
+                if open_between(hours[row.id], local_now,
+                                local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
+        stock = stock_at(session, [row.id for _, _, row in rows], want.qty)
+        found += [Candidate(row, distance, now + timedelta(minutes=eta))
+                  for eta, distance, row in rows
+                  if _basket_ok(row, want.qty, stock.get(row.id, {}))]  # fmt: skip
         if found:
             return found
     return found
+
+
+def _hours(session: Session, store_ids: list[int]) -> dict[int, dict]:
+    query = select(Store.id, Store.opening_hours).where(col(Store.id).in_(store_ids))
+    return dict(session.execute(query).all())
 
 
 def _reachable(session, city: City, planar: "Planar", want: Want, exclude, store_id, prefilter):
@@ -146,12 +164,6 @@ def _basket_ok(row, qty: dict[int, int], stock: dict, *, need_stock: bool = True
     return basket >= row.min_basket_fen and (enough or not need_stock)
 
 
-def _candidate(row, lat: float, lon: float, city: City, now: datetime) -> Candidate:
-    distance = exact_km((lat, lon), (row.lat, row.lon))
-    minutes = row.prep_minutes + distance / city.courier_speed_kmh * 60
-    return Candidate(row, distance, now + timedelta(minutes=minutes))
-
-
 def max_radius(session: Session, city_id: int) -> float:
     """The largest delivery radius in the city: the prefilter box's half-width."""
     if city_id not in _max_radius:
@@ -189,7 +201,7 @@ def explain(
     store_id: int | None = None,
 ) -> dict[str, int]:
     """Why no store qualified: each candidate store counted once, under its first failed check."""
-    query = select(*STORE_COLUMNS).where(col(Store.city_id) == city.id)
+    query = select(*STORE_COLUMNS, Store.opening_hours).where(col(Store.city_id) == city.id)
     if store_id is not None:
         query = query.where(col(Store.id) == store_id)
     rows = [r for r in session.execute(query).all() if r.id not in exclude]

@@ -20,8 +20,11 @@ from service.pricing.service import load_basket, price_basket, quote_read
 
 
 def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: str,
-                now: datetime) -> tuple[int, dict]:  # fmt: skip
-    """Place the order (201) or replay the answer already given for this key."""
+                now: datetime, prefilter: bool = True) -> tuple[int, dict]:  # fmt: skip
+    """Place the order (201) or replay the answer already given for this key.
+
+    prefilter=False only serves the benchmark's naive baseline (see matching.find_candidates).
+    """
     digest = idempotency.request_hash(order_in.model_dump(mode="json"))
     try:
         key_id = idempotency.claim_key(session, consumer_id=consumer_id, key=key, digest=digest,
@@ -30,15 +33,17 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
         return replay.status, replay.body
     city = city_for_point(session=session, lat=order_in.lat, lon=order_in.lon)
     want = wanted(session, order_in, consumer_id)
-    chosen = _reserve_best(session, city, order_in, want, now)
+    chosen = _reserve_best(session, city, order_in, want, now, prefilter)
     failpoint("order.after_reserve")
-    basket = load_basket(session=session, quote_in=order_in, store_id=chosen.store.id, now=now)
+    chosen = matching.measured(chosen, order_in.lat, order_in.lon, city, now)
+    basket = load_basket(session=session, quote_in=order_in, store_id=chosen.store.id, now=now,
+                         city=city)  # fmt: skip
     priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
                           coupon_id=order_in.coupon_id, now=now)  # fmt: skip
     _check_price(order_in, basket, priced)
-    order = _record(session, consumer_id, order_in, chosen, basket, priced, now)
+    order, lines = _record(session, consumer_id, order_in, chosen, basket, priced, want, now)
     body = OrderPlacedRead(
-        order=order_read(session, order, chosen.distance_km),
+        order=order_read(session, order, chosen.distance_km, lines=lines),
         breakdown=quote_read(basket, priced, None),
     ).model_dump(mode="json")
     idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
@@ -59,13 +64,14 @@ def wanted(session: Session, order_in: OrderIn, consumer_id: int) -> matching.Wa
                 f"no product {item.sku}", code="unknown_sku", field=f"items.{index}.sku"
             )
         qty[ids[item.sku]] = qty.get(ids[item.sku], 0) + item.qty
-    return matching.Want(qty, *matching.coupon_scope(session, order_in.coupon_id, consumer_id))
+    scope = matching.coupon_scope(session, order_in.coupon_id, consumer_id)
+    return matching.Want(qty, *scope, product_ids=ids)
 
 
-def _reserve_best(session, city, order_in: OrderIn, want, now) -> matching.Candidate:
+def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter) -> matching.Candidate:
     search = {"session": session, "city": city, "lat": order_in.lat, "lon": order_in.lon,
               "want": want, "now": now, "store_id": order_in.store_id}  # fmt: skip
-    candidates = matching.find_candidates(**search)
+    candidates = matching.find_candidates(**search, prefilter=prefilter)
     failpoint("order.after_checks")
     for candidate in candidates:  # a lost race for stock moves on to the next
         if reserve(session, candidate.store.id, want.qty):
@@ -87,7 +93,7 @@ def _check_price(order_in: OrderIn, basket, priced) -> None:
                        details={"quote": quote})  # fmt: skip
 
 
-def _record(session, consumer_id, order_in, chosen, basket, priced, now) -> Order:
+def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     order = Order(
         city_id=basket.city.id, consumer_id=consumer_id, store_id=chosen.store.id,
         status=states.PLACED, payment_method=order_in.payment_method, address=order_in.address,
@@ -102,25 +108,25 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, now) -> Orde
     )  # fmt: skip
     session.add(order)
     session.flush()
-    _insert_lines(session, order, basket, priced)
+    lines = _insert_lines(session, order, basket, priced, want.product_ids)
     if order.coupon_id is not None:
         redeem_coupon(session=session, coupon_id=order.coupon_id, consumer_id=consumer_id,
                       order_id=order.id, discount_fen=order.coupon_fen, now=now)  # fmt: skip
     states.record(session, order, kind="placed", to_status=states.PLACED, actor_role="consumer",
                   actor_id=consumer_id, now=now, data={"store_id": order.store_id})  # fmt: skip
     ledger.write(session, order, "charge", order.payable_fen, now)
-    return order
+    return order, lines
 
 
-def _insert_lines(session: Session, order: Order, basket, priced) -> None:
+def _insert_lines(session: Session, order: Order, basket, priced, products) -> list[dict]:
     units = {line.sku: line for line in basket.lines}
-    products = dict(session.execute(select(Product.sku, Product.id).where(
-        col(Product.sku).in_(units))).all())  # fmt: skip
-    session.execute(insert(OrderLine), [
+    rows = [
         {"order_id": order.id, "city_id": order.city_id, "product_id": products[s.sku],
          "sku": s.sku, "name": basket.names[s.sku], "category": units[s.sku].category,
          "qty": units[s.sku].qty, "unit_price_fen": units[s.sku].unit_price_fen,
          "amount_fen": s.amount_fen, "promotion_share_fen": s.promotion_fen,
          "coupon_share_fen": s.coupon_fen}
         for s in priced.lines
-    ])  # fmt: skip
+    ]  # fmt: skip
+    session.execute(insert(OrderLine), rows)
+    return rows

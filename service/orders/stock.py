@@ -1,19 +1,12 @@
 """Reserving and releasing a store's stock for an order, by conditional updates."""
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, update
 from sqlmodel import Session, col
 
 from service.catalog.models import StoreStock
 from service.stores.models import Store
 
 # Bind names differ from column names on purpose: in an UPDATE they would become SET values.
-RESERVE = (
-    update(StoreStock)
-    .where(col(StoreStock.store_id) == bindparam("at_store"),
-           col(StoreStock.product_id) == bindparam("of_product"),
-           col(StoreStock.on_hand) - col(StoreStock.reserved) >= bindparam("take"))
-    .values(reserved=col(StoreStock.reserved) + bindparam("take"))
-)  # fmt: skip
 RELEASE = (
     update(StoreStock)
     .where(col(StoreStock.store_id) == bindparam("at_store"),
@@ -35,22 +28,32 @@ FREE_SLOT = (
 def reserve(session: Session, store_id: int, qty: dict[int, int]) -> bool:
     """Reserve every line and an order slot at the store, or nothing (False) on a lost race."""
     conn = session.connection()
-    savepoint = conn.begin_nested()
-    for product_id, take in qty.items():
-        params = {"at_store": store_id, "of_product": product_id, "take": take}
-        if conn.execute(RESERVE, params).rowcount != 1:
-            savepoint.rollback()
-            return False
     if conn.execute(TAKE_SLOT, {"at_store": store_id}).rowcount != 1:
-        savepoint.rollback()
         return False
-    savepoint.commit()
-    return True
+    taken = set(conn.execute(_reserve_lines(store_id, qty)).scalars())
+    if len(taken) == len(qty):
+        return True
+    # A lost race on some line: hand back the lines and the slot this attempt did take.
+    release(session, store_id, {p: q for p, q in qty.items() if p in taken})
+    return False
+
+
+def _reserve_lines(store_id: int, qty: dict[int, int]):
+    """One UPDATE for every line; each row is taken only if enough of it is available."""
+    take = case(*((col(StoreStock.product_id) == p, q) for p, q in qty.items()))
+    return (
+        update(StoreStock)
+        .where(col(StoreStock.store_id) == store_id, col(StoreStock.product_id).in_(list(qty)),
+               col(StoreStock.on_hand) - col(StoreStock.reserved) >= take)
+        .values(reserved=col(StoreStock.reserved) + take)
+        .returning(col(StoreStock.product_id))
+    )  # fmt: skip
 
 
 def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
     """Give the reserved lines and the order slot back to the store."""
     conn = session.connection()
-    conn.execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": q}
+    if qty:
+        conn.execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": q}
                            for p, q in qty.items()])  # fmt: skip
     conn.execute(FREE_SLOT, {"at_store": store_id})

@@ -9,12 +9,14 @@ from service.orders.schemas import OrderEventRead, OrderLineRead, OrderRead, Sto
 from service.stores.models import Store
 
 
-def order_read(session: Session, order: Order, distance_km: float | None = None) -> OrderRead:
+def order_read(session: Session, order: Order, distance_km: float | None = None,
+               lines: list[dict] | None = None) -> OrderRead:  # fmt: skip
     """The order as its consumer sees it: store, money, lines and the event timeline."""
     zone = zone_named(cached_city(session, order.city_id).timezone)
     store = session.get(Store, order.store_id)
-    lines = session.execute(select(OrderLine).where(col(OrderLine.order_id) == order.id)
-                            .order_by(OrderLine.id)).scalars()  # fmt: skip
+    if lines is None:  # the caller that just wrote them passes them in
+        query = select(OrderLine).where(col(OrderLine.order_id) == order.id).order_by(OrderLine.id)
+        lines = [line.model_dump() for line in session.execute(query).scalars()]
     events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
                              .order_by(OrderEvent.id)).scalars()  # fmt: skip
     return OrderRead(
@@ -27,7 +29,7 @@ def order_read(session: Session, order: Order, distance_km: float | None = None)
         placed_at=order.placed_at.astimezone(zone),
         promised_at=order.promised_at.astimezone(zone),
         eta_at=order.eta_at.astimezone(zone),
-        lines=[OrderLineRead(**line.model_dump()) for line in lines],
+        lines=[OrderLineRead(**line) for line in lines],
         events=[OrderEventRead(**e.model_dump(exclude={"at"}), at=e.at.astimezone(zone))
                 for e in events],
     )  # fmt: skip

@@ -34,7 +34,7 @@ class Template:
             target = self.workdir / f"{name}.sqlite3"
             shutil.copyfile(make_url(self.url).database, target)
             return f"sqlite:///{target}"
-        with _pg_admin(self.url) as admin:
+        with pg_admin(self.url) as admin:
             template = make_url(self.url).database
             admin.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
@@ -45,7 +45,7 @@ class Template:
             for suffix in ("", "-wal", "-shm"):
                 Path(make_url(url).database + suffix).unlink(missing_ok=True)
             return
-        with _pg_admin(self.url) as admin:
+        with pg_admin(self.url) as admin:
             admin.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
@@ -57,7 +57,7 @@ def build_template(engine: str, workdir: Path, now: datetime) -> Template:
         base = postgres_base_url()
         url = make_url(base).set(database=f"hd_tpl_{uuid.uuid4().hex[:8]}")
         url = url.render_as_string(hide_password=False)
-        with _pg_admin(base) as admin:
+        with pg_admin(base) as admin:
             admin.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
     template = Template(engine=engine, url=url, seeded_at=now, workdir=workdir)
     sa_engine = make_engine(url)
@@ -106,7 +106,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-class _pg_admin:
+class pg_admin:
     """An autocommit connection to the maintenance database (CREATE/DROP DATABASE)."""
 
     def __init__(self, url: str):
