@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from service.pricing.schemas import ItemIn, PaymentMethod, QuoteRead
+from service.pricing.schemas import ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
 class OrderIn(SQLModel):
@@ -19,13 +19,7 @@ class OrderIn(SQLModel):
     expected_payable_fen: int | None = Field(default=None, ge=0)
 
 
-class OrderLineRead(SQLModel):
-    sku: str
-    name: str
-    category: str
-    qty: int
-    unit_price_fen: int
-    amount_fen: int
+class OrderLineRead(LineBase):
     promotion_share_fen: int
     coupon_share_fen: int
 

@@ -4,6 +4,8 @@ from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
+from service.pricing.engine import AppliedCoupon, AppliedPromotion
+
 PaymentMethod = Literal["wechat", "alipay", "card", "digital_rmb"]
 
 
@@ -21,32 +23,21 @@ class QuoteIn(SQLModel):
     coupon_id: int | None = None
 
 
-class QuoteLineRead(SQLModel):
+class LineBase(SQLModel):
+    """A basket line as priced: what both quotes and orders show."""
+
     sku: str
     name: str
     category: str
     qty: int
     unit_price_fen: int
     amount_fen: int
+
+
+class QuoteLineRead(LineBase):
     promotion_fen: int
     coupon_fen: int
     payable_fen: int
-
-
-class PromotionRead(SQLModel):
-    id: int
-    name: str
-    eligible_fen: int
-    discount_fen: int
-
-
-class CouponAppliedRead(SQLModel):
-    coupon_id: int
-    campaign_id: int
-    eligible_fen: int
-    base_fen: int
-    discount_fen: int
-    funding: dict[str, int]
 
 
 class SuggestedCouponRead(SQLModel):
@@ -64,8 +55,8 @@ class QuoteRead(SQLModel):
     store: StoreBrief
     lines: list[QuoteLineRead]
     subtotal_fen: int
-    promotion: PromotionRead | None
-    coupon: CouponAppliedRead | None
+    promotion: AppliedPromotion | None  # the engine's own result types, shown as they are
+    coupon: AppliedCoupon | None
     coupon_refusal: str | None
     goods_payable_fen: int
     delivery_fee_fen: int
