@@ -49,6 +49,7 @@ def create_app(
         os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1 << 20)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # Chinese names as text, as the pydantic-serialised routes do
     logging.basicConfig(level=settings.log_level)
     failpoints.configure(settings.failpoints)
 
