@@ -31,14 +31,19 @@ def nearby_stores(
     point = (lat, lon)
     candidates = []
     for store in _stores_in_box(session, city.id, lat, lon, radius_km):
-        if category and category not in store.categories:
-            continue
         open_now = is_open(store.opening_hours, local_now)
-        if open_only and not open_now:
-            continue
         rough = rough_km(point, (store.lat, store.lon))
-        if rough <= _reach(store, radius_km) * ROUGH_TOLERANCE:
+        if (
+            (not category or category in store.categories)
+            and (open_now or not open_only)
+            and rough <= _reach(store, radius_km) * ROUGH_TOLERANCE
+        ):
             candidates.append((rough, store, open_now))
+    return NearbyStoresRead(city=city.code, stores=_nearest(candidates, point, radius_km, limit))
+
+
+def _nearest(candidates: list, point, radius_km: float, limit: int) -> list[NearbyStoreRead]:
+    """Geodesic distances for the candidates that could make the page, nearest first."""
     candidates.sort(key=lambda c: c[0])
     if len(candidates) > limit:
         cutoff = candidates[limit - 1][0] * ROUGH_TOLERANCE
@@ -49,7 +54,7 @@ def nearby_stores(
         if exact <= _reach(store, radius_km):
             found.append((exact, store.id, _read(store, exact, open_now)))
     found.sort(key=lambda f: f[:2])
-    return NearbyStoresRead(city=city.code, stores=[f[2] for f in found[:limit]])
+    return [f[2] for f in found[:limit]]
 
 
 def _reach(store: Store, radius_km: float) -> float:
