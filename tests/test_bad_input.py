@@ -61,3 +61,40 @@ def test_an_unexpected_bug_is_a_json_500_not_an_html_page(app, client):
     response = client.get("/v1/_boom")
     assert response.status_code == 500
     assert response.json["error"]["code"] == "internal"
+
+
+def test_a_deadlock_or_lock_timeout_is_a_503_to_retry_not_a_500(app, client):
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    @app.get("/v1/_deadlock")
+    def deadlock():
+        raise OperationalError("UPDATE stores ...", {}, Deadlock("deadlock detected"))
+
+    response = client.get("/v1/_deadlock")
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "try_again"
+    assert response.headers["Retry-After"] == "1"
+
+
+HUGE = 2**63
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", f"/v1/orders/{HUGE}", None),
+    ("GET", f"/v1/orders?before={HUGE}", None),
+    ("POST", f"/v1/campaigns/{HUGE}/claim", {"lat": 28.19, "lon": 112.97}),
+    ("POST", "/v1/quote", {"items": [{"sku": "BAK-0001", "qty": 1}], "lat": 28.19,
+                           "lon": 112.97, "payment_method": "wechat", "coupon_id": HUGE}),
+])  # fmt: skip
+def test_ids_beyond_the_database_range_are_4xx_not_500(client, session, clock, method, url, body):
+    from tests.support.factories import make_consumers
+
+    ((_, token),) = make_consumers(session, 1, clock.now())
+    session.commit()
+    response = client.open(url, method=method, json=body,
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert 400 <= response.status_code < 500, response.json
+    assert response.is_json

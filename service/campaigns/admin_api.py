@@ -19,7 +19,7 @@ from service.cities.service import city_zone
 from service.people.models import Operator
 from service.web.auth import BEARER, caller, require
 from service.web.context import db_session
-from service.web.spec import Resp, spec
+from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("campaign_admin", __name__, url_prefix="/v1/campaigns")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
@@ -48,7 +48,7 @@ def create():
     return _read(campaign), 201
 
 
-@bp.get("/<int:campaign_id>")
+@bp.get(f"/<{ID}:campaign_id>")
 @require(Role.OPERATOR)
 @spec.validate(resp=Resp(HTTP_200=CampaignRead, **ERRORS), tags=["operators"], security=BEARER)
 def show(campaign_id: int):
@@ -57,7 +57,7 @@ def show(campaign_id: int):
                                          campaign_id=campaign_id))  # fmt: skip
 
 
-@bp.patch("/<int:campaign_id>")
+@bp.patch(f"/<{ID}:campaign_id>")
 @require(Role.OPERATOR)
 @spec.validate(json=CampaignUpdate, resp=Resp(HTTP_200=CampaignRead, **ERRORS),
                tags=["operators"], security=BEARER)  # fmt: skip
@@ -70,7 +70,7 @@ def update(campaign_id: int):
     return _read(campaign)
 
 
-@bp.post("/<int:campaign_id>/batches")
+@bp.post(f"/<{ID}:campaign_id>/batches")
 @require(Role.OPERATOR)
 @spec.validate(json=BatchCreate, resp=Resp(HTTP_201=BatchRead, **ERRORS), tags=["operators"],
                security=BEARER)  # fmt: skip
@@ -82,7 +82,7 @@ def add_batch(campaign_id: int):
     return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
 
 
-@bp.post("/<int:campaign_id>/templates")
+@bp.post(f"/<{ID}:campaign_id>/templates")
 @require(Role.OPERATOR)
 @spec.validate(json=TemplateCreate, resp=Resp(HTTP_201=TemplateRead, **ERRORS),
                tags=["operators"], security=BEARER)  # fmt: skip

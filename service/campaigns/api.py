@@ -15,7 +15,7 @@ from service.campaigns.schemas import (
 )
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
-from service.web.spec import Resp, spec
+from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
@@ -32,7 +32,7 @@ def list_open():
                           lat=q.lat, lon=q.lon, now=clock().now())  # fmt: skip
 
 
-@bp.post("/campaigns/<int:campaign_id>/claim")
+@bp.post(f"/campaigns/<{ID}:campaign_id>/claim")
 @require(Role.CONSUMER)
 @spec.validate(json=ClaimIn, resp=Resp(HTTP_201=ClaimRead, **ERRORS), tags=["campaigns"],
                security=BEARER)  # fmt: skip

@@ -6,20 +6,22 @@ from typing import Literal
 from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
+from service.pricing.schemas import Id, PaymentMethod
+
 Issuer = Literal["city", "platform"]
 Category = str
 
 
 class CampaignCreate(SQLModel):
-    city_id: int
+    city_id: Id
     issuer: Issuer
     issuer_name: str = Field(min_length=1, max_length=128)
     name: str = Field(min_length=1, max_length=128)
     budget_fen: int = Field(gt=0, le=10**13)
     stacks_with_platform: bool = True
-    payment_method: str | None = Field(default=None, min_length=1, max_length=32)
+    payment_method: PaymentMethod | None = None
     categories: list[Category] = Field(default_factory=list, max_length=20)
-    store_ids: list[int] | None = Field(default=None, max_length=5000)  # None: all in city
+    store_ids: list[Id] | None = Field(default=None, max_length=5000)  # None: all in city
     funding_government_pct: int = Field(default=100, ge=0, le=100)
     funding_platform_pct: int = Field(default=0, ge=0, le=100)
     funding_merchant_pct: int = Field(default=0, ge=0, le=100)

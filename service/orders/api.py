@@ -20,7 +20,7 @@ from service.orders.schemas import (
 from service.orders.views import order_read
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
-from service.web.spec import Resp, spec
+from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("orders", __name__, url_prefix="/v1/orders")
 ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None,
@@ -47,7 +47,7 @@ def place():
     return body, status
 
 
-@bp.get("/<int:order_id>")
+@bp.get(f"/<{ID}:order_id>")
 @require(Role.CONSUMER)
 @spec.validate(resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"], security=BEARER)
 def show(order_id: int):
@@ -73,7 +73,7 @@ def mine():
     return OrdersRead(orders=[order_read(session, o) for o in orders], next_before=next_before)
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.post(f"/<{ID}:order_id>/cancel")
 @require(Role.CONSUMER)
 @spec.validate(json=CancelIn, resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip

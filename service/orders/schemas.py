@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from service.pricing.schemas import ItemIn, LineBase, PaymentMethod, QuoteRead
+from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
 class OrderIn(SQLModel):
@@ -14,9 +14,9 @@ class OrderIn(SQLModel):
     lon: float = Field(ge=-180, le=180)
     address: str = Field(min_length=1, max_length=256)
     payment_method: PaymentMethod
-    coupon_id: int | None = None
-    store_id: int | None = None
-    expected_payable_fen: int | None = Field(default=None, ge=0)
+    coupon_id: Id | None = None
+    store_id: Id | None = None
+    expected_payable_fen: int | None = Field(default=None, ge=0, le=10**12)
 
 
 class OrderLineRead(LineBase):
@@ -69,7 +69,7 @@ class OrderPlacedRead(SQLModel):
 
 
 class OrdersQuery(SQLModel):
-    before: int | None = Field(default=None, gt=0, description="cursor: the last id you saw")
+    before: Id | None = Field(default=None, description="cursor: the last id you saw")
     limit: int = Field(default=20, ge=1, le=100)
 
 

@@ -26,7 +26,11 @@ FREE_SLOT = (
 
 
 def reserve(session: Session, store_id: int, qty: dict[int, int]) -> bool:
-    """Reserve every line and an order slot at the store, or nothing (False) on a lost race."""
+    """Reserve every line and an order slot at the store, or nothing (False) on a lost race.
+
+    Lock order: the store row (its order slot), then stock rows in product-id order (the
+    UPDATE walks the (store_id, product_id) unique index).
+    """
     conn = session.connection()
     if conn.execute(TAKE_SLOT, {"at_store": store_id}).rowcount != 1:
         return False
@@ -51,9 +55,13 @@ def _reserve_lines(store_id: int, qty: dict[int, int]):
 
 
 def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
-    """Give the reserved lines and the order slot back to the store."""
+    """Give the reserved lines and the order slot back to the store.
+
+    Locks in the same order as `reserve` (the store row, then its stock rows by product id):
+    the opposite order deadlocked a cancel against a placement at the same store.
+    """
     conn = session.connection()
-    if qty:
-        conn.execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": q}
-                           for p, q in qty.items()])  # fmt: skip
     conn.execute(FREE_SLOT, {"at_store": store_id})
+    if qty:
+        conn.execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": qty[p]}
+                               for p in sorted(qty)])  # fmt: skip

@@ -1,12 +1,14 @@
 """Quote request and response models."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from sqlmodel import Field, SQLModel
 
 from service.pricing.engine import AppliedCoupon, AppliedPromotion
 
 PaymentMethod = Literal["wechat", "alipay", "card", "digital_rmb"]
+# A row id: positive and within the 32-bit id columns of both engines.
+Id = Annotated[int, Field(gt=0, le=2**31 - 1)]
 
 
 class ItemIn(SQLModel):
@@ -19,8 +21,8 @@ class QuoteIn(SQLModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     payment_method: PaymentMethod
-    store_id: int | None = None  # None: the store an order would be matched to now
-    coupon_id: int | None = None
+    store_id: Id | None = None  # None: the store an order would be matched to now
+    coupon_id: Id | None = None
 
 
 class LineBase(SQLModel):

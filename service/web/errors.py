@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask, jsonify
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service import errors
@@ -21,6 +22,9 @@ STATUS = {
     errors.Unprocessable: 422,
 }
 
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -28,6 +32,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    503: "try_again",
     415: "unsupported_media_type",
 }
 
@@ -65,10 +70,25 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response, error.code
 
+    @app.errorhandler(OperationalError)
+    def _database(error: OperationalError):
+        if is_transient(error):
+            log.warning("transient database conflict: %s", error.orig)
+            body = error_body("try_again", "the request collided with another; send it again")
+            return jsonify(body), 503, {"Retry-After": "1"}
+        log.exception("database error")
+        return jsonify(error_body("internal", "internal error; it has been logged")), 500
+
     @app.errorhandler(Exception)
     def _bug(error: Exception):
         log.exception("unhandled error")
         return jsonify(error_body("internal", "internal error; it has been logged")), 500
+
+
+def is_transient(error: OperationalError) -> bool:
+    """A deadlock, serialization failure or a SQLite lock wait that ran out: safe to retry."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
 
 
 def validation_body(error: ValidationError) -> dict:

@@ -11,6 +11,11 @@ def _raise_validation_error(_req, _resp, req_validation_error, _instance, _adapt
         raise req_validation_error
 
 
+# Path ids: Flask refuses (404) anything outside the 32-bit id columns, and spectree documents
+# the bounds. Use as f"/orders/<{ID}:order_id>".
+ID = "int(min=1, max=2147483647)"
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
