@@ -167,3 +167,34 @@ def test_consumers_cannot_run_campaigns(client, session, clock):
     response = client.post("/v1/campaigns", json=campaign_body(session, clock),
                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
     assert response.status_code == 403
+
+
+def test_moving_the_end_earlier_caps_coupons_already_handed_out(client, session, clock, platform):
+    campaign, _ = make_campaign(session, clock.now(), pack=((0, 500, 1),))
+    ((_, token),) = make_consumers(session, 1, clock.now())
+    session.commit()
+    consumer = {"Authorization": f"Bearer {token}"}
+    client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT, headers=consumer)
+    url = f"/v1/campaigns/{campaign.id}"
+    past = client.patch(url, json={"ends_at": iso(clock, hours=-1)}, headers=platform)
+    assert (past.status_code, past.json["error"]["field"]) == (422, "ends_at")
+    sooner = client.patch(url, json={"ends_at": iso(clock, days=1)}, headers=platform)
+    assert sooner.status_code == 200
+    coupon = client.get("/v1/coupons", headers=consumer).json["coupons"][0]
+    assert coupon["valid_until"] == sooner.json["ends_at"]
+
+
+def test_coupons_cannot_expire_while_their_batch_is_claimable(client, session, clock, platform):
+    campaign, _ = make_campaign(session, clock.now(), pack=())  # its batch is open 2 days
+    session.commit()
+    url = f"/v1/campaigns/{campaign.id}"
+    early = {"name": "早到期", "threshold_fen": 0, "discount_fen": 100,
+             "valid_until": iso(clock, days=1)}  # fmt: skip
+    refused = client.post(url + "/templates", json=early, headers=platform)
+    assert (refused.status_code, refused.json["error"]["field"]) == (422, "valid_until")
+    fine = {**early, "valid_until": iso(clock, days=5)}
+    assert client.post(url + "/templates", json=fine, headers=platform).status_code == 201
+    late_batch = {"name": "第二批", "claim_starts_at": iso(clock, days=1),
+                  "claim_ends_at": iso(clock, days=6), "pack_quota": 10}  # fmt: skip
+    refused = client.post(url + "/batches", json=late_batch, headers=platform)
+    assert (refused.status_code, refused.json["error"]["field"]) == (422, "claim_ends_at")

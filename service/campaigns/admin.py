@@ -1,9 +1,19 @@
 """Operators setting up campaigns: every rule checked before anything is written."""
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from service.campaigns.models import Batch, Campaign, CampaignStore, CouponTemplate, PackClaim
+from service.campaigns.models import (
+    Batch,
+    Campaign,
+    CampaignStore,
+    Coupon,
+    CouponTemplate,
+    PackClaim,
+)
 from service.campaigns.schemas import BatchCreate, CampaignCreate, CampaignUpdate, TemplateCreate
 from service.campaigns.views import pack_value
 from service.catalog.models import Product
@@ -48,21 +58,49 @@ def create_campaign(
 
 
 def update_campaign(*, session: Session, operator: Operator, campaign_id: int,
-                    campaign_in: CampaignUpdate) -> Campaign:  # fmt: skip
-    """Rename, re-budget, pause/resume or extend a campaign."""
+                    campaign_in: CampaignUpdate, now: datetime) -> Campaign:  # fmt: skip
+    """Rename, re-budget, pause/resume, or move the end of a campaign."""
     campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
     changes = campaign_in.model_dump(exclude_unset=True, exclude_none=True)
-    if "budget_fen" in changes and changes["budget_fen"] < campaign.issued_fen:
-        raise InvalidInput(
-            "the budget cannot drop below what is already issued", field="budget_fen"
-        )
+    budget = changes.pop("budget_fen", None)
     if "ends_at" in changes:
-        _check_window(campaign.starts_at, changes["ends_at"], "ends_at")
+        _move_end(session, campaign, changes.pop("ends_at"), now)
     if changes.get("name", campaign.name) != campaign.name:
         _refuse_duplicate_name(session, campaign.city_id, changes["name"])
     for name, value in changes.items():
         setattr(campaign, name, value)
+    if budget is not None:
+        _set_budget(session, campaign, budget)
     return campaign
+
+
+def _set_budget(session: Session, campaign: Campaign, budget_fen: int) -> None:
+    # Conditional, so a claim committing meanwhile cannot leave issued_fen above the budget.
+    moved = session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign.id, col(Campaign.issued_fen) <= budget_fen)
+        .values(budget_fen=budget_fen)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise InvalidInput("the budget cannot drop below what is already issued",
+                           field="budget_fen")  # fmt: skip
+    set_committed_value(campaign, "budget_fen", budget_fen)
+
+
+def _move_end(session: Session, campaign: Campaign, ends_at: datetime, now: datetime) -> None:
+    _check_window(campaign.starts_at, ends_at, "ends_at")
+    if ends_at <= now:
+        raise InvalidInput("a campaign cannot end in the past", field="ends_at")
+    campaign.ends_at = ends_at
+    # No coupon stays valid past its campaign's end, including those already handed out.
+    session.execute(
+        update(Coupon)
+        .where(col(Coupon.campaign_id) == campaign.id, col(Coupon.status) != "EXPIRED",
+               col(Coupon.valid_until) > ends_at)
+        .values(valid_until=ends_at)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
 
 
 def add_batch(*, session: Session, operator: Operator, campaign_id: int,
@@ -70,6 +108,10 @@ def add_batch(*, session: Session, operator: Operator, campaign_id: int,
     """A claim window with a pack quota, inside the campaign's window."""
     campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
     _check_window(batch_in.claim_starts_at, batch_in.claim_ends_at, "claim_ends_at")
+    expiring = [t.valid_until for t in _templates(session, campaign.id) if t.valid_until]
+    if expiring and batch_in.claim_ends_at > min(expiring):
+        raise InvalidInput("a pack coupon would expire while this batch is still claimable",
+                           field="claim_ends_at")  # fmt: skip
     if batch_in.claim_starts_at < campaign.starts_at or batch_in.claim_ends_at > campaign.ends_at:
         raise InvalidInput("a batch's claim window must lie inside the campaign's window",
                            field="claim_starts_at")  # fmt: skip
@@ -121,20 +163,28 @@ def _templates(session: Session, campaign_id: int) -> list[CouponTemplate]:
 def _check_template(session: Session, campaign: Campaign, template_in: TemplateCreate) -> None:
     if template_in.threshold_fen and template_in.discount_fen > template_in.threshold_fen:
         raise InvalidInput("the discount is larger than the threshold", field="discount_fen")
-    fixed = template_in.valid_from is not None or template_in.valid_until is not None
-    if fixed and template_in.valid_hours:
-        raise InvalidInput("give a fixed window or valid_hours, not both", field="valid_hours")
-    if template_in.valid_from and template_in.valid_until:
-        _check_window(template_in.valid_from, template_in.valid_until, "valid_until")
-    if template_in.valid_until and template_in.valid_until > campaign.ends_at:
-        raise InvalidInput(
-            "a coupon cannot stay valid past the campaign's end", field="valid_until"
-        )
+    _check_validity(session, campaign, template_in)
     if template_in.categories is not None:
         _check_categories(session, template_in.categories, "categories")
         if campaign.categories and not set(template_in.categories) <= set(campaign.categories):
             raise InvalidInput("a coupon's categories must be among the campaign's",
                                field="categories")  # fmt: skip
+
+
+def _check_validity(session: Session, campaign: Campaign, template_in: TemplateCreate) -> None:
+    valid_until = template_in.valid_until
+    if (template_in.valid_from or valid_until) and template_in.valid_hours:
+        raise InvalidInput("give a fixed window or valid_hours, not both", field="valid_hours")
+    if template_in.valid_from and valid_until:
+        _check_window(template_in.valid_from, valid_until, "valid_until")
+    if valid_until and valid_until > campaign.ends_at:
+        raise InvalidInput("a coupon cannot stay valid past the campaign's end",
+                           field="valid_until")  # fmt: skip
+    last_claim = session.execute(select(func.max(Batch.claim_ends_at)).where(
+        col(Batch.campaign_id) == campaign.id)).scalar()  # fmt: skip
+    if valid_until and last_claim and valid_until < last_claim:
+        raise InvalidInput("the coupon would expire while a batch is still claimable",
+                           field="valid_until")  # fmt: skip
 
 
 def _check_window(starts, ends, field: str) -> None:

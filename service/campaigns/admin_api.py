@@ -18,7 +18,7 @@ from service.cities.models import City
 from service.cities.service import city_zone
 from service.people.models import Operator
 from service.web.auth import BEARER, caller, require
-from service.web.context import db_session
+from service.web.context import clock, db_session
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("campaign_admin", __name__, url_prefix="/v1/campaigns")
@@ -65,7 +65,7 @@ def update(campaign_id: int):
     """Change name, budget, stacking or end; `paused` is the pause switch."""
     campaign = admin.update_campaign(
         session=db_session(), operator=_operator(), campaign_id=campaign_id,
-        campaign_in=request.context.json,
+        campaign_in=request.context.json, now=clock().now(),
     )  # fmt: skip
     return _read(campaign)
 
