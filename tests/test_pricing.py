@@ -185,3 +185,20 @@ def test_any_basket_prices_consistently(lines, promotions, offer):
     if quote.coupon:
         assert sum(quote.coupon.funding.values()) == discount
     assert sum(quote.funding.values()) == promotion + discount
+
+
+def test_coupon_shares_follow_line_amounts_not_what_the_promotion_left():
+    appliances_only = PromotionRule(2, "家电满300减100", "threshold", 30_000, 10_000,
+                                    categories=frozenset({"appliances"}))  # fmt: skip
+    basket = [line("kettle", 300, "appliances"), line("oil", 300, "supermarket")]
+    quote = price(lines=basket, promotions=[appliances_only], fee=FEE, coupon=coupon(0, 60))
+    assert [s.coupon_fen for s in quote.lines] == [3_000, 3_000]
+
+
+def test_a_coupon_share_never_takes_a_line_below_zero():
+    nearly_free = PromotionRule(2, "家电满100减90", "threshold", 10_000, 9_000,
+                                categories=frozenset({"appliances"}))  # fmt: skip
+    basket = [line("kettle", 100, "appliances"), line("oil", 100, "supermarket")]
+    quote = price(lines=basket, promotions=[nearly_free], fee=FEE, coupon=coupon(0, 60))
+    assert [s.coupon_fen for s in quote.lines] == [1_000, 5_000]
+    assert [s.payable_fen for s in quote.lines] == [0, 5_000]

@@ -202,11 +202,21 @@ def _apply_coupon(
     base = eligible - promotion_share
     if base <= 0 or base < coupon.threshold_fen:
         return "below_threshold"
-    # Spread over what the promotion left of each line, so no line goes below zero.
     discount = min(coupon.discount_fen, base, _masked_sum(left, mask))
     funding = dict(zip(FUNDERS, allocate(discount, list(coupon.funding_pct)), strict=True))
     applied = AppliedCoupon(coupon.coupon_id, coupon.campaign_id, eligible, base, discount, funding)
-    return _Chosen(applied, mask, _spread(discount, left, mask))
+    return _Chosen(applied, mask, _within(_spread(discount, amounts, mask), left, mask))
+
+
+def _within(shares: list[int], left: list[int], mask: list[bool]) -> list[int]:
+    """Cap each share at what is left of its line; spread the excess over the others' room."""
+    capped = [min(s, room) for s, room in zip(shares, left, strict=True)]
+    excess = sum(shares) - sum(capped)
+    if not excess:
+        return shares
+    room = [r - c for r, c in zip(left, capped, strict=True)]
+    extra = _spread(excess, room, mask)
+    return [c + e for c, e in zip(capped, extra, strict=True)]
 
 
 def _quote(
