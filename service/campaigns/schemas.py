@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
+from service.cities.schemas import PointIn
 from service.pricing.schemas import Id, PaymentMethod
 
 Issuer = Literal["city", "platform"]
@@ -100,9 +101,8 @@ class CampaignRead(SQLModel):
     templates: list[TemplateRead]
 
 
-class OpenCampaignsQuery(SQLModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class OpenCampaignsQuery(PointIn):
+    """Where the consumer is."""
 
 
 class OpenCampaignRead(SQLModel):
@@ -124,9 +124,8 @@ class OpenCampaignsRead(SQLModel):
     campaigns: list[OpenCampaignRead]
 
 
-class ClaimIn(SQLModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class ClaimIn(PointIn):
+    """Where the consumer claims from (must be inside the campaign's city)."""
 
 
 class CouponRead(SQLModel):

@@ -5,13 +5,12 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
+from service.cities.schemas import PointIn
 from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
-class OrderIn(SQLModel):
+class OrderIn(PointIn):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
     address: str = Field(min_length=1, max_length=256)
     payment_method: PaymentMethod
     coupon_id: Id | None = None

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from sqlmodel import Field, SQLModel
 
+from service.cities.schemas import PointIn
 from service.pricing.engine import AppliedCoupon, AppliedPromotion
 
 PaymentMethod = Literal["wechat", "alipay", "card", "digital_rmb"]
@@ -16,10 +17,8 @@ class ItemIn(SQLModel):
     qty: int = Field(gt=0, le=99)
 
 
-class QuoteIn(SQLModel):
+class QuoteIn(PointIn):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
     payment_method: PaymentMethod
     store_id: Id | None = None  # None: the store an order would be matched to now
     coupon_id: Id | None = None

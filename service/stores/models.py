@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, SQLModel
 
+from service.cities.schemas import PointIn
 from service.db import UTCDateTime
 
 
@@ -48,9 +49,7 @@ class StoreRead(StoreBase):
     id: int
 
 
-class NearbyQuery(SQLModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class NearbyQuery(PointIn):
     radius_km: float = Field(default=3.0, gt=0, le=20)
     category: str | None = Field(default=None, max_length=32)
     open: bool = False
