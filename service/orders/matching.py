@@ -28,7 +28,8 @@ PROMISE = timedelta(minutes=60)
 REASONS = ("paused", "closed", "out_of_radius", "below_min_basket", "at_capacity",
            "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
 # Opening hours (JSON) are left out of the wide query and read only for the best few stores.
-STORE_COLUMNS = (Store.id, Store.lat, Store.lon, Store.delivery_radius_km, Store.prep_minutes,
+STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
+                 Store.delivery_radius_km, Store.prep_minutes,
                  Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
                  Store.paused)  # fmt: skip
 BATCH = 8  # stores whose hours, basket and stock are checked per round
@@ -41,7 +42,7 @@ class Want:
     qty: dict[int, int]
     campaign_id: int | None = None
     campaign_all_stores: bool = True
-    product_ids: dict[str, int] | None = None  # sku -> id, when the caller looked them up
+    products: dict[str, tuple] | None = None  # sku -> (id, name, category), when looked up
 
 
 @dataclass(frozen=True)
@@ -101,22 +102,32 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     local_now = now.astimezone(city_zone(city))
     for start in range(0, len(ranked), BATCH):
         batch = ranked[start : start + BATCH]
-        hours = _hours(session, [r[4].id for r in batch])
-        rows = [(eta, distance, row) for eta, distance, _, _, row in batch
-                if open_between(hours[row.id], local_now,
-                                local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
-        stock = stock_at(session, [row.id for _, _, row in rows], want.qty)
+        hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty)
         found += [Candidate(row, distance, now + timedelta(minutes=eta))
-                  for eta, distance, row in rows
-                  if _basket_ok(row, want.qty, stock.get(row.id, {}))]  # fmt: skip
+                  for eta, distance, _, _, row in batch
+                  if row.id in hours and _basket_ok(row, want.qty, stock[row.id])
+                  and open_between(hours[row.id], local_now,
+                                   local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
         if found:
             return found
     return found
 
 
-def _hours(session: Session, store_ids: list[int]) -> dict[int, dict]:
-    query = select(Store.id, Store.opening_hours).where(col(Store.id).in_(store_ids))
-    return dict(session.execute(query).all())
+def _hours_and_stock(session: Session, store_ids: list[int], qty: dict[int, int]):
+    """Opening hours and wanted stock of a few stores in one query (a store selling none of
+    the products is left out: it cannot take the order anyway)."""
+    rows = session.execute(
+        select(StoreStock.store_id, StoreStock.product_id,
+               StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen, Store.opening_hours)
+        .join(Store, col(Store.id) == col(StoreStock.store_id))
+        .where(col(StoreStock.store_id).in_(store_ids), col(StoreStock.product_id).in_(qty))
+    ).all()  # fmt: skip
+    hours: dict = {}
+    stock: dict = {}
+    for store_id, product_id, available, price, opening_hours in rows:
+        hours[store_id] = opening_hours
+        stock.setdefault(store_id, {})[product_id] = (max(0, available), price)
+    return hours, stock
 
 
 def _reachable(session, city: City, planar: "Planar", want: Want, exclude, store_id, prefilter):

@@ -16,7 +16,9 @@ from service.orders.models import Order, OrderLine
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
-from service.pricing.service import load_basket, price_basket, quote_read
+from service.pricing.engine import FeeRule, PriceLine
+from service.pricing.inputs import active_promotions
+from service.pricing.service import Basket, price_basket, quote_read
 
 
 def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: str,
@@ -33,17 +35,20 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
         return replay.status, replay.body
     city = city_for_point(session=session, lat=order_in.lat, lon=order_in.lon)
     want = wanted(session, order_in, consumer_id)
-    chosen = _reserve_best(session, city, order_in, want, now, prefilter)
+    chosen, prices = _reserve_best(session, city, order_in, want, now, prefilter)
     failpoint("order.after_reserve")
     chosen = matching.measured(chosen, order_in.lat, order_in.lon, city, now)
-    basket = load_basket(session=session, quote_in=order_in, store_id=chosen.store.id, now=now,
-                         city=city)  # fmt: skip
+    basket = _reserved_basket(session, city, chosen.store, want, prices, order_in, now)
     priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
                           coupon_id=order_in.coupon_id, now=now)  # fmt: skip
     _check_price(order_in, basket, priced)
-    order, lines = _record(session, consumer_id, order_in, chosen, basket, priced, want, now)
+    order, lines, events = _record(
+        session, consumer_id, order_in, chosen, basket, priced, want, now
+    )
     body = OrderPlacedRead(
-        order=order_read(session, order, chosen.distance_km, lines=lines),
+        order=order_read(
+            session, order, chosen.distance_km, store=chosen.store, lines=lines, events=events
+        ),
         breakdown=quote_read(basket, priced, None),
     ).model_dump(mode="json")
     idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
@@ -54,28 +59,39 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
 def wanted(session: Session, order_in: OrderIn, consumer_id: int) -> matching.Want:
     """Product quantities by id, and the campaign scope of the named coupon."""
     skus = {item.sku for item in order_in.items}
-    ids = dict(
-        session.execute(select(Product.sku, Product.id).where(col(Product.sku).in_(skus))).all()
-    )
+    query = select(Product.sku, Product.id, Product.name, Product.category)
+    products = {row.sku: tuple(row[1:]) for row in session.execute(query.where(
+        col(Product.sku).in_(skus)))}  # fmt: skip
     qty: dict[int, int] = {}
     for index, item in enumerate(order_in.items):
-        if item.sku not in ids:
-            raise InvalidInput(
-                f"no product {item.sku}", code="unknown_sku", field=f"items.{index}.sku"
-            )
-        qty[ids[item.sku]] = qty.get(ids[item.sku], 0) + item.qty
+        if item.sku not in products:
+            raise InvalidInput(f"no product {item.sku}", code="unknown_sku",
+                               field=f"items.{index}.sku")  # fmt: skip
+        product_id = products[item.sku][0]
+        qty[product_id] = qty.get(product_id, 0) + item.qty
     scope = matching.coupon_scope(session, order_in.coupon_id, consumer_id)
-    return matching.Want(qty, *scope, product_ids=ids)
+    return matching.Want(qty, *scope, products=products)
 
 
-def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter) -> matching.Candidate:
+def _reserved_basket(session, city, store, want, prices, order_in: OrderIn, now) -> Basket:
+    """The basket at the prices its stock was reserved at: no second read of the store."""
+    lines = [PriceLine(sku, category, want.qty[product_id], prices[product_id])
+             for sku, (product_id, _, category) in want.products.items()]  # fmt: skip
+    names = {sku: name for sku, (_, name, _) in want.products.items()}
+    fee = FeeRule(city.delivery_fee_fen, city.free_delivery_from_fen)
+    promotions = active_promotions(session, city.id, now)
+    return Basket(city, store, lines, names, promotions, fee, order_in.payment_method)
+
+
+def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter):
     search = {"session": session, "city": city, "lat": order_in.lat, "lon": order_in.lon,
               "want": want, "now": now, "store_id": order_in.store_id}  # fmt: skip
     candidates = matching.find_candidates(**search, prefilter=prefilter)
     failpoint("order.after_checks")
     for candidate in candidates:  # a lost race for stock moves on to the next
-        if reserve(session, candidate.store.id, want.qty):
-            return candidate
+        prices = reserve(session, candidate.store.id, want.qty)
+        if prices:
+            return candidate, prices
     raise Conflict("no store can deliver this order within the hour", code="no_store_available",
                    details={"reasons": matching.explain(**search)})  # fmt: skip
 
@@ -108,20 +124,21 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     )  # fmt: skip
     session.add(order)
     session.flush()
-    lines = _insert_lines(session, order, basket, priced, want.product_ids)
+    lines = _insert_lines(session, order, basket, priced, want.products)
     if order.coupon_id is not None:
         redeem_coupon(session=session, coupon_id=order.coupon_id, consumer_id=consumer_id,
                       order_id=order.id, discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    states.record(session, order, kind="placed", to_status=states.PLACED, actor_role="consumer",
-                  actor_id=consumer_id, now=now, data={"store_id": order.store_id})  # fmt: skip
+    placed = states.record(session, order, kind="placed", to_status=states.PLACED,
+                           actor_role="consumer", actor_id=consumer_id, now=now,
+                           data={"store_id": order.store_id})  # fmt: skip
     ledger.write(session, order, "charge", order.payable_fen, now)
-    return order, lines
+    return order, lines, [placed]
 
 
 def _insert_lines(session: Session, order: Order, basket, priced, products) -> list[dict]:
     units = {line.sku: line for line in basket.lines}
     rows = [
-        {"order_id": order.id, "city_id": order.city_id, "product_id": products[s.sku],
+        {"order_id": order.id, "city_id": order.city_id, "product_id": products[s.sku][0],
          "sku": s.sku, "name": basket.names[s.sku], "category": units[s.sku].category,
          "qty": units[s.sku].qty, "unit_price_fen": units[s.sku].unit_price_fen,
          "amount_fen": s.amount_fen, "promotion_share_fen": s.promotion_fen,

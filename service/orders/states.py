@@ -43,9 +43,12 @@ def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: 
 
 def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_id: int | None,
            now: datetime, from_status: str | None = None, to_status: str | None = None,
-           data: dict[str, Any] | None = None) -> None:  # fmt: skip
-    """Append an event to the order's timeline (and its store's feed)."""
-    session.execute(insert(OrderEvent).values(
-        order_id=order.id, city_id=order.city_id, store_id=order.store_id, kind=kind,
-        from_status=from_status, to_status=to_status, actor_role=actor_role, actor_id=actor_id,
-        data=data or {}, at=now))  # fmt: skip
+           data: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Append an event to the order's timeline (and its store's feed); returns its values."""
+    event = {
+        "order_id": order.id, "city_id": order.city_id, "store_id": order.store_id,
+        "kind": kind, "from_status": from_status, "to_status": to_status,
+        "actor_role": actor_role, "actor_id": actor_id, "data": data or {}, "at": now,
+    }  # fmt: skip
+    session.execute(insert(OrderEvent).values(**event))
+    return event

@@ -25,21 +25,22 @@ FREE_SLOT = (
 )  # fmt: skip
 
 
-def reserve(session: Session, store_id: int, qty: dict[int, int]) -> bool:
-    """Reserve every line and an order slot at the store, or nothing (False) on a lost race.
+def reserve(session: Session, store_id: int, qty: dict[int, int]) -> dict[int, int] | None:
+    """Reserve every line and an order slot at the store: the prices they were reserved at
+    (product id -> fen), or None and nothing reserved on a lost race.
 
     Lock order: the store row (its order slot), then stock rows in product-id order (the
     UPDATE walks the (store_id, product_id) unique index).
     """
     conn = session.connection()
     if conn.execute(TAKE_SLOT, {"at_store": store_id}).rowcount != 1:
-        return False
-    taken = set(conn.execute(_reserve_lines(store_id, qty)).scalars())
+        return None
+    taken = dict(conn.execute(_reserve_lines(store_id, qty)).all())
     if len(taken) == len(qty):
-        return True
+        return taken
     # A lost race on some line: hand back the lines and the slot this attempt did take.
     release(session, store_id, {p: q for p, q in qty.items() if p in taken})
-    return False
+    return None
 
 
 def _reserve_lines(store_id: int, qty: dict[int, int]):
@@ -50,7 +51,7 @@ def _reserve_lines(store_id: int, qty: dict[int, int]):
         .where(col(StoreStock.store_id) == store_id, col(StoreStock.product_id).in_(list(qty)),
                col(StoreStock.on_hand) - col(StoreStock.reserved) >= take)
         .values(reserved=col(StoreStock.reserved) + take)
-        .returning(col(StoreStock.product_id))
+        .returning(col(StoreStock.product_id), col(StoreStock.price_fen))
     )  # fmt: skip
 
 

@@ -9,16 +9,21 @@ from service.orders.schemas import OrderEventRead, OrderLineRead, OrderRead, Sto
 from service.stores.models import Store
 
 
-def order_read(session: Session, order: Order, distance_km: float | None = None,
-               lines: list[dict] | None = None) -> OrderRead:  # fmt: skip
-    """The order as its consumer sees it: store, money, lines and the event timeline."""
+def order_read(session: Session, order: Order, distance_km: float | None = None, *,
+               store=None, lines: list[dict] | None = None,
+               events: list[dict] | None = None) -> OrderRead:  # fmt: skip
+    """The order as its consumer sees it: store, money, lines and the event timeline.
+
+    The placement passes the store, lines and events it has just written, saving the reads.
+    """
     zone = zone_named(cached_city(session, order.city_id).timezone)
-    store = session.get(Store, order.store_id)
-    if lines is None:  # the caller that just wrote them passes them in
+    store = store or session.get(Store, order.store_id)
+    if lines is None:
         query = select(OrderLine).where(col(OrderLine.order_id) == order.id).order_by(OrderLine.id)
         lines = [line.model_dump() for line in session.execute(query).scalars()]
-    events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
-                             .order_by(OrderEvent.id)).scalars()  # fmt: skip
+    if events is None:
+        query = select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
+        events = [e.model_dump() for e in session.execute(query.order_by(OrderEvent.id)).scalars()]
     return OrderRead(
         **order.model_dump(include={
             "id", "status", "address", "payment_method", "subtotal_fen", "promotion_fen",
@@ -31,6 +36,5 @@ def order_read(session: Session, order: Order, distance_km: float | None = None,
         promised_at=order.promised_at.astimezone(zone),
         eta_at=order.eta_at.astimezone(zone),
         lines=[OrderLineRead(**line) for line in lines],
-        events=[OrderEventRead(**e.model_dump(exclude={"at"}), at=e.at.astimezone(zone))
-                for e in events],
+        events=[OrderEventRead(**{**e, "at": e["at"].astimezone(zone)}) for e in events],
     )  # fmt: skip

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
+from service import caches
 from service.campaigns.models import Campaign, CampaignStore, Coupon, CouponTemplate, Promotion
 from service.catalog.models import Product, StoreStock
 from service.errors import Conflict, InvalidInput, NotFound
@@ -31,16 +32,24 @@ def basket_lines(session: Session, store_id: int, items: list) -> tuple[list[Pri
     return lines, {sku: row.name for sku, row in found.items()}
 
 
+# Every quote and order reads the promotions; they change a few times a season, so a change
+# takes up to 10 s to reach every worker.
+_promotions = caches.ttl_cache(maxsize=256, ttl=10)
+
+
 def active_promotions(session: Session, city_id: int, now: datetime) -> list[PromotionRule]:
     """Platform promotions running now, national or for this city."""
-    query = select(Promotion).where(
-        or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id),
-        col(Promotion.starts_at) <= now, col(Promotion.ends_at) > now)  # fmt: skip
-    return [
-        PromotionRule(p.id, p.name, p.kind, p.threshold_fen, p.discount_fen, p.cap_fen,
-                      frozenset(p.categories) if p.categories else None)
-        for p in session.execute(query).scalars()
-    ]  # fmt: skip
+    if city_id not in _promotions:
+        query = select(Promotion).where(
+            or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id)
+        )
+        _promotions[city_id] = [
+            (PromotionRule(p.id, p.name, p.kind, p.threshold_fen, p.discount_fen, p.cap_fen,
+                           frozenset(p.categories) if p.categories else None),
+             p.starts_at, p.ends_at)
+            for p in session.execute(query).scalars()
+        ]  # fmt: skip
+    return [rule for rule, starts, ends in _promotions[city_id] if starts <= now < ends]
 
 
 def named_offer(session: Session, *, consumer_id: int, coupon_id: int, city_id: int,
