@@ -27,10 +27,9 @@ class Basket:
     payment_method: str
 
 
-def load_basket(*, session: Session, quote_in: QuoteIn, store_id: int, now: datetime,
-                city: City | None = None) -> Basket:  # fmt: skip
+def load_basket(*, session: Session, quote_in: QuoteIn, store_id: int, now: datetime) -> Basket:
     """The basket priced at `store_id`, in the city that serves the address."""
-    city = city or city_for_point(session=session, lat=quote_in.lat, lon=quote_in.lon)
+    city = city_for_point(session=session, lat=quote_in.lat, lon=quote_in.lon)
     store = session.get(Store, store_id)
     if store is None or store.city_id != city.id:
         raise NotFound(f"no store {store_id} serves this address's city", field="store_id")
