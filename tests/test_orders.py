@@ -264,3 +264,21 @@ def test_a_quote_without_a_store_prices_at_the_store_an_order_would_get(client, 
     assert quote.json["store"]["id"] == store.id and quote.json["payable_fen"] == 9600
     placed = post(client, headers[0], "q", {**BODY, "expected_payable_fen": 9600})
     assert placed.status_code == 201
+
+
+def test_order_lines_keep_the_requests_order_and_the_quotes_shares(client, session, town):
+    test_city, _, headers, _ = town
+    three = {f"BAK-000{n}": (10, 10_000) for n in (1, 2, 3)}
+    store = make_store(session, test_city, 0.5, stock=three)
+    session.commit()
+    items = [{"sku": f"BAK-000{n}", "qty": 1} for n in (3, 2, 1)]
+    body = {**BODY, "items": items, "store_id": store.id}
+    quote = client.post("/v1/quote", json={k: v for k, v in body.items() if k != "address"},
+                        headers=headers[0]).json  # fmt: skip
+    placed = post(
+        client, headers[0], "ordered", {**body, "expected_payable_fen": quote["payable_fen"]}
+    )
+    assert placed.status_code == 201, placed.json
+    quoted = [(line["sku"], line["promotion_fen"]) for line in quote["lines"]]
+    stored = [(line["sku"], line["promotion_share_fen"]) for line in placed.json["order"]["lines"]]
+    assert quoted == stored == [("BAK-0003", 1_667), ("BAK-0002", 1_667), ("BAK-0001", 1_666)]

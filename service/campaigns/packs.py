@@ -44,13 +44,14 @@ _frozen = caches.lru_cache(maxsize=4096)
 
 def pack_of(session: Session, campaign_id: int, *, frozen: bool) -> tuple[PackItem, ...]:
     """The campaign's pack templates; from memory when the pack is frozen."""
-    if frozen and campaign_id in _frozen:
-        return _frozen[campaign_id]
-    rows = session.connection().execute(PACK_QUERY, {"campaign_id": campaign_id})
-    pack = tuple(PackItem(*row) for row in rows)
     if frozen:
-        _frozen[campaign_id] = pack
-    return pack
+        return caches.get_or_load(_frozen, campaign_id, lambda: _load(session, campaign_id))
+    return _load(session, campaign_id)
+
+
+def _load(session: Session, campaign_id: int) -> tuple[PackItem, ...]:
+    rows = session.connection().execute(PACK_QUERY, {"campaign_id": campaign_id})
+    return tuple(PackItem(*row) for row in rows)
 
 
 def pack_value(pack) -> int:

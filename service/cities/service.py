@@ -19,20 +19,20 @@ AREAS = select(City.id, City.center_lat, City.center_lon, City.service_radius_km
 
 def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
-    city_id = _city_id_at(session, lat, lon)
-    if city_id is None:
-        _areas.clear()
-        city_id = _city_id_at(session, lat, lon)
+    areas = caches.get_or_load(_areas, "areas", lambda: session.execute(AREAS).all())
+    city_id = _city_id_at(areas, lat, lon)
+    if city_id is None:  # maybe a city added since: read the areas afresh, once
+        caches.forget(_areas, "areas")
+        areas = caches.get_or_load(_areas, "areas", lambda: session.execute(AREAS).all())
+        city_id = _city_id_at(areas, lat, lon)
     if city_id is None:
         raise Unprocessable("no city serves this address yet", code="outside_service_area",
                             field="lat")  # fmt: skip
     return cached_city(session, city_id)
 
 
-def _city_id_at(session: Session, lat: float, lon: float) -> int | None:
-    if "areas" not in _areas:
-        _areas["areas"] = session.execute(AREAS).all()
-    for city_id, center_lat, center_lon, radius_km in _areas["areas"]:
+def _city_id_at(areas: list, lat: float, lon: float) -> int | None:
+    for city_id, center_lat, center_lon, radius_km in areas:
         # Cheap latitude test first: most cities are hundreds of km away.
         if abs(lat - center_lat) * KM_PER_DEGREE_LAT > radius_km:
             continue
@@ -43,13 +43,14 @@ def _city_id_at(session: Session, lat: float, lon: float) -> int | None:
 
 def cached_city(session: Session, city_id: int) -> City:
     """The city, from a per-process cache (a detached copy; do not modify it)."""
-    city = _cities.get(city_id)
+    return caches.get_or_load(_cities, city_id, lambda: _detached_city(session, city_id))
+
+
+def _detached_city(session: Session, city_id: int) -> City:
+    city = session.get(City, city_id)
     if city is None:
-        city = session.get(City, city_id)
-        if city is None:
-            raise NotFound(f"no city {city_id}", field="city_id")
-        city = _cities[city_id] = City.model_validate(city.model_dump())
-    return city
+        raise NotFound(f"no city {city_id}", field="city_id")
+    return City.model_validate(city.model_dump())
 
 
 def city_zone(city: City) -> ZoneInfo:

@@ -177,10 +177,9 @@ def _basket_ok(row, qty: dict[int, int], stock: dict, *, need_stock: bool = True
 
 def max_radius(session: Session, city_id: int) -> float:
     """The largest delivery radius in the city: the prefilter box's half-width."""
-    if city_id not in _max_radius:
-        query = select(func.max(Store.delivery_radius_km)).where(col(Store.city_id) == city_id)
-        _max_radius[city_id] = session.execute(query).scalar() or 0.0
-    return _max_radius[city_id]
+    query = select(func.max(Store.delivery_radius_km)).where(col(Store.city_id) == city_id)
+    return caches.get_or_load(_max_radius, city_id,
+                              lambda: session.execute(query).scalar() or 0.0)  # fmt: skip
 
 
 class Planar:

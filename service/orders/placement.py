@@ -60,8 +60,10 @@ def wanted(session: Session, order_in: OrderIn, consumer_id: int) -> matching.Wa
     """Product quantities by id, and the campaign scope of the named coupon."""
     skus = {item.sku for item in order_in.items}
     query = select(Product.sku, Product.id, Product.name, Product.category)
-    products = {row.sku: tuple(row[1:]) for row in session.execute(query.where(
+    found = {row.sku: tuple(row[1:]) for row in session.execute(query.where(
         col(Product.sku).in_(skus)))}  # fmt: skip
+    # In the request's order: pricing gives leftover fen to earlier lines, as the quote does.
+    products = {item.sku: found[item.sku] for item in order_in.items if item.sku in found}
     qty: dict[int, int] = {}
     for index, item in enumerate(order_in.items):
         if item.sku not in products:

@@ -33,23 +33,28 @@ def basket_lines(session: Session, store_id: int, items: list) -> tuple[list[Pri
 
 
 # Every quote and order reads the promotions; they change a few times a season, so a change
-# takes up to 10 s to reach every worker.
+# takes up to 10 s to reach every worker (a quote and an order straddling such a change on two
+# workers may differ; the order then answers 409 price_changed when it carries the quote's
+# payable).
 _promotions = caches.ttl_cache(maxsize=256, ttl=10)
 
 
 def active_promotions(session: Session, city_id: int, now: datetime) -> list[PromotionRule]:
     """Platform promotions running now, national or for this city."""
-    if city_id not in _promotions:
-        query = select(Promotion).where(
-            or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id)
-        )
-        _promotions[city_id] = [
-            (PromotionRule(p.id, p.name, p.kind, p.threshold_fen, p.discount_fen, p.cap_fen,
-                           frozenset(p.categories) if p.categories else None),
-             p.starts_at, p.ends_at)
-            for p in session.execute(query).scalars()
-        ]  # fmt: skip
-    return [rule for rule, starts, ends in _promotions[city_id] if starts <= now < ends]
+    rules = caches.get_or_load(_promotions, city_id, lambda: _promotions_of(session, city_id))
+    return [rule for rule, starts, ends in rules if starts <= now < ends]
+
+
+def _promotions_of(session: Session, city_id: int) -> list[tuple]:
+    query = select(Promotion).where(
+        or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id)
+    )
+    return [
+        (PromotionRule(p.id, p.name, p.kind, p.threshold_fen, p.discount_fen, p.cap_fen,
+                       frozenset(p.categories) if p.categories else None),
+         p.starts_at, p.ends_at)
+        for p in session.execute(query).scalars()
+    ]  # fmt: skip
 
 
 def named_offer(session: Session, *, consumer_id: int, coupon_id: int, city_id: int,
