@@ -3,6 +3,8 @@
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from service.db.writers import WriterQueue
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -14,15 +16,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the engine for `url`, with the per-engine settings the service relies on."""
+def make_engine(url: str, *, echo: bool = False, writer_timeout_s: float | None = None) -> Engine:
+    """Create the engine for `url`, with the per-engine settings the service relies on.
+
+    `writer_timeout_s` bounds a SQLite writer's wait for its turn (default: the busy timeout).
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo)
+        return _sqlite_engine(url, echo, writer_timeout_s or SQLITE_BUSY_TIMEOUT_MS / 1000)
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
+def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
@@ -40,12 +45,52 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    writers = _writer_queue(url, writer_timeout_s)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # A deferred transaction that reads and then writes fails with SQLITE_BUSY under
         # concurrent writers (busy_timeout does not cover the upgrade), so writers take the
         # write lock up front. Read-only scopes ask for DEFERRED and never block writers.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "IMMEDIATE" or writers is None:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        holder = connection.connection.dbapi_connection
+        writers.acquire(holder)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release(holder)
+            raise
 
+    if writers is not None:
+        _release_after_transaction(engine, writers)
     return engine
+
+
+def _writer_queue(url: str, timeout_s: float) -> WriterQueue | None:
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None  # a private in-memory database has no other writers to queue with
+    return WriterQueue(path, timeout_s=timeout_s)
+
+
+def _release_after_transaction(engine: Engine, writers: WriterQueue) -> None:
+    # The engine's commit/rollback events fire before the COMMIT; the next writer must come
+    # in after it, so this engine's dialect instance gets wrapped commit/rollback calls.
+    dialect = engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        plain = getattr(dialect, name)
+
+        def finish(dbapi_connection, plain=plain):
+            try:
+                plain(dbapi_connection)
+            finally:
+                writers.release(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+
+        setattr(dialect, name, finish)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection, _record, _exc):
+        writers.release(dbapi_connection)

@@ -42,7 +42,7 @@ class Template:
     def drop(self, url: str) -> None:
         """Remove a copy made by `copy`."""
         if self.engine == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-writer"):
                 Path(make_url(url).database + suffix).unlink(missing_ok=True)
             return
         with pg_admin(self.url) as admin:
