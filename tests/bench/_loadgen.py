@@ -98,8 +98,12 @@ def percentile_ms(latencies: list[float], q: float) -> float:
     return round(ordered[index] * 1000, 2)
 
 
+def span(results: list[Result]) -> tuple[float, float]:
+    """The first send and the last answer, as time.time() moments."""
+    return min(r.started for r in results), max(r.started + r.latency_s for r in results)
+
+
 def throughput(results: list[Result]) -> float:
     """Requests per second from the first send to the last answer."""
-    begin = min(r.started for r in results)
-    end = max(r.started + r.latency_s for r in results)
+    begin, end = span(results)
     return len(results) / (end - begin)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from service.campaigns.models import Batch, Campaign
 from service.db import Database, make_engine
 from tests.bench._common import TINY, Bench, emit, engines
-from tests.bench._loadgen import Call, json_call, percentile_ms, run_load, throughput
+from tests.bench._cpu import measured_load
+from tests.bench._loadgen import Call, json_call, percentile_ms, span, throughput
 from tests.support.factories import CHANGSHA_POINT, make_campaign, make_consumers
 
 CONSUMERS, QUOTA, PINGS = (400, 200, 2_000) if TINY else (20_000, 10_000, 20_000)
@@ -34,13 +35,15 @@ def main() -> None:
 def run(bench: Bench) -> dict:
     campaign_id, batch_id, tokens, pack = _seed(bench)
     server = bench.serve()
-    ping = run_load(server.url, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
+    pinged = measured_load(server, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
+    ping = pinged.results
     path = f"/v1/campaigns/{campaign_id}/claim"
     calls = [json_call("POST", path, CHANGSHA_POINT, token) for token in tokens]
-    claims = run_load(server.url, calls, clients=CLIENTS, keep_body=True)
+    claimed = measured_load(server, calls, clients=CLIENTS, keep_body=True)
+    claims = claimed.results
     won = [r for r in claims if r.status == 201]
-    sold_out_at = max(r.started + r.latency_s for r in won)
-    rate = len(won) / (sold_out_at - min(r.started for r in claims))
+    began, sold_out_at = span(claims)[0], span(won)[1]
+    rate = len(won) / (sold_out_at - began)
     ceiling = throughput(ping)
     issued, packs = _totals(bench, campaign_id, batch_id)
     return {
@@ -54,6 +57,9 @@ def run(bench: Bench) -> dict:
         "ceiling_req_per_s": round(ceiling, 1),
         "ping_p50_ms": percentile_ms([r.latency_s for r in ping], 50),
         "ratio_to_ceiling": round(rate / ceiling, 3),
+        # CPU per request (ms): what bounds the ratio once the cores are busy.
+        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
+        **claimed.cpu_figures("claim_", began, sold_out_at, len(won)),
     }  # fmt: skip
 
 

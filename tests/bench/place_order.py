@@ -19,7 +19,8 @@ from service.orders.placement import place_order
 from service.orders.schemas import OrderIn
 from tests.bench._bench_city import cached_copy, drop_copy, point_in_disc
 from tests.bench._common import TINY, emit, engines
-from tests.bench._loadgen import Call, json_call, percentile_ms, run_load, throughput
+from tests.bench._cpu import measured_load
+from tests.bench._loadgen import Call, json_call, percentile_ms, span, throughput
 from tests.support.factories import make_campaign, make_consumers
 from tests.support.live import start_server
 
@@ -116,18 +117,18 @@ def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[floa
 def _over_http(url: str, workdir: Path, people, bodies) -> dict:
     server = start_server(url, workdir)
     try:
-        ping = run_load(server.url, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
+        pinged = measured_load(server, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
         calls = [json_call("POST", "/v1/orders", body, token)
                  for (_, token, _), body in zip(people, bodies, strict=True)]  # fmt: skip
         calls = [Call(c.method, c.path, c.body, (*c.headers, ("Idempotency-Key", f"h{i}")))
                  for i, c in enumerate(calls)]  # fmt: skip
-        orders = run_load(server.url, calls, clients=CLIENTS)
+        ordered = measured_load(server, calls, clients=CLIENTS)
     finally:
         server.stop()
+    ping, orders = pinged.results, ordered.results
     placed = [r for r in orders if r.status == 201]
-    rate = len(placed) / (
-        max(r.started + r.latency_s for r in orders) - min(r.started for r in orders)
-    )
+    begin, end = span(orders)
+    rate = len(placed) / (end - begin)
     ceiling = throughput(ping)
     return {
         "http_placed_share": round(len(placed) / len(orders), 3),
@@ -135,6 +136,9 @@ def _over_http(url: str, workdir: Path, people, bodies) -> dict:
         "http_p50_ms": percentile_ms([r.latency_s for r in placed], 50),
         "ceiling_req_per_s": round(ceiling, 1),
         "ratio_to_ceiling": round(rate / ceiling, 3),
+        # CPU per request (ms): what bounds the ratio once the cores are busy.
+        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
+        **ordered.cpu_figures("order_", begin, end, len(orders)),
     }
 
 
