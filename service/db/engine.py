@@ -1,5 +1,8 @@
 """Engine creation: SQLite tuned for concurrent writers, PostgreSQL through psycopg 3."""
 
+import math
+import sqlite3
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -44,6 +47,7 @@ def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        _ensure_sqrt(dbapi_connection)
 
     writers = _writer_queue(url, writer_timeout_s)
 
@@ -67,6 +71,14 @@ def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
     if writers is not None:
         _release_after_transaction(engine, writers)
     return engine
+
+
+def _ensure_sqrt(dbapi_connection) -> None:
+    # Store ranking computes distances in SQL; SQLite builds without math functions lack sqrt.
+    try:
+        dbapi_connection.execute("SELECT sqrt(4)")
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("sqrt", 1, math.sqrt, deterministic=True)
 
 
 def _writer_queue(url: str, timeout_s: float) -> WriterQueue | None:

@@ -1,37 +1,30 @@
 """Matching an order to a store (DESIGN.md section 4).
 
-Fast path: one indexed bounding-box query that already drops paused, full, non-campaign and
-out-of-reach stores (a cheap squared distance in SQL); ranking by ETA with a planar distance;
-opening hours, minimum basket and stock checked only for the best few; geopy for the distance
-reported. Only when nothing is found does `explain` walk the city to count stores per reason.
+Fast path: the reachable stores of the city ranked by ETA in SQL (`reach`), a page at a
+time; opening hours, minimum basket and stock checked only for the best few; geopy for the
+distance reported. Only when nothing is found does `explain` walk the city to count stores
+per reason.
 """
 
-import math
-from collections import Counter
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
-from service import caches
-from service.campaigns.models import Campaign, CampaignStore, Coupon
+from service.campaigns.models import Campaign, Coupon
 from service.catalog.models import StoreStock
 from service.cities.models import City
 from service.cities.service import city_zone
 from service.errors import NotFound
-from service.geo import KM_PER_DEGREE_LAT, bounding_box, exact_km
+from service.geo import exact_km
+from service.orders import reach
+from service.orders.reach import PROMISE, PROMISE_MINUTES
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-PROMISE = timedelta(minutes=60)
-REASONS = ("paused", "closed", "out_of_radius", "below_min_basket", "at_capacity",
-           "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
-# Opening hours (JSON) are left out of the wide query and read only for the best few stores.
-STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
-                 Store.delivery_radius_km, Store.prep_minutes,
-                 Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
-                 Store.paused)  # fmt: skip
+__all__ = ["PROMISE", "Candidate", "Want", "coupon_scope", "find_candidates", "measured"]
 BATCH = 8  # stores whose hours, basket and stock are checked per round
 
 
@@ -59,8 +52,11 @@ def measured(candidate: Candidate, lat: float, lon: float, city: City, now: date
     return Candidate(candidate.store, distance, now + timedelta(minutes=minutes))
 
 
-# A new store with a wider radius than any before is missed by the box for at most a minute.
-_max_radius = caches.ttl_cache(maxsize=256, ttl=60)
+COUPON_CAMPAIGN = (
+    select(Campaign.id, Campaign.all_stores, Coupon.consumer_id)
+    .join(Coupon, col(Coupon.campaign_id) == col(Campaign.id))
+    .where(col(Coupon.id) == bindparam("coupon_id"))
+)
 
 
 def coupon_scope(session: Session, coupon_id: int | None,
@@ -68,15 +64,8 @@ def coupon_scope(session: Session, coupon_id: int | None,
     """(campaign id, open to all stores) of a coupon, for the not_in_campaign check."""
     if coupon_id is None:
         return None, True
-    query = (
-        select(Campaign.id, Campaign.all_stores)
-        .join(Coupon, col(Coupon.campaign_id) == col(Campaign.id))
-        .where(col(Coupon.id) == coupon_id)
-    )
-    if consumer_id is not None:
-        query = query.where(col(Coupon.consumer_id) == consumer_id)
-    row = session.execute(query).first()  # fmt: skip
-    if row is None:
+    row = session.connection().execute(COUPON_CAMPAIGN, {"coupon_id": coupon_id}).first()
+    if row is None or (consumer_id is not None and row.consumer_id != consumer_id):
         raise NotFound(f"no coupon {coupon_id} of yours", field="coupon_id")
     return row.id, row.all_stores
 
@@ -89,166 +78,78 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     prefilter=False is the naive baseline the benchmark compares against: no box, no SQL
     distance, a geodesic to every store of the city.
     """
-    planar = Planar(lat, lon)
-    distance_to = planar.km if prefilter else (lambda la, lo: exact_km((lat, lon), (la, lo)))
+    local_now = now.astimezone(city_zone(city))
+    planar = reach.Planar(lat, lon)
+    for page in _ranked_pages(session, city, planar, want, exclude, store_id, prefilter):
+        for start in range(0, len(page), BATCH):
+            batch = page[start : start + BATCH]
+            hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty)
+            found = [Candidate(row, distance, now + timedelta(minutes=eta))
+                     for eta, distance, _, _, row in batch
+                     if row.id in hours and basket_ok(row, want.qty, stock[row.id])
+                     and open_between(hours[row.id], local_now,
+                                      local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
+            if found:
+                return found
+    return []
+
+
+def _ranked_pages(session, city: City, planar, want: Want, exclude, store_id, prefilter):
+    """Reachable stores in ETA order, a page at a time: ranked by the database or, for a named
+    store and the naive baseline, ranked here (the baseline by geodesic distance)."""
+    campaign_id = None if want.campaign_all_stores else want.campaign_id
+    if store_id is not None or not prefilter:
+        rows = reach.unfiltered(session=session, city=city, campaign_id=campaign_id,
+                                exclude=exclude, store_id=store_id)  # fmt: skip
+        yield _ranked(rows, city, planar.km if prefilter else planar.exact_km)
+        return
+    for offset in itertools.count(0, reach.PAGE):
+        rows = reach.reachable_page(
+            session=session, city=city, planar=planar, campaign_id=campaign_id,
+            exclude=exclude, offset=offset,
+        )  # fmt: skip
+        yield _ranked(rows, city, planar.km)
+        if len(rows) < reach.PAGE:
+            return
+
+
+def _ranked(rows, city: City, distance_to) -> list[tuple]:
+    """(eta minutes, km, open orders, id, row) of the rows within reach and the promise."""
     ranked = []
-    for row in _reachable(session, city, planar, want, exclude, store_id, prefilter):
+    for row in rows:
         distance = distance_to(row.lat, row.lon)
         eta_minutes = row.prep_minutes + distance / city.courier_speed_kmh * 60
-        if distance <= row.delivery_radius_km and eta_minutes <= PROMISE.total_seconds() / 60:
+        if distance <= row.delivery_radius_km and eta_minutes <= PROMISE_MINUTES:
             ranked.append((eta_minutes, distance, row.open_orders, row.id, row))
     ranked.sort(key=lambda r: r[:4])
-    found = []
-    local_now = now.astimezone(city_zone(city))
-    for start in range(0, len(ranked), BATCH):
-        batch = ranked[start : start + BATCH]
-        hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty)
-        found += [Candidate(row, distance, now + timedelta(minutes=eta))
-                  for eta, distance, _, _, row in batch
-                  if row.id in hours and _basket_ok(row, want.qty, stock[row.id])
-                  and open_between(hours[row.id], local_now,
-                                   local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
-        if found:
-            return found
-    return found
+    return ranked
+
+
+# Opening hours and wanted stock of a few stores in one query (a store selling none of the
+# products is left out: it cannot take the order anyway).
+HOURS_AND_STOCK = (
+    select(StoreStock.store_id, StoreStock.product_id,
+           StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen, Store.opening_hours)
+    .join(Store, col(Store.id) == col(StoreStock.store_id))
+    .where(col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True)),
+           col(StoreStock.product_id).in_(bindparam("product_ids", expanding=True)))
+)  # fmt: skip
 
 
 def _hours_and_stock(session: Session, store_ids: list[int], qty: dict[int, int]):
-    """Opening hours and wanted stock of a few stores in one query (a store selling none of
-    the products is left out: it cannot take the order anyway)."""
-    rows = session.execute(
-        select(StoreStock.store_id, StoreStock.product_id,
-               StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen, Store.opening_hours)
-        .join(Store, col(Store.id) == col(StoreStock.store_id))
-        .where(col(StoreStock.store_id).in_(store_ids), col(StoreStock.product_id).in_(qty))
-    ).all()  # fmt: skip
+    params = {"store_ids": store_ids, "product_ids": list(qty)}
     hours: dict = {}
     stock: dict = {}
-    for store_id, product_id, available, price, opening_hours in rows:
+    for store_id, product_id, available, price, opening_hours in session.connection().execute(
+        HOURS_AND_STOCK, params
+    ):
         hours[store_id] = opening_hours
         stock.setdefault(store_id, {})[product_id] = (max(0, available), price)
     return hours, stock
 
 
-def _reachable(session, city: City, planar: "Planar", want: Want, exclude, store_id, prefilter):
-    query = select(*STORE_COLUMNS).where(
-        col(Store.city_id) == city.id,
-        col(Store.active),
-        ~col(Store.paused),
-        col(Store.open_orders) < col(Store.max_open_orders),
-    )
-    if store_id is not None:
-        query = query.where(col(Store.id) == store_id)
-    elif prefilter:
-        box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
-        query = query.where(col(Store.lat).between(box.min_lat, box.max_lat),
-                            col(Store.lon).between(box.min_lon, box.max_lon),
-                            planar.squared_km_sql() <= col(Store.delivery_radius_km) * col(
-                                Store.delivery_radius_km) * 1.01)  # fmt: skip
-    if exclude:
-        query = query.where(col(Store.id).not_in(exclude))
-    if want.campaign_id is not None and not want.campaign_all_stores:
-        query = query.where(col(Store.id).in_(select(CampaignStore.store_id).where(
-            col(CampaignStore.campaign_id) == want.campaign_id)))  # fmt: skip
-    return session.execute(query).all()
-
-
-def stock_at(session: Session, store_ids: list[int], qty: dict[int, int]) -> dict:
-    """store id -> product id -> (available, price) for the wanted products."""
-    if not store_ids:
-        return {}
-    rows = session.execute(
-        select(StoreStock.store_id, StoreStock.product_id,
-               StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen)
-        .where(col(StoreStock.store_id).in_(store_ids), col(StoreStock.product_id).in_(qty))
-    ).all()  # fmt: skip
-    stock: dict = {}
-    for store_id, product_id, available, price in rows:
-        stock.setdefault(store_id, {})[product_id] = (max(0, available), price)
-    return stock
-
-
-def _basket_ok(row, qty: dict[int, int], stock: dict, *, need_stock: bool = True) -> bool:
+def basket_ok(row, qty: dict[int, int], stock: dict, *, need_stock: bool = True) -> bool:
     """The basket at this store's prices reaches its minimum (and, if asked, is in stock)."""
     basket = sum(q * stock[p][1] for p, q in qty.items() if p in stock)
     enough = all(p in stock and stock[p][0] >= q for p, q in qty.items())
     return basket >= row.min_basket_fen and (enough or not need_stock)
-
-
-def max_radius(session: Session, city_id: int) -> float:
-    """The largest delivery radius in the city: the prefilter box's half-width."""
-    query = select(func.max(Store.delivery_radius_km)).where(col(Store.city_id) == city_id)
-    return caches.get_or_load(_max_radius, city_id,
-                              lambda: session.execute(query).scalar() or 0.0)  # fmt: skip
-
-
-class Planar:
-    """Equirectangular distance around a point: exact enough (<0.1%) within a city to rank."""
-
-    def __init__(self, lat: float, lon: float):
-        self.lat, self.lon = lat, lon
-        self.ky = KM_PER_DEGREE_LAT
-        self.kx = KM_PER_DEGREE_LAT * math.cos(math.radians(lat))
-
-    def km(self, lat: float, lon: float) -> float:
-        return math.hypot((lat - self.lat) * self.ky, (lon - self.lon) * self.kx)
-
-    def squared_km_sql(self):
-        dy = (col(Store.lat) - literal(self.lat)) * literal(self.ky)
-        dx = (col(Store.lon) - literal(self.lon)) * literal(self.kx)
-        return dy * dy + dx * dx
-
-
-def explain(
-    *,
-    session: Session,
-    city: City,
-    lat: float,
-    lon: float,
-    want: Want,
-    now: datetime,
-    exclude: frozenset = frozenset(),
-    store_id: int | None = None,
-) -> dict[str, int]:
-    """Why no store qualified: each candidate store counted once, under its first failed check."""
-    query = select(*STORE_COLUMNS, Store.opening_hours).where(col(Store.city_id) == city.id)
-    if store_id is not None:
-        query = query.where(col(Store.id) == store_id)
-    rows = [r for r in session.execute(query).all() if r.id not in exclude]
-    members = None
-    if want.campaign_id is not None and not want.campaign_all_stores:
-        members = set(session.execute(select(CampaignStore.store_id).where(
-            col(CampaignStore.campaign_id) == want.campaign_id)).scalars())  # fmt: skip
-    box = bounding_box(lat, lon, max_radius(session, city.id))
-    near = {
-        r.id
-        for r in rows
-        if box.min_lat <= r.lat <= box.max_lat and box.min_lon <= r.lon <= box.max_lon
-    }
-    stock = stock_at(session, list(near), want.qty)
-    local_now = now.astimezone(city_zone(city))
-    context = (lat, lon, city, local_now, want, members, near, stock)
-    counts = Counter(_first_failure(row, *context) for row in rows)
-    return {reason: counts[reason] for reason in REASONS if counts[reason]}
-
-
-def _first_failure(row, lat, lon, city, local_now, want, members, near, stock) -> str:
-    if not row.active or row.paused:
-        return "paused"
-    if not open_between(row.opening_hours, local_now,
-                        local_now + timedelta(minutes=row.prep_minutes)):  # fmt: skip
-        return "closed"
-    if row.id not in near:  # outside the box no store reaches the point: no distance needed
-        return "out_of_radius"
-    distance = exact_km((lat, lon), (row.lat, row.lon))
-    if distance > row.delivery_radius_km:
-        return "out_of_radius"
-    if not _basket_ok(row, want.qty, stock.get(row.id, {}), need_stock=False):
-        return "below_min_basket"
-    if row.open_orders >= row.max_open_orders:
-        return "at_capacity"
-    if members is not None and row.id not in members:
-        return "not_in_campaign"
-    if row.prep_minutes + distance / city.courier_speed_kmh * 60 > PROMISE.total_seconds() / 60:
-        return "too_late"
-    return "out_of_stock"

@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session, col
 
 from service.campaigns.redemption import redeem_coupon
@@ -12,6 +12,7 @@ from service.cities.service import city_for_point
 from service.errors import Conflict, InvalidInput, Unprocessable
 from service.failpoints import failpoint
 from service.orders import idempotency, ledger, matching, states
+from service.orders.explain import explain
 from service.orders.models import Order, OrderLine
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
@@ -56,12 +57,16 @@ def place_order(*, session: Session, consumer_id: int, order_in: OrderIn, key: s
     return 201, body
 
 
+PRODUCTS_BY_SKU = select(Product.sku, Product.id, Product.name, Product.category).where(
+    col(Product.sku).in_(bindparam("skus", expanding=True))
+)
+
+
 def wanted(session: Session, order_in: OrderIn, consumer_id: int) -> matching.Want:
     """Product quantities by id, and the campaign scope of the named coupon."""
-    skus = {item.sku for item in order_in.items}
-    query = select(Product.sku, Product.id, Product.name, Product.category)
-    found = {row.sku: tuple(row[1:]) for row in session.execute(query.where(
-        col(Product.sku).in_(skus)))}  # fmt: skip
+    skus = list({item.sku for item in order_in.items})
+    rows = session.connection().execute(PRODUCTS_BY_SKU, {"skus": skus})
+    found = {row.sku: tuple(row[1:]) for row in rows}
     # In the request's order: pricing gives leftover fen to earlier lines, as the quote does.
     products = {item.sku: found[item.sku] for item in order_in.items if item.sku in found}
     qty: dict[int, int] = {}
@@ -95,7 +100,7 @@ def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter):
         if prices:
             return candidate, prices
     raise Conflict("no store can deliver this order within the hour", code="no_store_available",
-                   details={"reasons": matching.explain(**search)})  # fmt: skip
+                   details={"reasons": explain(**search)})  # fmt: skip
 
 
 def _check_price(order_in: OrderIn, basket, priced) -> None:

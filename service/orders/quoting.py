@@ -7,6 +7,7 @@ from sqlmodel import Session
 from service.cities.service import city_for_point
 from service.errors import Conflict
 from service.orders import matching
+from service.orders.explain import explain
 from service.orders.placement import wanted
 from service.pricing.schemas import QuoteIn, QuoteRead
 from service.pricing.service import quote
@@ -23,6 +24,6 @@ def quote_order(*, session: Session, consumer_id: int, quote_in: QuoteIn,
         if not candidates:
             raise Conflict("no store can deliver this basket within the hour",
                            code="no_store_available",
-                           details={"reasons": matching.explain(**search)})  # fmt: skip
+                           details={"reasons": explain(**search)})  # fmt: skip
         quote_in = quote_in.model_copy(update={"store_id": candidates[0].store.id})
     return quote(session=session, consumer_id=consumer_id, quote_in=quote_in, now=now)

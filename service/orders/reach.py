@@ -1,0 +1,113 @@
+"""Which stores can reach an address, ranked by ETA in SQL (DESIGN.md section 4).
+
+The query is one indexed bounding-box scan that drops paused, full, non-campaign and
+out-of-reach stores and sorts the rest by ETA with a planar distance, a page at a time.
+Statements are built once per shape with bound parameters: building an expression per
+order cost more CPU than running it.
+"""
+
+import functools
+import math
+from datetime import timedelta
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlmodel import Session, col
+
+from service import caches
+from service.campaigns.models import CampaignStore
+from service.cities.models import City
+from service.geo import KM_PER_DEGREE_LAT, bounding_box, exact_km
+from service.stores.models import Store
+
+# Opening hours (JSON) are left out of the wide query and read only for the best few stores.
+STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
+                 Store.delivery_radius_km, Store.prep_minutes,
+                 Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
+                 Store.paused)  # fmt: skip
+PROMISE = timedelta(minutes=60)
+PROMISE_MINUTES = PROMISE.total_seconds() / 60
+PAGE = 24  # ranked stores read per query; the first few nearly always include a match
+
+# A new store with a wider radius than any before is missed by the box for at most a minute.
+_max_radius = caches.ttl_cache(maxsize=256, ttl=60)
+
+
+class Planar:
+    """Equirectangular distance around a point: exact enough (<0.1%) within a city to rank."""
+
+    def __init__(self, lat: float, lon: float):
+        self.lat, self.lon = lat, lon
+        self.ky = KM_PER_DEGREE_LAT
+        self.kx = KM_PER_DEGREE_LAT * math.cos(math.radians(lat))
+
+    def km(self, lat: float, lon: float) -> float:
+        return math.hypot((lat - self.lat) * self.ky, (lon - self.lon) * self.kx)
+
+    def exact_km(self, lat: float, lon: float) -> float:
+        return exact_km((self.lat, self.lon), (lat, lon))
+
+
+def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id: int | None,
+                   exclude: frozenset, offset: int) -> list:  # fmt: skip
+    """One page of the city's open, free stores whose radius covers the point, by ETA."""
+    box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
+    params = {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
+              "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
+              "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
+              "minutes_per_km": 60 / city.courier_speed_kmh, "offset": offset,
+              "campaign_id": campaign_id, "exclude": list(exclude)}  # fmt: skip
+    statement = _ranked_statement(campaign_id is not None, bool(exclude))
+    return session.connection().execute(statement, params).all()
+
+
+def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude: frozenset,
+               store_id: int | None) -> list:  # fmt: skip
+    """The stores a naive search (or a named store) starts from: no box, no ranking."""
+    statement = _base(campaign_id is not None, bool(exclude))
+    if store_id is not None:
+        statement = statement.where(col(Store.id) == store_id)
+    params = {"city_id": city.id, "campaign_id": campaign_id, "exclude": list(exclude)}
+    return session.connection().execute(statement, params).all()
+
+
+def max_radius(session: Session, city_id: int) -> float:
+    """The largest delivery radius in the city: the prefilter box's half-width."""
+    query = select(func.max(Store.delivery_radius_km)).where(col(Store.city_id) == city_id)
+    return caches.get_or_load(_max_radius, city_id,
+                              lambda: session.execute(query).scalar() or 0.0)  # fmt: skip
+
+
+def _base(in_campaign: bool, excluding: bool) -> Select:
+    query = select(*STORE_COLUMNS).where(
+        col(Store.city_id) == bindparam("city_id"),
+        col(Store.active),
+        ~col(Store.paused),
+        col(Store.open_orders) < col(Store.max_open_orders),
+    )
+    if excluding:
+        query = query.where(col(Store.id).not_in(bindparam("exclude", expanding=True)))
+    if in_campaign:  # a coupon of a campaign open to listed stores only
+        members = select(CampaignStore.store_id).where(
+            col(CampaignStore.campaign_id) == bindparam("campaign_id")
+        )
+        query = query.where(col(Store.id).in_(members))
+    return query
+
+
+@functools.cache
+def _ranked_statement(in_campaign: bool, excluding: bool) -> Select:
+    dy = (col(Store.lat) - bindparam("lat0")) * bindparam("ky")
+    dx = (col(Store.lon) - bindparam("lon0")) * bindparam("kx")
+    squared_km = dy * dy + dx * dx
+    eta = col(Store.prep_minutes) + func.sqrt(squared_km) * bindparam("minutes_per_km")
+    radius = col(Store.delivery_radius_km)
+    # Small slacks on radius and promise: the rows are checked exactly in Python afterwards.
+    return (
+        _base(in_campaign, excluding)
+        .where(col(Store.lat).between(bindparam("min_lat"), bindparam("max_lat")),
+               col(Store.lon).between(bindparam("min_lon"), bindparam("max_lon")),
+               squared_km <= radius * radius * 1.01, eta <= PROMISE_MINUTES + 0.01)
+        .order_by(eta, squared_km, Store.open_orders, Store.id)
+        .limit(PAGE)
+        .offset(bindparam("offset"))
+    )  # fmt: skip
