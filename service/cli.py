@@ -6,6 +6,7 @@ from contextlib import contextmanager
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import text
 from sqlmodel import Session
 
 from service.auth.models import Role
@@ -60,6 +61,8 @@ fixtures_group = AppGroup("fixtures", help="Seed data.")
 def fixtures_load(scale: int):
     with unit_of_work() as session:
         counts = load_fixtures(session=session, now=clock().now(), scale=scale)
+    with unit_of_work() as session:  # SQLite never gathers planner statistics by itself
+        session.execute(text("ANALYZE"))
     click.echo("fixtures loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
