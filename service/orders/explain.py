@@ -8,11 +8,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from service.campaigns.models import CampaignStore
-from service.catalog.models import StoreStock
 from service.cities.models import City
 from service.cities.service import city_zone
 from service.geo import bounding_box, exact_km
-from service.orders.matching import Want, basket_ok
+from service.orders.matching import Want, basket_ok, stock_at
 from service.orders.reach import PROMISE_MINUTES, STORE_COLUMNS, max_radius
 from service.stores.hours import open_between
 from service.stores.models import Store
@@ -52,21 +51,6 @@ def explain(
     context = (lat, lon, city, local_now, want, members, near, stock)
     counts = Counter(_first_failure(row, *context) for row in rows)
     return {reason: counts[reason] for reason in REASONS if counts[reason]}
-
-
-def stock_at(session: Session, store_ids: list[int], qty: dict[int, int]) -> dict:
-    """store id -> product id -> (available, price) for the wanted products."""
-    if not store_ids:
-        return {}
-    rows = session.execute(
-        select(StoreStock.store_id, StoreStock.product_id,
-               StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen)
-        .where(col(StoreStock.store_id).in_(store_ids), col(StoreStock.product_id).in_(qty))
-    ).all()  # fmt: skip
-    stock: dict = {}
-    for store_id, product_id, available, price in rows:
-        stock.setdefault(store_id, {})[product_id] = (max(0, available), price)
-    return stock
 
 
 def _first_failure(row, lat, lon, city, local_now, want, members, near, stock) -> str:

@@ -24,7 +24,15 @@ from service.orders.reach import PROMISE, PROMISE_MINUTES
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-__all__ = ["PROMISE", "Candidate", "Want", "coupon_scope", "find_candidates", "measured"]
+__all__ = [
+    "PROMISE",
+    "Candidate",
+    "Want",
+    "coupon_scope",
+    "find_candidates",
+    "measured",
+    "stock_at",
+]
 BATCH = 8  # stores whose hours, basket and stock are checked per round
 
 
@@ -125,27 +133,41 @@ def _ranked(rows, city: City, distance_to) -> list[tuple]:
     return ranked
 
 
-# Opening hours and wanted stock of a few stores in one query (a store selling none of the
-# products is left out: it cannot take the order anyway).
+# The wanted products' stock at some stores (a store selling none of them is left out: it
+# cannot take the order anyway); with opening hours, for the best few of a search.
+STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id,
+                 StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen)  # fmt: skip
+WANTED_STOCK = (
+    col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True)),
+    col(StoreStock.product_id).in_(bindparam("product_ids", expanding=True)),
+)
+STOCK = select(*STOCK_COLUMNS).where(*WANTED_STOCK)
 HOURS_AND_STOCK = (
-    select(StoreStock.store_id, StoreStock.product_id,
-           StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen, Store.opening_hours)
+    select(*STOCK_COLUMNS, Store.opening_hours)
     .join(Store, col(Store.id) == col(StoreStock.store_id))
-    .where(col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True)),
-           col(StoreStock.product_id).in_(bindparam("product_ids", expanding=True)))
-)  # fmt: skip
+    .where(*WANTED_STOCK)
+)
+
+
+def stock_at(session: Session, store_ids: list[int], qty: dict[int, int]) -> dict:
+    """store id -> product id -> (available, price) for the wanted products."""
+    if not store_ids:
+        return {}
+    params = {"store_ids": store_ids, "product_ids": list(qty)}
+    return _stock_map(session.connection().execute(STOCK, params))
 
 
 def _hours_and_stock(session: Session, store_ids: list[int], qty: dict[int, int]):
     params = {"store_ids": store_ids, "product_ids": list(qty)}
-    hours: dict = {}
+    rows = session.connection().execute(HOURS_AND_STOCK, params).all()
+    return {row.store_id: row.opening_hours for row in rows}, _stock_map(rows)
+
+
+def _stock_map(rows) -> dict:
     stock: dict = {}
-    for store_id, product_id, available, price, opening_hours in session.connection().execute(
-        HOURS_AND_STOCK, params
-    ):
-        hours[store_id] = opening_hours
+    for store_id, product_id, available, price, *_ in rows:
         stock.setdefault(store_id, {})[product_id] = (max(0, available), price)
-    return hours, stock
+    return stock
 
 
 def basket_ok(row, qty: dict[int, int], stock: dict, *, need_stock: bool = True) -> bool:
