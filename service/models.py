@@ -1,5 +1,6 @@
 """Imports every table module, so SQLModel.metadata (and Alembic) sees the whole schema."""
 
+from service.audit.models import AuditEvent
 from service.auth.models import ApiToken
 from service.campaigns.models import (
     Batch,
@@ -26,7 +27,7 @@ from service.stores.models import Store
 from service.sync.models import SyncRun
 
 __all__ = [
-    "ApiToken", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
+    "ApiToken", "AuditEvent", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
     "CouponEvent", "CouponTemplate", "Courier", "Delivery", "IdempotencyKey", "LedgerEntry",
     "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product", "Promotion",
     "Store", "StoreStock", "SyncRun",

@@ -1,0 +1,1 @@
+"""The audit trail: who switched what, when, from which value to which."""
