@@ -22,12 +22,14 @@ JOBS = {
             run_item=lambda *, session, item, now: expire_coupons(
                 session=session, now=now, city_id=item
             ),
+            every_s=60,
         ),
         Job(
             name="purge_idempotency_keys",
             description="forget order idempotency keys older than 24 h",
             items=lambda _session: ["all"],
             run_item=lambda *, session, item, now: purge_keys(session=session, now=now),
+            every_s=3600,
         ),
     )
 }

@@ -19,6 +19,7 @@ class Job:
     description: str
     items: Callable[[Session], list[Any]]  # what to work on, read in its own transaction
     run_item: Callable[..., int]  # (session=, item=, now=) -> rows changed
+    every_s: int | None = None  # how often the scheduler runs it; None: only by hand
 
 
 @dataclass
