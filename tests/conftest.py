@@ -13,6 +13,7 @@ from service import caches, create_app
 from service.clock import FrozenClock
 from service.config import Settings
 from service.db import Database, make_engine
+from tests.support.browser import launch_browser
 from tests.support.databases import Template, build_template, drop_template
 from tests.support.live import start_server
 
@@ -102,3 +103,22 @@ def live_server(template, tmp_path):
     for server in servers:
         server.stop()
         template.drop(server.database_url)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The run's one headless chromium (Debian's, through playwright); skips when missing."""
+    playwright, chromium = launch_browser()
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own storage) and page, phone-sized, Chinese locale."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
