@@ -4,18 +4,16 @@ import logging
 import os
 from datetime import datetime
 
-from flask import Flask, request
+from flask import Flask
 
 from service import failpoints
 from service.clock import Clock, FrozenClock, SystemClock
 from service.config import Settings
 from service.db import Database, make_engine
-from service.errors import MalformedRequest, UnsupportedMediaType
 from service.web.context import finish_unit_of_work
 from service.web.errors import register_error_handlers
-from service.web.spec import spec
-
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from service.web.requests import JSONProvider, check_request
+from service.web.spec import IdConverter, spec
 
 
 class HourDeliveryFlask(Flask):
@@ -44,6 +42,8 @@ def create_app(
     transaction); the server passes neither.
     """
     app = HourDeliveryFlask("service", instance_relative_config=True)
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     settings = config or Settings.from_env(app.instance_path)
     if settings.database_url.startswith("sqlite:///") and not config:
         os.makedirs(app.instance_path, exist_ok=True)
@@ -59,7 +59,7 @@ def create_app(
     )
     app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
 
-    app.before_request(_refuse_unreadable_body)
+    app.before_request(check_request)
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
     register_error_handlers(app)
     _register_blueprints(app)
@@ -72,15 +72,6 @@ def _clock_from(settings: Settings) -> Clock:
     if settings.frozen_time:
         return FrozenClock(datetime.fromisoformat(settings.frozen_time))
     return SystemClock()
-
-
-def _refuse_unreadable_body() -> None:
-    if request.method not in BODY_METHODS or not request.content_length:
-        return
-    if not request.is_json:
-        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
-    if request.get_json(silent=True) is None:
-        raise MalformedRequest("the body is not valid JSON", code="malformed_json")
 
 
 def _register_blueprints(app: Flask) -> None:

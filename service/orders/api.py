@@ -20,7 +20,7 @@ from service.orders.schemas import (
 from service.orders.views import order_read
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
-from service.web.spec import ID, Resp, spec
+from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("orders", __name__, url_prefix="/v1/orders")
 ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None,
@@ -28,6 +28,7 @@ ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None
 
 
 @bp.post("")
+@header("Idempotency-Key", "1-128 characters naming this attempt; a retry sends the same key")
 @require(Role.CONSUMER)
 @spec.validate(json=OrderIn, resp=Resp(HTTP_201=OrderPlacedRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip

@@ -1,0 +1,83 @@
+"""The one check every request passes before its view runs, in a fixed order.
+
+1. A protected route (one decorated with `require`) authenticates first: without a valid token
+   the answer is 401 whatever the body holds, and nothing else is read.
+2. A body (with a Content-Length or chunked) must be JSON (415), within MAX_CONTENT_LENGTH
+   (413, enforced by werkzeug while reading, chunked or not), parse (400, including nesting
+   deep enough to exhaust the parser's recursion) and nest at most MAX_DEPTH levels (400).
+3. No text anywhere (body keys and values, query string, headers) holds a NUL character (422):
+   PostgreSQL cannot store one, and SQLite would store what PostgreSQL refuses.
+
+Routes added later get all of this by being registered; nothing per route.
+"""
+
+from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
+
+from service.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
+from service.web.auth import authorise
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_DEPTH = 32
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with nesting that exhausts the parser's recursion read as invalid JSON."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deeply") from error
+
+
+def check_request() -> None:
+    """Authenticate protected routes, then refuse unreadable bodies and NUL characters."""
+    view = current_app.view_functions.get(request.endpoint)
+    roles = getattr(view, "required_roles", None)
+    if roles is not None:
+        authorise(roles)
+    if request.method in BODY_METHODS and _has_body():
+        _check_body()
+    for name, value in (*request.args.items(multi=True), *request.headers.items()):
+        _refuse_nul(name + value, (name,))
+
+
+def _has_body() -> bool:
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(request.content_length) or chunked
+
+
+def _check_body() -> None:
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    if not request.get_data(cache=True):
+        return  # an empty chunked body: as if none was sent
+    body = request.get_json(silent=True)
+    if body is None:
+        raise MalformedRequest("the body is not valid JSON", code="malformed_json")
+    _walk(body)
+
+
+def _walk(body) -> None:
+    # Iterative, so the check itself cannot run out of stack on what the parser accepted.
+    stack = [(body, (), 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedRequest(f"the body nests deeper than {MAX_DEPTH} levels",
+                                   code="malformed_json")  # fmt: skip
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _refuse_nul(key, path + (key,))
+                stack.append((item, path + (key,), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, path + (index,), depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _refuse_nul(value, path)
+
+
+def _refuse_nul(text: str, path: tuple) -> None:
+    if "\x00" in text:
+        raise InvalidInput("text may not contain NUL characters", code="validation_error",
+                           field=".".join(str(part) for part in path) or None)  # fmt: skip
