@@ -1,50 +1,56 @@
-"""Operators setting up campaigns: every rule checked before anything is written."""
+"""Operators setting up campaigns: every rule checked before anything is written, every change
+audited.
+
+City operators manage their own city's city-issued campaigns; platform-issued campaigns
+(platform drops, compensation coupons) are created and changed by platform operators only.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from pydantic_core import to_jsonable_python
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from service.campaigns.models import (
-    Batch,
-    Campaign,
-    CampaignStore,
-    Coupon,
-    CouponTemplate,
-    PackClaim,
-)
+from service.audit.service import changed_fields, record_audit
+from service.campaigns import rules
+from service.campaigns.models import Batch, Campaign, CampaignStore, Coupon, CouponTemplate
 from service.campaigns.schemas import BatchCreate, CampaignCreate, CampaignUpdate, TemplateCreate
 from service.campaigns.views import pack_value
-from service.catalog.models import Product
 from service.cities.models import City
 from service.errors import Conflict, InvalidInput, NotFound
 from service.people.models import Operator
-from service.stores.models import Store
 
 
 def operated_campaign(*, session: Session, operator: Operator, campaign_id: int) -> Campaign:
-    """The campaign, if this operator may manage it; 404 otherwise (existence is not revealed)."""
+    """The campaign, if this operator may see it; 404 otherwise (existence is not revealed)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or operator.city_id not in (None, campaign.city_id):
         raise NotFound(f"no campaign {campaign_id}", field="campaign_id")
     return campaign
 
 
-def create_campaign(
-    *, session: Session, operator: Operator, campaign_in: CampaignCreate
-) -> Campaign:
+def managed_campaign(*, session: Session, operator: Operator, campaign_id: int) -> Campaign:
+    """The campaign, if this operator may change it: 404 if unseen, 403 if the platform's."""
+    campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
+    rules.refuse_platform_campaign(operator, campaign.issuer)
+    return campaign
+
+
+def create_campaign(*, session: Session, operator: Operator, campaign_in: CampaignCreate,
+                    now: datetime) -> Campaign:  # fmt: skip
     """A new campaign (no batches or coupons yet), validated against the design's rules."""
-    if session.get(City, campaign_in.city_id) is None or operator.city_id not in (
-        None, campaign_in.city_id):  # fmt: skip
+    rules.refuse_platform_campaign(operator, campaign_in.issuer)
+    city = session.get(City, campaign_in.city_id)
+    if city is None or operator.city_id not in (None, campaign_in.city_id):
         raise InvalidInput(
             f"no city {campaign_in.city_id} you may run campaigns in", field="city_id"
         )
-    _check_window(campaign_in.starts_at, campaign_in.ends_at, "ends_at")
-    _check_funding(campaign_in)
-    _check_categories(session, campaign_in.categories, "categories")
-    _refuse_duplicate_name(session, campaign_in.city_id, campaign_in.name)
-    store_ids = _check_stores(session, campaign_in.city_id, campaign_in.store_ids)
+    rules.check_window(campaign_in.starts_at, campaign_in.ends_at, "ends_at")
+    rules.check_funding(campaign_in, city)
+    rules.check_categories(session, campaign_in.categories, "categories")
+    rules.refuse_duplicate_name(session, campaign_in.city_id, campaign_in.name)
+    store_ids = rules.check_stores(session, campaign_in.city_id, campaign_in.store_ids)
     campaign = Campaign(
         **campaign_in.model_dump(exclude={"store_ids"}), all_stores=store_ids is None
     )
@@ -54,23 +60,31 @@ def create_campaign(
         session.add(
             CampaignStore(campaign_id=campaign.id, store_id=store_id, city_id=campaign.city_id)
         )
+    _audit(session, operator, now, "campaign.create", campaign, campaign.id, {},
+           campaign_in.model_dump())  # fmt: skip
     return campaign
 
 
 def update_campaign(*, session: Session, operator: Operator, campaign_id: int,
                     campaign_in: CampaignUpdate, now: datetime) -> Campaign:  # fmt: skip
     """Rename, re-budget, pause/resume, or move the end of a campaign."""
-    campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
+    campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
     changes = campaign_in.model_dump(exclude_unset=True, exclude_none=True)
+    before = {name: getattr(campaign, name) for name in changes}
     budget = changes.pop("budget_fen", None)
     if "ends_at" in changes:
         _move_end(session, campaign, changes.pop("ends_at"), now)
     if changes.get("name", campaign.name) != campaign.name:
-        _refuse_duplicate_name(session, campaign.city_id, changes["name"])
+        rules.refuse_duplicate_name(session, campaign.city_id, changes["name"])
     for name, value in changes.items():
         setattr(campaign, name, value)
     if budget is not None:
         _set_budget(session, campaign, budget)
+    old, new = changed_fields(before, {name: getattr(campaign, name) for name in before})
+    if new:
+        action = {True: "campaign.pause", False: "campaign.resume"}.get(new.get("paused"))
+        action = action if set(new) == {"paused"} else "campaign.update"
+        _audit(session, operator, now, action, campaign, campaign.id, old, new)
     return campaign
 
 
@@ -89,7 +103,7 @@ def _set_budget(session: Session, campaign: Campaign, budget_fen: int) -> None:
 
 
 def _move_end(session: Session, campaign: Campaign, ends_at: datetime, now: datetime) -> None:
-    _check_window(campaign.starts_at, ends_at, "ends_at")
+    rules.check_window(campaign.starts_at, ends_at, "ends_at")
     if ends_at <= now:
         raise InvalidInput("a campaign cannot end in the past", field="ends_at")
     campaign.ends_at = ends_at
@@ -104,10 +118,10 @@ def _move_end(session: Session, campaign: Campaign, ends_at: datetime, now: date
 
 
 def add_batch(*, session: Session, operator: Operator, campaign_id: int,
-              batch_in: BatchCreate) -> Batch:  # fmt: skip
+              batch_in: BatchCreate, now: datetime) -> Batch:  # fmt: skip
     """A claim window with a pack quota, inside the campaign's window."""
-    campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
-    _check_window(batch_in.claim_starts_at, batch_in.claim_ends_at, "claim_ends_at")
+    campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
+    rules.check_window(batch_in.claim_starts_at, batch_in.claim_ends_at, "claim_ends_at")
     expiring = [t.valid_until for t in _templates(session, campaign.id) if t.valid_until]
     if expiring and batch_in.claim_ends_at > min(expiring):
         raise InvalidInput("a pack coupon would expire while this batch is still claimable",
@@ -124,18 +138,16 @@ def add_batch(*, session: Session, operator: Operator, campaign_id: int,
     batch = Batch(**batch_in.model_dump(), campaign_id=campaign.id, city_id=campaign.city_id)
     session.add(batch)
     session.flush()
+    _audit(session, operator, now, "batch.create", campaign, batch.id, {}, batch_in.model_dump())
     return batch
 
 
 def add_template(*, session: Session, operator: Operator, campaign_id: int,
-                 template_in: TemplateCreate) -> CouponTemplate:  # fmt: skip
+                 template_in: TemplateCreate, now: datetime) -> CouponTemplate:  # fmt: skip
     """Add a coupon kind to the campaign's pack, before anyone has claimed one."""
-    campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
-    _check_template(session, campaign, template_in)
-    if session.execute(
-        select(PackClaim.id).where(col(PackClaim.campaign_id) == campaign.id)
-    ).first():
-        raise Conflict("packs have been claimed; the pack can no longer change", code="pack_frozen")
+    campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
+    rules.check_template(session, campaign, template_in)
+    _move_pack_version(session, campaign.id)
     template = CouponTemplate(**template_in.model_dump(), campaign_id=campaign.id,
                               city_id=campaign.city_id)  # fmt: skip
     templates = _templates(session, campaign.id) + [template]
@@ -145,7 +157,23 @@ def add_template(*, session: Session, operator: Operator, campaign_id: int,
         )
     session.add(template)
     session.flush()
+    _audit(session, operator, now, "template.create", campaign, template.id, {},
+           template_in.model_dump())  # fmt: skip
     return template
+
+
+def _move_pack_version(session: Session, campaign_id: int) -> None:
+    # The database decides the race with claiming: this takes the campaign row only while no
+    # pack has been issued (a claim in flight holds the row until it commits, so this then sees
+    # its issued_fen), and a claim only commits if the pack_version it read is still current.
+    moved = session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.issued_fen) == 0)
+        .values(pack_version=col(Campaign.pack_version) + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise Conflict("packs have been claimed; the pack can no longer change", code="pack_frozen")
 
 
 def campaign_parts(session: Session, campaign_id: int) -> tuple[list[Batch], list[CouponTemplate]]:
@@ -160,70 +188,9 @@ def _templates(session: Session, campaign_id: int) -> list[CouponTemplate]:
     return list(session.execute(query.order_by(CouponTemplate.id)).scalars())
 
 
-def _check_template(session: Session, campaign: Campaign, template_in: TemplateCreate) -> None:
-    if template_in.threshold_fen and template_in.discount_fen > template_in.threshold_fen:
-        raise InvalidInput("the discount is larger than the threshold", field="discount_fen")
-    _check_validity(session, campaign, template_in)
-    if template_in.categories is not None:
-        _check_categories(session, template_in.categories, "categories")
-        if campaign.categories and not set(template_in.categories) <= set(campaign.categories):
-            raise InvalidInput("a coupon's categories must be among the campaign's",
-                               field="categories")  # fmt: skip
-
-
-def _check_validity(session: Session, campaign: Campaign, template_in: TemplateCreate) -> None:
-    valid_until = template_in.valid_until
-    if (template_in.valid_from or valid_until) and template_in.valid_hours:
-        raise InvalidInput("give a fixed window or valid_hours, not both", field="valid_hours")
-    if template_in.valid_from and valid_until:
-        _check_window(template_in.valid_from, valid_until, "valid_until")
-    if valid_until and valid_until > campaign.ends_at:
-        raise InvalidInput("a coupon cannot stay valid past the campaign's end",
-                           field="valid_until")  # fmt: skip
-    last_claim = session.execute(select(func.max(Batch.claim_ends_at)).where(
-        col(Batch.campaign_id) == campaign.id)).scalar()  # fmt: skip
-    if valid_until and last_claim and valid_until < last_claim:
-        raise InvalidInput("the coupon would expire while a batch is still claimable",
-                           field="valid_until")  # fmt: skip
-
-
-def _check_window(starts, ends, field: str) -> None:
-    if ends <= starts:
-        raise InvalidInput("the window ends before it starts", field=field)
-
-
-def _check_funding(campaign_in: CampaignCreate) -> None:
-    shares = (campaign_in.funding_government_pct, campaign_in.funding_platform_pct,
-              campaign_in.funding_merchant_pct)  # fmt: skip
-    if sum(shares) != 100:
-        raise InvalidInput(f"funding percentages sum to {sum(shares)}, not 100",
-                           field="funding_government_pct")  # fmt: skip
-    if campaign_in.issuer == "platform" and campaign_in.funding_government_pct:
-        raise InvalidInput("a platform campaign is not government-funded",
-                           field="funding_government_pct")  # fmt: skip
-
-
-def _check_categories(session: Session, categories: list[str], field: str) -> None:
-    known = set(session.execute(select(Product.category).distinct()).scalars())
-    unknown = sorted(set(categories) - known)
-    if unknown:
-        raise InvalidInput(f"unknown categories: {', '.join(unknown)}", field=field)
-
-
-def _check_stores(session: Session, city_id: int, store_ids: list[int] | None) -> list[int] | None:
-    if store_ids is None:
-        return None
-    wanted = set(store_ids)
-    query = select(Store.id).where(col(Store.city_id) == city_id, col(Store.id).in_(wanted))
-    found = set(session.execute(query).scalars())
-    if not wanted or found != wanted:
-        raise InvalidInput(f"not stores of this city: {sorted(wanted - found) or 'none given'}",
-                           field="store_ids")  # fmt: skip
-    return sorted(wanted)
-
-
-def _refuse_duplicate_name(session: Session, city_id: int, name: str) -> None:
-    query = select(Campaign.id).where(col(Campaign.city_id) == city_id, col(Campaign.name) == name)
-    if session.execute(query).first():
-        raise Conflict(f"this city already has a campaign named {name}", code="duplicate",
-                       field="name")  # fmt: skip
+def _audit(session, operator: Operator, now, action: str, campaign: Campaign, target_id: int,
+           old: dict, new: dict) -> None:  # fmt: skip
+    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
+                 action=action, target_type=action.split(".")[0], target_id=target_id,
+                 city_id=campaign.city_id, old=to_jsonable_python(old),
+                 new=to_jsonable_python(new))  # fmt: skip

@@ -43,8 +43,10 @@ def _read(campaign) -> CampaignRead:
                tags=["operators"], security=BEARER)  # fmt: skip
 def create():
     """Create a campaign for a city (city operators: their own city only)."""
-    campaign = admin.create_campaign(session=db_session(), operator=_operator(),
-                                     campaign_in=request.context.json)  # fmt: skip
+    campaign = admin.create_campaign(
+        session=db_session(), operator=_operator(), campaign_in=request.context.json,
+        now=clock().now(),
+    )  # fmt: skip
     return _read(campaign), 201
 
 
@@ -78,7 +80,7 @@ def add_batch(campaign_id: int):
     """Add a claim window with a pack quota."""
     session = db_session()
     batch = admin.add_batch(session=session, operator=_operator(), campaign_id=campaign_id,
-                            batch_in=request.context.json)  # fmt: skip
+                            batch_in=request.context.json, now=clock().now())  # fmt: skip
     return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
 
 
@@ -90,5 +92,5 @@ def add_template(campaign_id: int):
     """Add a coupon kind to the campaign's pack (before the first claim)."""
     session = db_session()
     template = admin.add_template(session=session, operator=_operator(), campaign_id=campaign_id,
-                                  template_in=request.context.json)  # fmt: skip
+                                  template_in=request.context.json, now=clock().now())  # fmt: skip
     return template_read(template, city_zone(session.get(City, template.city_id))), 201

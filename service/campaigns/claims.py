@@ -41,13 +41,14 @@ class Target:
     batch_name: str
     packs_claimed: int
     pack_quota: int
+    pack_version: int
 
 
 CAMPAIGN_AND_BATCHES = (
     select(Campaign.city_id, Campaign.name, Campaign.paused, Campaign.issued_fen,
            Campaign.budget_fen, Campaign.ends_at, Campaign.categories, Batch.id.label("batch_id"),
            Batch.name.label("batch_name"), Batch.claim_starts_at, Batch.claim_ends_at,
-           Batch.packs_claimed, Batch.pack_quota)
+           Batch.packs_claimed, Batch.pack_quota, Campaign.pack_version)
     .outerjoin(Batch, col(Batch.campaign_id) == col(Campaign.id))
     .where(col(Campaign.id) == bindparam("campaign_id"))
     .order_by(Batch.claim_ends_at)
@@ -62,14 +63,14 @@ def claim_pack(*, session: Session, consumer_id: int, campaign_id: int, lat: flo
                now: datetime) -> ClaimRead:  # fmt: skip
     """Claim one pack of the campaign's open batch, or raise ClaimRefused saying why."""
     target = _target(session, campaign_id, lat, lon, now)
-    pack = packs.pack_of(session, campaign_id, frozen=target.issued_fen > 0)
+    pack = packs.pack_of(session, campaign_id, version=target.pack_version)
     value = packs.pack_value(pack)
     _precheck(target, value)
     failpoint("claim.after_checks")
     claim_id = _insert_claim(session, consumer_id, target, value, now)
     coupons = _insert_coupons(session, consumer_id, claim_id, target, pack, now)
     refused = take_quota_and_budget(session, batch_id=target.batch_id, campaign_id=campaign_id,
-                                    value=value)  # fmt: skip
+                                    value=value, pack_version=target.pack_version)  # fmt: skip
     if refused:
         raise _refusal(target)(refused)
     return ClaimRead(pack_claim_id=claim_id, campaign_id=campaign_id, batch_id=target.batch_id,
@@ -92,7 +93,7 @@ def _target(session: Session, campaign_id: int, lat: float, lon: float, now) -> 
         if row.claim_starts_at <= now < min(row.claim_ends_at, row.ends_at):
             return Target(campaign_id, row.city_id, row.name, row.issued_fen, row.budget_fen,
                           row.ends_at, row.categories, row.batch_id, row.batch_name,
-                          row.packs_claimed, row.pack_quota)  # fmt: skip
+                          row.packs_claimed, row.pack_quota, row.pack_version)  # fmt: skip
     upcoming = [b.claim_starts_at for b in batches if now < b.claim_starts_at < b.ends_at]
     if upcoming:
         opens = min(upcoming).astimezone(zone_named(city.timezone)).isoformat()
@@ -114,7 +115,8 @@ def _precheck(target: Target, value: int) -> None:
 def _refusal(target: Target):
     messages = {"sold_out": f"{target.batch_name} is sold out",
                 "budget_exhausted": "the campaign's budget is used up",
-                "already_claimed": "you have already claimed this batch's pack"}  # fmt: skip
+                "already_claimed": "you have already claimed this batch's pack",
+                "pack_changed": "the pack changed while you claimed; claim again"}  # fmt: skip
     return lambda code: ClaimRefused(messages[code], code=code)
 
 

@@ -41,6 +41,8 @@ class Campaign(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     paused: bool = False
+    # Moved by every change of the pack; a claim commits only if the version it read is current.
+    pack_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CampaignStore(SQLModel, table=True):

@@ -37,16 +37,16 @@ class PackItem:
     valid_hours: int | None
 
 
-# Once a pack has been claimed it can no longer change (admin.add_template refuses), so a
-# frozen pack is safe to keep in memory for the life of the process.
-_frozen = caches.lru_cache(maxsize=4096)
+# Keyed by (campaign, pack_version): every change of a pack moves the version, so an entry can
+# only be used by a claim that read that version, and such a claim commits only if the version
+# is still current when it takes the budget (tally.TAKE_BUDGET). An old entry is never served
+# for the current pack; it just ages out.
+_packs = caches.lru_cache(maxsize=4096)
 
 
-def pack_of(session: Session, campaign_id: int, *, frozen: bool) -> tuple[PackItem, ...]:
-    """The campaign's pack templates; from memory when the pack is frozen."""
-    if frozen:
-        return caches.get_or_load(_frozen, campaign_id, lambda: _load(session, campaign_id))
-    return _load(session, campaign_id)
+def pack_of(session: Session, campaign_id: int, *, version: int) -> tuple[PackItem, ...]:
+    """The campaign's pack templates at `version`, from memory after the first load."""
+    return caches.get_or_load(_packs, (campaign_id, version), lambda: _load(session, campaign_id))
 
 
 def _load(session: Session, campaign_id: int) -> tuple[PackItem, ...]:

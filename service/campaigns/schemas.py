@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
+from service.fields import Instant, StrictInt, Switch
 from service.pricing.schemas import Id, PaymentMethod
 
 Issuer = Literal["city", "platform"]
@@ -18,42 +18,42 @@ class CampaignCreate(SQLModel):
     issuer: Issuer
     issuer_name: str = Field(min_length=1, max_length=128)
     name: str = Field(min_length=1, max_length=128)
-    budget_fen: int = Field(gt=0, le=10**13)
-    stacks_with_platform: bool = True
+    budget_fen: StrictInt = Field(gt=0, le=10**13)
+    stacks_with_platform: Switch = True
     payment_method: PaymentMethod | None = None
     categories: list[Category] = Field(default_factory=list, max_length=20)
     store_ids: list[Id] | None = Field(default=None, max_length=5000)  # None: all in city
-    funding_government_pct: int = Field(default=100, ge=0, le=100)
-    funding_platform_pct: int = Field(default=0, ge=0, le=100)
-    funding_merchant_pct: int = Field(default=0, ge=0, le=100)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    funding_government_pct: StrictInt = Field(default=100, ge=0, le=100)
+    funding_platform_pct: StrictInt = Field(default=0, ge=0, le=100)
+    funding_merchant_pct: StrictInt = Field(default=0, ge=0, le=100)
+    starts_at: Instant
+    ends_at: Instant
 
 
 class CampaignUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=128)
-    budget_fen: int | None = Field(default=None, gt=0, le=10**13)
-    paused: bool | None = None
-    stacks_with_platform: bool | None = None
-    ends_at: AwareDatetime | None = None
+    budget_fen: StrictInt | None = Field(default=None, gt=0, le=10**13)
+    paused: Switch | None = None
+    stacks_with_platform: Switch | None = None
+    ends_at: Instant | None = None
 
 
 class BatchCreate(SQLModel):
     name: str = Field(min_length=1, max_length=64)
-    claim_starts_at: AwareDatetime
-    claim_ends_at: AwareDatetime
-    pack_quota: int = Field(gt=0, le=10**8)
+    claim_starts_at: Instant
+    claim_ends_at: Instant
+    pack_quota: StrictInt = Field(gt=0, le=10**8)
 
 
 class TemplateCreate(SQLModel):
     name: str = Field(min_length=1, max_length=128)
-    threshold_fen: int = Field(ge=0, le=10**10)
-    discount_fen: int = Field(gt=0, le=10**10)
-    quantity: int = Field(default=1, gt=0, le=50)
+    threshold_fen: StrictInt = Field(ge=0, le=10**10)
+    discount_fen: StrictInt = Field(gt=0, le=10**10)
+    quantity: StrictInt = Field(default=1, gt=0, le=50)
     categories: list[Category] | None = Field(default=None, max_length=20)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
-    valid_hours: int | None = Field(default=None, gt=0, le=24 * 366)
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
+    valid_hours: StrictInt | None = Field(default=None, gt=0, le=24 * 366)
 
 
 class BatchRead(SQLModel):

@@ -16,6 +16,13 @@ class CityBase(SQLModel):
     delivery_fee_fen: int = Field(sa_type=BigInteger, default=500, ge=0)
     free_delivery_from_fen: int = Field(sa_type=BigInteger, default=5900, ge=0)
     acceptance_timeout_s: int = Field(default=180, gt=0)
+    # Caps on a city campaign's platform and merchant funding shares; platform operators set them.
+    max_platform_funding_pct: int = Field(
+        default=20, ge=0, le=100, sa_column_kwargs={"server_default": "20"}
+    )
+    max_merchant_funding_pct: int = Field(
+        default=20, ge=0, le=100, sa_column_kwargs={"server_default": "20"}
+    )
 
 
 class City(CityBase, table=True):

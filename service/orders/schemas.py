@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
+from service.fields import StrictInt
 from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
@@ -15,7 +16,7 @@ class OrderIn(PointIn):
     payment_method: PaymentMethod
     coupon_id: Id | None = None
     store_id: Id | None = None
-    expected_payable_fen: int | None = Field(default=None, ge=0, le=10**12)
+    expected_payable_fen: StrictInt | None = Field(default=None, ge=0, le=10**12)
 
 
 class OrderLineRead(LineBase):

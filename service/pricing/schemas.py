@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
+from service.fields import StrictInt
 from service.pricing.engine import AppliedCoupon, AppliedPromotion
 
 PaymentMethod = Literal["wechat", "alipay", "card", "digital_rmb"]
@@ -14,7 +15,7 @@ Id = Annotated[int, Field(gt=0, le=2**31 - 1)]
 
 class ItemIn(SQLModel):
     sku: str = Field(min_length=1, max_length=32)
-    qty: int = Field(gt=0, le=99)
+    qty: StrictInt = Field(gt=0, le=99)
 
 
 class QuoteIn(PointIn):
