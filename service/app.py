@@ -75,16 +75,18 @@ def _clock_from(settings: Settings) -> Clock:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from service.audit.api import bp as audit_bp
     from service.auth.api import bp as auth_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
+    from service.cities.api import bp as cities_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
     from service.stores.api import bp as stores_bp
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp)  # fmt: skip
+                  orders_bp, audit_bp, cities_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

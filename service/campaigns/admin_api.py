@@ -16,17 +16,12 @@ from service.campaigns.schemas import (
 from service.campaigns.views import batch_read, campaign_read, template_read
 from service.cities.models import City
 from service.cities.service import city_zone
-from service.people.models import Operator
-from service.web.auth import BEARER, caller, require
+from service.web.auth import BEARER, current_operator, require
 from service.web.context import clock, db_session
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("campaign_admin", __name__, url_prefix="/v1/campaigns")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
-
-
-def _operator() -> Operator:
-    return db_session().get(Operator, caller().principal_id)
 
 
 def _read(campaign) -> CampaignRead:
@@ -44,7 +39,7 @@ def _read(campaign) -> CampaignRead:
 def create():
     """Create a campaign for a city (city operators: their own city only)."""
     campaign = admin.create_campaign(
-        session=db_session(), operator=_operator(), campaign_in=request.context.json,
+        session=db_session(), operator=current_operator(), campaign_in=request.context.json,
         now=clock().now(),
     )  # fmt: skip
     return _read(campaign), 201
@@ -55,7 +50,7 @@ def create():
 @spec.validate(resp=Resp(HTTP_200=CampaignRead, **ERRORS), tags=["operators"], security=BEARER)
 def show(campaign_id: int):
     """A campaign with its batches, pack and budget figures."""
-    return _read(admin.operated_campaign(session=db_session(), operator=_operator(),
+    return _read(admin.operated_campaign(session=db_session(), operator=current_operator(),
                                          campaign_id=campaign_id))  # fmt: skip
 
 
@@ -66,7 +61,7 @@ def show(campaign_id: int):
 def update(campaign_id: int):
     """Change name, budget, stacking or end; `paused` is the pause switch."""
     campaign = admin.update_campaign(
-        session=db_session(), operator=_operator(), campaign_id=campaign_id,
+        session=db_session(), operator=current_operator(), campaign_id=campaign_id,
         campaign_in=request.context.json, now=clock().now(),
     )  # fmt: skip
     return _read(campaign)
@@ -79,7 +74,7 @@ def update(campaign_id: int):
 def add_batch(campaign_id: int):
     """Add a claim window with a pack quota."""
     session = db_session()
-    batch = admin.add_batch(session=session, operator=_operator(), campaign_id=campaign_id,
+    batch = admin.add_batch(session=session, operator=current_operator(), campaign_id=campaign_id,
                             batch_in=request.context.json, now=clock().now())  # fmt: skip
     return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
 
@@ -91,6 +86,8 @@ def add_batch(campaign_id: int):
 def add_template(campaign_id: int):
     """Add a coupon kind to the campaign's pack (before the first claim)."""
     session = db_session()
-    template = admin.add_template(session=session, operator=_operator(), campaign_id=campaign_id,
-                                  template_in=request.context.json, now=clock().now())  # fmt: skip
+    template = admin.add_template(
+        session=session, operator=current_operator(), campaign_id=campaign_id,
+        template_in=request.context.json, now=clock().now(),
+    )  # fmt: skip
     return template_read(template, city_zone(session.get(City, template.city_id))), 201

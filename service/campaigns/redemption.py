@@ -48,17 +48,29 @@ def release_coupon(*, session: Session, coupon_id: int, order_id: int, discount_
 
 
 def expire_coupons(*, session: Session, now: datetime, city_id: int) -> int:
-    """AVAILABLE coupons of one city past their validity become EXPIRED; returns how many."""
-    result = session.execute(
-        update(Coupon)
-        .where(
-            col(Coupon.city_id) == city_id,
-            col(Coupon.status) == "AVAILABLE",
-            col(Coupon.valid_until) <= now,
-        )  # fmt: skip
-        .values(status="EXPIRED")
+    """AVAILABLE coupons of one city past their validity become EXPIRED, each with an "expired"
+    CouponEvent; returns how many. Two statements, however many coupons."""
+    expired = (
+        session.execute(
+            update(Coupon)
+            .where(
+                col(Coupon.city_id) == city_id,
+                col(Coupon.status) == "AVAILABLE",
+                col(Coupon.valid_until) <= now,
+            )  # fmt: skip
+            .values(status="EXPIRED")
+            .returning(col(Coupon.id))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
     )
-    return result.rowcount
+    if expired:
+        # One parameter set per coupon: insertmanyvalues sends them as multi-row INSERTs.
+        events = [{"coupon_id": coupon_id, "city_id": city_id, "kind": "expired", "order_id": None,
+                   "at": now} for coupon_id in expired]  # fmt: skip
+        session.execute(insert(CouponEvent), events)
+    return len(expired)
 
 
 def _move_redeemed(session: Session, campaign_id: int, delta_fen: int) -> None:

@@ -8,6 +8,7 @@ from flask import g, request
 from service.auth.models import Role
 from service.auth.service import Caller, authenticate
 from service.errors import PermissionDenied
+from service.people.models import Operator
 from service.web.context import db_session
 
 BEARER = {"bearer": []}
@@ -47,6 +48,11 @@ def authorise(roles: tuple[Role, ...]) -> Caller:
 def caller() -> Caller:
     """The authenticated token of this request (set by `require`)."""
     return g.caller
+
+
+def current_operator() -> Operator:
+    """The operator an operator token speaks for (city_id None: a platform operator)."""
+    return db_session().get(Operator, caller().principal_id)
 
 
 def _bearer_secret() -> str | None:
