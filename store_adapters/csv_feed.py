@@ -28,13 +28,16 @@ class CsvFeedAdapter(StockAdapter):
         reader = csv.reader(body)
         if next(reader, None) != HEADER:
             raise FeedError(f"header must be {','.join(HEADER)}")
-        rows, rejected = [], []
+        rows, rejected, seen = [], [], {}
         for number, record in enumerate(reader, start=2):
             row = _parse(record)
             if row is None:
                 rejected.append(f"line {number}: {','.join(record)}")
-            else:
-                rows.append(row)
+                continue
+            if row.sku in seen:  # two products under one code: refuse rather than merge them
+                raise FeedError(f"sku {row.sku} on lines {seen[row.sku]} and {number}")
+            seen[row.sku] = number
+            rows.append(row)
         return StockSnapshot(rows=rows, rejected=rejected)
 
 

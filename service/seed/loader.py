@@ -12,6 +12,7 @@ from service.cities.models import City
 from service.people.models import Consumer, Courier, Operator
 from service.seed.campaigns import load_campaigns
 from service.seed.files import read_json
+from service.seed.skus import sku_codes
 from service.seed.stores_gen import generate_stock, generate_stores
 from service.stores.models import Store
 
@@ -57,9 +58,10 @@ def _load_cities(session: Session) -> dict[str, City]:
 def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
     """Products by category, as (product id, base price) pairs."""
     by_category: dict[str, list[tuple[int, int]]] = {}
-    for category, items in read_json("catalog.json").items():
-        for n, (name, price_fen) in enumerate(items, start=1):
-            sku = f"{category[:3].upper()}-{n:04d}"
+    catalog = read_json("catalog.json")
+    codes = sku_codes(catalog)
+    for category, items in catalog.items():
+        for sku, (name, price_fen) in zip(codes[category], items, strict=True):
             barcode = f"69{zlib.crc32(sku.encode()) % 10**11:011d}"
             product = get_or_add(
                 session, Product, {"sku": sku}, name=name, category=category, barcode=barcode
