@@ -50,9 +50,15 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, logdir: Path, *, workers: int = 2, failpoints: str = "", threads: int = 4
+    database_url: str,
+    logdir: Path,
+    *,
+    workers: int = 2,
+    failpoints: str = "",
+    threads: int = 4,
+    env: dict[str, str] | None = None,
 ) -> LiveServer:
-    """Start gunicorn on `database_url` and wait until /healthz answers."""
+    """Start gunicorn on `database_url` (with extra `env`) and wait until /healthz answers."""
     port = free_port()
     env = {
         **os.environ,
@@ -62,6 +68,7 @@ def start_server(
         "HD_THREADS": str(threads),
         "HD_FAILPOINTS": failpoints,
         "LOG_LEVEL": "WARNING",
+        **(env or {}),
     }
     log = logdir / f"gunicorn-{port}.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
