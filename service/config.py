@@ -17,6 +17,8 @@ class Settings:
     sql_echo: bool = False
     # Test/demo only: an ISO timestamp the business clock stands still at.
     frozen_time: str | None = None
+    # The longest a long-poll route may hold a request; tests (the API fuzz) cap it low.
+    long_poll_max_s: float = 25.0
 
     @classmethod
     def from_env(cls, instance_path: str | os.PathLike) -> "Settings":
@@ -29,6 +31,7 @@ class Settings:
             failpoints=parse_failpoints(os.environ.get("HD_FAILPOINTS", "")),
             sql_echo=os.environ.get("SQL_ECHO", "") == "1",
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
+            long_poll_max_s=float(os.environ.get("HD_LONG_POLL_MAX_S") or cls.long_poll_max_s),
         )
 
 

@@ -1,6 +1,9 @@
 """gunicorn settings for `make run` and the live test server (`-c python:service.gunicorn_conf`)."""
 
+import json
 import os
+
+import gunicorn.util
 
 bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -22,3 +25,27 @@ wsgi_app = "service:create_app()"
 # gunicorn's control socket has one default path per user, which several servers on one machine
 # (tests, benchmarks, make run) would fight over; nothing here uses it.
 control_socket_disable = True
+
+# Requests gunicorn refuses itself, before the app sees them: a request line over 4094 bytes
+# (414), over 100 header fields or a field over 8190 bytes (431), malformed HTTP (400), an
+# unknown Transfer-Encoding (501). These are gunicorn's defaults, stated here so the README's
+# table of limits has one source. Its error page is HTML; `_json_error` gives it the service's
+# JSON error shape instead.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+GUNICORN_CODES = {400: "bad_request", 403: "forbidden", 414: "uri_too_long",
+                  417: "expectation_failed", 431: "headers_too_large",
+                  501: "not_implemented"}  # fmt: skip
+
+
+def _json_error(sock, status_int, reason, mesg):
+    body = json.dumps({"error": {"code": GUNICORN_CODES.get(status_int, "bad_request"),
+                                 "message": f"{reason}: {mesg}"[:300], "field": None}},
+                      ensure_ascii=True).encode()  # fmt: skip
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+gunicorn.util.write_error = _json_error  # workers call util.write_error by module attribute

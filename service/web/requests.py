@@ -13,6 +13,7 @@ Routes added later get all of this by being registered; nothing per route.
 
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
 from service.web.auth import authorise
@@ -44,15 +45,22 @@ def check_request() -> None:
 
 
 def _has_body() -> bool:
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    return bool(request.content_length) or chunked
+    return bool(request.content_length) or _chunked()
+
+
+def _chunked() -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def _check_body() -> None:
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
-    if not request.get_data(cache=True):
+    data = request.get_data(cache=True)
+    if not data:
         return  # an empty chunked body: as if none was sent
+    # werkzeug stops reading a chunked body at the limit without saying so: reaching it is 413.
+    if _chunked() and len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()
     body = request.get_json(silent=True)
     if body is None:
         raise MalformedRequest("the body is not valid JSON", code="malformed_json")
