@@ -2,14 +2,17 @@
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
 import service.models as models
 from service.campaigns.models import Batch, Campaign, Promotion
+from service.catalog.models import Product
 from service.cities.models import City
 from service.geo import exact_km
 from service.seed.loader import load_fixtures
+from service.seed.skus import CatalogError, sku_codes
 from service.stores.hours import is_open_24h
 from service.stores.models import Store
 
@@ -70,3 +73,22 @@ def test_platform_promotion_and_hourly_drops_are_seeded(session):
     hours = {b.name.split()[-1] for b in session.exec(
         select(Batch).where(Batch.campaign_id == drops[0].id))}  # fmt: skip
     assert hours == {"20:00", "21:00", "22:00", "23:00"}
+
+
+def test_the_counts_fixtures_load_reports_are_the_rows_it_wrote(session, clock):
+    counts = load_fixtures(session=session, now=clock.now())
+    products = session.exec(select(Product.sku, Product.category, Product.name)).all()
+    assert counts["products"] == len(products) == 70
+    assert counts["cities"] == session.exec(select(func.count()).select_from(City)).one()
+    prefixes = {sku.split("-")[0]: category for sku, category, _ in products}
+    assert prefixes["APL"] == "appliances" and prefixes["APS"] == "apparel_sports"
+    assert len(prefixes) == len({category for _, category, _ in products})
+    gree = [category for _, category, name in products if name.startswith("格力")]
+    assert set(gree) == {"appliances"}
+
+
+def test_a_catalogue_whose_codes_collide_is_refused_not_merged():
+    assert sku_codes({"supermarket": [1, 2], "phones_digital": [1]}) == {
+        "supermarket": ["SUP-0001", "SUP-0002"], "phones_digital": ["PHO-0001"]}  # fmt: skip
+    with pytest.raises(CatalogError, match="pharmacy and pharma_plus"):
+        sku_codes({"pharmacy": [1], "pharma_plus": [1]})

@@ -32,6 +32,13 @@ def test_csv_feed_whose_trailer_miscounts_is_refused(tmp_path):
         adapter_for("csv_feed", {"path": str(feed)}).fetch_stock()
 
 
+def test_csv_feed_naming_one_sku_twice_is_refused_not_merged(tmp_path):
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,on_hand,price_fen\nAPL-0001,1,329900\nAPL-0001,4,39900\n#rows=2\n")
+    with pytest.raises(FeedError, match="sku APL-0001 on lines 2 and 3"):
+        adapter_for("csv_feed", {"path": str(feed)}).fetch_stock()
+
+
 def test_missing_feed_file_is_a_feed_error(tmp_path):
     with pytest.raises(FeedError):
         adapter_for("csv_feed", {"path": str(tmp_path / "gone.csv")}).fetch_stock()
