@@ -93,6 +93,17 @@ def test_expiry_expires_only_what_is_past_its_validity(session, clock):
     assert session.get(Coupon, fresh).status == "AVAILABLE"
 
 
+def test_expiry_writes_one_coupon_event_per_expired_coupon(session, clock):
+    now = clock.now()
+    _, _, old = claimed_coupon(session, now)
+    later = now + timedelta(days=10, minutes=1)
+    changed = expire_coupons(session=session, now=later, city_id=city(session).id)
+    events = session.execute(select(CouponEvent).where(CouponEvent.kind == "expired",
+                                                       CouponEvent.at == later)).scalars().all()  # fmt: skip
+    assert len(events) == changed and old in {e.coupon_id for e in events}
+    assert {e.order_id for e in events} == {None}
+
+
 def test_expire_job_runs_city_by_city_from_the_runner(committed_db):
     database = committed_db
     now = SystemClock().now()
