@@ -98,8 +98,8 @@ def test_expiry_writes_one_coupon_event_per_expired_coupon(session, clock):
     _, _, old = claimed_coupon(session, now)
     later = now + timedelta(days=10, minutes=1)
     changed = expire_coupons(session=session, now=later, city_id=city(session).id)
-    events = session.execute(select(CouponEvent).where(CouponEvent.kind == "expired",
-                                                       CouponEvent.at == later)).scalars().all()  # fmt: skip
+    query = select(CouponEvent).where(CouponEvent.kind == "expired", CouponEvent.at == later)
+    events = session.execute(query).scalars().all()
     assert len(events) == changed and old in {e.coupon_id for e in events}
     assert {e.order_id for e in events} == {None}
 
