@@ -1,0 +1,44 @@
+"""/openapi.json tells the truth: security, every error status with its schema, headers read."""
+
+import pytest
+
+PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
+          ("get", "/v1/stores/nearby")}  # fmt: skip
+ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+@pytest.fixture
+def document(client):
+    return client.get("/openapi.json").json
+
+
+def operations(document):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield method, path, operation
+
+
+def test_public_routes_declare_no_security_and_the_rest_the_bearer_scheme(document):
+    for method, path, operation in operations(document):
+        expected = [] if (method, path) in PUBLIC else [{"bearer": []}]
+        assert operation["security"] == expected, (method, path)
+        if expected:
+            assert "401" in operation["responses"], (method, path)
+
+
+def test_every_error_status_carries_the_error_schema(document):
+    for method, path, operation in operations(document):
+        statuses = set(operation["responses"])
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert response["content"] == ERROR_BODY, (method, path, status)
+        if "requestBody" in operation:
+            assert {"400", "413", "415", "422"} <= statuses, (method, path)
+        if "{" in path:
+            assert "404" in statuses, (method, path)
+
+
+def test_placing_an_order_documents_its_idempotency_key_header(document):
+    parameters = document["paths"]["/v1/orders"]["post"]["parameters"]
+    (key,) = [p for p in parameters if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["required"] is True
