@@ -36,7 +36,7 @@ def check_request() -> None:
     """Authenticate protected routes, then refuse unreadable bodies and NUL characters."""
     view = current_app.view_functions.get(request.endpoint)
     roles = getattr(view, "required_roles", None)
-    if roles is not None:
+    if roles is not None and request.method != "OPTIONS":  # Flask answers OPTIONS itself
         authorise(roles)
     if request.method in BODY_METHODS and _has_body():
         _check_body()
