@@ -43,10 +43,14 @@ def stale_intervals() -> float:
     return float(os.environ.get("HD_STALE_INTERVALS", "3"))
 
 
-def sync_tasks(session: Session, *, store_ids: list[int] | None = None,
-               city_id: int | None = None) -> list[SyncTask]:  # fmt: skip
-    """The tasks of every synced (not manual) store, or of the stores named."""
+def sync_tasks(session: Session, *, store_ids: list[int] | None = None, city_id: int | None = None,
+               due_at: datetime | None = None) -> list[SyncTask]:  # fmt: skip
+    """The tasks of every synced (not manual) store, or of the stores named (and not backing
+    off at `due_at`, if given)."""
     query = select(Store).where(col(Store.adapter_kind) != MANUAL).order_by(col(Store.id))
+    if due_at is not None:
+        retry_at = col(Store.sync_retry_at)
+        query = query.where(retry_at.is_(None) | (retry_at <= due_at))
     if store_ids is not None:
         query = query.where(col(Store.id).in_(store_ids))
     if city_id is not None:
