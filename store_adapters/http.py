@@ -35,9 +35,10 @@ def get(
     where = urlsplit(url).netloc
     try:
         response = session.get(url, timeout=timeout_s, **kwargs)
-    except requests.Timeout:
-        raise FeedError(f"{where}: timed out after {timeout_s}s") from None
     except requests.RequestException as error:
+        # After retries a read timeout surfaces as a ConnectionError wrapping it.
+        if isinstance(error, requests.Timeout) or "timed out" in str(error):
+            raise FeedError(f"{where}: timed out after {timeout_s}s") from None
         raise FeedError(f"{where}: unreachable ({type(error).__name__})") from None
     if response.status_code in (401, 403):
         raise FeedError(f"{where}: credentials refused (HTTP {response.status_code})")
