@@ -113,12 +113,18 @@ def _apply(session, task, snapshot: StockSnapshot, run: SyncRun, now, force: boo
 
 
 def _valid_rows(session: Session, snapshot: StockSnapshot) -> tuple[dict, int]:
-    """{product_id: (product_id, on_hand, price)} of the known, unique SKUs; and rejects."""
+    """{product_id: (product_id, on_hand, price)} of the known SKUs, and the rejected count.
+
+    A full snapshot listing a SKU twice is ambiguous: both lines are rejected. In a delta feed
+    a later change supersedes an earlier one.
+    """
     counts = Counter(row.sku for row in snapshot.rows)
     ids = _product_ids(session, list(counts))
-    rows = {ids[r.sku]: (ids[r.sku], r.on_hand, r.price_fen)
-            for r in snapshot.rows if counts[r.sku] == 1 and r.sku in ids}  # fmt: skip
-    return rows, len(snapshot.rejected) + len(snapshot.rows) - len(rows)
+    rows = {ids[r.sku]: (ids[r.sku], r.on_hand, r.price_fen) for r in snapshot.rows
+            if r.sku in ids and (counts[r.sku] == 1 or not snapshot.full)}  # fmt: skip
+    unknown = sum(1 for r in snapshot.rows if r.sku not in ids)
+    twice = sum(n for sku, n in counts.items() if n > 1 and sku in ids) if snapshot.full else 0
+    return rows, len(snapshot.rejected) + unknown + twice
 
 
 def _duplicates_of(session: Session, snapshot: StockSnapshot) -> set[int]:
