@@ -20,11 +20,15 @@ class CsvFeedAdapter(StockAdapter):
     kind = "csv"
 
     def __init__(self, path: str | None = None, url: str | None = None,
-                 encoding: str = "auto", timeout_s: float = 10.0, retries: int = 3):  # fmt: skip
+                 encoding: str = "auto", timeout_s: float = 10.0, retries: int = 3,
+                 api_key: str | None = None):  # fmt: skip
         if (path is None) == (url is None):
             raise ValueError("a CSV feed needs exactly one of path or url")
         self.path, self.url, self.encoding = path, url, encoding
-        self.timeout_s, self.retries = timeout_s, retries
+        self.timeout_s, self.retries, self._key = timeout_s, retries, api_key
+
+    def __repr__(self) -> str:  # a download key stays out of logs and tracebacks
+        return f"CsvFeedAdapter({Path(self.path).name if self.path else self.url!r})"
 
     def fetch(self, cursor: str | None = None) -> StockSnapshot:
         text = _decode(self._raw(), self.encoding)
@@ -51,7 +55,8 @@ class CsvFeedAdapter(StockAdapter):
             except OSError as error:
                 raise FeedError(f"cannot read {Path(self.path).name}: {error.strerror}") from None
         with http_session(retries=self.retries) as session:
-            return get(session, self.url, timeout_s=self.timeout_s).content
+            headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+            return get(session, self.url, timeout_s=self.timeout_s, headers=headers).content
 
 
 def _decode(raw: bytes, encoding: str) -> str:

@@ -37,7 +37,7 @@ class FeedServer(ThreadingHTTPServer):
 def feed_server() -> Iterator[FeedServer]:
     """A running FeedServer on a free loopback port, stopped afterwards."""
     server = FeedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
