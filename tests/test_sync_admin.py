@@ -14,9 +14,9 @@ FEED = "sku,on_hand,price_fen\nBAK-0001,30,5000\n#rows=1\n"
 def feed_store(session, tmp_path, **fields):
     path = tmp_path / "feed.csv"
     path.write_text(FEED)
-    return make_store(session, fields.pop("in_city", None) or make_city(session), 1.0,
-                      adapter_kind="csv", sync_interval_s=60,
-                      adapter_settings={"path": str(path), "api_key": "sk-HIDDEN"}, **fields)  # fmt: skip
+    settings = {"path": str(path), "api_key": "sk-HIDDEN"}
+    return make_store(session, make_city(session), 1.0, adapter_kind="csv", sync_interval_s=60,
+                      adapter_settings=settings, **fields)  # fmt: skip
 
 
 def test_stale_store_gets_no_orders_until_a_good_sync(client, session, clock, tmp_path):
