@@ -71,6 +71,9 @@ def run_sync(*, session: Session, task: SyncTask, now: datetime, force: bool = F
     snapshot, error = _fetch(task)
     run = SyncRun(city_id=task.city_id, store_id=task.store_id, adapter_kind=task.kind,
                   started_at=now, forced=force)  # fmt: skip
+    # The store row before its stock, the lock order of every path (orders reserve that way).
+    locked = select(Store).where(Store.id == task.store_id).with_for_update()
+    store = session.exec(locked.execution_options(populate_existing=True)).one()
     if snapshot is None:
         run.status, run.error = SyncStatus.FAILED, error
     else:
@@ -78,7 +81,7 @@ def run_sync(*, session: Session, task: SyncTask, now: datetime, force: bool = F
         _apply(session, task, snapshot, run, now, force)
     run.duration_ms = round((time.monotonic() - started) * 1000)
     run.finished_at = now + timedelta(milliseconds=run.duration_ms)
-    _record_outcome(session, task, run, now)
+    _record_outcome(session, store, task, run, now)
     session.add(run)
     session.flush()
     return run
@@ -160,9 +163,9 @@ def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: 
     return None
 
 
-def _record_outcome(session: Session, task: SyncTask, run: SyncRun, now: datetime) -> None:
+def _record_outcome(session: Session, store: Store, task: SyncTask, run: SyncRun,
+                    now: datetime) -> None:  # fmt: skip
     """The store's sync state: freshness and cursor on success, backoff on failure."""
-    store = session.get(Store, task.store_id)
     store.last_polled_at = now
     if run.status == SyncStatus.OK:
         store.last_synced_at = now
