@@ -2,6 +2,7 @@
 
 import signal
 import threading
+import time
 
 import click
 from flask.cli import with_appcontext
@@ -38,9 +39,10 @@ def sync_command(store_id: int | None, city_code: str | None, everything: bool, 
         runs.append(run_sync(session=session, task=item, now=now, force=force))
         return runs[-1].rows_applied
 
+    began = time.perf_counter()
     report = run_job(Job("sync", "inventory sync by hand", items, run_item), database=database(),
                      now=clock().now())  # fmt: skip
-    _print_table(runs)
+    _print_table(runs, time.perf_counter() - began)
     if report.failed or any(run.status != "ok" for run in runs):
         raise click.ClickException(f"{sum(r.status != 'ok' for r in runs)} sync(s) did not apply")
 
@@ -61,11 +63,12 @@ def _city_id(session, code: str) -> int:
     return city_id
 
 
-def _print_table(runs) -> None:
+def _print_table(runs, elapsed_s: float) -> None:
     rows = [(str(r.store_id), r.adapter_kind, r.status, str(r.rows_read), str(r.rows_applied),
              str(r.rows_rejected), str(r.rows_zeroed), str(r.duration_ms), (r.error or "")[:60])
             for r in runs]  # fmt: skip
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     for row in (COLUMNS, *rows):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    click.echo(f"{len(runs)} store(s), {sum(r.rows_applied for r in runs)} rows applied")
+    applied = sum(r.rows_applied for r in runs)
+    click.echo(f"{len(runs)} store(s), {applied} rows applied in {elapsed_s:.2f} s")
