@@ -111,3 +111,27 @@ def test_every_registry_job_with_an_interval_is_scheduled(tmp_path):
         assert all(job.max_instances == 1 and job.coalesce for job in scheduler.get_jobs())
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_store_jobs_follow_new_stores_changed_intervals_and_manual_switches(db, session):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from service.jobs.scheduler import refresh_store_jobs
+    from tests.support.factories import make_city, make_store
+
+    store = make_store(session, make_city(session), 1.0, adapter_kind="csv", sync_interval_s=90,
+                       adapter_settings={"path": "/nowhere.csv"})  # fmt: skip
+    session.commit()
+    scheduler = BackgroundScheduler()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}").trigger.interval.total_seconds() == 90
+    store.sync_interval_s = 45
+    session.add(store)
+    session.commit()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}").trigger.interval.total_seconds() == 45
+    store.adapter_kind = "manual"
+    session.add(store)
+    session.commit()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}") is None
