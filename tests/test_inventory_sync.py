@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from service.catalog.models import Product, StoreStock
+from service.cities.models import City
 from service.sync.models import SyncRun
 from service.sync.service import backoff_s, run_sync, sync_tasks, task_of
 from tests.support.factories import make_city, make_store
@@ -21,9 +22,9 @@ def stock_of(session, store_id) -> dict:
     return {sku: (on_hand, reserved, price) for sku, on_hand, reserved, price in rows}
 
 
-def csv_store(session, tmp_path, **stock):
+def csv_store(session, tmp_path, in_city=None, **stock):
     path = tmp_path / "feed.csv"
-    store = make_store(session, make_city(session), 1.0, adapter_kind="csv",
+    store = make_store(session, in_city or make_city(session), 1.0, adapter_kind="csv",
                        adapter_settings={"path": str(path)}, sync_interval_s=60,
                        stock=stock or {"BAK-0001": (10, 4800), "BAK-0003": (5, 1200)})  # fmt: skip
     return store, path
@@ -135,3 +136,17 @@ def test_a_price_change_does_not_change_an_order_already_placed(client, session,
 @pytest.mark.parametrize("kind", ["manual"])
 def test_manual_stores_are_not_sync_tasks(session, kind):
     assert all(task.kind != kind for task in sync_tasks(session))
+
+
+def test_copy_and_values_paths_write_the_same_rows(session, clock, tmp_path, monkeypatch):
+    from service.sync import bulk
+
+    first, path = csv_store(session, tmp_path)
+    second, _ = csv_store(session, tmp_path, in_city=session.get(City, first.city_id))
+    session.execute(StoreStock.__table__.update().values(reserved=2))
+    path.write_text(FEED.format(extra="", rows=2))
+    sync(session, first, clock.now())
+    monkeypatch.setattr(bulk, "COPY_FROM", 1)  # PostgreSQL takes the COPY path even for 2 rows
+    sync(session, second, clock.now())
+    assert stock_of(session, first.id) == stock_of(session, second.id)
+    assert stock_of(session, second.id)["BAK-0001"] == (30, 2, 5000)
