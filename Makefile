@@ -27,7 +27,10 @@ run: $(STAMP)
 	@echo "Demo tokens (send as 'Authorization: Bearer <token>'):"
 	@$(BIN)/hourdelivery demo-tokens
 	@echo
-	HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
+	@# The scheduler beside gunicorn; Ctrl-C reaches both, and the trap ends the scheduler
+	@# whenever gunicorn stops.
+	@$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+		HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -83,10 +83,11 @@ def _register_blueprints(app: Flask) -> None:
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
     from service.stores.api import bp as stores_bp
+    from service.sync.api import bp as sync_bp
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp, audit_bp, cities_bp)  # fmt: skip
+                  orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -32,7 +32,10 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to `app.cli`."""
-    for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens):
+    from service.sync.commands import scheduler_command, sync_command
+
+    for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens, sync_command,
+                  scheduler_command):  # fmt: skip
         app.cli.add_command(group)
 
 

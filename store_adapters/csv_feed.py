@@ -1,60 +1,77 @@
-"""Stores that export a CSV file: `sku,on_hand,price_fen` rows and a `#rows=N` trailer.
+"""A chain's CSV export, from a path or an HTTP URL: a header row, then one row per SKU,
+then a `#rows=N` trailer.
 
-The trailer is how a truncated upload is told from a short one: without it, or with a count
-that does not match, the feed is refused whole.
+The trailer is the completeness mark: a feed without it, or whose count does not match, was
+cut off (an interrupted upload) and is reported incomplete so the sync refuses it. GBK is
+still what many Chinese POS systems export; `encoding: auto` tries UTF-8 first, then GBK.
 """
 
 import csv
 from pathlib import Path
 
-from store_adapters.base import FeedError, StockAdapter, StockRow, StockSnapshot, register
+from store_adapters.base import FeedError, StockAdapter, StockSnapshot, parse_row
+from store_adapters.http import get, http_session
 
-HEADER = ["sku", "on_hand", "price_fen"]
+REQUIRED = ("sku", "on_hand", "price_fen")
+TRAILER = "#rows="
 
 
-@register
 class CsvFeedAdapter(StockAdapter):
-    kind = "csv_feed"
+    kind = "csv"
 
-    def __init__(self, path: str):
-        self.path = Path(path)
+    def __init__(self, path: str | None = None, url: str | None = None,
+                 encoding: str = "auto", timeout_s: float = 10.0, retries: int = 3,
+                 api_key: str | None = None):  # fmt: skip
+        if (path is None) == (url is None):
+            raise ValueError("a CSV feed needs exactly one of path or url")
+        self.path, self.url, self.encoding = path, url, encoding
+        self.timeout_s, self.retries, self._key = timeout_s, retries, api_key
 
-    def fetch_stock(self) -> StockSnapshot:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise FeedError(f"cannot read {self.path}: {error}") from error
-        body = _check_trailer(lines)
+    def __repr__(self) -> str:  # a download key stays out of logs and tracebacks
+        return f"CsvFeedAdapter({Path(self.path).name if self.path else self.url!r})"
+
+    def fetch(self, cursor: str | None = None) -> StockSnapshot:
+        text = _decode(self._raw(), self.encoding)
+        lines = text.splitlines()
+        complete, body = _split_trailer(lines)
         reader = csv.reader(body)
-        if next(reader, None) != HEADER:
-            raise FeedError(f"header must be {','.join(HEADER)}")
-        rows, rejected, seen = [], [], {}
+        header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
+        if not set(REQUIRED) <= set(header):
+            raise FeedError(f"header must name {','.join(REQUIRED)}")
+        rows, rejected = [], []
         for number, record in enumerate(reader, start=2):
-            row = _parse(record)
+            whole = len(record) == len(header)
+            row = parse_row(dict(zip(header, record, strict=True))) if whole else None
             if row is None:
-                rejected.append(f"line {number}: {','.join(record)}")
-                continue
-            if row.sku in seen:  # two products under one code: refuse rather than merge them
-                raise FeedError(f"sku {row.sku} on lines {seen[row.sku]} and {number}")
-            seen[row.sku] = number
-            rows.append(row)
-        return StockSnapshot(rows=rows, rejected=rejected)
+                rejected.append(f"line {number}: {','.join(record)[:80]}")
+            else:
+                rows.append(row)
+        return StockSnapshot(rows=rows, rejected=rejected, complete=complete)
+
+    def _raw(self) -> bytes:
+        if self.path is not None:
+            try:
+                return Path(self.path).read_bytes()
+            except OSError as error:
+                raise FeedError(f"cannot read {Path(self.path).name}: {error.strerror}") from None
+        with http_session(retries=self.retries) as session:
+            headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+            return get(session, self.url, timeout_s=self.timeout_s, headers=headers).content
 
 
-def _check_trailer(lines: list[str]) -> list[str]:
-    if not lines or not lines[-1].startswith("#rows="):
-        raise FeedError("no #rows= trailer: the feed is truncated")
+def _decode(raw: bytes, encoding: str) -> str:
+    for candidate in ("utf-8-sig", "gbk") if encoding == "auto" else (encoding,):
+        try:
+            return raw.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise FeedError(f"feed is not {encoding} text")
+
+
+def _split_trailer(lines: list[str]) -> tuple[bool, list[str]]:
+    """(whether the trailer vouches for the body, the body without the trailer)."""
+    if not lines or not lines[-1].startswith(TRAILER):
+        return False, lines
     body = lines[:-1]
-    expected = lines[-1].removeprefix("#rows=").strip()
-    if not expected.isdigit() or int(expected) != len(body) - 1:
-        raise FeedError(f"trailer says {expected} rows, feed has {len(body) - 1}")
-    return body
-
-
-def _parse(record: list[str]) -> StockRow | None:
-    if len(record) != 3:
-        return None
-    sku, on_hand, price = (part.strip() for part in record)
-    if not sku or not on_hand.isdigit() or not price.isdigit():
-        return None
-    return StockRow(sku=sku, on_hand=int(on_hand), price_fen=int(price))
+    expected = lines[-1].removeprefix(TRAILER).strip()
+    return expected.isdigit() and int(expected) == len(body) - 1, body

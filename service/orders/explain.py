@@ -16,7 +16,7 @@ from service.orders.reach import PROMISE_MINUTES, STORE_COLUMNS, max_radius
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-REASONS = ("paused", "closed", "out_of_radius", "below_min_basket", "at_capacity",
+REASONS = ("paused", "stale_stock", "closed", "out_of_radius", "below_min_basket", "at_capacity",
            "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
 
 
@@ -49,13 +49,15 @@ def explain(
     stock = stock_at(session, list(near), want.qty)
     local_now = now.astimezone(city_zone(city))
     context = (lat, lon, city, local_now, want, members, near, stock)
-    counts = Counter(_first_failure(row, *context) for row in rows)
+    counts = Counter(_first_failure(row, now, *context) for row in rows)
     return {reason: counts[reason] for reason in REASONS if counts[reason]}
 
 
-def _first_failure(row, lat, lon, city, local_now, want, members, near, stock) -> str:
+def _first_failure(row, now, lat, lon, city, local_now, want, members, near, stock) -> str:
     if not row.active or row.paused:
         return "paused"
+    if row.adapter_kind != "manual" and row.stock_fresh_until and row.stock_fresh_until <= now:
+        return "stale_stock"
     if not open_between(row.opening_hours, local_now,
                         local_now + timedelta(minutes=row.prep_minutes)):  # fmt: skip
         return "closed"

@@ -88,7 +88,7 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     """
     local_now = now.astimezone(city_zone(city))
     planar = reach.Planar(lat, lon)
-    for page in _ranked_pages(session, city, planar, want, exclude, store_id, prefilter):
+    for page in _ranked_pages(session, city, planar, want, exclude, store_id, prefilter, now):
         for start in range(0, len(page), BATCH):
             batch = page[start : start + BATCH]
             hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty)
@@ -102,19 +102,19 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     return []
 
 
-def _ranked_pages(session, city: City, planar, want: Want, exclude, store_id, prefilter):
+def _ranked_pages(session, city: City, planar, want: Want, exclude, store_id, prefilter, now):
     """Reachable stores in ETA order, a page at a time: ranked by the database or, for a named
     store and the naive baseline, ranked here (the baseline by geodesic distance)."""
     campaign_id = None if want.campaign_all_stores else want.campaign_id
     if store_id is not None or not prefilter:
         rows = reach.unfiltered(session=session, city=city, campaign_id=campaign_id,
-                                exclude=exclude, store_id=store_id)  # fmt: skip
+                                exclude=exclude, store_id=store_id, now=now)  # fmt: skip
         yield _ranked(rows, city, planar.km if prefilter else planar.exact_km)
         return
     for offset in itertools.count(0, reach.PAGE):
         rows = reach.reachable_page(
             session=session, city=city, planar=planar, campaign_id=campaign_id,
-            exclude=exclude, offset=offset,
+            exclude=exclude, offset=offset, now=now,
         )  # fmt: skip
         yield _ranked(rows, city, planar.km)
         if len(rows) < reach.PAGE:

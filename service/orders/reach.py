@@ -8,14 +8,15 @@ order cost more CPU than running it.
 
 import functools
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.campaigns.models import CampaignStore
 from service.cities.models import City
+from service.db import UTCDateTime
 from service.geo import KM_PER_DEGREE_LAT, bounding_box, exact_km
 from service.stores.models import Store
 
@@ -23,7 +24,7 @@ from service.stores.models import Store
 STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
                  Store.delivery_radius_km, Store.prep_minutes,
                  Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
-                 Store.paused)  # fmt: skip
+                 Store.paused, Store.adapter_kind, Store.stock_fresh_until)  # fmt: skip
 PROMISE = timedelta(minutes=60)
 PROMISE_MINUTES = PROMISE.total_seconds() / 60
 PAGE = 24  # ranked stores read per query; the first few nearly always include a match
@@ -48,25 +49,26 @@ class Planar:
 
 
 def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id: int | None,
-                   exclude: frozenset, offset: int) -> list:  # fmt: skip
+                   exclude: frozenset, offset: int, now: datetime) -> list:  # fmt: skip
     """One page of the city's open, free stores whose radius covers the point, by ETA."""
     box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
     params = {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
               "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
               "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
               "minutes_per_km": 60 / city.courier_speed_kmh, "offset": offset,
-              "campaign_id": campaign_id, "exclude": list(exclude)}  # fmt: skip
+              "campaign_id": campaign_id, "exclude": list(exclude), "now": now}  # fmt: skip
     statement = _ranked_statement(campaign_id is not None, bool(exclude))
     return session.connection().execute(statement, params).all()
 
 
 def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude: frozenset,
-               store_id: int | None) -> list:  # fmt: skip
+               store_id: int | None, now: datetime) -> list:  # fmt: skip
     """The stores a naive search (or a named store) starts from: no box, no ranking."""
     statement = _base(campaign_id is not None, bool(exclude))
     if store_id is not None:
         statement = statement.where(col(Store.id) == store_id)
-    params = {"city_id": city.id, "campaign_id": campaign_id, "exclude": list(exclude)}
+    params = {"city_id": city.id, "campaign_id": campaign_id, "exclude": list(exclude),
+              "now": now}  # fmt: skip
     return session.connection().execute(statement, params).all()
 
 
@@ -77,12 +79,20 @@ def max_radius(session: Session, city_id: int) -> float:
                               lambda: session.execute(query).scalar() or 0.0)  # fmt: skip
 
 
+def fresh_stock():
+    """A store whose stock may be trusted at :now: manual, never synced, or synced lately."""
+    fresh_until = col(Store.stock_fresh_until)
+    return or_(col(Store.adapter_kind) == "manual", fresh_until.is_(None),
+               fresh_until > bindparam("now", type_=UTCDateTime))  # fmt: skip
+
+
 def _base(in_campaign: bool, excluding: bool) -> Select:
     query = select(*STORE_COLUMNS).where(
         col(Store.city_id) == bindparam("city_id"),
         col(Store.active),
         ~col(Store.paused),
         col(Store.open_orders) < col(Store.max_open_orders),
+        fresh_stock(),
     )
     if excluding:
         query = query.where(col(Store.id).not_in(bindparam("exclude", expanding=True)))

@@ -11,7 +11,7 @@ from service.catalog.models import Product, StoreStock
 from service.cities.models import City
 from service.people.models import Consumer, Courier, Operator
 from service.seed.campaigns import load_campaigns
-from service.seed.files import read_json
+from service.seed.files import fixtures_dir, read_json
 from service.seed.skus import sku_codes
 from service.seed.stores_gen import generate_stock, generate_stores
 from service.stores.models import Store
@@ -33,6 +33,7 @@ def load_fixtures(*, session: Session, now: datetime, scale: int = 1) -> dict[st
     cities = _load_cities(session)
     products = _load_catalog(session)
     stores = _load_stores(session, cities, products, scale)
+    _attach_feeds(session, cities)
     _load_people(session, cities, anchor)
     _load_promotions(session, cities, anchor)
     campaigns = load_campaigns(session=session, cities=cities, anchor=anchor, get_or_add=get_or_add)
@@ -88,6 +89,18 @@ def _load_stores(session: Session, cities: dict[str, City], products: dict, scal
             session.execute(insert(StoreStock), stock)
         added += len(new)
     return added
+
+
+def _attach_feeds(session: Session, cities: dict[str, City]) -> None:
+    """A few stores read their stock from the sample CSV feeds, so the scheduler has work."""
+    for spec in read_json("feeds.json"):
+        stores = session.exec(select(Store).where(Store.city_id == cities[spec["city"]].id)
+                              .order_by(Store.id)).all()  # fmt: skip
+        store = next(s for s in stores if s.categories == [spec["category"]])
+        store.adapter_kind = "csv"
+        store.adapter_settings = {"path": str(fixtures_dir() / "feeds" / spec["file"])}
+        store.sync_interval_s = spec["interval_s"]
+        session.add(store)
 
 
 def _load_people(session: Session, cities: dict[str, City], now: datetime) -> None:

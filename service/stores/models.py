@@ -38,11 +38,17 @@ class Store(StoreBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     open_orders: int = Field(default=0, ge=0)
-    adapter_kind: str = Field(default="fake", max_length=32)
-    adapter_settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # `manual`: stock kept by hand, never polled, never stale (store_adapters entry points).
+    adapter_kind: str = Field(default="manual", max_length=32)
+    adapter_settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # secrets too
     sync_interval_s: int = Field(default=300, gt=0)
     last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Matching skips the store from this moment until a sync succeeds; NULL: never stale.
+    stock_fresh_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sync_cursor: str | None = Field(default=None, max_length=256)  # where a delta feed resumes
+    sync_failures: int = 0  # consecutive failed runs: the scheduler's backoff exponent
+    sync_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class StoreRead(StoreBase):

@@ -1,0 +1,124 @@
+"""The scheduler process (`hourdelivery scheduler`): every periodic job of the registry on its
+own interval, and one inventory sync job per synced store on that store's interval.
+
+Only the holder of the leader lock (jobs/leader.py) runs jobs; others stand by. Store jobs are
+re-read every `refresh_s`, so new stores and changed intervals are picked up without a restart.
+"""
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import col, select
+
+from service.clock import Clock
+from service.db import Database
+from service.jobs.leader import Leadership
+from service.jobs.registry import JOBS
+from service.jobs.runner import Job, run_job
+from service.stores.models import Store
+from service.sync.service import MANUAL, run_sync, sync_tasks
+
+log = logging.getLogger(__name__)
+GOLDEN = 0.6180339887  # spreads store ids evenly over an interval, whatever their count
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    lock_poll_s: float = 5.0  # how often a standby tries the lock (takeover well within 30 s)
+    refresh_s: float = 30.0  # how often store jobs are re-read (changes seen within a minute)
+    workers: int = 4
+
+    @classmethod
+    def from_env(cls) -> "SchedulerConfig":
+        """HD_SCHEDULER_LOCK_POLL_S, HD_SCHEDULER_REFRESH_S, HD_SCHEDULER_WORKERS."""
+        env = os.environ.get
+        return cls(lock_poll_s=float(env("HD_SCHEDULER_LOCK_POLL_S", cls.lock_poll_s)),
+                   refresh_s=float(env("HD_SCHEDULER_REFRESH_S", cls.refresh_s)),
+                   workers=int(env("HD_SCHEDULER_WORKERS", cls.workers)))  # fmt: skip
+
+
+def run_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig,
+                  stop: threading.Event) -> None:  # fmt: skip
+    """Stand by for the leader lock, then run jobs while it is held, until `stop` is set."""
+    leadership = Leadership(database.engine)
+    while not stop.is_set():
+        log.warning("scheduler %s: standing by for the leader lock", os.getpid())
+        if not leadership.wait(config.lock_poll_s, stop.is_set):
+            return
+        log.warning("scheduler %s: leading", os.getpid())
+        scheduler = build_scheduler(database=database, clock=clock, config=config)
+        scheduler.start()
+        try:
+            while not stop.wait(config.lock_poll_s):
+                if not leadership.still_held():
+                    log.error("scheduler %s: lost the leader lock; standing by", os.getpid())
+                    break
+        finally:
+            scheduler.shutdown(wait=True)
+            leadership.release()
+
+
+def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig):
+    """An APScheduler with the registry's periodic jobs and the store-refresh job."""
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(config.workers)}, timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )  # fmt: skip
+    for job in JOBS.values():
+        if job.every_s:
+            scheduler.add_job(_run_registered, IntervalTrigger(seconds=job.every_s, jitter=1),
+                              args=(job, database, clock), id=f"job:{job.name}")  # fmt: skip
+    scheduler.add_job(refresh_store_jobs, IntervalTrigger(seconds=config.refresh_s),
+                      args=(scheduler, database, clock), id="refresh_store_jobs",
+                      next_run_time=datetime.now(UTC))  # fmt: skip
+    return scheduler
+
+
+def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
+    """One job per synced store, on its interval; jobs of stores gone manual are dropped."""
+    with database.unit_of_work(write=False) as session:
+        wanted = dict(session.exec(select(Store.id, Store.sync_interval_s)
+                                   .where(col(Store.adapter_kind) != MANUAL)).all())  # fmt: skip
+    for job in scheduler.get_jobs():
+        if job.id.startswith("store:") and int(job.id[6:]) not in wanted:
+            job.remove()
+    now = datetime.now(UTC)
+    for store_id, interval_s in wanted.items():
+        job = scheduler.get_job(f"store:{store_id}")
+        if job is not None and job.trigger.interval == timedelta(seconds=interval_s):
+            continue
+        trigger = _spread_trigger(store_id, interval_s, now)
+        if job is None:
+            scheduler.add_job(sync_store_job, trigger, args=(database, clock, store_id),
+                              id=f"store:{store_id}")  # fmt: skip
+        else:
+            job.reschedule(trigger)
+
+
+def sync_store_job(database: Database, clock: Clock, store_id: int) -> None:
+    """One store's sync, through the job runner; skipped while the store is backing off."""
+    now = clock.now()
+    job = Job(name=f"sync store {store_id}", description="inventory sync",
+              items=lambda session: sync_tasks(session, store_ids=[store_id], due_at=now),
+              run_item=lambda *, session, item, now: run_sync(
+                  session=session, task=item, now=now).rows_applied)  # fmt: skip
+    run_job(job, database=database, now=now)
+
+
+def _run_registered(job: Job, database: Database, clock: Clock) -> None:
+    report = run_job(job, database=database, now=clock.now())
+    if report.failed:
+        log.warning("job %s: %d item(s) failed", job.name, len(report.failed))
+
+
+def _spread_trigger(store_id: int, interval_s: int, now: datetime) -> IntervalTrigger:
+    """Every `interval_s`, first at a store-specific offset, so stores do not fire together."""
+    offset = (store_id * GOLDEN) % 1 * interval_s
+    return IntervalTrigger(seconds=interval_s, start_date=now + timedelta(seconds=offset),
+                           jitter=min(5, interval_s // 10) or None)  # fmt: skip

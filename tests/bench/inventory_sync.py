@@ -1,0 +1,185 @@
+"""Benchmark: inventory sync of 1,000 stores x 1,000 SKUs (1M rows) from generated CSV feeds.
+
+The sync runs through the real path (`hourdelivery sync --city benchcity`: the csv adapter,
+the job runner, the bulk upsert) in its own process; the figure is rows applied (summed from
+the SyncRun rows) per second of the sync as that process times it (its start-up excluded;
+`sync_process_s` includes it). The baseline applies a sample of the same
+feeds with the ORM (per row: get by store and product, set the attributes; a commit per
+store). Orders are placed in-process on the same database while the sync process runs and
+while it does not. One JSON line per engine; BENCH_SCALE=tiny for a CI smoke run.
+"""
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from service.catalog.models import Product, StoreStock
+from service.cities.models import City
+from service.db import Database, make_engine
+from service.orders.placement import place_order
+from service.orders.schemas import OrderIn
+from service.stores.models import Store
+from service.sync.models import SyncRun
+from store_adapters import adapter_for
+from tests.bench._bench_city import _cache_dir, cached_copy, drop_copy, point_in_disc
+from tests.bench._common import TINY, emit, engines
+from tests.support.factories import make_consumers
+
+STORES, SKUS = (40, 100) if TINY else (1_000, 1_000)
+ORM_SAMPLE = 4 if TINY else 20  # stores the ORM baseline applies (it is slow)
+ORDERS = 30 if TINY else 200  # in-process orders, idle and during the sync
+FEED_VERSION = 1
+
+
+def main() -> None:
+    feeds = _feeds()
+    failed = False
+    for engine in engines():
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-sync-{engine}-"))
+        url = cached_copy(engine, STORES, SKUS, workdir)
+        try:
+            figures = run(engine, url, feeds, workdir)
+            emit(figures)
+            failed |= figures["rows"] != STORES * SKUS
+        finally:
+            drop_copy(url)
+    if failed:
+        sys.exit("rows applied differ from rows generated")
+
+
+def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
+    sa_engine = make_engine(url)
+    database = Database(sa_engine)
+    store_ids = _point_stores_at_feeds(database, feeds)
+    people = _people(database, 2 * ORDERS)
+    idle = _orders(database, people[:ORDERS])
+    began = time.perf_counter()
+    sync = _start_sync(url, workdir)
+    during = _orders(database, people[ORDERS:], until=sync)
+    sync.wait()
+    process_s = time.perf_counter() - began
+    rows, bulk_s = _rows_applied(database), _sync_seconds(workdir)
+    orm_rows, orm_s = _orm_baseline(database, store_ids[:ORM_SAMPLE], feeds)
+    sa_engine.dispose()
+    bulk_rate, orm_rate = rows / bulk_s, orm_rows / orm_s
+    return {
+        "benchmark": "inventory_sync", "engine": engine, "stores": STORES, "skus": SKUS,
+        "rows": rows, "sync_exit": sync.returncode, "sync_s": round(bulk_s, 2),
+        "sync_process_s": round(process_s, 2),
+        "bulk_rows_per_s": round(bulk_rate), "orm_rows_per_s": round(orm_rate),
+        "orm_sample_rows": orm_rows, "speedup": round(bulk_rate / orm_rate, 1),
+        "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
+        "orders_during_sync": len(during),
+    }  # fmt: skip
+
+
+def _feeds() -> Path:
+    """One CSV per bench store (by its number), generated once and cached."""
+    folder = _cache_dir() / f"inventory_sync_feeds_v{FEED_VERSION}_{STORES}x{SKUS}"
+    if folder.exists():
+        return folder
+    partial = folder.with_suffix(".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    rng = random.Random("sync-feeds")
+    for n in range(STORES):
+        lines = ["sku,on_hand,price_fen"]
+        lines += [f"BEN-{s:04d},{rng.randint(0, 500)},{rng.randrange(500, 30_000, 10)}"
+                  for s in range(1, SKUS + 1)]  # fmt: skip
+        lines.append(f"#rows={SKUS}")
+        (partial / f"{n:05d}.csv").write_text("\n".join(lines) + "\n")
+    os.replace(partial, folder)
+    return folder
+
+
+def _point_stores_at_feeds(database: Database, feeds: Path) -> list[int]:
+    with database.unit_of_work() as session:
+        city_id = session.exec(select(City.id).where(City.code == "benchcity")).one()
+        stores = session.exec(select(Store).where(Store.city_id == city_id)).all()
+        for store in stores:
+            number = store.name.rsplit(" ", 1)[1]
+            store.adapter_kind = "csv"
+            store.adapter_settings = {"path": str(feeds / f"{number}.csv")}
+            session.add(store)
+        return sorted(store.id for store in stores)
+
+
+def _start_sync(url: str, workdir: Path) -> subprocess.Popen:
+    command = [str(Path(sys.executable).with_name("hourdelivery")), "sync", "--city", "benchcity"]
+    log = (workdir / "sync.log").open("wb")
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _sync_seconds(workdir: Path) -> float:
+    """The sync's own time, from its summary line (the process's start-up left out)."""
+    summary = (workdir / "sync.log").read_text().rsplit(" rows applied in ", 1)
+    if len(summary) != 2:
+        sys.exit(f"the sync process failed:\n{summary[0][-2000:]}")
+    return float(summary[1].split()[0])
+
+
+def _people(database: Database, count: int) -> list[int]:
+    with database.unit_of_work() as session:
+        return [consumer_id for consumer_id, _ in make_consumers(session, count, datetime.now(UTC))]
+
+
+def _orders(database: Database, people: list[int], until=None) -> list[float]:
+    """Place orders one after another (all of them, or while `until` runs); their latencies."""
+    rng, latencies = random.Random("sync-orders"), []
+    for consumer_id in people:
+        if until is not None and until.poll() is not None:
+            break
+        lat, lon = point_in_disc(rng, 14.0)
+        body = {"items": [{"sku": f"BEN-{rng.randint(1, SKUS):04d}", "qty": 1}], "lat": lat,
+                "lon": lon, "address": "基准路1号", "payment_method": "wechat"}  # fmt: skip
+        began = time.perf_counter()
+        try:
+            with database.unit_of_work() as session:
+                place_order(session=session, consumer_id=consumer_id,
+                            order_in=OrderIn.model_validate(body), key=f"sync-{consumer_id}",
+                            now=datetime.now(UTC))  # fmt: skip
+        except Exception:  # a refusal is an outcome; its latency counts the same
+            pass
+        latencies.append(time.perf_counter() - began)
+    return latencies
+
+
+def _rows_applied(database: Database) -> int:
+    with database.unit_of_work(write=False) as session:
+        return session.exec(select(func.coalesce(func.sum(SyncRun.rows_applied), 0))).one()
+
+
+def _orm_baseline(database: Database, store_ids: list[int], feeds: Path) -> tuple[int, float]:
+    """The per-row ORM way on a sample of stores: (rows applied, seconds)."""
+    with database.unit_of_work(write=False) as session:
+        ids = dict(session.exec(select(Product.sku, Product.id)).all())
+        stores = session.exec(select(Store).where(Store.id.in_(store_ids))).all()
+    rows, began = 0, time.perf_counter()
+    for store in stores:
+        snapshot = adapter_for("csv", store.adapter_settings).fetch()
+        with database.unit_of_work() as session:
+            now = datetime.now(UTC)
+            for row in snapshot.rows:
+                key = (StoreStock.store_id == store.id, StoreStock.product_id == ids[row.sku])
+                stock = session.exec(select(StoreStock).where(*key)).one()
+                stock.on_hand, stock.price_fen, stock.synced_at = row.on_hand, row.price_fen, now
+                session.add(stock)
+                rows += 1
+    return rows, time.perf_counter() - began
+
+
+def _p50_ms(latencies: list[float]) -> float | None:
+    return round(statistics.median(latencies) * 1000, 2) if latencies else None
+
+
+if __name__ == "__main__":
+    main()

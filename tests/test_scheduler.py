@@ -1,0 +1,137 @@
+"""The scheduler process: one leader runs each job once per interval; a standby takes over
+within 30 s of the leader's kill -9; registry jobs with an interval are all scheduled."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from service.clock import SystemClock
+from service.db import Database, make_engine
+from service.jobs.registry import JOBS
+from service.jobs.scheduler import SchedulerConfig, build_scheduler
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def database_url(template):
+    url = template.copy()
+    engine = make_engine(url)
+    with engine.begin() as conn:  # one store syncing every second, the others by hand
+        store_id = conn.execute(
+            text("SELECT min(id) FROM stores WHERE adapter_kind = 'csv'")
+        ).scalar()
+        conn.execute(
+            text("UPDATE stores SET adapter_kind = 'manual' WHERE id <> :id"), {"id": store_id}
+        )
+        conn.execute(text("UPDATE stores SET sync_interval_s = 1 WHERE id = :id"), {"id": store_id})
+    engine.dispose()
+    yield url
+    template.drop(url)
+
+
+def start(url: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "HD_SCHEDULER_LOCK_POLL_S": "0.3",
+           "HD_SCHEDULER_REFRESH_S": "1", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    command = [str(Path(sys.executable).with_name("hourdelivery")), "scheduler"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def wait_for(condition, timeout_s: float, what: str) -> float:
+    """Poll `condition` until true; returns the seconds it took."""
+    began = time.monotonic()
+    while not condition():
+        assert time.monotonic() - began < timeout_s, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return time.monotonic() - began
+
+
+def run_starts(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                row[0] for row in conn.execute(text("SELECT started_at FROM sync_runs ORDER BY id"))
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_one_leader_runs_each_job_once_and_a_standby_takes_over_after_kill_9(
+    database_url, tmp_path
+):
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = start(database_url, first_log)
+    second = None
+    try:
+        wait_for(lambda: b"leading" in first_log.read_bytes(), 30, "the first scheduler to lead")
+        second = start(database_url, second_log)
+        wait_for(lambda: b"standing by" in second_log.read_bytes(), 30, "the standby")
+        wait_for(lambda: len(run_starts(database_url)) >= 4, 30, "four sync runs")
+        assert b"leading" not in second_log.read_bytes()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        runs_at_kill = len(run_starts(database_url))
+        took = wait_for(lambda: b"leading" in second_log.read_bytes(), 30, "the standby to lead")
+        assert took < 30
+        wait_for(lambda: len(run_starts(database_url)) >= runs_at_kill + 2, 30, "runs resuming")
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
+    starts = [s if isinstance(s, str) else s.isoformat() for s in run_starts(database_url)]
+    assert len(starts) == len(set(starts))
+    gaps = _gaps(run_starts(database_url))
+    assert min(gaps) > 0.5, gaps  # never two runs of the one job within an interval
+
+
+def _gaps(starts) -> list[float]:
+    from datetime import datetime
+
+    parsed = [s if isinstance(s, datetime) else datetime.fromisoformat(str(s)) for s in starts]
+    return [(b - a).total_seconds() for a, b in zip(parsed, parsed[1:], strict=False)]
+
+
+def test_every_registry_job_with_an_interval_is_scheduled(tmp_path):
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    scheduler = build_scheduler(database=database, clock=SystemClock(), config=SchedulerConfig())
+    scheduler.start(paused=True)  # pending jobs get the defaults when the scheduler starts
+    try:
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert {f"job:{name}" for name, job in JOBS.items() if job.every_s} <= ids
+        assert all(job.max_instances == 1 and job.coalesce for job in scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_store_jobs_follow_new_stores_changed_intervals_and_manual_switches(db, session):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from service.jobs.scheduler import refresh_store_jobs
+    from tests.support.factories import make_city, make_store
+
+    store = make_store(session, make_city(session), 1.0, adapter_kind="csv", sync_interval_s=90,
+                       adapter_settings={"path": "/nowhere.csv"})  # fmt: skip
+    session.commit()
+    scheduler = BackgroundScheduler()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}").trigger.interval.total_seconds() == 90
+    store.sync_interval_s = 45
+    session.add(store)
+    session.commit()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}").trigger.interval.total_seconds() == 45
+    store.adapter_kind = "manual"
+    session.add(store)
+    session.commit()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    assert scheduler.get_job(f"store:{store.id}") is None
