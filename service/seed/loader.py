@@ -58,11 +58,13 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
     """Products by category, as (product id, base price) pairs."""
     by_category: dict[str, list[tuple[int, int]]] = {}
     for category, items in read_json("catalog.json").items():
-        for n, (name, price_fen) in enumerate(items, start=1):
+        for n, (name, price_fen, *brand_spec) in enumerate(items, start=1):
+            brand, spec = (*brand_spec, "", "")[:2]
             sku = f"{category[:3].upper()}-{n:04d}"
             barcode = f"69{zlib.crc32(sku.encode()) % 10**11:011d}"
             product = get_or_add(
-                session, Product, {"sku": sku}, name=name, category=category, barcode=barcode
+                session, Product, {"sku": sku}, name=name, category=category, barcode=barcode,
+                brand=brand, spec=spec,
             )
             by_category.setdefault(category, []).append((product.id, price_fen))
     return by_category
