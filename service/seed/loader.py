@@ -63,8 +63,14 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
             sku = f"{category[:3].upper()}-{n:04d}"
             barcode = f"69{zlib.crc32(sku.encode()) % 10**11:011d}"
             product = get_or_add(
-                session, Product, {"sku": sku}, name=name, category=category, barcode=barcode,
-                brand=brand, spec=spec,
+                session,
+                Product,
+                {"sku": sku},
+                name=name,
+                category=category,
+                barcode=barcode,
+                brand=brand,
+                spec=spec,
             )
             by_category.setdefault(category, []).append((product.id, price_fen))
     return by_category
