@@ -32,11 +32,12 @@ def matching_products(session: Session, *, q: str, category: str | None) -> list
     if category:
         query = query.where(col(Product.category) == category)
     if q:
-        query = query.where(_holds(session, q))
+        query = query.where(text_matches(session, q))
     return session.execute(query).all()
 
 
-def _holds(session: Session, q: str):
+def text_matches(session: Session, q: str):
+    """The condition "name, brand or spec holds q", through the engine's trigram index."""
     if len(q) >= MIN_INDEXED and session.get_bind().dialect.name == "sqlite":
         # An FTS5 phrase is a substring match under the trigram tokenizer; quotes are doubled.
         phrase = '"' + q.replace('"', '""') + '"'
