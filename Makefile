@@ -21,13 +21,14 @@ run: $(STAMP)
 	$(BIN)/hourdelivery db upgrade
 	$(BIN)/hourdelivery fixtures load
 	@echo
+	@echo "Shop:     http://$(HOST):$(PORT)/   (demo mode: one-click sign-in as a seed consumer)"
 	@echo "API:      http://$(HOST):$(PORT)/v1/stores/nearby?lat=28.195&lon=112.976&radius_km=3"
 	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json"
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
 	@echo "Demo tokens (send as 'Authorization: Bearer <token>'):"
 	@$(BIN)/hourdelivery demo-tokens
 	@echo
-	HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
+	HD_DEMO=1 HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

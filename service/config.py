@@ -17,6 +17,8 @@ class Settings:
     sql_echo: bool = False
     # Test/demo only: an ISO timestamp the business clock stands still at.
     frozen_time: str | None = None
+    # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
+    demo: bool = False
 
     @classmethod
     def from_env(cls, instance_path: str | os.PathLike) -> "Settings":
@@ -29,6 +31,7 @@ class Settings:
             failpoints=parse_failpoints(os.environ.get("HD_FAILPOINTS", "")),
             sql_echo=os.environ.get("SQL_ECHO", "") == "1",
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
+            demo=os.environ.get("HD_DEMO") == "1",
         )
 
 
