@@ -17,6 +17,8 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
                                                                  template):  # fmt: skip
     monkeypatch.setenv("HD_DEMO", "1")  # the server lists the demo consumers to sign in as
     server = live_server()
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto(server.url + "/")
     page.get_by_role("button", name="演示用户 李雷").click()
     expect(page.locator("#hd-who")).to_have_text("李雷")
@@ -39,6 +41,8 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
     expect(page.locator("#order-status")).to_have_text("已下单，等待门店接单")
     expect(page.locator("#timeline li")).to_have_count(1)
     screenshot(page, "shop-3-order")
+    token = page.evaluate("localStorage.getItem('hd.token.consumer')")
+    assert token and not [url for url in urls if token in url]  # never a token in a URL
     engine = make_engine(server.database_url)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(Order)).scalar() == 1

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import shutil
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,19 @@ def cached_copy(engine_kind: str, stores: int, skus: int, workdir: Path) -> str:
         copy = f"hd_{uuid.uuid4().hex[:10]}"
         admin.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
     return make_url(base).set(database=copy).render_as_string(hide_password=False)
+
+
+def each_engine(name: str, stores: int, skus: int, run) -> None:
+    """emit(run(engine, url, workdir)) on a fresh copy of the bench city, per engine."""
+    from tests.bench._common import emit, engines
+
+    for engine in engines():
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-{engine}-"))
+        url = cached_copy(engine, stores, skus, workdir)
+        try:
+            emit(run(engine, url, workdir))
+        finally:
+            drop_copy(url)
 
 
 def drop_copy(url: str) -> None:

@@ -8,7 +8,6 @@ the same server. One JSON line per engine. BENCH_SCALE=tiny runs a small city (C
 
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,15 +18,12 @@ from service.catalog.service import search_products
 from service.db import Database, make_engine
 from tests.bench._bench_city import (
     CATEGORIES,
-    cached_copy,
     catalogue_entries,
-    drop_copy,
+    each_engine,
     point_in_disc,
 )
-from tests.bench._common import TINY, emit, engines
-from tests.bench._cpu import measured_load
-from tests.bench._loadgen import Call, percentile_ms, span, throughput
-from tests.support.live import start_server
+from tests.bench._common import TINY, beside_ping
+from tests.bench._loadgen import Call, percentile_ms
 
 STORES, SKUS = (300, 40) if TINY else (5_000, 200)
 IN_PROCESS, HTTP_SEARCHES, PINGS = (60, 300, 1_000) if TINY else (1_000, 3_000, 10_000)
@@ -35,13 +31,7 @@ CLIENTS = 64
 
 
 def main() -> None:
-    for engine in engines():
-        workdir = Path(tempfile.mkdtemp(prefix=f"bench-search-{engine}-"))
-        url = cached_copy(engine, STORES, SKUS, workdir)
-        try:
-            emit(run(engine, url, workdir))
-        finally:
-            drop_copy(url)
+    each_engine("search", STORES, SKUS, run)
 
 
 def run(engine: str, url: str, workdir: Path) -> dict:
@@ -95,28 +85,8 @@ def _in_process(database: Database, queries: list[dict]) -> list[tuple[float, in
 
 
 def _over_http(url: str, workdir: Path, queries: list[dict]) -> dict:
-    server = start_server(url, workdir)
-    try:
-        pinged = measured_load(server, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
-        calls = [Call("GET", "/v1/products/search?" + urlencode(q)) for q in queries]
-        searched = measured_load(server, calls, clients=CLIENTS)
-    finally:
-        server.stop()
-    ping, found = pinged.results, searched.results
-    ok = [r for r in found if r.status == 200]
-    begin, end = span(found)
-    rate = len(ok) / (end - begin)
-    ceiling = throughput(ping)
-    return {
-        "http_ok_share": round(len(ok) / len(found), 3),
-        "http_searches_per_s": round(rate, 1),
-        "http_p50_ms": percentile_ms([r.latency_s for r in ok], 50),
-        "ceiling_req_per_s": round(ceiling, 1),
-        "ratio_to_ceiling": round(rate / ceiling, 3),
-        # CPU per request (ms): what bounds the ratio once the cores are busy.
-        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
-        **searched.cpu_figures("search_", begin, end, len(found)),
-    }
+    calls = [Call("GET", "/v1/products/search?" + urlencode(q)) for q in queries]
+    return beside_ping(url, workdir, calls, name="searches", ok=200, pings=PINGS, clients=CLIENTS)
 
 
 if __name__ == "__main__":

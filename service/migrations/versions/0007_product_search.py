@@ -55,22 +55,9 @@ POSTGRES_DOWN = ("DROP INDEX IF EXISTS ix_products_search_trgm",)
 
 def upgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "brand",
-                sqlmodel.sql.sqltypes.AutoString(length=64),
-                server_default="",
-                nullable=False,
-            )  # fmt: skip
-        )
-        batch_op.add_column(
-            sa.Column(
-                "spec",
-                sqlmodel.sql.sqltypes.AutoString(length=64),
-                server_default="",
-                nullable=False,
-            )  # fmt: skip
-        )
+        for name in ("brand", "spec"):
+            kind = sqlmodel.sql.sqltypes.AutoString(length=64)
+            batch_op.add_column(sa.Column(name, kind, server_default="", nullable=False))
     _run(SQLITE_UP if _sqlite() else POSTGRES_UP)
 
 
