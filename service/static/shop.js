@@ -29,11 +29,16 @@
     if (error.code === "no_store_available") {
       const reasons = (error.body && error.body.error && error.body.error.details &&
                        error.body.error.details.reasons) || {};
+      const store = state.store;
+      if (state.storeId && store && store.id === state.storeId && reasons.closed) {
+        return store.name + " 现在不营业" + (store.next_opening ? "，" + hm(store.next_opening) + " 开门" : "") + "。";
+      }
       const parts = Object.entries(reasons).map(([k, n]) => n + " 家" + (REASONS[k] || k));
       return "附近没有门店能在一小时内送达这些商品" + (parts.length ? "（" + parts.join("，") + "）" : "") + "。";
     }
     return SENTENCES[error.code] || error.message || "出错了，请稍后再试。";
   }
+  const hm = (iso) => iso.slice(11, 16); // city-local ISO time -> "22:00"
   const at = () => "lat=" + state.at.lat + "&lon=" + state.at.lon;
   const newKey = () => (crypto.randomUUID ? crypto.randomUUID() :
                         Date.now() + "-" + Math.random().toString(16).slice(2));
@@ -87,7 +92,8 @@
                                                HD.api("GET", "/v1/stores/" + storeId + "/products")]);
       const hours = store.opening_hours["24h"] ? "24 小时营业" : Object.entries(store.opening_hours)
         .map(([d, spans]) => d + " " + spans.map((s) => s.join("-")).join(",")).join("；");
-      const status = store.open_now ? "营业中" : "已打烊" + (store.next_opening ? "，" + store.next_opening.slice(11, 16) + " 开门" : "");
+      const status = store.open_now ? "营业中" : "已打烊" + (store.next_opening ? "，" + hm(store.next_opening) + " 开门" : "");
+      state.store = store;
       const box = $("store");
       box.replaceChildren(
         el("h2", { textContent: store.name }),
@@ -213,7 +219,6 @@
 
   const STATUS = { PLACED: "已下单，等待门店接单", ACCEPTED: "门店已接单，正在备货", READY: "已打包，等待骑手",
                    PICKED_UP: "骑手已取货，正在配送", DELIVERED: "已送达", CANCELLED: "已取消" };
-  const hm = (iso) => iso.slice(11, 16);
 
   function showOrder(order) {
     const box = $("order");
