@@ -33,7 +33,7 @@ def matching_products(session: Session, *, q: str, category: str | None) -> list
         query = query.where(col(Product.category) == category)
     if q:
         query = query.where(text_matches(session, q))
-    return session.execute(query).all()
+    return session.connection().execute(query).all()
 
 
 def text_matches(session: Session, q: str):

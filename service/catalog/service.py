@@ -35,9 +35,10 @@ def search_products(*, session: Session, query: SearchQuery, now: datetime) -> S
         keyed = [k for k in keyed if k > after]
     page = keyed[: query.limit]
     more = len(keyed) > query.limit
+    measured: dict[int, float] = {}  # store id -> geodesic km: hits often share a store
     return SearchRead(
         city=city.code,
-        results=[_hit(products[key[-1]], found[key[-1]], query) for key in page],
+        results=[_hit(products[key[-1]], found[key[-1]], query, measured) for key in page],
         next_cursor=_encode(page[-1], fingerprint) if more else None,
     )
 
@@ -47,15 +48,17 @@ def _key(sort: str, offer: nearby.Offer, product_id: int) -> tuple:
     return (offer.price_fen, eta, product_id) if sort == "price" else (eta, product_id)
 
 
-def _hit(product, offer: nearby.Offer, query: SearchQuery) -> SearchHitRead:
+def _hit(product, offer: nearby.Offer, query: SearchQuery, measured: dict) -> SearchHitRead:
     store = offer.store
+    if store.id not in measured:
+        measured[store.id] = exact_km((query.lat, query.lon), (store.lat, store.lon))
     return SearchHitRead(
         product=product._asdict(),
         store={
             "id": store.id,
             "name": store.name,
             "address": store.address,
-            "distance_km": round(exact_km((query.lat, query.lon), (store.lat, store.lon)), 2),
+            "distance_km": round(measured[store.id], 2),
             "eta_minutes": round(offer.eta_minutes),
             "prep_minutes": store.prep_minutes,
             "min_basket_fen": store.min_basket_fen,
