@@ -20,7 +20,7 @@ from service.orders import matching, reach
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-CHUNK = 24  # stores whose stock is read per round while looking for each product's best store
+CHUNK = 8  # stores whose stock is read per round while looking for each product's best store
 LOW_STOCK = 5  # available units at or under which a product shows as "low"
 HOURS = select(Store.id, Store.opening_hours).where(col(Store.city_id) == bindparam("city_id"))
 # Opening hours of a city's stores, parsed once a minute per process rather than ~300 JSON
