@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/hourdelivery db upgrade
 	$(BIN)/hourdelivery fixtures load
 	@echo
+	@echo "Shop:     http://$(HOST):$(PORT)/   (demo mode: one-click sign-in as a seed consumer)"
 	@echo "API:      http://$(HOST):$(PORT)/v1/stores/nearby?lat=28.195&lon=112.976&radius_km=3"
 	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json"
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
@@ -28,9 +29,9 @@ run: $(STAMP)
 	@$(BIN)/hourdelivery demo-tokens
 	@echo
 	@# The scheduler beside gunicorn; Ctrl-C reaches both, and the trap ends the scheduler
-	@# whenever gunicorn stops.
+	@# whenever gunicorn stops. HD_DEMO=1: the shop lists the demo consumers to sign in as.
 	@$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-		HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
+		HD_DEMO=1 HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

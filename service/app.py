@@ -79,15 +79,18 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.api import bp as auth_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
+    from service.catalog.api import bp as catalog_bp
     from service.cities.api import bp as cities_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
+    from service.shop.pages import bp as shop_bp
     from service.stores.api import bp as stores_bp
     from service.sync.api import bp as sync_bp
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
+    blueprints += (catalog_bp, shop_bp)  # product search; the shop page
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -19,6 +19,8 @@ class Settings:
     frozen_time: str | None = None
     # The longest a long-poll route may hold a request; tests (the API fuzz) cap it low.
     long_poll_max_s: float = 25.0
+    # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
+    demo: bool = False
 
     @classmethod
     def from_env(cls, instance_path: str | os.PathLike) -> "Settings":
@@ -32,6 +34,7 @@ class Settings:
             sql_echo=os.environ.get("SQL_ECHO", "") == "1",
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
             long_poll_max_s=float(os.environ.get("HD_LONG_POLL_MAX_S") or cls.long_poll_max_s),
+            demo=os.environ.get("HD_DEMO") == "1",
         )
 
 

@@ -12,7 +12,9 @@ from service.campaigns.schemas import (
     CouponsRead,
     OpenCampaignsQuery,
     OpenCampaignsRead,
+    UpcomingRead,
 )
+from service.campaigns.upcoming import upcoming_batches
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
 from service.web.spec import ID, Resp, spec
@@ -59,3 +61,12 @@ def coupons():
     q: CouponsQuery = request.context.query
     found = my_coupons(session=db_session(), consumer_id=caller().principal_id, status=q.status)
     return CouponsRead(coupons=found)
+
+
+@bp.get("/campaigns/upcoming")
+@spec.validate(query=OpenCampaignsQuery, resp=Resp(HTTP_200=UpcomingRead, HTTP_422=None),
+               tags=["campaigns"])  # fmt: skip
+def upcoming():
+    """Public: each campaign's next claim window at the point (the countdown to the next drop)."""
+    q: OpenCampaignsQuery = request.context.query
+    return upcoming_batches(session=db_session(), lat=q.lat, lon=q.lon, now=clock().now())

@@ -156,3 +156,17 @@ class CouponsQuery(SQLModel):
 
 class CouponsRead(SQLModel):
     coupons: list[CouponRead]
+
+
+class UpcomingBatchRead(SQLModel):
+    campaign_id: int
+    name: str
+    issuer_name: str
+    opens_at: datetime  # city-local
+
+
+class UpcomingRead(SQLModel):
+    """Campaigns with a claim window still to open, soonest first: the shop's countdown."""
+
+    city: str
+    upcoming: list[UpcomingBatchRead]

@@ -12,6 +12,9 @@ class ProductBase(SQLModel):
     sku: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=128)
     category: str = Field(max_length=32, index=True)
+    # Searchable with the name (service/catalog/search.py); empty when the catalogue has none.
+    brand: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    spec: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     barcode: str | None = Field(default=None, max_length=32)
 
 

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers every table)
 from service.db import make_engine
+from service.db.search_objects import is_search_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -28,9 +29,15 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most constraints in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Autogenerate leaves the search index's tables and index (not models) alone."""
+    return not is_search_object(name, type_)
 
 
 if context.is_offline_mode():

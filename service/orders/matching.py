@@ -133,6 +133,9 @@ def _ranked(rows, city: City, distance_to) -> list[tuple]:
     return ranked
 
 
+ranked = _ranked  # product search (service/catalog/nearby.py) ranks stores the same way
+
+
 # The wanted products' stock at some stores (a store selling none of them is left out: it
 # cannot take the order anyway); with opening hours, for the best few of a search.
 STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id,

@@ -49,15 +49,16 @@ class Planar:
 
 
 def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id: int | None,
-                   exclude: frozenset, offset: int, now: datetime) -> list:  # fmt: skip
-    """One page of the city's open, free stores whose radius covers the point, by ETA."""
+                   exclude: frozenset, offset: int | None, now: datetime) -> list:  # fmt: skip
+    """One page of the city's open, free stores whose radius covers the point, by ETA
+    (offset None: all of them, for product search)."""
     box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
     params = {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
               "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
               "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
               "minutes_per_km": 60 / city.courier_speed_kmh, "offset": offset,
               "campaign_id": campaign_id, "exclude": list(exclude), "now": now}  # fmt: skip
-    statement = _ranked_statement(campaign_id is not None, bool(exclude))
+    statement = _ranked_statement(campaign_id is not None, bool(exclude), offset is not None)
     return session.connection().execute(statement, params).all()
 
 
@@ -105,19 +106,18 @@ def _base(in_campaign: bool, excluding: bool) -> Select:
 
 
 @functools.cache
-def _ranked_statement(in_campaign: bool, excluding: bool) -> Select:
+def _ranked_statement(in_campaign: bool, excluding: bool, paged: bool = True) -> Select:
     dy = (col(Store.lat) - bindparam("lat0")) * bindparam("ky")
     dx = (col(Store.lon) - bindparam("lon0")) * bindparam("kx")
     squared_km = dy * dy + dx * dx
     eta = col(Store.prep_minutes) + func.sqrt(squared_km) * bindparam("minutes_per_km")
     radius = col(Store.delivery_radius_km)
     # Small slacks on radius and promise: the rows are checked exactly in Python afterwards.
-    return (
+    ranked = (
         _base(in_campaign, excluding)
         .where(col(Store.lat).between(bindparam("min_lat"), bindparam("max_lat")),
                col(Store.lon).between(bindparam("min_lon"), bindparam("max_lon")),
                squared_km <= radius * radius * 1.01, eta <= PROMISE_MINUTES + 0.01)
         .order_by(eta, squared_km, Store.open_orders, Store.id)
-        .limit(PAGE)
-        .offset(bindparam("offset"))
     )  # fmt: skip
+    return ranked.limit(PAGE).offset(bindparam("offset")) if paged else ranked

@@ -1,5 +1,6 @@
 """Quote request and response models."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from sqlmodel import Field, SQLModel
@@ -48,6 +49,27 @@ class SuggestedCouponRead(SQLModel):
     saves_fen: int
 
 
+class CouponOptionRead(SQLModel):
+    """One usable coupon on this basket: what it saves, or why not and how far it is."""
+
+    coupon_id: int
+    threshold_fen: int
+    discount_fen: int
+    valid_until: datetime
+    payable_fen: int
+    saves_fen: int
+    refusal: str | None
+    add_fen: int  # below its threshold: how much more of its categories reaches it
+
+
+class NextThresholdRead(SQLModel):
+    """ "Add 12 yuan more to save 30": the coupon short of its threshold by the least."""
+
+    coupon_id: int
+    add_fen: int
+    saves_fen: int
+
+
 class StoreBrief(SQLModel):
     id: int
     name: str
@@ -65,3 +87,5 @@ class QuoteRead(SQLModel):
     payable_fen: int
     funding: dict[str, int]
     suggested_coupon: SuggestedCouponRead | None = None
+    coupons: list[CouponOptionRead] = []
+    next_threshold: NextThresholdRead | None = None

@@ -10,7 +10,8 @@ from service.cities.service import city_for_point
 from service.errors import NotFound
 from service.pricing import inputs
 from service.pricing.engine import FeeRule, PriceLine, Quote, price
-from service.pricing.schemas import QuoteIn, QuoteRead
+from service.pricing.savings import coupon_options, next_threshold
+from service.pricing.schemas import CouponOptionRead, NextThresholdRead, QuoteIn, QuoteRead
 from service.stores.models import Store
 
 
@@ -53,32 +54,37 @@ def price_basket(*, session: Session, basket: Basket, consumer_id: int, coupon_i
 
 
 def quote(*, session: Session, consumer_id: int, quote_in: QuoteIn, now: datetime) -> QuoteRead:
-    """The full breakdown for a basket; without a coupon, the best usable one is suggested."""
+    """The full breakdown for a basket; without a coupon, the best usable one is suggested.
+
+    Every usable coupon's saving and the nearest threshold not reached come with it."""
     basket = load_basket(session=session, quote_in=quote_in, store_id=quote_in.store_id, now=now)
     priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
                           coupon_id=quote_in.coupon_id, now=now)  # fmt: skip
-    suggestion = None
-    if quote_in.coupon_id is None:
-        suggestion = suggest_coupon(session=session, basket=basket, consumer_id=consumer_id,
-                                    baseline=priced, now=now)  # fmt: skip
-    return quote_read(basket, priced, suggestion)
-
-
-def suggest_coupon(*, session: Session, basket: Basket, consumer_id: int, baseline: Quote,
-                   now: datetime) -> dict | None:  # fmt: skip
-    """The usable coupon giving the lowest payable (ties: the one expiring first)."""
-    best = None
+    baseline = priced
+    if quote_in.coupon_id is not None:  # savings are against the basket without a coupon
+        baseline = price_basket(session=session, basket=basket, consumer_id=consumer_id,
+                                coupon_id=None, now=now)  # fmt: skip
     offers = inputs.usable_offers(session, consumer_id=consumer_id, city_id=basket.city.id,
                                   store_id=basket.store.id, now=now)  # fmt: skip
-    for offer, _valid_until in offers:  # already ordered by expiry, then id
-        priced = price(lines=basket.lines, promotions=basket.promotions, fee=basket.fee,
-                       coupon=offer, payment_method=basket.payment_method)  # fmt: skip
-        if priced.coupon and (best is None or priced.payable_fen < best[1]):
-            best = (offer.coupon_id, priced.payable_fen)
-    if best is None or best[1] >= baseline.payable_fen:
+    options = coupon_options(basket, offers, baseline)
+    suggestion = suggest_coupon(options, baseline) if quote_in.coupon_id is None else None
+    hint = next_threshold(options)
+    return quote_read(basket, priced, suggestion).model_copy(update={
+        "coupons": [CouponOptionRead(**option) for option in options],
+        "next_threshold": NextThresholdRead(**hint) if hint else None,
+    })  # fmt: skip
+
+
+def suggest_coupon(options: list[dict], baseline: Quote) -> dict | None:
+    """The usable coupon giving the lowest payable (ties: the one expiring first)."""
+    best = None
+    for option in options:  # already ordered by expiry, then id
+        if option["saves_fen"] and (best is None or option["payable_fen"] < best["payable_fen"]):
+            best = option
+    if best is None or best["payable_fen"] >= baseline.payable_fen:
         return None
-    return {"coupon_id": best[0], "payable_fen": best[1],
-            "saves_fen": baseline.payable_fen - best[1]}  # fmt: skip
+    return {"coupon_id": best["coupon_id"], "payable_fen": best["payable_fen"],
+            "saves_fen": baseline.payable_fen - best["payable_fen"]}  # fmt: skip
 
 
 def quote_read(basket: Basket, priced: Quote, suggestion: dict | None) -> QuoteRead:

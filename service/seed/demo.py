@@ -6,7 +6,9 @@ from sqlmodel import Session, select
 
 from service.auth.models import Role
 from service.auth.service import issue_token
+from service.errors import NotFound
 from service.people.models import Consumer, Courier, Operator
+from service.seed.files import read_json
 from service.stores.models import Store
 
 DEMO = (
@@ -29,3 +31,19 @@ def issue_demo_tokens(*, session: Session, now: datetime) -> list[tuple[str, str
         )
         issued.append((role.value, principal.name, secret))
     return issued
+
+
+def demo_consumers(*, session: Session) -> list[dict]:
+    """The seed world's consumers (fixtures/people.json), for one-click sign-in in demo mode."""
+    phones = [phone for _, phone, _ in read_json("people.json")["consumers"]]
+    rows = session.exec(select(Consumer).where(Consumer.phone.in_(phones)).order_by(Consumer.id))
+    return [{"id": c.id, "name": c.name} for c in rows]
+
+
+def demo_consumer_token(*, session: Session, consumer_id: int, now: datetime) -> str:
+    """A fresh token for one demo consumer (any other id is 404)."""
+    if consumer_id not in {c["id"] for c in demo_consumers(session=session)}:
+        raise NotFound(f"no demo consumer {consumer_id}")
+    _, secret = issue_token(session=session, role=Role.CONSUMER, principal_id=consumer_id,
+                            now=now, label="demo")  # fmt: skip
+    return secret

@@ -62,10 +62,18 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
     catalog = read_json("catalog.json")
     codes = sku_codes(catalog)
     for category, items in catalog.items():
-        for sku, (name, price_fen) in zip(codes[category], items, strict=True):
+        for sku, (name, price_fen, *brand_spec) in zip(codes[category], items, strict=True):
+            brand, spec = (*brand_spec, "", "")[:2]
             barcode = f"69{zlib.crc32(sku.encode()) % 10**11:011d}"
             product = get_or_add(
-                session, Product, {"sku": sku}, name=name, category=category, barcode=barcode
+                session,
+                Product,
+                {"sku": sku},
+                name=name,
+                category=category,
+                barcode=barcode,
+                brand=brand,
+                spec=spec,
             )
             by_category.setdefault(category, []).append((product.id, price_fen))
     return by_category

@@ -42,6 +42,14 @@ def is_open(hours: dict, at: datetime) -> bool:
     return any(s <= at < e for s, e in _merged_intervals(hours, at, at))
 
 
+def next_opening(hours: dict, at: datetime) -> datetime | None:
+    """The next city-local moment after `at` the store opens (None: open now or never)."""
+    if is_open(hours, at):
+        return None
+    starts = [s for s, _ in _merged_intervals(hours, at, at + timedelta(days=7)) if s > at]
+    return min(starts, default=None)
+
+
 def _merged_intervals(
     hours: dict, start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:

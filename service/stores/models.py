@@ -81,3 +81,53 @@ class NearbyStoreRead(SQLModel):
 class NearbyStoresRead(SQLModel):
     city: str
     stores: list[NearbyStoreRead]
+
+
+class StoreCampaignRead(SQLModel):
+    id: int
+    name: str
+    issuer_name: str
+    categories: list[str]
+
+
+class StorePageRead(SQLModel):
+    """What the shop page shows about one store; hours are in the city's zone."""
+
+    id: int
+    name: str
+    chain: str
+    address: str
+    lat: float
+    lon: float
+    categories: list[str]
+    timezone: str
+    opening_hours: dict[str, Any]
+    open_now: bool
+    next_opening: datetime | None
+    taking_orders: bool  # not paused and under its open-order cap
+    delivery_radius_km: float
+    prep_minutes: int
+    min_basket_fen: int
+    delivery_fee_fen: int
+    free_delivery_from_fen: int
+    campaigns: list[StoreCampaignRead]
+
+
+class MenuQuery(SQLModel):
+    category: str | None = Field(default=None, max_length=32)
+    q: str | None = Field(default=None, max_length=64)
+
+
+class MenuItemRead(SQLModel):
+    sku: str
+    name: str
+    brand: str
+    spec: str
+    category: str
+    price_fen: int
+    availability: str  # in / low / out: never a count
+
+
+class MenuRead(SQLModel):
+    store_id: int
+    items: list[MenuItemRead]

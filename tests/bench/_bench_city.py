@@ -9,6 +9,7 @@ import math
 import os
 import random
 import shutil
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from service.cities.models import City
 from service.db import Database, make_engine
 from service.db.migrate import alembic_config, upgrade
 from service.geo import KM_PER_DEGREE_LAT
+from service.seed.files import read_json
 from service.seed.loader import load_fixtures
 from service.stores.models import Store
 from tests.support.databases import pg_admin
@@ -29,7 +31,7 @@ from tests.support.databases import pg_admin
 CENTRE = (31.2304, 121.4737)
 DISC_KM = 15.0
 CATEGORIES = ("supermarket", "bakery", "pharmacy", "liquor", "beauty", "mother_baby")
-GENERATOR_VERSION = 2  # 2: planner statistics (ANALYZE)
+GENERATOR_VERSION = 3  # 2: planner statistics (ANALYZE); 3: catalogue names, brand and spec
 
 
 def cache_key(stores: int, skus: int) -> str:
@@ -56,6 +58,19 @@ def cached_copy(engine_kind: str, stores: int, skus: int, workdir: Path) -> str:
         copy = f"hd_{uuid.uuid4().hex[:10]}"
         admin.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
     return make_url(base).set(database=copy).render_as_string(hide_password=False)
+
+
+def each_engine(name: str, stores: int, skus: int, run) -> None:
+    """emit(run(engine, url, workdir)) on a fresh copy of the bench city, per engine."""
+    from tests.bench._common import emit, engines
+
+    for engine in engines():
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-{engine}-"))
+        url = cached_copy(engine, stores, skus, workdir)
+        try:
+            emit(run(engine, url, workdir))
+        finally:
+            drop_copy(url)
 
 
 def drop_copy(url: str) -> None:
@@ -111,13 +126,21 @@ def _populate(url: str, stores: int, skus: int) -> None:
     engine.dispose()
 
 
+def catalogue_entries(category: str) -> list[list]:
+    """[name, price, brand, spec] of the seed catalogue's products in `category`."""
+    return read_json("catalog.json")[category]
+
+
 def _products(session, skus: int) -> list[tuple[int, int]]:
+    """SKUs named after the seed catalogue's products of each category (searchable words)."""
     rng = random.Random("bench-products")
-    rows = [
-        {"sku": f"BEN-{n:04d}", "name": f"基准商品 {n}", "barcode": f"69{n:011d}",
-         "category": CATEGORIES[n % len(CATEGORIES)]}
-        for n in range(1, skus + 1)
-    ]  # fmt: skip
+    rows = []
+    for n in range(1, skus + 1):
+        category = CATEGORIES[n % len(CATEGORIES)]
+        entries = catalogue_entries(category)
+        name, _, brand, spec = entries[(n // len(CATEGORIES)) % len(entries)]
+        rows.append({"sku": f"BEN-{n:04d}", "name": f"{name} 款{n}", "barcode": f"69{n:011d}",
+                     "category": category, "brand": brand, "spec": spec})  # fmt: skip
     session.execute(insert(Product), rows)
     ids = session.execute(select(Product.id).where(Product.sku.like("BEN-%")).order_by(Product.sku))
     return [(product_id, rng.randrange(500, 30_000, 10)) for product_id in ids.scalars()]

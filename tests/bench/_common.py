@@ -61,3 +61,33 @@ class Bench:
 def emit(figures: dict) -> None:
     """One JSON line of figures on stdout."""
     print(json.dumps(figures), flush=True)
+
+
+def beside_ping(url: str, workdir: Path, calls: list, *, name: str, ok: int, pings: int,
+                clients: int) -> dict:  # fmt: skip
+    """Pings, then `calls`, on one gunicorn: the rate of `ok` answers, its ratio to the ping
+    ceiling and the CPU per request of both (figures named http_<name>_per_s and so on)."""
+    from tests.bench._cpu import measured_load
+    from tests.bench._loadgen import Call, percentile_ms, span, throughput
+
+    server = start_server(url, workdir)
+    try:
+        pinged = measured_load(server, [Call("GET", "/v1/_ping")] * pings, clients=clients)
+        loaded = measured_load(server, calls, clients=clients)
+    finally:
+        server.stop()
+    ping, results = pinged.results, loaded.results
+    done = [r for r in results if r.status == ok]
+    begin, end = span(results)
+    rate = len(done) / (end - begin)
+    ceiling = throughput(ping)
+    return {
+        f"http_{name}_share": round(len(done) / len(results), 3),
+        f"http_{name}_per_s": round(rate, 1),
+        "http_p50_ms": percentile_ms([r.latency_s for r in done], 50),
+        "ceiling_req_per_s": round(ceiling, 1),
+        "ratio_to_ceiling": round(rate / ceiling, 3),
+        # CPU per request (ms): what bounds the ratio once the cores are busy.
+        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
+        **loaded.cpu_figures(f"{name}_", begin, end, len(results)),
+    }

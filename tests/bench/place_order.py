@@ -8,7 +8,6 @@ One JSON line per engine. BENCH_SCALE=tiny runs a small city (CI smoke).
 
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +16,8 @@ from service.campaigns.claims import claim_pack
 from service.db import Database, make_engine
 from service.orders.placement import place_order
 from service.orders.schemas import OrderIn
-from tests.bench._bench_city import cached_copy, drop_copy, point_in_disc
-from tests.bench._common import TINY, emit, engines
+from tests.bench._bench_city import each_engine, point_in_disc
+from tests.bench._common import TINY
 from tests.bench._cpu import measured_load
 from tests.bench._loadgen import Call, json_call, percentile_ms, span, throughput
 from tests.support.factories import make_campaign, make_consumers
@@ -31,13 +30,7 @@ CLIENTS = 64
 
 
 def main() -> None:
-    for engine in engines():
-        workdir = Path(tempfile.mkdtemp(prefix=f"bench-orders-{engine}-"))
-        url = cached_copy(engine, STORES, SKUS, workdir)
-        try:
-            emit(run(engine, url, workdir))
-        finally:
-            drop_copy(url)
+    each_engine("orders", STORES, SKUS, run)
 
 
 def run(engine: str, url: str, workdir: Path) -> dict:
