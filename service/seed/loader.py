@@ -13,6 +13,7 @@ from service.people.models import Consumer, Courier, Operator
 from service.seed.campaigns import load_campaigns
 from service.seed.files import read_json
 from service.seed.stores_gen import generate_stock, generate_stores
+from service.seed.demo import make_demo_store_tablet
 from service.stores.models import Store
 
 
@@ -32,6 +33,8 @@ def load_fixtures(*, session: Session, now: datetime, scale: int = 1) -> dict[st
     cities = _load_cities(session)
     products = _load_catalog(session)
     stores = _load_stores(session, cities, products, scale)
+    if stores:  # only on the first load: a later one must not undo an operator's choice
+        make_demo_store_tablet(session=session)
     _load_people(session, cities, anchor)
     _load_promotions(session, cities, anchor)
     campaigns = load_campaigns(session=session, cities=cities, anchor=anchor, get_or_add=get_or_add)

@@ -43,6 +43,12 @@ class Store(StoreBase, table=True):
     sync_interval_s: int = Field(default=300, gt=0)
     last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # tablet: staff accept each order; auto_accept: ACCEPTED at once (an integrated till).
+    intake_mode: str = Field(default="auto_accept", max_length=16,
+                             sa_column_kwargs={"server_default": "auto_accept"})  # fmt: skip
+    accept_timeout_s: int = Field(default=180, gt=0, sa_column_kwargs={"server_default": "180"})
+    # Set when the store was paused for missing acceptance deadlines; cleared on resume.
+    flagged_reason: str | None = Field(default=None, max_length=64)
 
 
 class StoreRead(StoreBase):
