@@ -75,5 +75,5 @@ def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
 def release_lines(session: Session, store_id: int, qty: dict[int, int]) -> None:
     """Give reserved units back to the store's shelf (the order keeps its slot)."""
     if qty:
-        session.connection().execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": qty[p]}
-                               for p in sorted(qty)])  # fmt: skip
+        rows = [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
+        session.connection().execute(RELEASE, rows)

@@ -11,9 +11,9 @@ from service.catalog.models import Product, StoreStock
 from service.cities.models import City
 from service.people.models import Consumer, Courier, Operator
 from service.seed.campaigns import load_campaigns
+from service.seed.demo import make_demo_store_tablet
 from service.seed.files import read_json
 from service.seed.stores_gen import generate_stock, generate_stores
-from service.seed.demo import make_demo_store_tablet
 from service.stores.models import Store
 
 
