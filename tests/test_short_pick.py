@@ -84,8 +84,9 @@ def test_dropping_the_100_yuan_line_refunds_8333_fen_and_nothing_else(client, se
     assert shorted[0]["data"]["refund_fen"] == 8333 and mine["payable_fen"] == order["payable_fen"]
 
 
-def test_with_a_coupon_the_campaign_spend_falls_by_the_lines_coupon_share(client, session,
-                                                                          clock, picking):  # fmt: skip
+def test_with_a_coupon_the_campaign_spend_falls_by_the_lines_coupon_share(
+    client, session, clock, picking
+):
     store, consumer, staff = picking
     campaign, coupon_id = claim(client, session, clock, consumer)
     order = accepted_order(client, consumer, staff, {**CART, "coupon_id": coupon_id})
