@@ -13,6 +13,10 @@ from service.tablet import waiting
 
 
 class FeedThreadWorker(ThreadWorker):
+    @classmethod
+    def check_config(cls, cfg, log):
+        """gthread warns when threads exceed worker_connections; here they do on purpose."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_keepalived = max(1, self.cfg.worker_connections - waiting.working_threads())
