@@ -1,5 +1,7 @@
 """Store tablet routes (store token): the feed, the queue, actions and switches."""
 
+import os
+
 from flask import Blueprint, current_app, request
 
 from service.auth.models import Role
@@ -48,7 +50,8 @@ def feed_poll():
         waiters = current_app.extensions["hourdelivery.waiters"]
         with current_app.extensions["hourdelivery.gate"].released():
             woken, parked = waiters.wait(store_id, page.last_id, min(q.wait, max_wait_s()))
-        headers["X-Feed-Waiting"] = str(parked)
+        # Polls parked in this worker when this one parked (the store_feed bench reads it).
+        headers.update({"X-Feed-Waiting": str(parked), "X-Feed-Worker": str(os.getpid())})
         if woken:
             page = feed.read_feed(session=db_session(), store_id=store_id, after=page.last_id)
     events = [feed.event_read(db_session(), row) for row in page.events]
