@@ -94,12 +94,16 @@ def _act(action, order_id: int, **args) -> StoreOrderRead:
     return orders.store_order_read(session, order)
 
 
-@bp.post(f"{ORDER}/accept")
+MOVES = {"accept": orders.accept, "ready": orders.ready}
+
+
+@bp.post(f"{ORDER}/<any(accept, ready):move>")
 @require(Role.STORE)
 @spec.validate(resp=Resp(HTTP_200=StoreOrderRead, **ERRORS), tags=["store"], security=BEARER)
-def accept(order_id: int):
-    """Accept a PLACED order; 409 with the current status otherwise."""
-    return _act(orders.accept, order_id)
+def accept_or_ready(order_id: int, move: str):
+    """accept: PLACED -> ACCEPTED; ready: ACCEPTED -> READY (picked and packed); 409 with the
+    current status otherwise."""
+    return _act(MOVES[move], order_id)
 
 
 @bp.post(f"{ORDER}/reject")
@@ -112,14 +116,6 @@ def reject(order_id: int):
                           reason=request.context.json.reason.value, now=clock().now())  # fmt: skip
     outcome = "cancelled" if order.status == "CANCELLED" else "reassigned"
     return RejectedRead(id=order.id, outcome=outcome)
-
-
-@bp.post(f"{ORDER}/ready")
-@require(Role.STORE)
-@spec.validate(resp=Resp(HTTP_200=StoreOrderRead, **ERRORS), tags=["store"], security=BEARER)
-def ready(order_id: int):
-    """An ACCEPTED order is picked and packed."""
-    return _act(orders.ready, order_id)
 
 
 @bp.post(f"{ORDER}/short-pick")

@@ -124,7 +124,7 @@ def _waiting_tablets(url: str, stores, consumers) -> dict:
     for thread in threads:
         thread.join(timeout=3 * WAIT_S)
     latencies = [received[o] - t for o, t in sent.items() if o in received]
-    return {"orders": len(sent), "orders_seen": len(latencies),
+    return {"orders": len(sent), "orders_seen": len(latencies), "poll_retries": len(RETRIES),
             "waiting_polls_peak": sum(peaks.values()),
             "order_to_tablet_p50_ms": percentile_ms(latencies, 50),
             "order_to_tablet_p99_ms": percentile_ms(latencies, 99)}  # fmt: skip
@@ -134,11 +134,10 @@ def _tablet(url, store, received, peaks, lock, stop, parked) -> None:
     store_id, token, _ = store
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
-    cursor = http.get(url + "/v1/store/feed", timeout=120).json()["cursor"]
+    cursor = _get(http, url + "/v1/store/feed", {}).json()["cursor"]
     parked.release()
     while not stop.is_set():
-        answer = http.get(url + "/v1/store/feed", params={"after": cursor, "wait": WAIT_S},
-                          timeout=120)  # fmt: skip
+        answer = _get(http, url + "/v1/store/feed", {"after": cursor, "wait": WAIT_S})
         at = time.time()
         body = answer.json()
         cursor = body["cursor"]
@@ -149,6 +148,19 @@ def _tablet(url, store, received, peaks, lock, stop, parked) -> None:
             if "X-Feed-Worker" in answer.headers:
                 worker = answer.headers["X-Feed-Worker"]
                 peaks[worker] = max(peaks[worker], int(answer.headers["X-Feed-Waiting"]))
+
+
+RETRIES = []  # polls retried after a dropped connection, as a tablet would
+
+
+def _get(http, url, params):
+    for _ in range(20):
+        try:
+            return http.get(url, params=params, timeout=120)
+        except requests.ConnectionError:  # a kept-alive connection the server closed meanwhile
+            RETRIES.append(1)
+            time.sleep(0.1)
+    raise RuntimeError("the server kept dropping the tablet's connection")
 
 
 def _place_orders(url: str, stores, consumers) -> dict:
