@@ -42,11 +42,12 @@ def test_tablet_takes_an_order_through_and_recovers_from_a_lost_connection(page,
     page.fill("#hd-token", token)
     page.click("#hd-signin-form button")
     page.wait_for_selector("#st-empty:visible")
-    page.wait_for_timeout(300)  # the first long-poll parks; an order placed earlier also shows
+    # The page holds a feed cursor: from now on orders arrive through the feed, announced.
+    page.wait_for_function("Object.keys(localStorage).some(k => k.startsWith('hd.store.cursor'))")
     first = place(server, consumer, "one")
     card = page.locator(f"article[data-order-id='{first}']")
     card.wait_for()
-    assert page.locator("#st-flash").is_visible()
+    assert page.evaluate("document.body.dataset.announced") == "1"  # beep and flash
     card.locator(".st-accept").click()
     page.wait_for_selector(f"article[data-order-id='{first}'] .st-short")
     card.locator(".st-short").first.click()

@@ -21,6 +21,7 @@
 
   function flash() {
     const box = $("st-flash");
+    document.body.dataset.announced = Number(document.body.dataset.announced || 0) + 1;
     box.hidden = false;
     clearTimeout(flash.timer);
     flash.timer = setTimeout(() => { box.hidden = true; }, 3000);

@@ -137,7 +137,9 @@ def _tablet(url, store, received, peaks, lock, stop, parked) -> None:
     cursor = _get(http, url + "/v1/store/feed", {}).json()["cursor"]
     parked.release()
     while not stop.is_set():
-        answer = _get(http, url + "/v1/store/feed", {"after": cursor, "wait": WAIT_S})
+        answer = _get(http, url + "/v1/store/feed", {"after": cursor, "wait": WAIT_S}, stop)
+        if answer is None:
+            return
         at = time.time()
         body = answer.json()
         cursor = body["cursor"]
@@ -153,8 +155,10 @@ def _tablet(url, store, received, peaks, lock, stop, parked) -> None:
 RETRIES = []  # polls retried after a dropped connection, as a tablet would
 
 
-def _get(http, url, params):
+def _get(http, url, params, stop=None):
     for _ in range(20):
+        if stop is not None and stop.is_set():
+            return None
         try:
             return http.get(url, params=params, timeout=120)
         except requests.ConnectionError:  # a kept-alive connection the server closed meanwhile
