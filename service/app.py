@@ -59,6 +59,7 @@ def create_app(
     )
     app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
 
+    _install_feed_waiting(app)
     app.before_request(check_request)
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
     register_error_handlers(app)
@@ -66,6 +67,18 @@ def create_app(
     spec.register(app)
     _register_cli(app)
     return app
+
+
+def _install_feed_waiting(app: Flask) -> None:
+    """The work gate around every request and the parked-poll registry of store feeds."""
+    from service.tablet import waiting
+
+    gate = waiting.Gate(app.wsgi_app, waiting.working_threads())
+    app.wsgi_app = gate
+    app.extensions["hourdelivery.gate"] = gate
+    app.extensions["hourdelivery.waiters"] = waiting.Waiters(
+        app.extensions["hourdelivery.db"], waiting.slots()
+    )
 
 
 def _clock_from(settings: Settings) -> Clock:
@@ -87,10 +100,14 @@ def _register_blueprints(app: Flask) -> None:
     from service.stores.api import bp as stores_bp
     from service.sync.api import bp as sync_bp
     from service.system.api import bp as system_bp
+    from service.tablet.admin_api import bp as store_admin_bp
+    from service.tablet.api import bp as tablet_bp
+    from service.tablet.pages import bp as tablet_page_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
     blueprints += (catalog_bp, shop_bp)  # product search; the shop page
+    blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -44,6 +44,11 @@ def forget(cache: Cache, key: Hashable) -> None:
         cache.pop(key, None)
 
 
+def locked(cache: Cache) -> threading.Lock:
+    """The cache's lock, for a read-modify-write of one entry (`with caches.locked(c): ...`)."""
+    return _all[id(cache)][1]
+
+
 def clear_all() -> None:
     """Empty every cache (tests do this between cases)."""
     for cache, lock in _all.values():

@@ -7,10 +7,13 @@ import gunicorn.util
 
 bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads let one worker hold a store tablet's long-poll while serving other requests.
-worker_class = "gthread"
-# Few threads per worker: more would queue on the GIL while holding hot rows locked.
-threads = int(os.environ.get("HD_THREADS", "4"))
+# gthread, whose parked store-feed long-polls do not count against worker_connections
+# (service/web/worker.py; README "Store tablets" says why not gevent).
+worker_class = "service.web.worker.FeedThreadWorker"
+# Few working threads per worker: more would queue on the GIL while holding hot rows locked.
+# A gate (service/tablet/waiting.Gate) keeps HD_THREADS requests working at once; the pool has
+# HD_FEED_WAITERS more threads for tablets' long-polls, which sleep without the gate.
+threads = int(os.environ.get("HD_THREADS", "4")) + int(os.environ.get("HD_FEED_WAITERS", "64"))
 # A gthread worker accepts connections until it holds worker_connections of them, so with
 # keep-alive one worker could take every client while the other idles (measured: one worker
 # at 96% CPU, the other at 0). A bound spreads clients over the workers; past

@@ -5,9 +5,10 @@ import pytest
 PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
           ("get", "/v1/stores/nearby"), ("get", "/v1/stores/{store_id}"),
           ("get", "/v1/stores/{store_id}/products"), ("get", "/v1/products/search"),
-          ("get", "/v1/campaigns/upcoming"), ("get", "/"),
+          ("get", "/v1/campaigns/upcoming"), ("get", "/"), ("get", "/store"),
           # demo mode only (404 otherwise): one-click sign-in as a seed consumer
-          ("get", "/v1/demo/consumers"), ("post", "/v1/demo/consumers/{consumer_id}/token")}  # fmt: skip
+          ("get", "/v1/demo/consumers"),
+          ("post", "/v1/demo/consumers/{consumer_id}/token")}  # fmt: skip
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 
 

@@ -26,12 +26,12 @@ def tables_updated(session, action) -> list[str]:
     return seen
 
 
-def test_reserve_and_release_lock_the_store_before_its_stock(session):
+def test_reserve_and_release_lock_the_store_before_its_stock(session, clock):
     store = make_store(session, make_city(session), 1.0,
                        stock={"BAK-0001": (5, 4800), "BAK-0002": (5, 1200)})  # fmt: skip
     ids = session.execute(select(Product.id).where(Product.sku.in_(["BAK-0001", "BAK-0002"])))
     qty = {product_id: 1 for product_id in ids.scalars()}
-    reserving = tables_updated(session, lambda: stock.reserve(session, store.id, qty))
+    reserving = tables_updated(session, lambda: stock.reserve(session, store.id, qty, clock.now()))
     releasing = tables_updated(session, lambda: stock.release(session, store.id, qty))
     assert reserving == ["stores", "store_stock"]
     assert releasing[0] == "stores" and set(releasing[1:]) == {"store_stock"}

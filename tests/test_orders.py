@@ -56,7 +56,8 @@ def test_placed_order_reserves_stock_and_charges_the_payable(client, session, to
     placed = post(client, headers[0], "a")
     assert placed.status_code == 201, placed.json
     order = placed.json["order"]
-    assert order["status"] == "PLACED" and order["payable_fen"] == 9600 + 0
+    # the store is auto_accept (the default): accepted at once
+    assert order["status"] == "ACCEPTED" and order["payable_fen"] == 9600 + 0
     assert order["delivery_fee_fen"] == 0 and len(order["handoff_code"]) == 4
     assert placed.json["breakdown"]["payable_fen"] == order["payable_fen"]
     session.expire_all()
@@ -208,7 +209,9 @@ def test_money_balances_after_orders_and_cancels(client, session, clock, town):
 
 def test_rematch_moves_the_order_to_the_next_store_and_then_cancels(session, clock, town, client):
     test_city, first_store, headers, _ = town
-    second = make_store(session, test_city, 2.0, stock={"BAK-0001": (10, 4800)})
+    tablet = {"intake_mode": "tablet", "last_polled_at": clock.now()}
+    first_store.sqlmodel_update(tablet)
+    second = make_store(session, test_city, 2.0, stock={"BAK-0001": (10, 4800)}, **tablet)
     session.commit()
     order = session.get(Order, post(client, headers[0], "r").json["order"]["id"])
     assert order.store_id == first_store.id
@@ -225,7 +228,7 @@ def test_rematch_moves_the_order_to_the_next_store_and_then_cancels(session, clo
     assert reserved(session, second.id) == 0
     kinds = session.execute(select(OrderEvent.kind).where(OrderEvent.order_id == order.id)
                             .order_by(OrderEvent.id)).scalars().all()  # fmt: skip
-    assert kinds == ["placed", "reassigned", "placed", "rematch_failed", "cancelled"]
+    assert kinds == ["placed", "reassigned_away", "reassigned", "rematch_failed", "cancelled"]
 
 
 def test_unknown_product_is_422_naming_the_line(client, town):

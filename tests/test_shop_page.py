@@ -38,8 +38,9 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
     assert yuan(page.locator("#payable").inner_text()) < before
     screenshot(page, "shop-2-cart")
     page.locator("#place-order").dblclick()
-    expect(page.locator("#order-status")).to_have_text("已下单，等待门店接单")
-    expect(page.locator("#timeline li")).to_have_count(1)
+    # Seed stores take orders automatically (auto_accept): placed, then accepted at once.
+    expect(page.locator("#order-status")).to_have_text("门店已接单，正在备货")
+    expect(page.locator("#timeline li")).to_have_count(2)
     screenshot(page, "shop-3-order")
     token = page.evaluate("localStorage.getItem('hd.token.consumer')")
     assert token and not [url for url in urls if token in url]  # never a token in a URL

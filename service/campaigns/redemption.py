@@ -27,7 +27,7 @@ def redeem_coupon(*, session: Session, coupon_id: int, consumer_id: int, order_i
     if spent is None:
         raise Conflict("this coupon is not available to spend", code="coupon_unavailable",
                        field="coupon_id")  # fmt: skip
-    _move_redeemed(session, spent.campaign_id, discount_fen)
+    move_redeemed(session, spent.campaign_id, discount_fen)
     _event(session, coupon_id, spent.city_id, "redeemed", order_id, now)
 
 
@@ -42,7 +42,7 @@ def release_coupon(*, session: Session, coupon_id: int, order_id: int, discount_
     ).first()
     if back is None:
         raise Conflict("this coupon is not redeemed", code="coupon_not_redeemed")
-    _move_redeemed(session, back.campaign_id, -discount_fen)
+    move_redeemed(session, back.campaign_id, -discount_fen)
     _event(session, coupon_id, back.city_id, "released", order_id, now)
     return back.status
 
@@ -73,7 +73,7 @@ def expire_coupons(*, session: Session, now: datetime, city_id: int) -> int:
     return len(expired)
 
 
-def _move_redeemed(session: Session, campaign_id: int, delta_fen: int) -> None:
+def move_redeemed(session: Session, campaign_id: int, delta_fen: int) -> None:
     session.execute(
         update(Campaign).where(col(Campaign.id) == campaign_id)
         .values(redeemed_fen=col(Campaign.redeemed_fen) + delta_fen)

@@ -44,3 +44,5 @@ class StoreStock(SQLModel, table=True):
     reserved: int = 0
     price_fen: int = Field(sa_type=BigInteger)
     synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Staff marked it unavailable: no new orders take it until then (a sync never lifts it).
+    unavailable_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

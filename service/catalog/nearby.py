@@ -27,10 +27,10 @@ HOURS = select(Store.id, Store.opening_hours).where(col(Store.city_id) == bindpa
 # documents per search: an edit to a store's hours shows in search within a minute, and an
 # order placed meanwhile is still checked against the fresh hours by matching itself.
 _hours = caches.ttl_cache(maxsize=64, ttl=60)
-AVAILABLE = StoreStock.on_hand - StoreStock.reserved
+# matching.AVAILABLE: a SKU staff marked unavailable counts as none, as for an order.
 SPREAD = (
     select(StoreStock.product_id, func.count(), func.min(StoreStock.price_fen))
-    .where(*matching.WANTED_STOCK, AVAILABLE > 0)
+    .where(*matching.WANTED_STOCK, matching.AVAILABLE > 0)
     .group_by(StoreStock.product_id)
 )
 
@@ -74,24 +74,25 @@ def _city_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
     return hours
 
 
-def offers(session: Session, stores: list[tuple], product_ids: list[int]) -> dict[int, Offer]:
+def offers(session: Session, stores: list[tuple], product_ids: list[int],
+           now: datetime) -> dict[int, Offer]:  # fmt: skip
     """product id -> its Offer, for the products some eligible store has in stock."""
-    params = {"store_ids": [r[3] for r in stores], "product_ids": product_ids}
+    params = {"store_ids": [r[3] for r in stores], "product_ids": product_ids, "stock_now": now}
     spread = {p: (n, low) for p, n, low in session.connection().execute(SPREAD, params)}
     # Only products some store holds are looked for store by store: the walk then ends early.
-    best = _best_stores(session, stores, set(spread))
+    best = _best_stores(session, stores, set(spread), now)
     return {p: Offer(row[4], row[0], row[1], price, available, *spread[p])
             for p, (row, available, price) in best.items() if p in spread}  # fmt: skip
 
 
-def _best_stores(session: Session, stores: list[tuple], wanted: set[int]) -> dict:
+def _best_stores(session: Session, stores: list[tuple], wanted: set[int], now: datetime) -> dict:
     """product id -> (ranked row, available, price) at the first store in ETA order holding it."""
     best: dict = {}
     for start in range(0, len(stores), CHUNK):
         if not wanted:
             break
         chunk = stores[start : start + CHUNK]
-        stock = matching.stock_at(session, [r[3] for r in chunk], dict.fromkeys(wanted, 1))
+        stock = matching.stock_at(session, [r[3] for r in chunk], dict.fromkeys(wanted, 1), now)
         for row in chunk:
             for product_id, (available, price) in stock.get(row[3], {}).items():
                 if available > 0 and product_id in wanted:

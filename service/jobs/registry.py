@@ -6,6 +6,7 @@ from service.campaigns.redemption import expire_coupons
 from service.cities.models import City
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
+from service.tablet.deadlines import placed_at_tablets, time_out
 
 
 def _city_ids(session: Session) -> list[int]:
@@ -30,6 +31,16 @@ JOBS = {
             items=lambda _session: ["all"],
             run_item=lambda *, session, item, now: purge_keys(session=session, now=now),
             every_s=3600,
+        ),
+        Job(
+            name="accept_timeouts",
+            description="PLACED orders a tablet store did not accept in time move to the next "
+            "store (or are cancelled); 3 misses in 30 minutes pause and flag the store",
+            items=placed_at_tablets,
+            run_item=lambda *, session, item, now: time_out(
+                session=session, order_id=item, now=now
+            ),
+            every_s=15,
         ),
     )
 }

@@ -12,12 +12,12 @@ from service.cities.models import City
 from service.cities.service import city_zone
 from service.geo import bounding_box, exact_km
 from service.orders.matching import Want, basket_ok, stock_at
-from service.orders.reach import PROMISE_MINUTES, STORE_COLUMNS, max_radius
+from service.orders.reach import PROMISE_MINUTES, STORE_COLUMNS, max_radius, polled_since
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-REASONS = ("paused", "stale_stock", "closed", "out_of_radius", "below_min_basket", "at_capacity",
-           "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
+REASONS = ("paused", "disconnected", "stale_stock", "closed", "out_of_radius", "below_min_basket",
+           "at_capacity", "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
 
 
 def explain(
@@ -46,16 +46,18 @@ def explain(
         for r in rows
         if box.min_lat <= r.lat <= box.max_lat and box.min_lon <= r.lon <= box.max_lon
     }
-    stock = stock_at(session, list(near), want.qty)
+    stock = stock_at(session, list(near), want.qty, now)
     local_now = now.astimezone(city_zone(city))
-    context = (lat, lon, city, local_now, want, members, near, stock)
+    context = (lat, lon, city, local_now, want, members, near, stock, polled_since(now))
     counts = Counter(_first_failure(row, now, *context) for row in rows)
     return {reason: counts[reason] for reason in REASONS if counts[reason]}
 
 
-def _first_failure(row, now, lat, lon, city, local_now, want, members, near, stock) -> str:
+def _first_failure(row, now, lat, lon, city, local_now, want, members, near, stock, since) -> str:
     if not row.active or row.paused:
         return "paused"
+    if row.intake_mode == "tablet" and (row.last_polled_at is None or row.last_polled_at < since):
+        return "disconnected"
     if row.adapter_kind != "manual" and row.stock_fresh_until and row.stock_fresh_until <= now:
         return "stale_stock"
     if not open_between(row.opening_hours, local_now,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from service.campaigns.redemption import release_coupon
@@ -34,9 +34,7 @@ def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str
 def rematch_order(*, session: Session, order: Order, reason: str, actor_role: str,
                   actor_id: int | None, now: datetime) -> Order:  # fmt: skip
     """Move a PLACED order to the next store that can take it; cancel it if none can."""
-    if order.status != states.PLACED:
-        raise Conflict(f"only a PLACED order is re-matched, not a {order.status} one",
-                       code="invalid_transition", field="status")  # fmt: skip
+    _lock_placed(session, order, now)
     qty = line_quantities(session, order.id)
     release(session, order.store_id, qty)
     city = cached_city(session, order.city_id)
@@ -45,7 +43,7 @@ def rematch_order(*, session: Session, order: Order, reason: str, actor_role: st
         session=session, city=city, lat=order.lat, lon=order.lon, want=want, now=now,
         exclude=frozenset(order.tried_store_ids),
     ):  # fmt: skip
-        if reserve(session, candidate.store.id, qty):
+        if reserve(session, candidate.store.id, qty, now):
             return _move_to(session, order, candidate, reason, actor_role, actor_id, now)
     states.record(session, order, kind="rematch_failed", actor_role=actor_role,
                   actor_id=actor_id, now=now, data={"reason": reason})  # fmt: skip
@@ -56,32 +54,44 @@ def rematch_order(*, session: Session, order: Order, reason: str, actor_role: st
     return order
 
 
+def _lock_placed(session: Session, order: Order, now: datetime) -> None:
+    # The order row first, as accept and cancel take it: a store accepting while the deadline
+    # job re-matches must not deadlock on the store row, and exactly one of them wins.
+    locked = session.execute(
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == states.PLACED)
+        .values(updated_at=now)
+    ).rowcount  # fmt: skip
+    if locked != 1:
+        session.refresh(order)
+        raise Conflict(f"only a PLACED order is re-matched, not a {order.status} one",
+                       code="invalid_transition", field="status",
+                       details={"status": order.status})  # fmt: skip
+
+
 def line_quantities(session: Session, order_id: int) -> dict[int, int]:
-    """product id -> quantity of an order's lines."""
-    rows = session.execute(select(OrderLine.product_id, OrderLine.qty).where(
+    """product id -> units an order's lines still hold (less what was short-picked)."""
+    units = func.coalesce(col(OrderLine.picked_qty), col(OrderLine.qty))
+    rows = session.execute(select(OrderLine.product_id, units).where(
         col(OrderLine.order_id) == order_id)).all()  # fmt: skip
-    return {product_id: qty for product_id, qty in rows}
+    return {product_id: qty for product_id, qty in rows if qty}
 
 
 def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now) -> Order:
     # The store losing the order sees it leave; the new one sees it arrive.
-    states.record(session, order, kind="reassigned", actor_role=actor_role, actor_id=actor_id,
-                  now=now, data={"reason": reason, "to_store_id": candidate.store.id})  # fmt: skip
+    from_store = order.store_id
+    states.record(session, order, kind="reassigned_away", actor_role=actor_role,
+                  actor_id=actor_id, now=now,
+                  data={"reason": reason, "to_store_id": candidate.store.id})  # fmt: skip
     order.store_id = candidate.store.id
     order.tried_store_ids = [*order.tried_store_ids, candidate.store.id]
     order.eta_at = candidate.eta
     order.updated_at = now
     session.flush()
-    states.record(
-        session,
-        order,
-        kind="placed",
-        to_status=states.PLACED,
-        actor_role=actor_role,
-        actor_id=actor_id,
-        now=now,
-        data={"reason": reason, "rematched": True},
-    )
+    states.record(session, order, kind="reassigned", to_status=states.PLACED,
+                  actor_role=actor_role, actor_id=actor_id, now=now, store_locked=True,
+                  data={"reason": reason, "from_store_id": from_store})  # fmt: skip
+    if candidate.store.intake_mode == states.AUTO_ACCEPT:
+        states.move(session, order, states.ACCEPTED, actor_role="system", actor_id=None, now=now)
     return order
 
 

@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, select
 from sqlmodel import Session, col
 
 from service.campaigns.models import Campaign, Coupon
@@ -88,10 +88,11 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
     """
     local_now = now.astimezone(city_zone(city))
     planar = reach.Planar(lat, lon)
-    for page in _ranked_pages(session, city, planar, want, exclude, store_id, prefilter, now):
+    pages = _ranked_pages(session, city, planar, want, exclude, store_id, prefilter, now)
+    for page in pages:
         for start in range(0, len(page), BATCH):
             batch = page[start : start + BATCH]
-            hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty)
+            hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty, now)
             found = [Candidate(row, distance, now + timedelta(minutes=eta))
                      for eta, distance, _, _, row in batch
                      if row.id in hours and basket_ok(row, want.qty, stock[row.id])
@@ -137,9 +138,12 @@ ranked = _ranked  # product search (service/catalog/nearby.py) ranks stores the 
 
 
 # The wanted products' stock at some stores (a store selling none of them is left out: it
-# cannot take the order anyway); with opening hours, for the best few of a search.
-STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id,
-                 StoreStock.on_hand - StoreStock.reserved, StoreStock.price_fen)  # fmt: skip
+# cannot take the order anyway); with opening hours, for the best few of a search. A SKU staff
+# marked unavailable counts as none on the shelf until then.
+AVAILABLE = case((col(StoreStock.unavailable_until) > bindparam("stock_now"), 0),
+                 else_=col(StoreStock.on_hand) - col(StoreStock.reserved))  # fmt: skip
+STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id, AVAILABLE,
+                 StoreStock.price_fen)  # fmt: skip
 WANTED_STOCK = (
     col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True)),
     col(StoreStock.product_id).in_(bindparam("product_ids", expanding=True)),
@@ -152,16 +156,16 @@ HOURS_AND_STOCK = (
 )
 
 
-def stock_at(session: Session, store_ids: list[int], qty: dict[int, int]) -> dict:
+def stock_at(session: Session, store_ids: list[int], qty: dict[int, int], now: datetime) -> dict:
     """store id -> product id -> (available, price) for the wanted products."""
     if not store_ids:
         return {}
-    params = {"store_ids": store_ids, "product_ids": list(qty)}
+    params = {"store_ids": store_ids, "product_ids": list(qty), "stock_now": now}
     return _stock_map(session.connection().execute(STOCK, params))
 
 
-def _hours_and_stock(session: Session, store_ids: list[int], qty: dict[int, int]):
-    params = {"store_ids": store_ids, "product_ids": list(qty)}
+def _hours_and_stock(session: Session, store_ids: list[int], qty: dict[int, int], now: datetime):
+    params = {"store_ids": store_ids, "product_ids": list(qty), "stock_now": now}
     rows = session.connection().execute(HOURS_AND_STOCK, params).all()
     return {row.store_id: row.opening_hours for row in rows}, _stock_map(rows)
 

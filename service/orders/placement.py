@@ -96,7 +96,7 @@ def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter):
     candidates = matching.find_candidates(**search, prefilter=prefilter)
     failpoint("order.after_checks")
     for candidate in candidates:  # a lost race for stock moves on to the next
-        prices = reserve(session, candidate.store.id, want.qty)
+        prices = reserve(session, candidate.store.id, want.qty, now)
         if prices:
             return candidate, prices
     raise Conflict("no store can deliver this order within the hour", code="no_store_available",
@@ -119,7 +119,8 @@ def _check_price(order_in: OrderIn, basket, priced) -> None:
 def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     order = Order(
         city_id=basket.city.id, consumer_id=consumer_id, store_id=chosen.store.id,
-        status=states.PLACED, payment_method=order_in.payment_method, address=order_in.address,
+        status=states.ACCEPTED if chosen.store.intake_mode == states.AUTO_ACCEPT
+        else states.PLACED, payment_method=order_in.payment_method, address=order_in.address,
         lat=order_in.lat, lon=order_in.lon, subtotal_fen=priced.subtotal_fen,
         promotion_fen=priced.promotion.discount_fen if priced.promotion else 0,
         coupon_fen=priced.coupon.discount_fen if priced.coupon else 0,
@@ -135,11 +136,16 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     if order.coupon_id is not None:
         redeem_coupon(session=session, coupon_id=order.coupon_id, consumer_id=consumer_id,
                       order_id=order.id, discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    placed = states.record(session, order, kind="placed", to_status=states.PLACED,
-                           actor_role="consumer", actor_id=consumer_id, now=now,
-                           data={"store_id": order.store_id})  # fmt: skip
+    # The store row is held since its order slot was taken (see states.LOCK_STORE).
+    events = [states.record(session, order, kind="placed", to_status=states.PLACED,
+                            actor_role="consumer", actor_id=consumer_id, now=now,
+                            data={"store_id": order.store_id}, store_locked=True)]  # fmt: skip
+    if order.status == states.ACCEPTED:  # an auto_accept store: accepted in the same breath
+        events.append(states.record(session, order, kind="accepted", from_status=states.PLACED,
+                                    to_status=states.ACCEPTED, actor_role="system", actor_id=None,
+                                    now=now, store_locked=True))  # fmt: skip
     ledger.write(session, order, "charge", order.payable_fen, now)
-    return order, lines, [placed]
+    return order, lines, events
 
 
 def _insert_lines(session: Session, order: Order, basket, priced, products) -> list[dict]:

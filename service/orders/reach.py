@@ -8,6 +8,7 @@ order cost more CPU than running it.
 
 import functools
 import math
+import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, func, or_, select
@@ -24,10 +25,22 @@ from service.stores.models import Store
 STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
                  Store.delivery_radius_km, Store.prep_minutes,
                  Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
-                 Store.paused, Store.adapter_kind, Store.stock_fresh_until)  # fmt: skip
+                 Store.paused, Store.adapter_kind, Store.stock_fresh_until, Store.intake_mode,
+                 Store.last_polled_at)  # fmt: skip
 PROMISE = timedelta(minutes=60)
 PROMISE_MINUTES = PROMISE.total_seconds() / 60
 PAGE = 24  # ranked stores read per query; the first few nearly always include a match
+
+
+def tablet_silence() -> timedelta:
+    """How long a `tablet` store may go without polling before matching skips it."""
+    return timedelta(seconds=float(os.environ.get("HD_TABLET_SILENCE_S", "120")))
+
+
+def polled_since(now: datetime) -> datetime:
+    """The oldest last poll that still counts a tablet store as connected."""
+    return now - tablet_silence()
+
 
 # A new store with a wider radius than any before is missed by the box for at most a minute.
 _max_radius = caches.ttl_cache(maxsize=256, ttl=60)
@@ -57,7 +70,8 @@ def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id:
               "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
               "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
               "minutes_per_km": 60 / city.courier_speed_kmh, "offset": offset,
-              "campaign_id": campaign_id, "exclude": list(exclude), "now": now}  # fmt: skip
+              "campaign_id": campaign_id, "exclude": list(exclude), "now": now,
+              "polled_since": polled_since(now)}  # fmt: skip
     statement = _ranked_statement(campaign_id is not None, bool(exclude), offset is not None)
     return session.connection().execute(statement, params).all()
 
@@ -69,7 +83,7 @@ def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude
     if store_id is not None:
         statement = statement.where(col(Store.id) == store_id)
     params = {"city_id": city.id, "campaign_id": campaign_id, "exclude": list(exclude),
-              "now": now}  # fmt: skip
+              "now": now, "polled_since": polled_since(now)}  # fmt: skip
     return session.connection().execute(statement, params).all()
 
 
@@ -92,9 +106,12 @@ def _base(in_campaign: bool, excluding: bool) -> Select:
         col(Store.city_id) == bindparam("city_id"),
         col(Store.active),
         ~col(Store.paused),
+        # disconnected: a tablet store whose tablet has not polled lately (or ever)
+        or_(col(Store.intake_mode) != "tablet",
+            col(Store.last_polled_at) >= bindparam("polled_since")),
         col(Store.open_orders) < col(Store.max_open_orders),
         fresh_stock(),
-    )
+    )  # fmt: skip
     if excluding:
         query = query.where(col(Store.id).not_in(bindparam("exclude", expanding=True)))
     if in_campaign:  # a coupon of a campaign open to listed stores only

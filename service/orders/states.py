@@ -3,14 +3,18 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from service.errors import Conflict
 from service.orders.models import Order, OrderEvent
+from service.stores.models import Store
 
 PLACED, ACCEPTED, READY = "PLACED", "ACCEPTED", "READY"
 PICKED_UP, DELIVERED, CANCELLED = "PICKED_UP", "DELIVERED", "CANCELLED"
+# A store's intake mode: staff accept on a tablet, or every order is ACCEPTED at once.
+TABLET, AUTO_ACCEPT = "tablet", "auto_accept"
+INTAKE_MODES = (TABLET, AUTO_ACCEPT)
 
 TRANSITIONS = {
     PLACED: {ACCEPTED, CANCELLED},
@@ -41,10 +45,23 @@ def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: 
     order.status = to
 
 
+# The store tablet's feed reads events by (store_id, id) after a cursor. PostgreSQL hands out
+# ids before commit, so two writers could commit ids 11 then 10 and a poll between them would
+# step over 10. Holding the store row locked from before the id is drawn until commit makes each
+# store's ids commit in order (SQLite writers are serialised anyway; FOR UPDATE is a no-op there).
+LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("feed_store")).with_for_update()
+
+
 def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_id: int | None,
            now: datetime, from_status: str | None = None, to_status: str | None = None,
-           data: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Append an event to the order's timeline (and its store's feed); returns its values."""
+           data: dict[str, Any] | None = None,
+           store_locked: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Append an event to the order's timeline (and its store's feed); returns its values.
+
+    store_locked: the caller already holds the store row (placement took its order slot).
+    """
+    if not store_locked:
+        session.connection().execute(LOCK_STORE, {"feed_store": order.store_id})
     event = {
         "order_id": order.id, "city_id": order.city_id, "store_id": order.store_id,
         "kind": kind, "from_status": from_status, "to_status": to_status,

@@ -1,6 +1,8 @@
 """Reserving and releasing a store's stock for an order, by conditional updates."""
 
-from sqlalchemy import bindparam, case, update
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import Session, col
 
 from service.catalog.models import StoreStock
@@ -25,7 +27,8 @@ FREE_SLOT = (
 )  # fmt: skip
 
 
-def reserve(session: Session, store_id: int, qty: dict[int, int]) -> dict[int, int] | None:
+def reserve(session: Session, store_id: int, qty: dict[int, int],
+            now: datetime) -> dict[int, int] | None:  # fmt: skip
     """Reserve every line and an order slot at the store: the prices they were reserved at
     (product id -> fen), or None and nothing reserved on a lost race.
 
@@ -35,7 +38,7 @@ def reserve(session: Session, store_id: int, qty: dict[int, int]) -> dict[int, i
     conn = session.connection()
     if conn.execute(TAKE_SLOT, {"at_store": store_id}).rowcount != 1:
         return None
-    taken = dict(conn.execute(_reserve_lines(store_id, qty)).all())
+    taken = dict(conn.execute(_reserve_lines(store_id, qty, now)).all())
     if len(taken) == len(qty):
         return taken
     # A lost race on some line: hand back the lines and the slot this attempt did take.
@@ -43,13 +46,16 @@ def reserve(session: Session, store_id: int, qty: dict[int, int]) -> dict[int, i
     return None
 
 
-def _reserve_lines(store_id: int, qty: dict[int, int]):
-    """One UPDATE for every line; each row is taken only if enough of it is available."""
+def _reserve_lines(store_id: int, qty: dict[int, int], now: datetime):
+    """One UPDATE for every line; each row is taken only if enough of it is available (and
+    staff have not marked it unavailable)."""
     take = case(*((col(StoreStock.product_id) == p, q) for p, q in qty.items()))
     return (
         update(StoreStock)
         .where(col(StoreStock.store_id) == store_id, col(StoreStock.product_id).in_(list(qty)),
-               col(StoreStock.on_hand) - col(StoreStock.reserved) >= take)
+               col(StoreStock.on_hand) - col(StoreStock.reserved) >= take,
+               or_(col(StoreStock.unavailable_until).is_(None),
+                   col(StoreStock.unavailable_until) <= now))
         .values(reserved=col(StoreStock.reserved) + take)
         .returning(col(StoreStock.product_id), col(StoreStock.price_fen))
     )  # fmt: skip
@@ -63,6 +69,11 @@ def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
     """
     conn = session.connection()
     conn.execute(FREE_SLOT, {"at_store": store_id})
+    release_lines(session, store_id, qty)
+
+
+def release_lines(session: Session, store_id: int, qty: dict[int, int]) -> None:
+    """Give reserved units back to the store's shelf (the order keeps its slot)."""
     if qty:
-        conn.execute(RELEASE, [{"at_store": store_id, "of_product": p, "take": qty[p]}
-                               for p in sorted(qty)])  # fmt: skip
+        rows = [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
+        session.connection().execute(RELEASE, rows)

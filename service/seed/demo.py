@@ -19,6 +19,16 @@ DEMO = (
 )
 
 
+def make_demo_store_tablet(*, session: Session) -> None:
+    """The store behind the demo store token takes orders on a tablet; every other seed store
+    stays auto_accept, so a freshly loaded world with only gunicorn running keeps selling."""
+    _, model, condition = DEMO[1]
+    store = session.exec(select(model).where(condition).order_by(model.id)).first()
+    if store is not None:
+        store.intake_mode = "tablet"
+        session.flush()
+
+
 def issue_demo_tokens(*, session: Session, now: datetime) -> list[tuple[str, str, str]]:
     """(role, principal name, token) for the demo principals of the seed world."""
     issued = []

@@ -11,6 +11,7 @@ from service.catalog.models import Product, StoreStock
 from service.cities.models import City
 from service.people.models import Consumer, Courier, Operator
 from service.seed.campaigns import load_campaigns
+from service.seed.demo import make_demo_store_tablet
 from service.seed.files import fixtures_dir, read_json
 from service.seed.skus import sku_codes
 from service.seed.stores_gen import generate_stock, generate_stores
@@ -34,6 +35,8 @@ def load_fixtures(*, session: Session, now: datetime, scale: int = 1) -> dict[st
     products = _load_catalog(session)
     stores = _load_stores(session, cities, products, scale)
     _attach_feeds(session, cities)
+    if stores:  # only on the first load: a later one must not undo an operator's choice
+        make_demo_store_tablet(session=session)
     _load_people(session, cities, anchor)
     _load_promotions(session, cities, anchor)
     campaigns = load_campaigns(session=session, cities=cities, anchor=anchor, get_or_add=get_or_add)

@@ -43,4 +43,5 @@ def page(store_id: int):
 def menu(store_id: int):
     """The store's products with price and availability (in / low / out), by category."""
     q: MenuQuery = request.context.query
-    return store_menu(session=db_session(), store_id=store_id, category=q.category, q=q.q)
+    return store_menu(session=db_session(), store_id=store_id, category=q.category, q=q.q,
+                      now=clock().now())  # fmt: skip

@@ -49,6 +49,12 @@ class Store(StoreBase, table=True):
     sync_cursor: str | None = Field(default=None, max_length=256)  # where a delta feed resumes
     sync_failures: int = 0  # consecutive failed runs: the scheduler's backoff exponent
     sync_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # tablet: staff accept each order; auto_accept: ACCEPTED at once (an integrated till).
+    intake_mode: str = Field(default="auto_accept", max_length=16,
+                             sa_column_kwargs={"server_default": "auto_accept"})  # fmt: skip
+    accept_timeout_s: int = Field(default=180, gt=0, sa_column_kwargs={"server_default": "180"})
+    # Set when the store was paused for missing acceptance deadlines; cleared on resume.
+    flagged_reason: str | None = Field(default=None, max_length=64)
 
 
 class StoreRead(StoreBase):

@@ -11,12 +11,13 @@ from service.catalog.nearby import availability
 from service.catalog.search import normalised, text_matches
 from service.cities.service import cached_city, city_zone
 from service.errors import NotFound
+from service.orders.matching import AVAILABLE
 from service.stores.hours import is_open, next_opening
 from service.stores.models import MenuItemRead, MenuRead, Store, StoreCampaignRead, StorePageRead
 
 MENU = (
     select(Product.sku, Product.name, Product.brand, Product.spec, Product.category,
-           StoreStock.price_fen, StoreStock.on_hand - StoreStock.reserved)
+           StoreStock.price_fen, AVAILABLE)  # a SKU marked unavailable shows as out
     .join(Product, col(Product.id) == col(StoreStock.product_id))
     .order_by(Product.category, Product.sku)
 )  # fmt: skip
@@ -42,7 +43,7 @@ def store_page(*, session: Session, store_id: int, now: datetime) -> StorePageRe
 
 
 def store_menu(*, session: Session, store_id: int, category: str | None,
-               q: str | None) -> MenuRead:  # fmt: skip
+               q: str | None, now: datetime) -> MenuRead:  # fmt: skip
     """The store's products with price and availability (in / low / out)."""
     store = _store(session, store_id)
     query = MENU.where(col(StoreStock.store_id) == store.id)
@@ -52,7 +53,7 @@ def store_menu(*, session: Session, store_id: int, category: str | None,
         query = query.where(text_matches(session, normalised(q)))
     items = [MenuItemRead(sku=row[0], name=row[1], brand=row[2], spec=row[3], category=row[4],
                           price_fen=row[5], availability=availability(row[6]))
-             for row in session.execute(query)]  # fmt: skip
+             for row in session.execute(query, {"stock_now": now})]  # fmt: skip
     return MenuRead(store_id=store.id, items=items)
 
 

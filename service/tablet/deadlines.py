@@ -1,0 +1,59 @@
+"""Acceptance deadlines: a PLACED order nobody accepted in time moves on as a reject would.
+
+An order's clock at a store starts at its latest `placed` or `reassigned` event there, which
+is when the order's updated_at was last set while PLACED (placement and re-match both set it).
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from service.errors import Conflict
+from service.orders import states
+from service.orders.lifecycle import rematch_order
+from service.orders.models import Order, OrderEvent
+from service.stores.models import Store
+from service.tablet.switches import pause_flagged
+
+STRIKES = 3  # missed deadlines within WINDOW pause the store
+WINDOW = timedelta(minutes=30)
+TIMEOUT_KINDS = ("reassigned_away", "rematch_failed")
+
+
+def placed_at_tablets(session: Session) -> list[int]:
+    """PLACED orders at tablet stores, oldest first: each item checks its own deadline (they
+    are few: an order waits minutes at most, and auto_accept stores never hold one)."""
+    return list(session.execute(
+        select(Order.id).join(Store, col(Store.id) == col(Order.store_id))
+        .where(col(Order.status) == states.PLACED, col(Store.intake_mode) == states.TABLET)
+        .order_by(col(Order.id))
+    ).scalars())  # fmt: skip
+
+
+def time_out(*, session: Session, order_id: int, now: datetime) -> int:
+    """Re-match one overdue order (if still overdue); pause and flag a store that keeps
+    missing deadlines. Returns 1 if the order moved."""
+    order = session.get(Order, order_id)
+    store = session.get(Store, order.store_id)
+    if order.status != states.PLACED or order.updated_at + timedelta(
+            seconds=store.accept_timeout_s) > now:  # fmt: skip
+        return 0  # accepted, or re-matched, since the list was read
+    try:
+        rematch_order(session=session, order=order, reason="timeout", actor_role="system",
+                      actor_id=None, now=now)  # fmt: skip
+    except Conflict:  # staff accepted it meanwhile
+        return 0
+    if not store.paused and _strikes(session, store.id, now) >= STRIKES:
+        pause_flagged(session=session, store=store, reason="missed_deadlines", now=now)
+    return 1
+
+
+def _strikes(session: Session, store_id: int, now: datetime) -> int:
+    # The store's recent events through the feed index; timeouts are few, so filter in Python.
+    rows = session.execute(
+        select(OrderEvent.kind, OrderEvent.data).where(
+            col(OrderEvent.store_id) == store_id, col(OrderEvent.at) >= now - WINDOW,
+            col(OrderEvent.kind).in_(TIMEOUT_KINDS))
+    ).all()  # fmt: skip
+    return sum(1 for kind, data in rows if (data or {}).get("reason") == "timeout")

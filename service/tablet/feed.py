@@ -1,0 +1,109 @@
+"""Reading a store's feed of order events after a cursor, and the poll heartbeat.
+
+Per store, event ids commit in increasing order on both engines (SQLite serialises writers;
+on PostgreSQL every event takes its store's row lock before drawing its id, see
+service.orders.states.LOCK_STORE), so `id > cursor` never steps over a late commit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlmodel import Session, col
+
+from service import caches
+from service.cities.service import cached_city, zone_named
+from service.errors import Unprocessable
+from service.orders.models import OrderEvent
+from service.stores.models import Store
+
+PAGE = 100  # events per answer; `more` says when the tablet should ask again at once
+HEARTBEAT_EVERY = timedelta(seconds=30)
+EVENT_COLUMNS = (OrderEvent.id, OrderEvent.order_id, OrderEvent.store_id, OrderEvent.city_id,
+                 OrderEvent.kind, OrderEvent.from_status, OrderEvent.to_status,
+                 OrderEvent.actor_role, OrderEvent.data, OrderEvent.at)  # fmt: skip
+# The empty poll: one range probe of the (store_id, id) index.
+AFTER = (
+    select(*EVENT_COLUMNS)
+    .where(col(OrderEvent.store_id) == bindparam("store"), col(OrderEvent.id) > bindparam("after"))
+    .order_by(col(OrderEvent.id))
+    .limit(bindparam("page"))
+)
+HEAD = select(func.max(OrderEvent.id)).where(col(OrderEvent.store_id) == bindparam("store"))
+TOP = select(func.max(OrderEvent.id))
+TOUCH = (
+    update(Store)
+    .where(col(Store.id) == bindparam("at_store"),
+           or_(col(Store.last_polled_at).is_(None), col(Store.last_polled_at) < bindparam("stale")))
+    .values(last_polled_at=bindparam("polled"))
+)  # fmt: skip
+
+# The highest event id this process has seen: a cursor at or below it cannot be from the
+# future, which saves the empty poll a second lookup. Ids only grow, so it is never wrong.
+_top_seen = caches.lru_cache(maxsize=1)
+# Stores whose heartbeat this process wrote within the last 30 s: their polls stay reads.
+_beat = caches.ttl_cache(maxsize=100_000, ttl=HEARTBEAT_EVERY.total_seconds())
+
+
+@dataclass
+class FeedPage:
+    events: list
+    last_id: int
+    more: bool
+
+
+def read_feed(*, session: Session, store_id: int, after: int | None) -> FeedPage:
+    """The store's events after event id `after`, oldest first (None: start at the head)."""
+    conn = session.connection()
+    if after is None:
+        return FeedPage([], conn.execute(HEAD, {"store": store_id}).scalar() or 0, False)
+    rows = conn.execute(AFTER, {"store": store_id, "after": after, "page": PAGE}).all()
+    if rows:
+        note_top(rows[-1].id)
+        return FeedPage(rows, rows[-1].id, len(rows) == PAGE)
+    if after > top_seen():
+        top = conn.execute(TOP).scalar() or 0
+        note_top(top)
+        if after > top:
+            raise Unprocessable("this cursor is ahead of the feed", code="invalid_cursor",
+                                field="after")  # fmt: skip
+    return FeedPage([], after, False)
+
+
+def top_seen() -> int:
+    with caches.locked(_top_seen):
+        return _top_seen.get("top", 0)
+
+
+def note_top(event_id: int) -> None:
+    """Remember that event ids up to `event_id` exist."""
+    if event_id > top_seen():
+        with caches.locked(_top_seen):
+            _top_seen["top"] = max(event_id, _top_seen.get("top", 0))
+
+
+def heartbeat_due(store_id: int) -> bool:
+    """Whether this process should try to record the store's poll (at most once in 30 s)."""
+    with caches.locked(_beat):
+        return store_id not in _beat
+
+
+def record_poll(*, session: Session, store_id: int, now: datetime) -> int:
+    """Record the store's poll if the stored one is more than 30 s old; rows written."""
+    written = (
+        session.connection()
+        .execute(TOUCH, {"at_store": store_id, "stale": now - HEARTBEAT_EVERY, "polled": now})
+        .rowcount
+    )
+    with caches.locked(_beat):
+        _beat[store_id] = True
+    return written
+
+
+def event_read(session: Session, row) -> dict:
+    """One feed event as JSON, its time in the store's city zone."""
+    zone = zone_named(cached_city(session, row.city_id).timezone)
+    return {"id": row.id, "order_id": row.order_id, "store_id": row.store_id, "kind": row.kind,
+            "from_status": row.from_status, "to_status": row.to_status,
+            "actor_role": row.actor_role, "data": row.data,
+            "at": row.at.astimezone(zone).isoformat()}  # fmt: skip

@@ -1,0 +1,80 @@
+"""Short-picking a line: refund what the consumer paid for the missing units, to the fen.
+
+The missing units' part of a line is split off by the pricing allocation (pro rata by units,
+largest remainder): of the line's payable (amount less its promotion and coupon shares) and
+of its coupon share. Discounts granted on the delivered units stay, the fee never changes,
+nothing is charged. The coupon's spend falls by the missing coupon share, split between its
+funders by the campaign's percentages. Short-picking every line cancels the order.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from service.campaigns.models import Campaign, Coupon
+from service.campaigns.redemption import move_redeemed
+from service.errors import Conflict, InvalidInput, NotFound
+from service.orders import ledger, states
+from service.orders.lifecycle import cancel_order, line_quantities
+from service.orders.models import Order, OrderLine
+from service.orders.stock import release_lines
+from service.pricing.allocation import allocate
+from service.pricing.engine import FUNDERS
+from service.tablet.orders import store_order
+
+
+def short_pick(*, session: Session, store_id: int, order_id: int, line_id: int, picked_qty: int,
+               now: datetime) -> Order:  # fmt: skip
+    """Mark a line of an ACCEPTED order short: `picked_qty` of it (fewer than held) go out."""
+    order = store_order(session, store_id=store_id, order_id=order_id)
+    if order.status != states.ACCEPTED:
+        raise Conflict(f"lines are short-picked while picking (ACCEPTED), not {order.status}",
+                       code="invalid_transition", field="status",
+                       details={"status": order.status})  # fmt: skip
+    line = session.get(OrderLine, line_id)
+    if line is None or line.order_id != order.id:
+        raise NotFound(f"no line {line_id} in this order", field="line_id")
+    held = line.qty if line.picked_qty is None else line.picked_qty
+    if picked_qty >= held:
+        raise InvalidInput(f"the line holds {held}; short-pick means fewer", field="picked_qty")
+    refund, coupon_back = missing_part(line, held - picked_qty)
+    line.picked_qty = picked_qty
+    release_lines(session, order.store_id, {line.product_id: held - picked_qty})
+    funding = _give_back_coupon_spend(session, order, coupon_back)
+    ledger.write(session, order, "refund", refund, now, f"short-pick line {line.id}")
+    states.record(session, order, kind="short_picked", actor_role="store", actor_id=store_id,
+                  now=now, data={"line_id": line.id, "sku": line.sku, "picked_qty": picked_qty,
+                                 "missing": held - picked_qty, "refund_fen": refund,
+                                 "coupon_fen": coupon_back, "funding": funding})  # fmt: skip
+    session.flush()
+    if not line_quantities(session, order.id):  # nothing left to deliver
+        cancel_order(session=session, order=order, reason="short_picked", actor_role="store",
+                     actor_id=store_id, now=now)  # fmt: skip
+    return order
+
+
+def missing_part(line: OrderLine, missing: int) -> tuple[int, int]:
+    """(paid, coupon share) of `missing` more units of the line, to the fen.
+
+    Pro rata over the line's ordered units (the missing ones first), largest remainder.
+    """
+    held = line.qty if line.picked_qty is None else line.picked_qty
+    done = line.qty - held  # units short-picked before: their part went back then
+    units = [missing, held - missing] + ([done] if done else [])
+    paid = line.amount_fen - line.promotion_share_fen - line.coupon_share_fen
+    return allocate(paid, units)[0], allocate(line.coupon_share_fen, units)[0]
+
+
+def _give_back_coupon_spend(session: Session, order: Order, coupon_fen: int) -> dict:
+    if order.coupon_id is None or not coupon_fen:
+        return {}
+    campaign = session.execute(select(Campaign).join(Coupon, col(Coupon.campaign_id) ==
+                               col(Campaign.id)).where(col(Coupon.id) == order.coupon_id)
+                               ).scalar_one()  # fmt: skip
+    move_redeemed(session, campaign.id, -coupon_fen)
+    # The discount still granted: a later cancel gives back only that much.
+    order.coupon_fen -= coupon_fen
+    pct = [campaign.funding_government_pct, campaign.funding_platform_pct,
+           campaign.funding_merchant_pct]  # fmt: skip
+    return dict(zip(FUNDERS, allocate(coupon_fen, pct), strict=True))

@@ -1,0 +1,24 @@
+"""Store-tablet test helpers: a store token, a tablet store that has polled."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from service.auth.models import ApiToken
+
+
+def store_token(session: Session, store_id: int, now: datetime, role: str = "store") -> str:
+    """A bearer token for the store's tablet (or, with `role`, another principal's)."""
+    token = f"hd_{secrets.token_urlsafe(32)}"
+    session.execute(insert(ApiToken).values(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(), role=role,
+        principal_id=store_id, label="tablet", created_at=now))  # fmt: skip
+    return token
+
+
+def tablet(now: datetime, **fields) -> dict:
+    """make_store fields of a tablet store whose tablet polled at `now`."""
+    return {"intake_mode": "tablet", "last_polled_at": now, **fields}
