@@ -87,13 +87,16 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.api import bp as auth_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
+    from service.deliveries.api import bp as deliveries_bp
+    from service.deliveries.courier_api import bp as courier_bp
+    from service.deliveries.pages import bp as delivery_pages_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
     from service.stores.api import bp as stores_bp
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp)  # fmt: skip
+                  orders_bp, courier_bp, deliveries_bp, delivery_pages_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

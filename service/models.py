@@ -29,6 +29,6 @@ from service.sync.models import SyncRun
 __all__ = [
     "ApiToken", "AuditEvent", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
     "CouponEvent", "CouponTemplate", "Courier", "CourierLocation", "Delivery", "IdempotencyKey",
-    "LedgerEntry", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product", "Promotion",
-    "Store", "StoreStock", "SyncRun",
+    "LedgerEntry", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product",
+    "Promotion", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip
