@@ -103,16 +103,17 @@ def decline_offer(
 
 def pass_offer(session: Session, delivery: Delivery) -> bool:
     """OFFERED back to WAITING, remembering the courier so he is not offered it again."""
-    passed = [*delivery.passed_courier_ids, delivery.courier_id]
+    courier_id = delivery.courier_id  # the update below clears it on the loaded object too
+    passed = [*delivery.passed_courier_ids, courier_id]
     back = session.execute(
         update(Delivery)
         .where(col(Delivery.id) == delivery.id, col(Delivery.status) == OFFERED,
-               col(Delivery.courier_id) == delivery.courier_id)
+               col(Delivery.courier_id) == courier_id)
         .values(status=WAITING, courier_id=None, offered_at=None, offer_expires_at=None,
                 passed_courier_ids=passed)
     ).rowcount  # fmt: skip
     if back:
-        release_courier(session, delivery.courier_id)
+        release_courier(session, courier_id)
     return bool(back)
 
 

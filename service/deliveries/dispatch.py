@@ -157,6 +157,16 @@ def greedy_pairs(snap: Snapshot, radius_km: float) -> list[tuple[int, int]]:
     return pairs
 
 
+def distance_total(snap: Snapshot, pairs: list[tuple[int, int]]) -> float:
+    """Total courier-to-store km of the pairs (to compare methods on one snapshot)."""
+    store = dict(zip(snap.delivery_ids, snap.store_points, strict=True))
+    at = dict(zip(snap.courier_ids, snap.courier_points, strict=True))
+    if not pairs:
+        return 0.0
+    km = distance_matrix([store[d] for d, _ in pairs], [at[c] for _, c in pairs])
+    return float(np.trace(km))
+
+
 def write_offers(session: Session, snap: Snapshot, pairs: list[tuple[int, int]], now: datetime,
                  timeout_s: int) -> int:  # fmt: skip
     """Offer each pair by conditional updates; a courier without room hands his back."""

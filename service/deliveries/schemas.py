@@ -15,7 +15,7 @@ class LocationIn(PointIn):
 
 
 class CodeIn(SQLModel):
-    code: str = Field(pattern=r"^[0-9]{4}$")
+    code: str = Field(regex=r"^[0-9]{4}$")
 
 
 class FailedIn(SQLModel):
