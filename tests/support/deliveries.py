@@ -1,4 +1,4 @@
-"""Test data for deliveries: couriers at points, accepted orders, a store's side by service calls."""
+"""Test data for deliveries: couriers at points, operators, the store side by service calls."""
 
 import math
 import secrets
