@@ -5,35 +5,15 @@ from sqlalchemy import func, select
 
 from service.audit.models import AuditEvent
 from service.catalog.models import StoreStock
-from service.deliveries import dispatch
 from service.deliveries.models import CourierLocation
 from service.people.models import Courier
 from service.stores.models import Store
-from tests.support.deliveries import make_couriers, make_operator, store_moves
-from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
-
-HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
-BODY = {"items": [{"sku": "BAK-0001", "qty": 2}], "payment_method": "wechat", **HOME}
+from tests.support.deliveries import HOME, make_operator, offered_job, store_moves
 
 
 @pytest.fixture
 def job(client, session, clock):
-    """An accepted order, offered to the nearer of two couriers."""
-    test_city = make_city(session)
-    store = make_store(session, test_city, 1.0, stock={"BAK-0001": (10, 4800)})
-    ((_, consumer_token),) = make_consumers(session, 1, clock.now())
-    couriers = make_couriers(session, test_city, [(1.1, 0), (3.0, 0)], clock.now())
-    session.commit()
-    consumer = {"Authorization": f"Bearer {consumer_token}"}
-    placed = client.post("/v1/orders", json=BODY, headers={**consumer, "Idempotency-Key": "j"})
-    order = placed.json["order"]
-    store_moves(session, order["id"], "ACCEPTED", clock.now())
-    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
-    session.commit()
-    (mine, my_token), (_, other_token) = couriers
-    return {"order": order, "store": store, "consumer": consumer, "courier_id": mine,
-            "me": {"Authorization": f"Bearer {my_token}"},
-            "other": {"Authorization": f"Bearer {other_token}"}}  # fmt: skip
+    return offered_job(client, session, clock)
 
 
 def offered_id(client, headers) -> int:

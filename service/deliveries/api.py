@@ -41,15 +41,17 @@ def track(order_id: int):
     order, delivery = tracking.by_share_token(session, share, now)
     if order.id != order_id:
         raise NotFound("no such tracking link for this order", field="share")
-    return tracking.tracking(session=session, order=order, delivery=delivery, owner=False, now=now)
+    return TrackingRead(**tracking.tracking(session=session, order=order, delivery=delivery,
+                                            owner=False, now=now))  # fmt: skip
 
 
 @require(Role.CONSUMER)
 def _track_owned(order_id: int):
     session, now = db_session(), clock().now()
     order = own_order(session, consumer_id=caller().principal_id, order_id=order_id)
-    return tracking.tracking(session=session, order=order, delivery=delivery_of(session, order.id),
-                             owner=True, now=now)  # fmt: skip
+    return TrackingRead(**tracking.tracking(session=session, order=order,
+                                            delivery=delivery_of(session, order.id),
+                                            owner=True, now=now))  # fmt: skip
 
 
 @bp.get("/v1/tracking/<string(length=43):share>")
@@ -58,7 +60,8 @@ def track_shared(share: str):
     """Track an order by its tracking link alone (what /track/<token> polls)."""
     session, now = db_session(), clock().now()
     order, delivery = tracking.by_share_token(session, share, now)
-    return tracking.tracking(session=session, order=order, delivery=delivery, owner=False, now=now)
+    return TrackingRead(**tracking.tracking(session=session, order=order, delivery=delivery,
+                                            owner=False, now=now))  # fmt: skip
 
 
 def _operator() -> Operator:

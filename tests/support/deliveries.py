@@ -15,6 +15,7 @@ from service.geo import KM_PER_DEGREE_LAT
 from service.orders import states
 from service.orders.models import Order
 from service.people.models import Courier, Operator
+from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
 
 
 def point(city: City, north_km: float, east_km: float = 0.0) -> tuple[float, float]:
@@ -69,3 +70,29 @@ def compensation_budget(session: Session, city_id: int) -> Campaign | None:
 
     found = _find(session, city_id)
     return found[0] if found else None
+
+
+HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
+BODY = {"items": [{"sku": "BAK-0001", "qty": 2}], "payment_method": "wechat", **HOME}
+
+
+def offered_job(client, session: Session, clock) -> dict:
+    """An accepted order (test city, one store) offered to the nearer of two couriers."""
+    from service.deliveries import dispatch
+
+    test_city = make_city(session)
+    store = make_store(session, test_city, 1.0, stock={"BAK-0001": (10, 4800)})
+    ((consumer_id, consumer_token),) = make_consumers(session, 1, clock.now())
+    couriers = make_couriers(session, test_city, [(1.1, 0), (3.0, 0)], clock.now())
+    session.commit()
+    consumer = {"Authorization": f"Bearer {consumer_token}"}
+    placed = client.post("/v1/orders", json=BODY, headers={**consumer, "Idempotency-Key": "j"})
+    order = placed.json["order"]
+    store_moves(session, order["id"], "ACCEPTED", clock.now())
+    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+    session.commit()
+    (mine, my_token), (_, other_token) = couriers
+    return {"order": order, "store": store, "city": test_city, "consumer": consumer,
+            "consumer_id": consumer_id, "courier_id": mine,
+            "me": {"Authorization": f"Bearer {my_token}"},
+            "other": {"Authorization": f"Bearer {other_token}"}}  # fmt: skip
