@@ -97,3 +97,22 @@ def test_a_courier_holds_no_more_offers_than_his_capacity(client, session, clock
     assert sorted(offers(session).values(), key=str) == [courier_id, courier_id, None]
     session.expire_all()
     assert session.get(Courier, courier_id).held == 2
+
+
+def test_a_stale_snapshot_cannot_offer_twice_or_overfill_a_courier(client, session, clock, town):
+    # A second tick that read before the first wrote: the conditional updates refuse it.
+    test_city, headers = town
+    store = make_store(session, test_city, 0.0)
+    accepted_order(client, session, clock, headers[0], store, "a")
+    make_couriers(session, test_city, [(0.1, 0), (0.2, 0)], clock.now())
+    stale = dispatch.read_snapshot(session, test_city.id, clock.now())
+    assert dispatch.tick(session=session, city_id=test_city.id, now=clock.now()) == 1
+    pairs = dispatch.batch_pairs(stale, 5.0)
+    assert dispatch.write_offers(session, stale, pairs, clock.now(), 30) == 0
+    second = accepted_order(client, session, clock, headers[1], store, "b")
+    (waiting,) = dispatch.read_snapshot(session, test_city.id, clock.now()).delivery_ids
+    busy = next(c for c in offers(session).values() if c)  # already at his capacity of 1
+    assert dispatch.write_offers(session, stale, [(waiting, busy)], clock.now(), 30) == 0
+    assert offers(session)[second] is None
+    session.expire_all()
+    assert session.get(Courier, busy).held == 1

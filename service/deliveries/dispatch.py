@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from service.cities.service import cached_city
 from service.deliveries.courier import pass_offer
 from service.deliveries.models import OFFERED, WAITING, Delivery
+from service.failpoints import failpoint
 from service.orders import states
 from service.orders.models import Order
 from service.people.models import Courier
@@ -49,6 +50,7 @@ def tick(*, session: Session, city_id: int, now: datetime) -> int:
         return 0
     changed = expire_offers(session=session, city_id=city_id, now=now)
     snapshot = read_snapshot(session, city_id, now)
+    failpoint("dispatch.after_read")
     city = cached_city(session, city_id)
     pairs = batch_pairs(snapshot, city.pickup_radius_km)
     return changed + write_offers(session, snapshot, pairs, now, city.offer_timeout_s)
