@@ -149,3 +149,13 @@ def test_failed_delivery_waits_for_an_operator_who_refunds_it(client, session, c
     assert net_paid(session, order["id"]) == 0
     actions = session.execute(select(func.count()).select_from(AuditEvent)).scalar()
     assert actions == 2
+
+
+def test_location_without_a_courier_token_is_401_or_403(client, job):
+    point = {"lat": HOME["lat"], "lon": HOME["lon"]}
+    assert client.put("/v1/courier/location", json=point).status_code == 401
+    bad = {"Authorization": "Bearer hd_nope"}
+    assert client.put("/v1/courier/location", json=point, headers=bad).status_code == 401
+    assert (
+        client.put("/v1/courier/location", json=point, headers=job["consumer"]).status_code == 403
+    )

@@ -10,6 +10,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
+from service.auth.models import ApiToken
+from service.auth.service import hash_token
 from service.cities.service import city_for_point
 from service.deliveries.lifecycle import release_courier, state_conflict
 from service.deliveries.models import ASSIGNED, OFFERED, WAITING, CourierLocation, Delivery
@@ -18,14 +20,39 @@ from service.orders import states
 from service.orders.models import Order
 from service.people.models import Courier
 
+# The token names the courier inside the UPDATE: authorising and writing is one statement.
+TOKEN_COURIER = (
+    select(ApiToken.principal_id)
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"), col(ApiToken.role) == "courier",
+           col(ApiToken.revoked_at).is_(None))
+    .scalar_subquery()
+)  # fmt: skip
 MOVE_COURIER = (
-    update(Courier).where(col(Courier.id) == bindparam("courier"))
+    update(Courier).where(col(Courier.id) == TOKEN_COURIER)
     .values(last_lat=bindparam("lat"), last_lon=bindparam("lon"),
             last_accuracy_m=bindparam("accuracy_m"), last_heading=bindparam("heading"),
             last_seen_at=bindparam("at"))
-    .returning(col(Courier.city_id), col(Courier.held))
+    .returning(col(Courier.id), col(Courier.city_id), col(Courier.held))
 )  # fmt: skip
 ADD_TRAIL = insert(CourierLocation)
+
+
+def _move_and_trail():
+    # PostgreSQL: the trail point rides in the same statement, only while he holds a delivery.
+    moved = MOVE_COURIER.cte("moved")
+    point = [bindparam("lat"), bindparam("lon"), bindparam("accuracy_m"), bindparam("at")]
+    trail = (
+        insert(CourierLocation)
+        .from_select(
+            ["courier_id", "city_id", "lat", "lon", "accuracy_m", "at"],
+            select(moved.c.id, moved.c.city_id, *point).where(moved.c.held > 0),
+        )
+        .cte("trail")
+    )
+    return select(moved.c.id).add_cte(trail)
+
+
+MOVE_AND_TRAIL = _move_and_trail()
 
 
 def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
@@ -36,17 +63,22 @@ def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
     return courier
 
 
-def update_location(*, session: Session, courier_id: int, lat: float, lon: float,
+def update_location(*, session: Session, secret: str, lat: float, lon: float,
                     accuracy_m: float | None, heading: float | None,
-                    now: datetime) -> None:  # fmt: skip
-    """Store the courier's last position; add it to his trail while he holds a delivery."""
+                    now: datetime) -> bool:  # fmt: skip
+    """Store the courier's last position (the token's courier), with a trail point while he
+    holds a delivery; False when the token names no courier (the caller explains why)."""
     city_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
     conn = session.connection()
-    point = {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "at": now}
-    city_id, held = conn.execute(MOVE_COURIER, {**point, "courier": courier_id,
-                                                "heading": heading}).one()  # fmt: skip
-    if held:
-        conn.execute(ADD_TRAIL, {**point, "courier_id": courier_id, "city_id": city_id})
+    params = {"token_hash": hash_token(secret), "lat": lat, "lon": lon,
+              "accuracy_m": accuracy_m, "heading": heading, "at": now}  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        return conn.execute(MOVE_AND_TRAIL, params).first() is not None
+    moved = conn.execute(MOVE_COURIER, params).first()  # SQLite: in-process, no round trip
+    if moved is not None and moved.held:
+        conn.execute(ADD_TRAIL, {"courier_id": moved.id, "city_id": moved.city_id, "lat": lat,
+                                 "lon": lon, "accuracy_m": accuracy_m, "at": now})  # fmt: skip
+    return moved is not None
 
 
 def offers(*, session: Session, courier_id: int, now: datetime) -> list[Delivery]:

@@ -14,7 +14,7 @@ from service.deliveries.schemas import (
     LocationIn,
 )
 from service.deliveries.views import delivery_read
-from service.web.auth import BEARER, caller, require
+from service.web.auth import BEARER, bearer_secret, caller, require
 from service.web.context import clock, db_session
 from service.web.errors import error_body
 from service.web.spec import ID, Resp, spec
@@ -53,17 +53,21 @@ def offline():
 
 
 @bp.put("/location")
-@require(Role.COURIER)
 @spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
                security=BEARER, skip_validation=True)  # fmt: skip
 def location():
     """My position now; a 2xx means it is committed and tracking shows it."""
     # The hottest write path: validated here directly, which costs a fifth of spectree's
     # generic request parsing (the document still lists LocationIn).
+    # The token is checked inside the UPDATE (see courier.update_location); only a refused
+    # one takes the guard's path, to answer 401 or 403 as every route does.
     point = LocationIn.model_validate(request.get_json(silent=True) or {})
-    courier.update_location(session=db_session(), courier_id=_me(), lat=point.lat, lon=point.lon,
-                            accuracy_m=point.accuracy_m, heading=point.heading,
-                            now=clock().now())  # fmt: skip
+    secret = bearer_secret()
+    if not secret or not courier.update_location(
+        session=db_session(), secret=secret, lat=point.lat, lon=point.lon,
+        accuracy_m=point.accuracy_m, heading=point.heading, now=clock().now(),
+    ):  # fmt: skip
+        require(Role.COURIER)(lambda: None)()  # raises Unauthenticated or PermissionDenied
     return "", 204
 
 

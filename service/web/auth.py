@@ -19,7 +19,7 @@ def require(*roles: Role) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            token = authenticate(session=db_session(), secret=_bearer_secret())
+            token = authenticate(session=db_session(), secret=bearer_secret())
             if roles and token.role not in roles:
                 raise PermissionDenied(f"a {token.role} token may not do this")
             g.caller = token
@@ -35,6 +35,6 @@ def caller() -> Caller:
     return g.caller
 
 
-def _bearer_secret() -> str | None:
+def bearer_secret() -> str | None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     return secret.strip() if scheme.lower() == "bearer" else None
