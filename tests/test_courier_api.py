@@ -8,7 +8,7 @@ from service.catalog.models import StoreStock
 from service.deliveries.models import CourierLocation
 from service.people.models import Courier
 from service.stores.models import Store
-from tests.support.deliveries import HOME, make_operator, offered_job, store_moves
+from tests.support.deliveries import HOME, carried, make_operator, offered_job, store_moves
 
 
 @pytest.fixture
@@ -56,11 +56,7 @@ def test_offer_accept_arrive_pick_up_and_deliver_with_the_code(client, session, 
 
 def test_five_wrong_codes_lock_until_an_operator_unlocks(client, session, clock, job):
     me, order = job["me"], job["order"]
-    delivery_id = offered_id(client, me)
-    client.post(f"/v1/courier/offers/{delivery_id}/accept", headers=me)
-    store_moves(session, order["id"], "READY", clock.now())
-    session.commit()
-    client.post(f"/v1/courier/deliveries/{delivery_id}/picked-up", headers=me)
+    delivery_id = carried(client, session, clock, job)
     wrong = f"{(int(order['handoff_code']) + 1) % 10000:04d}"
     codes = [client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me,
                          json={"code": wrong}).json["error"]["code"] for _ in range(6)]  # fmt: skip
@@ -127,11 +123,7 @@ def test_consumer_cancel_frees_the_courier_at_once(client, session, job):
 
 def test_failed_delivery_waits_for_an_operator_who_refunds_it(client, session, clock, job):
     me, order = job["me"], job["order"]
-    delivery_id = offered_id(client, me)
-    client.post(f"/v1/courier/offers/{delivery_id}/accept", headers=me)
-    store_moves(session, order["id"], "READY", clock.now())
-    session.commit()
-    client.post(f"/v1/courier/deliveries/{delivery_id}/picked-up", headers=me)
+    delivery_id = carried(client, session, clock, job)
     failed = client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=me,
                          json={"reason": "nobody home"})  # fmt: skip
     assert failed.json["status"] == "FAILED"

@@ -10,10 +10,10 @@ from service.deliveries.compensation import BUDGET_FEN
 from service.orders.models import LedgerEntry, Order
 from tests.support.deliveries import (
     backdate,
+    carried,
     compensation_budget,
     make_operator,
     offered_job,
-    store_moves,
 )
 from tests.support.factories import make_consumers
 
@@ -28,15 +28,10 @@ def owner_view(client, job):
 
 
 def deliver(client, session, clock, job, *, ride_minutes=0):
-    me, order = job["me"], job["order"]
-    (offer,) = client.get("/v1/courier/offers", headers=me).json["deliveries"]
-    client.post(f"/v1/courier/offers/{offer['id']}/accept", headers=me)
-    store_moves(session, order["id"], "READY", clock.now())
-    session.commit()
-    client.post(f"/v1/courier/deliveries/{offer['id']}/picked-up", headers=me)
+    delivery_id = carried(client, session, clock, job)
     clock.advance(minutes=ride_minutes)
-    return client.post(f"/v1/courier/deliveries/{offer['id']}/delivered", headers=me,
-                       json={"code": order["handoff_code"]})  # fmt: skip
+    return client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=job["me"],
+                       json={"code": job["order"]["handoff_code"]})  # fmt: skip
 
 
 def test_owner_sees_the_code_and_home_a_share_link_neither(client, job):

@@ -96,3 +96,13 @@ def offered_job(client, session: Session, clock) -> dict:
             "consumer_id": consumer_id, "courier_id": mine,
             "me": {"Authorization": f"Bearer {my_token}"},
             "other": {"Authorization": f"Bearer {other_token}"}}  # fmt: skip
+
+
+def carried(client, session: Session, clock, job: dict) -> int:
+    """Accept the offer, the store readies the order, pick it up: the delivery's id."""
+    (offer,) = client.get("/v1/courier/offers", headers=job["me"]).json["deliveries"]
+    client.post(f"/v1/courier/offers/{offer['id']}/accept", headers=job["me"])
+    store_moves(session, job["order"]["id"], "READY", clock.now())
+    session.commit()
+    client.post(f"/v1/courier/deliveries/{offer['id']}/picked-up", headers=job["me"])
+    return offer["id"]
