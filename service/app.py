@@ -94,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     from service.campaigns.api import bp as campaigns_bp
     from service.catalog.api import bp as catalog_bp
     from service.cities.api import bp as cities_bp
+    from service.deliveries.api import bp as deliveries_bp
+    from service.deliveries.courier_api import bp as courier_bp
+    from service.deliveries.pages import bp as delivery_pages_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
     from service.shop.pages import bp as shop_bp
@@ -108,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
     blueprints += (catalog_bp, shop_bp)  # product search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
+    blueprints += (courier_bp, deliveries_bp, delivery_pages_bp)  # couriers, tracking
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

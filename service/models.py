@@ -14,8 +14,8 @@ from service.campaigns.models import (
 )
 from service.catalog.models import Product, StoreStock
 from service.cities.models import City
+from service.deliveries.models import CourierLocation, Delivery
 from service.orders.models import (
-    Delivery,
     IdempotencyKey,
     LedgerEntry,
     Order,
@@ -28,7 +28,7 @@ from service.sync.models import SyncRun
 
 __all__ = [
     "ApiToken", "AuditEvent", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
-    "CouponEvent", "CouponTemplate", "Courier", "Delivery", "IdempotencyKey", "LedgerEntry",
-    "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product", "Promotion",
-    "Store", "StoreStock", "SyncRun",
+    "CouponEvent", "CouponTemplate", "Courier", "CourierLocation", "Delivery", "IdempotencyKey",
+    "LedgerEntry", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product",
+    "Promotion", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip

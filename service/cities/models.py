@@ -23,6 +23,11 @@ class CityBase(SQLModel):
     max_merchant_funding_pct: int = Field(
         default=20, ge=0, le=100, sa_column_kwargs={"server_default": "20"}
     )
+    offer_timeout_s: int = Field(default=30, gt=0)
+    location_fresh_s: int = Field(default=60, gt=0)  # older courier positions are not dispatched
+    pickup_radius_km: float = Field(default=5.0, gt=0)  # farther couriers are not offered a job
+    compensation_fen: int = Field(sa_type=BigInteger, default=1000, ge=0)  # late-delivery coupon
+    compensation_valid_days: int = Field(default=7, gt=0)
 
 
 class City(CityBase, table=True):

@@ -4,6 +4,8 @@ from sqlmodel import Session, select
 
 from service.campaigns.redemption import expire_coupons
 from service.cities.models import City
+from service.deliveries import dispatch
+from service.deliveries.purge import purge_trail
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
 from service.tablet.deadlines import placed_at_tablets, time_out
@@ -41,6 +43,22 @@ JOBS = {
                 session=session, order_id=item, now=now
             ),
             every_s=15,
+        ),
+        Job(
+            name="dispatch",
+            description="offer waiting deliveries to couriers, one min-cost batch per city",
+            items=_city_ids,
+            run_item=lambda *, session, item, now: dispatch.tick(
+                session=session, city_id=item, now=now
+            ),
+            every_s=3,
+        ),
+        Job(
+            name="purge_courier_trail",
+            description="forget courier trail points older than 7 days",
+            items=lambda _session: ["all"],
+            run_item=lambda *, session, item, now: purge_trail(session=session, now=now),
+            every_s=3600,
         ),
     )
 }

@@ -24,6 +24,9 @@ def own_order(session: Session, *, consumer_id: int, order_id: int) -> Order:
 def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str,
                  actor_id: int | None, now: datetime) -> Order:  # fmt: skip
     """Cancel from PLACED, ACCEPTED or READY: stock, coupon and money all go back."""
+    if order.status not in states.CANCELLABLE:
+        raise Conflict(f"an order that is {order.status} can no longer be cancelled",
+                       code="invalid_transition", field="status")  # fmt: skip
     states.move(session, order, states.CANCELLED, actor_role=actor_role, actor_id=actor_id,
                 now=now, data={"reason": reason})  # fmt: skip
     order.cancel_reason = reason

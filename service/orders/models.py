@@ -1,4 +1,4 @@
-"""Orders and everything recorded about them."""
+"""Orders and everything recorded about them (the deliveries live in service/deliveries)."""
 
 from datetime import datetime
 from typing import Any
@@ -80,24 +80,6 @@ class OrderEvent(SQLModel, table=True):
     actor_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     at: datetime = Field(sa_type=UTCDateTime)
-
-
-class Delivery(SQLModel, table=True):
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        Index("ix_deliveries_city_status", "city_id", "status"),
-        Index("ix_deliveries_courier_status", "courier_id", "status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="orders.id", unique=True)
-    city_id: int = Field(foreign_key="cities.id")
-    courier_id: int | None = Field(default=None, foreign_key="couriers.id")
-    status: str = Field(default="WAITING", max_length=16)
-    offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -144,6 +144,7 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
         events.append(states.record(session, order, kind="accepted", from_status=states.PLACED,
                                     to_status=states.ACCEPTED, actor_role="system", actor_id=None,
                                     now=now, store_locked=True))  # fmt: skip
+        states.follow_delivery(session, order, states.ACCEPTED, now)  # a courier is sought now
     ledger.write(session, order, "charge", order.payable_fen, now)
     return order, lines, events
 

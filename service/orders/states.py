@@ -20,12 +20,12 @@ TRANSITIONS = {
     PLACED: {ACCEPTED, CANCELLED},
     ACCEPTED: {READY, CANCELLED},
     READY: {PICKED_UP, CANCELLED},
-    PICKED_UP: {DELIVERED},
+    PICKED_UP: {DELIVERED, CANCELLED},  # CANCELLED: an operator refunds a failed delivery
     DELIVERED: set(),
     CANCELLED: set(),
 }
 LIVE = frozenset({PLACED, ACCEPTED, READY, PICKED_UP, DELIVERED})
-CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if CANCELLED in targets)
+CANCELLABLE = frozenset({PLACED, ACCEPTED, READY})  # by the consumer; the goods not yet out
 
 
 def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: int | None,
@@ -43,6 +43,18 @@ def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: 
     record(session, order, kind=to.lower(), from_status=order.status, to_status=to,
            actor_role=actor_role, actor_id=actor_id, now=now, data=data)  # fmt: skip
     order.status = to
+    follow_delivery(session, order, to, now)
+
+
+def follow_delivery(session: Session, order: Order, to: str, now: datetime) -> None:
+    """Open the order's delivery when it is accepted; cancel it (freeing its courier) on cancel."""
+    # Accepted: a courier must be found at once; cancelled: the courier is freed at once.
+    from service.deliveries import lifecycle  # the deliveries domain builds on orders
+
+    if to == ACCEPTED:
+        lifecycle.open_delivery(session, order, now)
+    elif to == CANCELLED:
+        lifecycle.cancel_delivery(session, order.id, now)
 
 
 # The store tablet's feed reads events by (store_id, id) after a cursor. PostgreSQL hands out

@@ -27,6 +27,16 @@ FREE_SLOT = (
 )  # fmt: skip
 
 
+SELL = (
+    update(StoreStock)
+    .where(col(StoreStock.store_id) == bindparam("at_store"),
+           col(StoreStock.product_id) == bindparam("of_product"))
+    .values(reserved=col(StoreStock.reserved) - bindparam("take"),
+            on_hand=case((col(StoreStock.on_hand) > bindparam("take"),
+                          col(StoreStock.on_hand) - bindparam("take")), else_=0))
+)  # fmt: skip
+
+
 def reserve(session: Session, store_id: int, qty: dict[int, int],
             now: datetime) -> dict[int, int] | None:  # fmt: skip
     """Reserve every line and an order slot at the store: the prices they were reserved at
@@ -77,3 +87,12 @@ def release_lines(session: Session, store_id: int, qty: dict[int, int]) -> None:
     if qty:
         rows = [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
         session.connection().execute(RELEASE, rows)
+
+
+def sell(session: Session, store_id: int, qty: dict[int, int]) -> None:
+    """The goods leave the shop: reserved and on_hand both drop (on_hand never below 0), and
+    the order slot is freed. Same lock order as `reserve`."""
+    conn = session.connection()
+    conn.execute(FREE_SLOT, {"at_store": store_id})
+    conn.execute(SELL, [{"at_store": store_id, "of_product": p, "take": qty[p]}
+                        for p in sorted(qty)])  # fmt: skip

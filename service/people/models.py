@@ -31,6 +31,10 @@ class Courier(SQLModel, table=True):
     last_lat: float | None = None
     last_lon: float | None = None
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_accuracy_m: float | None = None
+    last_heading: float | None = None
+    capacity: int = Field(default=1, ge=1)  # deliveries (offers included) he may hold at once
+    held: int = 0  # deliveries he holds now; moved only by conditional updates
 
 
 class Operator(SQLModel, table=True):

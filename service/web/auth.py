@@ -34,11 +34,23 @@ def require(*roles: Role) -> Callable:
     return decorate
 
 
+def require_in_view(*roles: Role) -> Callable:
+    """Mark a hot view that checks its token itself (e.g. inside its one UPDATE): documented and
+    treated as protected, and a request it cannot read is 401/403 before 400, as for `require`.
+    The view must call `authorise(roles)` on every path where its own check failed."""
+
+    def mark(view: Callable) -> Callable:
+        view.required_roles, view.auth_in_view = roles, True
+        return view
+
+    return mark
+
+
 def authorise(roles: tuple[Role, ...]) -> Caller:
     """The request's caller, authenticated once per request; 403 if its role is not in `roles`."""
     token = g.get("caller")
     if token is None:
-        token = authenticate(session=db_session(), secret=_bearer_secret())
+        token = authenticate(session=db_session(), secret=bearer_secret())
         g.caller = token
     if roles and token.role not in roles:
         raise PermissionDenied(f"a {token.role} token may not do this")
@@ -55,6 +67,6 @@ def current_operator() -> Operator:
     return db_session().get(Operator, caller().principal_id)
 
 
-def _bearer_secret() -> str | None:
+def bearer_secret() -> str | None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     return secret.strip() if scheme.lower() == "bearer" else None

@@ -36,12 +36,20 @@ def check_request() -> None:
     """Authenticate protected routes, then refuse unreadable bodies and NUL characters."""
     view = current_app.view_functions.get(request.endpoint)
     roles = getattr(view, "required_roles", None)
-    if roles is not None and request.method != "OPTIONS":  # Flask answers OPTIONS itself
+    if request.method == "OPTIONS":  # Flask answers OPTIONS itself
+        roles = None
+    in_view = getattr(view, "auth_in_view", False)
+    if roles is not None and not in_view:
         authorise(roles)
-    if request.method in BODY_METHODS and _has_body():
-        _check_body()
-    for name, value in (*request.args.items(multi=True), *request.headers.items()):
-        _refuse_nul(name + value, (name,))
+    try:
+        if request.method in BODY_METHODS and _has_body():
+            _check_body()
+        for name, value in (*request.args.items(multi=True), *request.headers.items()):
+            _refuse_nul(name + value, (name,))
+    except Exception:
+        if roles is not None and in_view:  # a bad body without a good token is still 401/403
+            authorise(roles)
+        raise
 
 
 def _has_body() -> bool:

@@ -99,6 +99,8 @@ class Document(SpecTree):
 def _complete(operation: dict, view: Callable) -> None:
     roles = getattr(view, "required_roles", None)
     operation["security"] = [{"bearer": []}] if roles is not None else []
+    if getattr(view, "optional_bearer", False):  # a token, or another credential (a share link)
+        operation["security"] = [{"bearer": []}, {}]
     operation["parameters"] += getattr(view, "documented_headers", ())
     places = {param["in"] for param in operation["parameters"]}
     statuses = {int(code) for code in operation["responses"] if int(code) >= 400}

@@ -1,0 +1,1 @@
+"""Couriers and deliveries: dispatch, courier actions, live location, tracking, the hour promise."""

@@ -1,0 +1,143 @@
+"""Operators: unlock a locked delivery, settle failed ones, see late orders and the figures."""
+
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from service.audit.service import record_audit
+from service.campaigns.redemption import release_coupon
+from service.deliveries.lifecycle import transition
+from service.deliveries.models import DELIVERED, FAILED, PICKED_UP, Delivery
+from service.errors import Conflict, NotFound
+from service.orders import ledger, states
+from service.orders.models import Order
+from service.people.models import Courier, Operator
+
+LIVE_UNDELIVERED = (states.PLACED, states.ACCEPTED, states.READY, states.PICKED_UP)
+
+
+def operated_delivery(session: Session, operator: Operator, delivery_id: int) -> Delivery:
+    """A delivery of the operator's city (a platform operator: any), or 404."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or operator.city_id not in (None, delivery.city_id):
+        raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
+    return delivery
+
+
+def unlock(*, session: Session, operator: Operator, delivery_id: int, now: datetime) -> Delivery:
+    """Clear the wrong-code lock so the courier may try the code again (audited)."""
+    delivery = operated_delivery(session, operator, delivery_id)
+    if not delivery.locked:
+        raise Conflict("the delivery is not locked", code="not_locked")
+    old = {"locked": True, "wrong_codes": delivery.wrong_codes}
+    session.execute(update(Delivery).where(col(Delivery.id) == delivery.id)
+                    .values(locked=False, wrong_codes=0))  # fmt: skip
+    session.refresh(delivery)
+    _audit(session, operator, "delivery.unlock", delivery, now, old,
+           {"locked": False, "wrong_codes": 0})  # fmt: skip
+    return delivery
+
+
+def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
+                  now: datetime) -> Delivery:  # fmt: skip
+    """A failed delivery's money goes back; the order is cancelled (the goods were sold)."""
+    delivery = _failed(session, operator, delivery_id)
+    order = session.get(Order, delivery.order_id)
+    states.move(session, order, states.CANCELLED, actor_role="operator", actor_id=operator.id,
+                now=now, data={"reason": "delivery_failed"})  # fmt: skip
+    order.cancel_reason = "delivery_failed"
+    if order.coupon_id is not None:
+        release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
+                       discount_fen=order.coupon_fen, now=now)  # fmt: skip
+    ledger.write(session, order, "refund", ledger.net_paid(session, order.id), now,
+                 "delivery failed")  # fmt: skip
+    _audit(session, operator, "delivery.refund", delivery, now, {"status": FAILED},
+           {"order_status": states.CANCELLED})  # fmt: skip
+    return delivery
+
+
+def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: datetime) -> Delivery:
+    """Send the same courier (he still has the goods) to the door again."""
+    delivery = _failed(session, operator, delivery_id)
+    transition(session, delivery, PICKED_UP, expect=(FAILED,), closed_at=None, wrong_codes=0,
+               locked=False, fail_reason=None)  # fmt: skip
+    # Unconditional: he carries the goods whatever his capacity says.
+    session.execute(update(Courier).where(col(Courier.id) == delivery.courier_id)
+                    .values(held=col(Courier.held) + 1))  # fmt: skip
+    states.record(session, session.get(Order, delivery.order_id), kind="redelivery",
+                  actor_role="operator", actor_id=operator.id, now=now)  # fmt: skip
+    _audit(session, operator, "delivery.redeliver", delivery, now, {"status": FAILED},
+           {"status": PICKED_UP})  # fmt: skip
+    return delivery
+
+
+def _failed(session: Session, operator: Operator, delivery_id: int) -> Delivery:
+    delivery = operated_delivery(session, operator, delivery_id)
+    order = session.get(Order, delivery.order_id)
+    if delivery.status != FAILED or order.status != states.PICKED_UP:
+        raise Conflict(f"the delivery is {delivery.status}, not an open failure",
+                       code="invalid_transition", details={"status": delivery.status})  # fmt: skip
+    return delivery
+
+
+def failed_queue(*, session: Session, operator: Operator) -> list[tuple[Delivery, Order]]:
+    """Failed deliveries waiting for a refund or a new attempt, oldest first."""
+    query = (
+        select(Delivery, Order).join(Order, col(Order.id) == col(Delivery.order_id))
+        .where(col(Delivery.status) == FAILED, col(Order.status) == states.PICKED_UP)
+        .order_by(col(Delivery.closed_at))
+    )  # fmt: skip
+    if operator.city_id is not None:
+        query = query.where(col(Delivery.city_id) == operator.city_id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def late_orders(*, session: Session, operator: Operator, now: datetime) -> list[Order]:
+    """Orders past their promised time and still not delivered, latest promise last."""
+    query = select(Order).where(col(Order.status).in_(LIVE_UNDELIVERED),
+                                col(Order.promised_at) < now)  # fmt: skip
+    query = query.order_by(col(Order.promised_at))
+    if operator.city_id is not None:
+        query = query.where(col(Order.city_id) == operator.city_id)
+    return list(session.execute(query.limit(500)).scalars())
+
+
+def figures(*, session: Session, operator: Operator, since: datetime, until: datetime,
+            city_id: int | None) -> dict:  # fmt: skip
+    """On-time rate and median / p90 minutes order-to-door, per city and per store."""
+    city_id = operator.city_id or city_id
+    query = (
+        select(Order.city_id, Order.store_id, Order.placed_at, Order.promised_at,
+               Delivery.delivered_at)
+        .join(Delivery, col(Delivery.order_id) == col(Order.id))
+        .where(col(Delivery.status) == DELIVERED, col(Delivery.delivered_at) >= since,
+               col(Delivery.delivered_at) < until)
+    )  # fmt: skip
+    if city_id is not None:
+        query = query.where(col(Order.city_id) == city_id)
+    rows = session.execute(query).all()
+    by_city: dict[int, list] = {}
+    by_store: dict[int, list] = {}
+    for row in rows:
+        by_city.setdefault(row.city_id, []).append(row)
+        by_store.setdefault(row.store_id, []).append(row)
+    return {"cities": [{"city_id": k, **_summary(v)} for k, v in sorted(by_city.items())],
+            "stores": [{"store_id": k, **_summary(v)}
+                       for k, v in sorted(by_store.items())]}  # fmt: skip
+
+
+def _summary(rows: list) -> dict:
+    minutes = np.array([(r.delivered_at - r.placed_at).total_seconds() / 60 for r in rows])
+    on_time = sum(r.delivered_at <= r.promised_at for r in rows)
+    return {"delivered": len(rows), "on_time": int(on_time),
+            "on_time_rate": round(on_time / len(rows), 4),
+            "p50_minutes": round(float(np.percentile(minutes, 50)), 1),
+            "p90_minutes": round(float(np.percentile(minutes, 90)), 1)}  # fmt: skip
+
+
+def _audit(session, operator: Operator, action: str, delivery: Delivery, now, old, new) -> None:
+    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
+                 action=action, target_type="delivery", target_id=delivery.id,
+                 city_id=delivery.city_id, old=old, new=new)  # fmt: skip

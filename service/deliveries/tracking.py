@@ -1,0 +1,112 @@
+"""Tracking an order: timeline, store, courier, a live ETA and the late flag.
+
+The owner (consumer token) sees everything, hand-off code and share token included. A share
+token (the tracking link) shows no consumer data: no name, phone or address, and the home only
+as a point rounded to about 100 m; it stops working a day after the delivery closes.
+ETA from the current state: before pickup the courier rides while the store packs, so
+max(prep left, courier to store) + store to door; after pickup, courier to door.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from service.cities.service import cached_city, zone_named
+from service.deliveries.courier import first_name
+from service.deliveries.models import CLOSED, HELD, OFFERED, Delivery
+from service.errors import NotFound
+from service.geo import rough_km
+from service.orders import states
+from service.orders.models import Order, OrderEvent
+from service.people.models import Courier
+from service.stores.models import Store
+
+SHARE_LIFETIME = timedelta(days=1)
+SHARED_EVENT_DATA = frozenset({"courier_name", "reason", "late_s", "discount_fen"})
+
+
+def by_share_token(session: Session, token: str, now: datetime) -> tuple[Order, Delivery]:
+    """The order a tracking link names, or 404 (also once the link has expired)."""
+    query = select(Delivery).where(col(Delivery.share_token) == token)
+    delivery = session.execute(query).scalar_one_or_none()
+    if delivery is None or (delivery.closed_at and now > delivery.closed_at + SHARE_LIFETIME):
+        raise NotFound("no such tracking link (or it has expired)", field="share")
+    return session.get(Order, delivery.order_id), delivery
+
+
+def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner: bool,
+             now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Everything the tracking page shows, city-local times."""
+    zone = zone_named(cached_city(session, order.city_id).timezone)
+    store = session.get(Store, order.store_id)
+    courier = _courier(session, delivery)
+    eta = live_eta(session, order, delivery, store, courier, now)
+    local = lambda t: t and t.astimezone(zone)  # noqa: E731
+    body = {
+        "order_id": order.id, "status": order.status,
+        "delivery_status": delivery.status if delivery else None,
+        "store": {"id": store.id, "name": store.name, "address": store.address,
+                  "lat": store.lat, "lon": store.lon},
+        "courier": _courier_view(courier, now),
+        "home": _home(order, owner), "placed_at": local(order.placed_at),
+        "promised_at": local(order.promised_at), "eta_at": local(eta),
+        "eta_s": max(0, int((eta - now).total_seconds())) if eta else None,
+        "late": bool(eta and eta > order.promised_at),
+        "timeline": _timeline(session, order.id, owner, zone),
+    }  # fmt: skip
+    if owner:
+        body["handoff_code"] = order.handoff_code
+        body["share_token"] = delivery.share_token if delivery else None
+    return body
+
+
+def _courier_view(courier: Courier | None, now: datetime) -> dict[str, Any] | None:
+    if courier is None:
+        return None
+    seen = courier.last_seen_at
+    return {"name": first_name(courier.name), "lat": courier.last_lat, "lon": courier.last_lon,
+            "position_age_s": int((now - seen).total_seconds()) if seen else None}  # fmt: skip
+
+
+def _home(order: Order, owner: bool) -> dict[str, Any]:
+    if owner:
+        return {"lat": order.lat, "lon": order.lon, "address": order.address}
+    # 0.001 degree of latitude is 111 m; of longitude at 30-40 degrees north, 85-96 m.
+    return {"lat": round(order.lat, 3), "lon": round(order.lon, 3)}
+
+
+def _courier(session: Session, delivery: Delivery | None) -> Courier | None:
+    if delivery is None or delivery.courier_id is None or delivery.status == OFFERED:
+        return None
+    return session.get(Courier, delivery.courier_id)
+
+
+def _timeline(session: Session, order_id: int, owner: bool, zone) -> list[dict[str, Any]]:
+    query = select(OrderEvent).where(col(OrderEvent.order_id) == order_id).order_by(OrderEvent.id)
+    return [
+        {"kind": e.kind, "status": e.to_status, "at": e.at.astimezone(zone),
+         "data": e.data if owner else {k: v for k, v in e.data.items() if k in SHARED_EVENT_DATA}}
+        for e in session.execute(query).scalars()
+    ]  # fmt: skip
+
+
+def live_eta(session: Session, order: Order, delivery: Delivery | None, store: Store,
+             courier: Courier | None, now: datetime) -> datetime | None:  # fmt: skip
+    """When the goods should reach the door, from where everything is now; None if never."""
+    if order.status == states.DELIVERED:
+        return delivery.delivered_at if delivery else order.updated_at
+    if order.status == states.CANCELLED or (delivery and delivery.status in CLOSED):
+        return None
+    speed = cached_city(session, order.city_id).courier_speed_kmh
+    ride = lambda a, b: timedelta(hours=rough_km(a, b) / speed)  # noqa: E731
+    home, shop = (order.lat, order.lon), (store.lat, store.lon)
+    at = (courier.last_lat, courier.last_lon) if courier and courier.last_lat is not None else None
+    if order.status == states.PICKED_UP:
+        return now + ride(at or shop, home)
+    prep_left = timedelta(0)
+    if order.status != states.READY:
+        prep_left = max(timedelta(0), order.placed_at + timedelta(minutes=store.prep_minutes) - now)
+    to_store = ride(at, shop) if at and delivery and delivery.status in HELD else timedelta(0)
+    return now + max(prep_left, to_store) + ride(shop, home)

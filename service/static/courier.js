@@ -1,0 +1,110 @@
+/* The courier's job screen: online switch, location, offer countdown, the job from store to door. */
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const STATUS = { ASSIGNED: "前往门店", AT_STORE: "已到店，等待取货", PICKED_UP: "配送中" };
+  let offer = null, job = null, offerDeadline = 0, lastPoint = null;
+
+  function say(text) { $("message").textContent = text || ""; }
+  function failure(error) {
+    if (error instanceof HD.ApiError) say(error.message); else say("网络不通，稍后重试");
+  }
+
+  async function sendLocation(lat, lon, accuracy) {
+    lastPoint = { lat, lon };
+    const body = { lat, lon };
+    if (accuracy != null) body.accuracy_m = Math.min(accuracy, 100000);
+    await HD.api("PUT", "/v1/courier/location", body);
+    $("location-state").textContent = "位置已发送 " + lat.toFixed(5) + ", " + lon.toFixed(5) +
+      " · " + new Date().toLocaleTimeString("zh-CN");
+  }
+
+  function watchGeolocation() {
+    if (!navigator.geolocation) return;
+    navigator.geolocation.watchPosition(
+      (p) => sendLocation(p.coords.latitude, p.coords.longitude, p.coords.accuracy).catch(failure),
+      () => { $("location-state").textContent = "无法获取定位，请手动输入"; },
+      { enableHighAccuracy: true, maximumAge: 5000 });
+  }
+
+  function showOffer(found) {
+    offer = found;
+    $("offer").hidden = !offer;
+    if (!offer) return;
+    offerDeadline = Date.now() + offer.offer_seconds_left * 1000;
+    $("offer-store").textContent = offer.store.name + " · " + offer.store.address;
+    $("offer-drop").textContent = "送至 " + offer.drop_off.address + " · " + offer.items_count + " 件";
+    tickCountdown();
+  }
+
+  function tickCountdown() {
+    if (!offer) return;
+    const left = Math.max(0, Math.round((offerDeadline - Date.now()) / 1000));
+    $("offer-countdown").textContent = left + " 秒";
+    if (left === 0) showOffer(null);
+  }
+
+  function showJob(found) {
+    job = found;
+    $("job").hidden = !job;
+    $("idle").hidden = Boolean(job || offer);
+    if (!job) return;
+    $("job-status").textContent = STATUS[job.status] || job.status;
+    $("job-store").textContent = job.store.name;
+    $("job-store-address").textContent = job.store.address;
+    $("job-number").textContent = job.order_number;
+    $("job-items").textContent = job.items_count;
+    $("job-drop").textContent = job.drop_off.address;
+    $("arrived").hidden = job.status !== "ASSIGNED";
+    $("picked").hidden = job.status === "PICKED_UP";
+    $("picked").disabled = job.order_status !== "READY";
+    $("deliver").hidden = $("fail").hidden = job.status !== "PICKED_UP";
+  }
+
+  async function refresh() {
+    try {
+      const [offers, current] = await Promise.all([
+        HD.api("GET", "/v1/courier/offers"), HD.api("GET", "/v1/courier/deliveries/current")]);
+      showOffer(offers.deliveries[0] || null);
+      showJob(current.deliveries[0] || null);
+    } catch (error) { failure(error); }
+  }
+
+  async function act(method, path, body, done) {
+    say("");
+    try { const result = await HD.api(method, path, body); if (done) done(result); }
+    catch (error) { failure(error); }
+    await refresh();
+  }
+
+  function wire() {
+    $("online").addEventListener("change", (e) => act("POST", "/v1/courier/" + (e.target.checked ? "online" : "offline"),
+      undefined, (me) => { $("online-label").textContent = me.status === "offline" ? "离线" : "在线接单"; }));
+    $("manual-location").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const lat = parseFloat($("lat").value), lon = parseFloat($("lon").value);
+      if (Number.isNaN(lat) || Number.isNaN(lon)) { say("请输入有效的经纬度"); return; }
+      sendLocation(lat, lon).then(() => say(""), failure);
+    });
+    $("accept").addEventListener("click", () => act("POST", "/v1/courier/offers/" + offer.id + "/accept"));
+    $("decline").addEventListener("click", () => act("POST", "/v1/courier/offers/" + offer.id + "/decline"));
+    $("arrived").addEventListener("click", () => act("POST", "/v1/courier/deliveries/" + job.id + "/arrived-at-store"));
+    $("picked").addEventListener("click", () => act("POST", "/v1/courier/deliveries/" + job.id + "/picked-up"));
+    $("deliver").addEventListener("submit", (e) => {
+      e.preventDefault();
+      act("POST", "/v1/courier/deliveries/" + job.id + "/delivered", { code: $("code").value.trim() },
+          () => { $("code").value = ""; say("已送达，辛苦了！"); });
+    });
+    $("fail").addEventListener("click", () => act("POST", "/v1/courier/deliveries/" + job.id + "/failed",
+      { reason: "consumer_unreachable" }));
+  }
+
+  HD.signIn("courier", () => {
+    wire();
+    watchGeolocation();
+    refresh();
+    setInterval(refresh, 3000);
+    setInterval(tickCountdown, 1000);
+    setInterval(() => { if (lastPoint) sendLocation(lastPoint.lat, lastPoint.lon).catch(() => {}); }, 5000);
+  });
+})();
