@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service import caches
 from service.catalog.models import Product
 from service.stores.models import Store
 from service.sync.bulk import upsert_stock, zero_missing
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 MANUAL = "manual"
 TRUNCATED_BELOW = 0.5  # of the last good full snapshot's rows
 BACKOFF_CAP_S = 3600
+# SKU -> product id for every sync of the process: a 1,000-SKU IN list cost more than the upsert
+# (psycopg parses each long query). A SKU new to the catalogue is rejected as unknown for at
+# most a minute, then applied by the store's next run.
+_catalogue = caches.ttl_cache(maxsize=1, ttl=60)
 
 
 @dataclass(frozen=True)
@@ -138,13 +143,9 @@ def _duplicates_of(session: Session, snapshot: StockSnapshot) -> set[int]:
 
 
 def _product_ids(session: Session, skus: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(skus), 5000):
-        chunk = skus[start : start + 5000]
-        found.update(
-            session.exec(select(Product.sku, Product.id).where(col(Product.sku).in_(chunk))).all()
-        )
-    return found
+    load = lambda: dict(session.exec(select(Product.sku, Product.id)).all())  # noqa: E731
+    known = caches.get_or_load(_catalogue, "all", load)
+    return {sku: known[sku] for sku in skus if sku in known}
 
 
 def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: int) -> str | None:
