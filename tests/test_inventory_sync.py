@@ -82,6 +82,15 @@ def test_snapshot_under_half_the_last_good_one_is_refused(session, clock, tmp_pa
     assert stock_of(session, store.id) == before
 
 
+def test_empty_first_feed_of_a_stocked_store_is_refused(session, clock, tmp_path):
+    store, path = csv_store(session, tmp_path)
+    before = stock_of(session, store.id)
+    path.write_text("sku,on_hand,price_fen\n#rows=0\n")
+    run = sync(session, store, clock.now())
+    assert run.status == "refused" and "rows the store holds" in run.error
+    assert stock_of(session, store.id) == before
+
+
 def test_failed_feed_backs_off_and_never_shows_credentials(session, clock):
     store = make_store(session, make_city(session), 1.0, adapter_kind="json_api",
                        adapter_settings={"base_url": "http://127.0.0.1:9", "api_key": "sk-SECRET",

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service import caches
-from service.catalog.models import Product
+from service.catalog.models import Product, StoreStock
 from service.stores.models import Store
 from service.sync.bulk import upsert_stock, zero_missing
 from service.sync.models import SyncRun, SyncStatus
@@ -159,8 +160,13 @@ def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: 
                                         SyncRun.status == SyncStatus.OK)
         .order_by(col(SyncRun.id).desc()).limit(1)
     ).first()  # fmt: skip
+    if last is None:  # a first feed is measured against the stock the store holds now
+        last = session.exec(select(func.count()).where(StoreStock.store_id == store_id)).one()
+        what = "rows the store holds"
+    else:
+        what = "rows of the last good snapshot"
     if last and read < last * TRUNCATED_BELOW:
-        return f"feed has {read} rows, under half of the last good snapshot's {last}"
+        return f"feed has {read} rows, under half of the {last} {what}"
     return None
 
 
