@@ -116,7 +116,7 @@ def _apply(session, task, snapshot: StockSnapshot, run: SyncRun, now, force: boo
     run.rows_applied = upsert_stock(connection, city_id=task.city_id, store_id=task.store_id,
                                     rows=list(rows.values()), now=now)  # fmt: skip
     if snapshot.full:
-        keep = set(rows) | _duplicates_of(session, snapshot)
+        keep = set(rows) | _left_alone(session, snapshot)
         run.rows_zeroed = zero_missing(connection, store_id=task.store_id, now=now, keep=keep)
     run.cursor = snapshot.cursor
 
@@ -136,11 +136,12 @@ def _valid_rows(session: Session, snapshot: StockSnapshot) -> tuple[dict, int]:
     return rows, len(snapshot.rejected) + unknown + twice
 
 
-def _duplicates_of(session: Session, snapshot: StockSnapshot) -> set[int]:
-    """Products a feed listed twice: rejected, and left as they were rather than zeroed."""
+def _left_alone(session: Session, snapshot: StockSnapshot) -> set[int]:
+    """Products a full snapshot listed twice or on bad lines: their stock is unknown, so it is
+    left as it was rather than zeroed."""
     counts = Counter(row.sku for row in snapshot.rows)
-    twice = [sku for sku, n in counts.items() if n > 1]
-    return set(_product_ids(session, twice).values()) if twice else set()
+    unsure = {sku for sku, n in counts.items() if n > 1} | snapshot.unsure
+    return set(_product_ids(session, list(unsure)).values())
 
 
 def _product_ids(session: Session, skus: list[str]) -> dict[str, int]:
