@@ -1,0 +1,107 @@
+"""Reconciliation: the campaign's counters, its coupon rows and its events/ledger must agree."""
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
+
+from service.campaigns.models import Batch, Campaign, Coupon, CouponEvent, PackClaim
+from service.orders.models import LedgerEntry, Order
+from service.reports.facts import campaign_orders
+
+
+def reconcile(session: Session, campaign: Campaign) -> dict:
+    """{"reconciled": bool, "checks": [...], "differences": [checks that disagree]}."""
+    checks = [
+        _check(
+            "issued_fen",
+            campaign=campaign.issued_fen,
+            coupon_rows=_scalar(session, func.sum(col(Coupon.discount_fen)), Coupon, campaign),
+            pack_claims=_scalar(
+                session, func.sum(col(PackClaim.face_value_fen)), PackClaim, campaign
+            ),
+        ),
+        _check(
+            "packs_claimed",
+            campaign=_scalar(session, func.sum(col(Batch.packs_claimed)), Batch, campaign),
+            pack_claims=_scalar(session, func.count(), PackClaim, campaign),
+        ),
+        *_redeemed(session, campaign),
+        *_ledger(session, campaign),
+    ]
+    differences = [check for check in checks if len(set(check["values"].values())) > 1]
+    return {"reconciled": not differences, "checks": checks, "differences": differences}
+
+
+def _check(name: str, **values: int) -> dict:
+    return {"check": name, "values": {k: int(v or 0) for k, v in values.items()}}
+
+
+def _scalar(session: Session, what, table, campaign: Campaign) -> int:
+    query = select(what).select_from(table).where(col(table.campaign_id) == campaign.id)
+    return session.execute(query).scalar() or 0
+
+
+def _redeemed(session: Session, campaign: Campaign) -> list[dict]:
+    """Redeemed fen and count: counter vs coupon rows now REDEEMED vs the coupon events."""
+    live = (
+        select(func.count(), func.sum(col(Order.coupon_fen)))
+        .select_from(Coupon)
+        .join(Order, (col(Order.coupon_id) == col(Coupon.id)) & (col(Order.status) != "CANCELLED"))
+        .where(col(Coupon.campaign_id) == campaign.id, col(Coupon.status) == "REDEEMED")
+    )
+    sign = case(
+        (col(CouponEvent.kind) == "redeemed", 1), (col(CouponEvent.kind) == "released", -1), else_=0
+    )
+    events = (
+        select(func.sum(sign), func.sum(sign * col(Order.coupon_fen)))
+        .select_from(CouponEvent)
+        .join(Coupon, col(Coupon.id) == col(CouponEvent.coupon_id))
+        .join(Order, col(Order.id) == col(CouponEvent.order_id))
+        .where(col(Coupon.campaign_id) == campaign.id)
+    )
+    rows_count, rows_fen = session.execute(live).one()
+    events_count, events_fen = session.execute(events).one()
+    return [
+        _check(
+            "redeemed_fen",
+            campaign=campaign.redeemed_fen,
+            coupon_rows=rows_fen,
+            coupon_events=events_fen,
+        ),
+        _check("redeemed_count", coupon_rows=rows_count, coupon_events=events_count),
+    ]
+
+
+def _ledger(session: Session, campaign: Campaign) -> list[dict]:
+    """What the campaign's orders charged and refunded on cancel, by orders and by ledger."""
+    orders = campaign_orders(campaign.id)
+    by_orders = session.execute(
+        select(
+            func.sum(col(Order.payable_fen)),
+            func.sum(case((col(Order.status) == "CANCELLED", col(Order.payable_fen)), else_=0)),
+        )
+        .select_from(Order)
+        .join(orders, orders.c.id == col(Order.id))
+    ).one()
+    by_ledger = session.execute(
+        select(
+            func.sum(
+                case((col(LedgerEntry.kind) == "charge", col(LedgerEntry.amount_fen)), else_=0)
+            ),
+            func.sum(
+                case(
+                    (
+                        (col(LedgerEntry.kind) == "refund")
+                        & (col(LedgerEntry.note) == "cancelled"),
+                        col(LedgerEntry.amount_fen),
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .select_from(LedgerEntry)
+        .join(orders, orders.c.id == col(LedgerEntry.order_id))
+    ).one()
+    return [
+        _check("charged_fen", orders=by_orders[0], ledger=by_ledger[0]),
+        _check("cancel_refunds_fen", orders=by_orders[1], ledger=by_ledger[1]),
+    ]
