@@ -89,12 +89,13 @@ def _register_blueprints(app: Flask) -> None:
     from service.campaigns.api import bp as campaigns_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
+    from service.promotions.api import bp as promotions_bp
     from service.reports.api import bp as reports_bp
     from service.stores.api import bp as stores_bp
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp, reports_bp)  # fmt: skip
+                  orders_bp, reports_bp, promotions_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

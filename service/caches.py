@@ -44,6 +44,12 @@ def forget(cache: Cache, key: Hashable) -> None:
         cache.pop(key, None)
 
 
+def clear(cache: Cache) -> None:
+    """Drop every entry of one cache."""
+    with _all[id(cache)][1]:
+        cache.clear()
+
+
 def clear_all() -> None:
     """Empty every cache (tests do this between cases)."""
     for cache, lock in _all.values():

@@ -99,6 +99,7 @@ class PackClaim(SQLModel, table=True):
     __tablename__ = "pack_claims"
     __table_args__ = (
         Index("uq_pack_claims_consumer_batch", "consumer_id", "batch_id", unique=True),
+        Index("ix_pack_claims_campaign_claimed", "campaign_id", "claimed_at"),  # reports
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +116,9 @@ class Coupon(SQLModel, table=True):
     __table_args__ = (
         Index("ix_coupons_consumer_status", "consumer_id", "status"),
         Index("ix_coupons_status_valid_until", "status", "valid_until"),
+        # reports: a campaign's coupons by claim day, and its expired ones by expiry day
+        Index("ix_coupons_campaign_claimed", "campaign_id", "claimed_at"),
+        Index("ix_coupons_campaign_status_valid", "campaign_id", "status", "valid_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,3 +164,4 @@ class Promotion(SQLModel, table=True):
     city_id: int | None = Field(default=None, foreign_key="cities.id")  # None: national
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
+    paused: bool = False  # the operators' switch; an ended promotion has ends_at in the past
