@@ -1,6 +1,5 @@
 """The Flask application factory."""
 
-import logging
 import os
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from service.clock import Clock, FrozenClock, SystemClock
 from service.config import Settings
 from service.db import Database, make_engine
 from service.errors import MalformedRequest, UnsupportedMediaType
+from service.observability.multiproc import prepare_metrics_dir
 from service.web.context import finish_unit_of_work
 from service.web.errors import register_error_handlers
 from service.web.spec import spec
@@ -43,6 +43,9 @@ def create_app(
     Tests pass `clock` (to move business time) and `database` (bound inside a rolled-back
     transaction); the server passes neither.
     """
+    prepare_metrics_dir()  # before anything imports prometheus_client
+    from service.observability import logs, web
+
     app = HourDeliveryFlask("service", instance_relative_config=True)
     settings = config or Settings.from_env(app.instance_path)
     if settings.database_url.startswith("sqlite:///") and not config:
@@ -50,7 +53,7 @@ def create_app(
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1 << 20)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Chinese names as text, as the pydantic-serialised routes do
-    logging.basicConfig(level=settings.log_level)
+    logs.configure_logging(settings.log_level)
     failpoints.configure(settings.failpoints)
 
     app.extensions["hourdelivery.settings"] = settings
@@ -59,6 +62,7 @@ def create_app(
     )
     app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
 
+    web.install(app)  # first, so even a refused body is timed, counted and logged
     app.before_request(_refuse_unreadable_body)
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
     register_error_handlers(app)
@@ -87,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.api import bp as auth_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
+    from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
     from service.promotions.api import bp as promotions_bp
@@ -95,7 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp, reports_bp, promotions_bp)  # fmt: skip
+                  orders_bp, reports_bp, promotions_bp, observability_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

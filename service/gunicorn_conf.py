@@ -22,3 +22,17 @@ wsgi_app = "service:create_app()"
 # gunicorn's control socket has one default path per user, which several servers on one machine
 # (tests, benchmarks, make run) would fight over; nothing here uses it.
 control_socket_disable = True
+
+
+def on_starting(_server):
+    """Metrics: one directory of per-process files for every worker (and the scheduler)."""
+    from service.observability.multiproc import prepare_server_metrics_dir
+
+    prepare_server_metrics_dir()
+
+
+def child_exit(_server, worker):
+    """A dead worker's live gauges must not linger in /metrics."""
+    from service.observability.multiproc import mark_process_dead
+
+    mark_process_dead(worker.pid)
