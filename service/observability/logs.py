@@ -19,8 +19,8 @@ def configure_logging(level: str) -> None:
         processors=[*SHARED, structlog.processors.format_exc_info,
                     structlog.processors.JSONRenderer(ensure_ascii=False)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=_stderr_logger,
-        cache_logger_on_first_use=False,  # sys.stderr read per line: tests swap it
+        logger_factory=lambda *_args: structlog.WriteLogger(_STDERR),
+        cache_logger_on_first_use=True,
     )  # fmt: skip
     root = logging.getLogger()
     root.setLevel(level)
@@ -36,13 +36,24 @@ def configure_logging(level: str) -> None:
     root.addHandler(handler)
 
 
-def _stderr_logger(*_args) -> structlog.WriteLogger:
-    return structlog.WriteLogger(sys.stderr)
+class _CurrentStderr:
+    """Whatever sys.stderr is at the time of writing (tests swap it after loggers are cached)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR = _CurrentStderr()
 
 
 def bind(**values) -> None:
-    """Start a unit of work's context (request or job): these values go on every log line."""
-    structlog.contextvars.clear_contextvars()
+    """Start a unit of work's context (request or job): these values go on every log line.
+
+    The previous unit ended with unbind(), so there is nothing to clear first.
+    """
     structlog.contextvars.bind_contextvars(**values)
 
 

@@ -1,8 +1,8 @@
 """Per-request hooks: a request id (from X-Request-ID or new), metrics, one JSON log line."""
 
+import os
 import re
 import time
-import uuid
 
 import structlog
 from flask import Flask, g, request
@@ -22,7 +22,7 @@ def install(app: Flask) -> None:
 
 def _start() -> None:
     offered = request.headers.get(HEADER, "")
-    g.request_id = offered if _ACCEPTABLE_ID.fullmatch(offered) else uuid.uuid4().hex
+    g.request_id = offered if _ACCEPTABLE_ID.fullmatch(offered) else os.urandom(16).hex()
     g.started = time.perf_counter()
     logs.bind(request_id=g.request_id)
 
