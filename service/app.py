@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.api import bp as auth_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
+    from service.console.api import bp as console_bp
     from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
@@ -100,7 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.system.api import bp as system_bp
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp, reports_bp, promotions_bp, observability_bp)  # fmt: skip
+                  orders_bp, reports_bp, promotions_bp, observability_bp,
+                  console_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
