@@ -54,8 +54,11 @@ def cached_url(engine_kind: str, coupons: int, orders: int) -> str:
             partial = f"{name}_partial"[:63]
             admin.execute(text(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)'))
             admin.execute(text(f'CREATE DATABASE "{partial}"'))
-            populate(make_url(base).set(database=partial).render_as_string(hide_password=False),
-                     coupons, orders)  # fmt: skip
+            populate(
+                make_url(base).set(database=partial).render_as_string(hide_password=False),
+                coupons,
+                orders,
+            )
             admin.execute(text(f'ALTER DATABASE "{partial}" RENAME TO "{name}"'))
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
@@ -79,53 +82,101 @@ def _world(engine, coupons: int, orders: int) -> dict:
     packs = coupons // 2
     cancelled = len(range(0, orders, 20))
     with Database(engine).unit_of_work() as session:
-        city = City(code="reportcity", name="报表市", name_en="Reportcity", center_lat=31.2,
-                    center_lon=121.5, service_radius_km=20)  # fmt: skip
+        city = City(
+            code="reportcity",
+            name="报表市",
+            name_en="Reportcity",
+            center_lat=31.2,
+            center_lon=121.5,
+            service_radius_km=20,
+        )
         session.add(city)
         session.flush()
         product = Product(sku="RPT-0001", name="报表商品", category="supermarket")
         session.add(product)
         for n in range(STORES):
-            session.add(Store(city_id=city.id, chain=f"连锁{n % 5}", name=f"报表店{n}",
-                              categories=["supermarket"], lat=31.2 + n / 1000, lon=121.5,
-                              address="报表路"))  # fmt: skip
+            session.add(
+                Store(
+                    city_id=city.id,
+                    chain=f"连锁{n % 5}",
+                    name=f"报表店{n}",
+                    categories=["supermarket"],
+                    lat=31.2 + n / 1000,
+                    lon=121.5,
+                    address="报表路",
+                )
+            )
         campaign = Campaign(
-            city_id=city.id, issuer="city", issuer_name="报表商务局", name="百万券", budget_fen=10**13,
-            issued_fen=packs * 1300, redeemed_fen=(orders - cancelled) * 1000,
-            funding_government_pct=70, funding_platform_pct=20, funding_merchant_pct=10,
-            starts_at=START, ends_at=START.replace(day=START.day + DAYS - 1),
-        )  # fmt: skip
+            city_id=city.id,
+            issuer="city",
+            issuer_name="报表商务局",
+            name="百万券",
+            budget_fen=10**13,
+            issued_fen=packs * 1300,
+            redeemed_fen=(orders - cancelled) * 1000,
+            funding_government_pct=70,
+            funding_platform_pct=20,
+            funding_merchant_pct=10,
+            starts_at=START,
+            ends_at=START.replace(day=START.day + DAYS - 1),
+        )
         session.add(campaign)
         session.flush()
         per_batch = -(-packs // BATCHES)
-        batches = [Batch(campaign_id=campaign.id, city_id=city.id, name=f"第{b + 1}批",
-                         claim_starts_at=START, claim_ends_at=campaign.ends_at,
-                         pack_quota=per_batch, packs_claimed=len(range(b * per_batch, min(packs, (b + 1) * per_batch))))
-                   for b in range(BATCHES)]  # fmt: skip
-        templates = [CouponTemplate(campaign_id=campaign.id, city_id=city.id, name=name,
-                                    threshold_fen=threshold, discount_fen=discount)
-                     for name, threshold, discount in (("满50减10", 5000, 1000), ("无门槛3元", 0, 300))]  # fmt: skip
+        batches = [
+            Batch(
+                campaign_id=campaign.id,
+                city_id=city.id,
+                name=f"第{b + 1}批",
+                claim_starts_at=START,
+                claim_ends_at=campaign.ends_at,
+                pack_quota=per_batch,
+                packs_claimed=len(range(b * per_batch, min(packs, (b + 1) * per_batch))),
+            )
+            for b in range(BATCHES)
+        ]
+        templates = [
+            CouponTemplate(
+                campaign_id=campaign.id,
+                city_id=city.id,
+                name=name,
+                threshold_fen=threshold,
+                discount_fen=discount,
+            )
+            for name, threshold, discount in (("满50减10", 5000, 1000), ("无门槛3元", 0, 300))
+        ]
         session.add_all([*batches, *templates])
         session.flush()
         store = (
             session.query(Store.id).filter(Store.city_id == city.id).order_by(Store.id).first()[0]
         )
-        return {"city": city.id, "campaign": campaign.id, "batch": batches[0].id,
-                "t1000": templates[0].id, "t300": templates[1].id, "store": store,
-                "product": product.id, "per_batch": per_batch, "consumers": per_batch}  # fmt: skip
+        return {
+            "city": city.id,
+            "campaign": campaign.id,
+            "batch": batches[0].id,
+            "t1000": templates[0].id,
+            "t300": templates[1].id,
+            "store": store,
+            "product": product.id,
+            "per_batch": per_batch,
+            "consumers": per_batch,
+        }
 
 
 def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
     def series(count: int) -> str:
         if pg:
             return f"(SELECT generate_series(CAST(0 AS BIGINT), {count - 1}) AS n) s"
-        return (f"(WITH RECURSIVE r(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM r "
-                f"WHERE n < {count - 1}) SELECT n FROM r) s")  # fmt: skip
+        return (
+            f"(WITH RECURSIVE r(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM r "
+            f"WHERE n < {count - 1}) SELECT n FROM r) s"
+        )
 
     def at(seconds: str) -> str:
         if pg:
             return f"(TIMESTAMPTZ '{START.isoformat()}' + ({seconds}) * INTERVAL '1 second')"
-        return f"(datetime('{START:%Y-%m-%d %H:%M:%S}', '+' || ({seconds}) || ' seconds') || '.000000')"
+        shifted = f"datetime('{START:%Y-%m-%d %H:%M:%S}', '+' || ({seconds}) || ' seconds')"
+        return f"({shifted} || '.000000')"
 
     json = (lambda v: f"'{v}'::json") if pg else (lambda v: f"'{v}'")
     packs, c, span = coupons // 2, ids["consumers"], DAYS * 86400 - 7200
@@ -136,8 +187,9 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
     return [
         f"INSERT INTO consumers (id, name, phone, created_at) SELECT 1000000 + n, 'c' || n, "
         f"'rpt' || n, {at('0')} FROM {series(c)}",
-        f"INSERT INTO pack_claims (id, consumer_id, batch_id, campaign_id, city_id, face_value_fen, "
-        f"claimed_at) SELECT 1 + k, 1000000 + k % {c}, {ids['batch']} + k / {ids['per_batch']}, "
+        "INSERT INTO pack_claims (id, consumer_id, batch_id, campaign_id, city_id, "
+        f"face_value_fen, claimed_at) SELECT 1 + k, 1000000 + k % {c}, "
+        f"{ids['batch']} + k / {ids['per_batch']}, "
         f"{campaign}, {city}, 1300, {at(claimed)} FROM (SELECT n AS k FROM {series(packs)}) p",
         f"INSERT INTO coupons (id, city_id, consumer_id, campaign_id, batch_id, template_id, "
         f"pack_claim_id, status, threshold_fen, discount_fen, valid_from, valid_until, claimed_at) "
@@ -162,19 +214,19 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
         f"FROM (SELECT n AS o FROM {series(orders)}) x",
         f"INSERT INTO order_lines (order_id, city_id, product_id, sku, name, category, qty, "
         f"unit_price_fen, amount_fen, promotion_share_fen, coupon_share_fen) SELECT id, city_id, "
-        f"{ids['product']}, 'RPT-0001', '报表商品', 'supermarket', 1, subtotal_fen, subtotal_fen, 0, "
-        f"coupon_fen FROM orders WHERE city_id = {city}",
+        f"{ids['product']}, 'RPT-0001', '报表商品', 'supermarket', 1, subtotal_fen, subtotal_fen, "
+        f"0, coupon_fen FROM orders WHERE city_id = {city}",
         f"INSERT INTO coupon_events (coupon_id, city_id, kind, order_id, at) SELECT coupon_id, "
         f"city_id, 'redeemed', id, placed_at FROM orders WHERE city_id = {city}",
-        f"INSERT INTO coupon_events (coupon_id, city_id, kind, order_id, at) SELECT coupon_id, "
-        f"city_id, 'released', id, updated_at FROM orders WHERE status = 'CANCELLED'",
+        "INSERT INTO coupon_events (coupon_id, city_id, kind, order_id, at) SELECT coupon_id, "
+        "city_id, 'released', id, updated_at FROM orders WHERE status = 'CANCELLED'",
         f"INSERT INTO order_events (order_id, city_id, store_id, kind, from_status, to_status, "
         f"actor_role, data, at) SELECT id, city_id, store_id, 'cancelled', 'PLACED', 'CANCELLED', "
         f"'consumer', {reason}, updated_at FROM orders "
         f"WHERE status = 'CANCELLED'",
         f"INSERT INTO ledger_entries (order_id, city_id, kind, amount_fen, note, at) SELECT id, "
         f"city_id, 'charge', payable_fen, '', placed_at FROM orders WHERE city_id = {city}",
-        f"INSERT INTO ledger_entries (order_id, city_id, kind, amount_fen, note, at) SELECT id, "
-        f"city_id, 'refund', payable_fen, 'cancelled', updated_at FROM orders "
-        f"WHERE status = 'CANCELLED'",
+        "INSERT INTO ledger_entries (order_id, city_id, kind, amount_fen, note, at) SELECT id, "
+        "city_id, 'refund', payable_fen, 'cancelled', updated_at FROM orders "
+        "WHERE status = 'CANCELLED'",
     ]

@@ -31,17 +31,30 @@ def measure(engine_kind: str) -> dict:
         campaign_id = session.execute(
             select(Campaign.id).where(Campaign.name == "百万券")
         ).scalar_one()
-        rows = session.execute(select(func.count()).select_from(Coupon)
-                               .where(Coupon.campaign_id == campaign_id)).scalar_one()  # fmt: skip
+        rows = session.execute(
+            select(func.count()).select_from(Coupon).where(Coupon.campaign_id == campaign_id)
+        ).scalar_one()
         timings, report = [], None
         for _ in range(RUNS):
             started = time.perf_counter()
-            report = campaign_report(session=session, operator=platform, campaign_id=campaign_id,
-                                     first=None, last=None, group="day")  # fmt: skip
+            report = campaign_report(
+                session=session,
+                operator=platform,
+                campaign_id=campaign_id,
+                first=None,
+                last=None,
+                group="day",
+            )
             timings.append(time.perf_counter() - started)
         started = time.perf_counter()
-        hourly = campaign_report(session=session, operator=platform, campaign_id=campaign_id,
-                                 first=None, last=None, group="hour")  # fmt: skip
+        hourly = campaign_report(
+            session=session,
+            operator=platform,
+            campaign_id=campaign_id,
+            first=None,
+            last=None,
+            group="hour",
+        )
         header, lines = csv_export.campaign_rows(hourly)
         written = sum(1 for _ in csv_export.stream(header, lines)) - 1
         csv_s = time.perf_counter() - started
@@ -49,12 +62,17 @@ def measure(engine_kind: str) -> dict:
     if not report["reconciled"]:
         raise SystemExit(f"report not reconciled: {report['differences']}")
     return {
-        "engine": engine_kind, "rows": rows, "orders": ORDERS, "days": len(report["rows"]),
+        "engine": engine_kind,
+        "rows": rows,
+        "orders": ORDERS,
+        "days": len(report["rows"]),
         "report_ms": round(statistics.median(timings) * 1000, 1),
         "report_ms_min": round(min(timings) * 1000, 1),
-        "reconciled": report["reconciled"], "csv_rows": written,
-        "csv_rows_per_s": round(written / csv_s, 1), "setup_s": round(setup_s, 1),
-    }  # fmt: skip
+        "reconciled": report["reconciled"],
+        "csv_rows": written,
+        "csv_rows_per_s": round(written / csv_s, 1),
+        "setup_s": round(setup_s, 1),
+    }
 
 
 def main() -> None:
