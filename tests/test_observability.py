@@ -53,7 +53,8 @@ def test_metrics_need_an_operator_and_count_claims_by_outcome(client, session, c
     assert 'hd_claims_total{outcome="claimed"}' in text
     assert 'hd_claims_total{outcome="sold_out"}' in text
     assert 'hd_http_request_seconds_bucket{le="0.005",method="GET",route="/metrics"}' in text or (
-        "hd_http_request_seconds_bucket" in text)
+        "hd_http_request_seconds_bucket" in text
+    )
 
 
 def metric(text: str, name: str, **labels) -> float:
@@ -94,7 +95,8 @@ def test_metrics_add_up_both_workers_and_a_job_run_in_another_process(
     text = scraped.text
     assert metric(text, "hd_http_requests_total", route="/v1/_ping", status="200") == 30
     assert metric(text, "hd_http_requests_total", route="/healthz") == len(seen) + (
-        metric(text, "hd_http_requests_total", route="/healthz") - len(seen))
+        metric(text, "hd_http_requests_total", route="/healthz") - len(seen)
+    )
     assert metric(text, "hd_job_runs_total", job="expire_coupons") == 1
     files = {f.name for f in (tmp_path / "metrics").iterdir()}
     assert all(any(str(pid) in name for name in files) for pid in seen)
