@@ -23,8 +23,8 @@ def test_every_request_logs_one_json_line_with_its_echoed_request_id(client, cap
     assert answer.headers["X-Request-ID"] == "abc-123"
     fresh = client.get("/v1/_ping").headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", fresh)
-    lines = [l for l in log_lines(capsys.readouterr().err) if l.get("event") == "request"]
-    assert [(l["request_id"], l["route"], l["status"]) for l in lines] == [
+    lines = [e for e in log_lines(capsys.readouterr().err) if e.get("event") == "request"]
+    assert [(e["request_id"], e["route"], e["status"]) for e in lines] == [
         ("abc-123", "/v1/_ping", 200), (fresh, "/v1/_ping", 200)]  # fmt: skip
     assert {"duration_ms", "method", "role", "timestamp"} <= set(lines[0])
 
@@ -36,7 +36,7 @@ def test_log_lines_of_the_work_carry_the_request_id_and_never_the_token(
     client.get("/v1/campaigns/999999", headers={**headers, "X-Request-ID": "req-77"})
     text = capsys.readouterr().err
     assert headers["Authorization"].split()[1] not in text
-    line = next(l for l in log_lines(text) if l.get("request_id") == "req-77")
+    line = next(e for e in log_lines(text) if e.get("request_id") == "req-77")
     assert (line["status"], line["role"]) == (404, "operator")
 
 
@@ -44,17 +44,21 @@ def test_metrics_need_an_operator_and_count_claims_by_outcome(client, session, c
     campaign, _ = make_campaign(session, clock.now(), quota=1)
     (_, first), (_, second) = make_consumers(session, 2, clock.now())
     operator = operator_headers(session, clock)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {first}"}).status_code == 403
+
+    def figures():  # the registry lives as long as the process: compare before and after
+        text = client.get("/metrics", headers=operator).get_data(as_text=True)
+        return (metric(text, "hd_claims_total", outcome="claimed"),
+                metric(text, "hd_claims_total", outcome="sold_out"),
+                metric(text, "hd_http_request_seconds_count", method="POST"))  # fmt: skip
+
+    before = figures()
     for token in (first, second):
         client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-    assert client.get("/metrics").status_code == 401
-    assert client.get("/metrics", headers={"Authorization": f"Bearer {first}"}).status_code == 403
-    text = client.get("/metrics", headers=operator).get_data(as_text=True)
-    assert 'hd_claims_total{outcome="claimed"}' in text
-    assert 'hd_claims_total{outcome="sold_out"}' in text
-    assert 'hd_http_request_seconds_bucket{le="0.005",method="GET",route="/metrics"}' in text or (
-        "hd_http_request_seconds_bucket" in text
-    )
+    after = figures()
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2]
 
 
 def metric(text: str, name: str, **labels) -> float:
@@ -94,9 +98,7 @@ def test_metrics_add_up_both_workers_and_a_job_run_in_another_process(
     assert scraped.status_code == 200, scraped.text
     text = scraped.text
     assert metric(text, "hd_http_requests_total", route="/v1/_ping", status="200") == 30
-    assert metric(text, "hd_http_requests_total", route="/healthz") == len(seen) + (
-        metric(text, "hd_http_requests_total", route="/healthz") - len(seen)
-    )
+    assert metric(text, "hd_http_requests_total", route="/healthz") >= len(seen)
     assert metric(text, "hd_job_runs_total", job="expire_coupons") == 1
     files = {f.name for f in (tmp_path / "metrics").iterdir()}
     assert all(any(str(pid) in name for name in files) for pid in seen)
