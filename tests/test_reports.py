@@ -9,14 +9,12 @@ from service.auth.service import issue_token
 from service.campaigns.models import Coupon, Promotion
 from service.people.models import Operator
 from tests.support.factories import (
-    TEST_CENTRE,
     make_campaign,
     make_city,
     make_consumers,
     make_store,
 )
-
-HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
+from tests.test_orders import HOME
 
 
 def bearer(session, clock, role, principal_id):

@@ -4,17 +4,13 @@ from flask import Blueprint, jsonify, render_template
 
 from service.auth.models import Role
 from service.console import service
-from service.people.models import Operator
-from service.web.auth import BEARER, caller, require
+from service.web.auth import BEARER, require
 from service.web.context import clock, db_session
+from service.web.operator import current_operator
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("console", __name__)
 RESP = Resp(HTTP_200=None, HTTP_401=None, HTTP_403=None, HTTP_404=None)
-
-
-def _operator() -> Operator:
-    return db_session().get(Operator, caller().principal_id)
 
 
 @bp.get("/admin")
@@ -28,7 +24,7 @@ def page():
 @spec.validate(resp=RESP, tags=["operators"], security=BEARER)
 def campaigns():
     """The operator's campaigns with claim and budget figures, for the console's bars."""
-    found = service.campaigns_overview(session=db_session(), operator=_operator())
+    found = service.campaigns_overview(session=db_session(), operator=current_operator())
     return jsonify({"campaigns": found})
 
 
@@ -37,6 +33,6 @@ def campaigns():
 @spec.validate(resp=RESP, tags=["operators"], security=BEARER)
 def board(city_id: int):
     """A city's store map by state and the lists that need an operator."""
-    found = service.city_board(session=db_session(), operator=_operator(), city_id=city_id,
+    found = service.city_board(session=db_session(), operator=current_operator(), city_id=city_id,
                                now=clock().now())  # fmt: skip
     return jsonify(found)

@@ -4,7 +4,6 @@ from flask import Blueprint, request
 
 from service.auth.models import Role
 from service.campaigns.models import Promotion
-from service.people.models import Operator
 from service.promotions import service
 from service.promotions.schemas import (
     PromotionCreate,
@@ -12,16 +11,13 @@ from service.promotions.schemas import (
     PromotionRead,
     PromotionUpdate,
 )
-from service.web.auth import BEARER, caller, require
+from service.web.auth import BEARER, require
 from service.web.context import clock, db_session
+from service.web.operator import current_operator
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("promotions", __name__, url_prefix="/v1/admin/promotions")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
-
-
-def _operator() -> Operator:
-    return db_session().get(Operator, caller().principal_id)
 
 
 def _read(promotion: Promotion) -> PromotionRead:
@@ -35,7 +31,7 @@ def _read(promotion: Promotion) -> PromotionRead:
 @spec.validate(resp=Resp(HTTP_200=PromotionList, **ERRORS), tags=["operators"], security=BEARER)
 def index():
     """Promotions: all for platform operators, national and their city's for city operators."""
-    found = service.list_promotions(session=db_session(), operator=_operator())
+    found = service.list_promotions(session=db_session(), operator=current_operator())
     return PromotionList(promotions=[_read(p) for p in found])
 
 
@@ -46,7 +42,7 @@ def index():
 def create():
     """Create a platform promotion (platform operators only)."""
     promotion = service.create_promotion(
-        session=db_session(), operator=_operator(), promotion_in=request.context.json,
+        session=db_session(), operator=current_operator(), promotion_in=request.context.json,
         now=clock().now())  # fmt: skip
     return _read(promotion), 201
 
@@ -58,6 +54,6 @@ def create():
 def update(promotion_id: int):
     """Change a promotion; `paused` pauses or resumes it, `end_now` ends it."""
     promotion = service.update_promotion(
-        session=db_session(), operator=_operator(), promotion_id=promotion_id,
+        session=db_session(), operator=current_operator(), promotion_id=promotion_id,
         promotion_in=request.context.json, now=clock().now())  # fmt: skip
     return _read(promotion)

@@ -3,20 +3,16 @@
 from flask import Blueprint, Response, jsonify, request
 
 from service.auth.models import Role
-from service.people.models import Operator
 from service.reports import csv_export
 from service.reports.schemas import CampaignReportQuery, ReportQuery
 from service.reports.service import campaign_report, city_report
-from service.web.auth import BEARER, caller, require
+from service.web.auth import BEARER, require
 from service.web.context import clock, db_session
+from service.web.operator import current_operator
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("reports", __name__, url_prefix="/v1/admin/reports")
 RESP = Resp(HTTP_200=None, HTTP_401=None, HTTP_403=None, HTTP_404=None)
-
-
-def _operator() -> Operator:
-    return db_session().get(Operator, caller().principal_id)
 
 
 def _answer(report: dict, query: ReportQuery, rows_of, filename: str):
@@ -38,7 +34,7 @@ def campaign(campaign_id: int):
     query: CampaignReportQuery = request.context.query
     report = campaign_report(
         session=db_session(),
-        operator=_operator(),
+        operator=current_operator(),
         campaign_id=campaign_id,
         first=query.from_,
         last=query.to,
@@ -55,7 +51,7 @@ def city(city_id: int):
     query: ReportQuery = request.context.query
     report = city_report(
         session=db_session(),
-        operator=_operator(),
+        operator=current_operator(),
         city_id=city_id,
         first=query.from_,
         last=query.to,
