@@ -99,7 +99,8 @@ class PackClaim(SQLModel, table=True):
     __tablename__ = "pack_claims"
     __table_args__ = (
         Index("uq_pack_claims_consumer_batch", "consumer_id", "batch_id", unique=True),
-        Index("ix_pack_claims_campaign_claimed", "campaign_id", "claimed_at"),  # reports
+        # reports: covers claims and issued face value by day
+        Index("ix_pack_claims_campaign_claimed", "campaign_id", "claimed_at", "face_value_fen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -116,9 +117,14 @@ class Coupon(SQLModel, table=True):
     __table_args__ = (
         Index("ix_coupons_consumer_status", "consumer_id", "status"),
         Index("ix_coupons_status_valid_until", "status", "valid_until"),
-        # reports: a campaign's coupons by claim day, and its expired ones by expiry day
-        Index("ix_coupons_campaign_claimed", "campaign_id", "claimed_at"),
-        Index("ix_coupons_campaign_status_valid", "campaign_id", "status", "valid_until"),
+        # reports: covers a campaign's expired coupons by day and the sums reconciliation takes
+        Index(
+            "ix_coupons_campaign_status_valid",
+            "campaign_id",
+            "status",
+            "valid_until",
+            "discount_fen",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)

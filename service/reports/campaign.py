@@ -3,7 +3,7 @@
 from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session, col
 
-from service.campaigns.models import Batch, Campaign, Coupon, PackClaim
+from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate, PackClaim
 from service.orders.models import LedgerEntry, Order, OrderLine
 from service.reports.facts import campaign_orders, order_facts
 from service.reports.funding import FUNDERS, funder_shares
@@ -42,6 +42,13 @@ def figures(session: Session, campaign: Campaign, span: Span, group: str | None)
     for values in rows.values():
         values["gmv_fen"] -= values["short_pick_fen"]
     return rows
+
+
+def totals(session: Session, campaign: Campaign, span: Span, group: str, rows: dict) -> dict:
+    """The range's totals: the rows added up when every figure has a time bucket, else queried."""
+    if group in ("day", "hour"):
+        return {name: sum(row[name] for row in rows.values()) for name in FIGURES}
+    return figures(session, campaign, span, None).get("total") or dict.fromkeys(FIGURES, 0)
 
 
 def _queries(campaign: Campaign, span: Span, group: str | None, dialect: str) -> list:
@@ -105,22 +112,22 @@ def _order_query(campaign: Campaign, span: Span, group, key_of):
 
 
 def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
+    # A pack's coupons are issued with it: its face value, and the pack's coupon count (the
+    # pack cannot change after the first claim). Reconciliation checks both against the rows.
+    per_pack = (
+        select(func.sum(col(CouponTemplate.quantity)))
+        .where(col(CouponTemplate.campaign_id) == campaign.id)
+        .scalar_subquery()
+    )
     claims = select(
         key_of(col(PackClaim.claimed_at)).label("key"),
         func.count().label("packs_claimed"),
+        (func.count() * per_pack).label("issued_count"),
+        func.sum(col(PackClaim.face_value_fen)).label("issued_fen"),
     ).where(
         col(PackClaim.campaign_id) == campaign.id,
         col(PackClaim.claimed_at) >= span.start,
         col(PackClaim.claimed_at) < span.end,
-    )
-    issued = select(
-        key_of(col(Coupon.claimed_at)).label("key"),
-        func.count().label("issued_count"),
-        func.sum(col(Coupon.discount_fen)).label("issued_fen"),
-    ).where(
-        col(Coupon.campaign_id) == campaign.id,
-        col(Coupon.claimed_at) >= span.start,
-        col(Coupon.claimed_at) < span.end,
     )
     # Expiry writes no event: an expired coupon counts on the day its validity ended.
     expired = select(
@@ -133,7 +140,7 @@ def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
         col(Coupon.valid_until) >= span.start,
         col(Coupon.valid_until) < span.end,
     )
-    return [q.group_by(q.selected_columns[0]) for q in (claims, issued, expired)]
+    return [q.group_by(q.selected_columns[0]) for q in (claims, expired)]
 
 
 def _store_key(group):
@@ -168,32 +175,11 @@ def _ledger_query(campaign: Campaign, span: Span, group, key_of):
 
 
 def batches(session: Session, campaign_id: int) -> list[dict]:
-    """Each batch's packs claimed (counter and rows) against its quota."""
-    counted = (
-        select(col(PackClaim.batch_id), func.count().label("n"))
-        .where(col(PackClaim.campaign_id) == campaign_id)
-        .group_by(col(PackClaim.batch_id))
-        .subquery()
-    )
+    """Each batch's packs claimed against its quota (rows are checked in reconciliation)."""
     rows = session.execute(
-        select(
-            col(Batch.id),
-            col(Batch.name),
-            col(Batch.pack_quota),
-            col(Batch.packs_claimed),
-            func.coalesce(counted.c.n, 0),
-        )
-        .outerjoin(counted, counted.c.batch_id == col(Batch.id))
+        select(col(Batch.id), col(Batch.name), col(Batch.pack_quota), col(Batch.packs_claimed))
         .where(col(Batch.campaign_id) == campaign_id)
         .order_by(col(Batch.id))
     ).all()
-    return [
-        {
-            "batch_id": r[0],
-            "name": r[1],
-            "pack_quota": r[2],
-            "packs_claimed": r[3],
-            "claim_rows": r[4],
-        }
-        for r in rows
-    ]
+    keys = ("batch_id", "name", "pack_quota", "packs_claimed")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

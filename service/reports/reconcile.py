@@ -3,30 +3,35 @@
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from service.campaigns.models import Batch, Campaign, Coupon, CouponEvent, PackClaim
+from service.campaigns.models import (
+    Batch,
+    Campaign,
+    Coupon,
+    CouponEvent,
+    CouponTemplate,
+    PackClaim,
+)
 from service.orders.models import LedgerEntry, Order
 from service.reports.facts import campaign_orders
 
 
 def reconcile(session: Session, campaign: Campaign) -> dict:
     """{"reconciled": bool, "checks": [...], "differences": [checks that disagree]}."""
+    packs, face_fen = _totals(
+        session, PackClaim, func.count(), col(PackClaim.face_value_fen), campaign
+    )
+    coupons, coupon_fen = _totals(session, Coupon, func.count(), col(Coupon.discount_fen), campaign)
+    per_pack = _totals(session, CouponTemplate, func.sum(col(CouponTemplate.quantity)), None,
+                       campaign)[0]  # fmt: skip
+    claimed, _ = _totals(session, Batch, func.sum(col(Batch.packs_claimed)), None, campaign)
     checks = [
-        _check(
-            "issued_fen",
-            campaign=campaign.issued_fen,
-            coupon_rows=_scalar(session, func.sum(col(Coupon.discount_fen)), Coupon, campaign),
-            pack_claims=_scalar(
-                session, func.sum(col(PackClaim.face_value_fen)), PackClaim, campaign
-            ),
-        ),
-        _check(
-            "packs_claimed",
-            campaign=_scalar(session, func.sum(col(Batch.packs_claimed)), Batch, campaign),
-            pack_claims=_scalar(session, func.count(), PackClaim, campaign),
-        ),
+        _check("issued_fen", campaign=campaign.issued_fen, coupon_rows=coupon_fen,
+               pack_claims=face_fen),
+        _check("issued_count", coupon_rows=coupons, pack_claims=packs * (per_pack or 0)),
+        _check("packs_claimed", campaign=claimed, pack_claims=packs),
         *_redeemed(session, campaign),
         *_ledger(session, campaign),
-    ]
+    ]  # fmt: skip
     differences = [check for check in checks if len(set(check["values"].values())) > 1]
     return {"reconciled": not differences, "checks": checks, "differences": differences}
 
@@ -35,9 +40,12 @@ def _check(name: str, **values: int) -> dict:
     return {"check": name, "values": {k: int(v or 0) for k, v in values.items()}}
 
 
-def _scalar(session: Session, what, table, campaign: Campaign) -> int:
-    query = select(what).select_from(table).where(col(table.campaign_id) == campaign.id)
-    return session.execute(query).scalar() or 0
+def _totals(session: Session, table, first, summed, campaign: Campaign) -> tuple[int, int]:
+    """(first aggregate, sum of `summed`) over the campaign's rows of `table`."""
+    second = func.sum(summed) if summed is not None else func.count()
+    query = select(first, second).select_from(table).where(col(table.campaign_id) == campaign.id)
+    one, two = session.execute(query).one()
+    return int(one or 0), int(two or 0)
 
 
 def _redeemed(session: Session, campaign: Campaign) -> list[dict]:

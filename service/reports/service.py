@@ -32,9 +32,8 @@ def campaign_report(
         last or campaign.ends_at.astimezone(zone).date(),
         zone,
     )
-    total = figures_of.figures(session, campaign, span, None).get("total")
-    total = total or dict.fromkeys(figures_of.FIGURES, 0)
     rows = figures_of.figures(session, campaign, span, group)
+    total = figures_of.totals(session, campaign, span, group, rows)
     return {
         "campaign_id": campaign.id,
         "name": campaign.name,

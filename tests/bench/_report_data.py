@@ -22,7 +22,7 @@ from service.db.migrate import alembic_config, upgrade
 from service.stores.models import Store
 from tests.support.databases import pg_admin
 
-VERSION = 1
+VERSION = 2  # 2: covering report indexes
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30
 BATCHES = 10

@@ -19,11 +19,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_coupons_campaign_claimed", ["campaign_id", "claimed_at"], unique=False
-        )
-        batch_op.create_index(
             "ix_coupons_campaign_status_valid",
-            ["campaign_id", "status", "valid_until"],
+            ["campaign_id", "status", "valid_until", "discount_fen"],
             unique=False,
         )
 
@@ -38,7 +35,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("pack_claims", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_pack_claims_campaign_claimed", ["campaign_id", "claimed_at"], unique=False
+            "ix_pack_claims_campaign_claimed",
+            ["campaign_id", "claimed_at", "face_value_fen"],
+            unique=False,
         )
 
     with op.batch_alter_table("promotions", schema=None) as batch_op:
@@ -66,4 +65,3 @@ def downgrade() -> None:
 
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.drop_index("ix_coupons_campaign_status_valid")
-        batch_op.drop_index("ix_coupons_campaign_claimed")
