@@ -5,7 +5,7 @@ from sqlmodel import Session, col
 
 from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate, PackClaim
 from service.orders.models import LedgerEntry, Order, OrderLine
-from service.reports.facts import campaign_orders, order_facts
+from service.reports.facts import of_campaign, order_facts
 from service.reports.funding import FUNDERS, funder_shares
 from service.reports.span import Span, bucket
 from service.stores.models import Store
@@ -149,7 +149,6 @@ def _store_key(group):
 
 def _ledger_query(campaign: Campaign, span: Span, group, key_of):
     """Refunds that were not a cancel (a short-pick) and compensation, on their own day."""
-    orders = campaign_orders(campaign.id)
     entry = LedgerEntry
     short = and_(col(entry.kind) == "refund", col(entry.note) != "cancelled")
     key = key_of(col(entry.at), _store_key(group))
@@ -162,9 +161,9 @@ def _ledger_query(campaign: Campaign, span: Span, group, key_of):
             ).label("compensation_fen"),
         )
         .select_from(entry)
-        .join(orders, orders.c.id == col(entry.order_id))
+        .join(Order, col(Order.id) == col(entry.order_id))
+        .join(Coupon, of_campaign(campaign.id))
     )
-    query = query.join(Order, col(Order.id) == col(entry.order_id))
     if group == "chain":
         query = query.join(Store, col(Store.id) == col(Order.store_id))
     return query.where(

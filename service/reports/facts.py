@@ -9,22 +9,20 @@ from service.orders.models import Order, OrderEvent
 
 def order_facts(campaign_id: int, start, end):
     """Subquery (order_id, at, sign): the campaign's orders placed and cancelled in the range."""
-    of_campaign = (col(Coupon.id) == col(Order.coupon_id)) & (
-        col(Coupon.campaign_id) == campaign_id
-    )
+    joined = of_campaign(campaign_id)
     placed = (
         select(
             col(Order.id).label("order_id"),
             col(Order.placed_at).label("at"),
             literal(1).label("sign"),
         )
-        .join(Coupon, of_campaign)
+        .join(Coupon, joined)
         .where(col(Order.placed_at) >= start, col(Order.placed_at) < end)
     )
     cancelled = (
         select(col(OrderEvent.order_id), col(OrderEvent.at), literal(-1))
         .join(Order, col(Order.id) == col(OrderEvent.order_id))
-        .join(Coupon, of_campaign)
+        .join(Coupon, joined)
         .where(
             col(OrderEvent.kind) == "cancelled",
             col(OrderEvent.at) >= start,
@@ -34,11 +32,6 @@ def order_facts(campaign_id: int, start, end):
     return union_all(placed, cancelled).subquery("facts")
 
 
-def campaign_orders(campaign_id: int):
-    """Subquery (id) of the orders that used a coupon of the campaign, whenever."""
-    return (
-        select(col(Order.id).label("id"))
-        .join(Coupon, col(Coupon.id) == col(Order.coupon_id))
-        .where(col(Coupon.campaign_id) == campaign_id)
-        .subquery("campaign_orders")
-    )
+def of_campaign(campaign_id: int):
+    """ON clause joining Coupon to Order: the order used a coupon of the campaign."""
+    return (col(Coupon.id) == col(Order.coupon_id)) & (col(Coupon.campaign_id) == campaign_id)

@@ -12,7 +12,7 @@ from service.campaigns.models import (
     PackClaim,
 )
 from service.orders.models import LedgerEntry, Order
-from service.reports.facts import campaign_orders
+from service.reports.facts import of_campaign
 
 
 def reconcile(session: Session, campaign: Campaign) -> dict:
@@ -81,14 +81,13 @@ def _redeemed(session: Session, campaign: Campaign) -> list[dict]:
 
 def _ledger(session: Session, campaign: Campaign) -> list[dict]:
     """What the campaign's orders charged and refunded on cancel, by orders and by ledger."""
-    orders = campaign_orders(campaign.id)
     by_orders = session.execute(
         select(
             func.sum(col(Order.payable_fen)),
             func.sum(case((col(Order.status) == "CANCELLED", col(Order.payable_fen)), else_=0)),
         )
         .select_from(Order)
-        .join(orders, orders.c.id == col(Order.id))
+        .join(Coupon, of_campaign(campaign.id))
     ).one()
     by_ledger = session.execute(
         select(
@@ -107,7 +106,8 @@ def _ledger(session: Session, campaign: Campaign) -> list[dict]:
             ),
         )
         .select_from(LedgerEntry)
-        .join(orders, orders.c.id == col(LedgerEntry.order_id))
+        .join(Order, col(Order.id) == col(LedgerEntry.order_id))
+        .join(Coupon, of_campaign(campaign.id))
     ).one()
     return [
         _check("charged_fen", orders=by_orders[0], ledger=by_ledger[0]),
