@@ -52,3 +52,17 @@ def _json_error(sock, status_int, reason, mesg):
 
 
 gunicorn.util.write_error = _json_error  # workers call util.write_error by module attribute
+
+
+def on_starting(_server):
+    """Metrics: one directory of per-process files for every worker (and the scheduler)."""
+    from service.observability.multiproc import prepare_server_metrics_dir
+
+    prepare_server_metrics_dir()
+
+
+def child_exit(_server, worker):
+    """A dead worker's live gauges must not linger in /metrics."""
+    from service.observability.multiproc import mark_process_dead
+
+    mark_process_dead(worker.pid)
