@@ -47,6 +47,8 @@ def forget(cache: Cache, key: Hashable) -> None:
 def locked(cache: Cache) -> threading.Lock:
     """The cache's lock, for a read-modify-write of one entry (`with caches.locked(c): ...`)."""
     return _all[id(cache)][1]
+
+
 def clear(cache: Cache) -> None:
     """Drop every entry of one cache."""
     with _all[id(cache)][1]:

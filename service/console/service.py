@@ -8,9 +8,10 @@ from sqlmodel import Session, col
 from service.campaigns.models import Batch, Campaign
 from service.cities.models import City
 from service.cities.service import city_zone
+from service.deliveries.models import Delivery
 from service.errors import NotFound
 from service.orders import states
-from service.orders.models import Delivery, Order, OrderEvent
+from service.orders.models import Order, OrderEvent
 from service.people.models import Operator
 from service.reports.city import store_map
 from service.stores.models import Store

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from service.orders.models import Delivery, Order, OrderEvent
+from service.deliveries.models import Delivery
+from service.orders.models import Order, OrderEvent
 from service.reports.span import Span
 from service.stores.models import Store
 
