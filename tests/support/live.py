@@ -81,7 +81,7 @@ def _wait_ready(server: LiveServer, workers: int, timeout_s: float = 30) -> None
             raise RuntimeError(f"gunicorn exited early:\n{server.log.read_text()[-3000:]}")
         try:
             ready = requests.get(server.url + "/healthz", timeout=2).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):  # a slow first answer: not ready yet
+        except requests.ConnectionError:
             ready = False
         if ready and len(server.worker_pids()) >= workers:
             return
