@@ -28,6 +28,10 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
     first = page.locator("#results li.hit").first
     expect(first).to_contain_text("伊利纯牛奶")
     screenshot(page, "shop-1-search")
+    first.locator("button.link").click()  # the best store's page and menu
+    expect(page.locator("#store")).to_contain_text("配送半径")
+    screenshot(page, "shop-1b-store")
+    page.get_by_role("button", name="返回搜索结果").click()
     first.get_by_role("button", name="加入购物车").click()
     expect(page.locator("#payable")).to_be_visible()
     before = yuan(page.locator("#payable").inner_text())
