@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
+from service.fields import Instant
 from service.pricing.schemas import Id
 
 Kind = Literal["every_threshold", "threshold"]
@@ -20,8 +21,8 @@ class PromotionCreate(SQLModel):
     cap_fen: int | None = Field(default=None, gt=0, le=10**10)
     categories: list[str] | None = Field(default=None, max_length=20)
     city_id: Id | None = None  # None: every city
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
     @model_validator(mode="after")
     def _sane(self):
@@ -38,8 +39,8 @@ class PromotionUpdate(SQLModel):
     discount_fen: int | None = Field(default=None, gt=0, le=10**10)
     cap_fen: int | None = Field(default=None, gt=0, le=10**10)
     categories: list[str] | None = Field(default=None, max_length=20)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     paused: bool | None = None
     end_now: bool | None = None  # true: the promotion ends at once (ends_at = now)
 
