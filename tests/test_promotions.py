@@ -43,6 +43,7 @@ def test_a_created_paused_resumed_and_ended_promotion_reaches_quotes(client, ses
     made = client.post("/v1/admin/promotions", json=body(clock, place.id), headers=platform)
     assert made.status_code == 201, made.json
     assert made.json["running"] is True
+    assert made.json["starts_at"].endswith("+08:00")  # the city's zone at the edge
     assert promotion_fen(client, consumer) == 500
     path = f"/v1/admin/promotions/{made.json['id']}"
     assert client.patch(path, json={"paused": True}, headers=platform).json["running"] is False

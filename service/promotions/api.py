@@ -4,6 +4,8 @@ from flask import Blueprint, request
 
 from service.auth.models import Role
 from service.campaigns.models import Promotion
+from service.cities.models import City
+from service.cities.service import city_zone, zone_named
 from service.promotions import service
 from service.promotions.schemas import (
     PromotionCreate,
@@ -17,13 +19,18 @@ from service.web.operator import current_operator
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("promotions", __name__, url_prefix="/v1/admin/promotions")
+NATIONAL_ZONE = "Asia/Shanghai"  # a national promotion's window is shown in Beijing time
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
 
 
 def _read(promotion: Promotion) -> PromotionRead:
     now = clock().now()
     running = not promotion.paused and promotion.starts_at <= now < promotion.ends_at
-    return PromotionRead(**promotion.model_dump(), running=running)
+    city = db_session().get(City, promotion.city_id) if promotion.city_id else None
+    zone = city_zone(city) if city else zone_named(NATIONAL_ZONE)
+    window = {"starts_at": promotion.starts_at.astimezone(zone),
+              "ends_at": promotion.ends_at.astimezone(zone)}  # fmt: skip
+    return PromotionRead(**{**promotion.model_dump(), **window}, running=running)
 
 
 @bp.get("")

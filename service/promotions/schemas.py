@@ -1,4 +1,5 @@
-"""Request and response models of the promotions API (times city-local or UTC+8 at the edges)."""
+"""Request and response models of the promotions API (times out in the city's zone, or
+Beijing time for a national promotion)."""
 
 from datetime import datetime
 from typing import Literal

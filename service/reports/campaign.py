@@ -83,31 +83,23 @@ def _order_query(campaign: Campaign, span: Span, group, key_of):
             col(OrderLine.promotion_share_fen),
         )
     else:
-        key = key_of(facts.c.at, _store_key(group))
-        goods, coupon, promotion = (
-            col(Order.subtotal_fen),
-            col(Order.coupon_fen),
-            col(Order.promotion_fen),
-        )
+        key = key_of(facts.c.at, facts.c.store_id if group == "store" else col(Store.chain))
+        goods, coupon, promotion = facts.c.subtotal, facts.c.coupon, facts.c.promotion
     split = funder_shares(coupon, pcts)
-    query = (
-        select(
-            key.label("key"),
-            func.sum(sign).label("orders"),
-            func.sum(case((sign > 0, 1), else_=0)).label("redeemed_count"),
-            func.sum(case((sign < 0, 1), else_=0)).label("released_count"),
-            func.sum(sign * goods).label("gmv_fen"),
-            func.sum(sign * coupon).label("redeemed_fen"),
-            func.sum(sign * promotion).label("promotion_fen"),
-            *(func.sum(sign * split[f]).label(f"{f}_fen") for f in FUNDERS),
-        )
-        .select_from(facts)
-        .join(Order, col(Order.id) == facts.c.order_id)
-    )
+    query = select(
+        key.label("key"),
+        func.sum(sign).label("orders"),
+        func.sum(case((sign > 0, 1), else_=0)).label("redeemed_count"),
+        func.sum(case((sign < 0, 1), else_=0)).label("released_count"),
+        func.sum(sign * goods).label("gmv_fen"),
+        func.sum(sign * coupon).label("redeemed_fen"),
+        func.sum(sign * promotion).label("promotion_fen"),
+        *(func.sum(sign * split[f]).label(f"{f}_fen") for f in FUNDERS),
+    ).select_from(facts)
     if group == "category":
-        query = query.join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+        query = query.join(OrderLine, col(OrderLine.order_id) == facts.c.order_id)
     if group == "chain":
-        query = query.join(Store, col(Store.id) == col(Order.store_id))
+        query = query.join(Store, col(Store.id) == facts.c.store_id)
     return query.group_by(key)
 
 

@@ -8,19 +8,27 @@ from service.orders.models import Order, OrderEvent
 
 
 def order_facts(campaign_id: int, start, end):
-    """Subquery (order_id, at, sign): the campaign's orders placed and cancelled in the range."""
+    """Subquery (order_id, at, sign, store_id, subtotal, coupon, promotion): the campaign's
+    orders placed and cancelled in the range, carrying what the report sums (no second join)."""
     joined = of_campaign(campaign_id)
+    carried = (
+        col(Order.store_id).label("store_id"),
+        col(Order.subtotal_fen).label("subtotal"),
+        col(Order.coupon_fen).label("coupon"),
+        col(Order.promotion_fen).label("promotion"),
+    )
     placed = (
         select(
             col(Order.id).label("order_id"),
             col(Order.placed_at).label("at"),
             literal(1).label("sign"),
+            *carried,
         )
         .join(Coupon, joined)
         .where(col(Order.placed_at) >= start, col(Order.placed_at) < end)
     )
     cancelled = (
-        select(col(OrderEvent.order_id), col(OrderEvent.at), literal(-1))
+        select(col(OrderEvent.order_id), col(OrderEvent.at), literal(-1), *carried)
         .join(Order, col(Order.id) == col(OrderEvent.order_id))
         .join(Coupon, joined)
         .where(

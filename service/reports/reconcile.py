@@ -1,6 +1,6 @@
 """Reconciliation: the campaign's counters, its coupon rows and its events/ledger must agree."""
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlmodel import Session, col
 
 from service.campaigns.models import (
@@ -29,8 +29,7 @@ def reconcile(session: Session, campaign: Campaign) -> dict:
                pack_claims=face_fen),
         _check("issued_count", coupon_rows=coupons, pack_claims=packs * (per_pack or 0)),
         _check("packs_claimed", campaign=claimed, pack_claims=packs),
-        *_redeemed(session, campaign),
-        *_ledger(session, campaign),
+        *_order_checks(session, campaign),
     ]  # fmt: skip
     differences = [check for check in checks if len(set(check["values"].values())) > 1]
     return {"reconciled": not differences, "checks": checks, "differences": differences}
@@ -48,68 +47,50 @@ def _totals(session: Session, table, first, summed, campaign: Campaign) -> tuple
     return int(one or 0), int(two or 0)
 
 
-def _redeemed(session: Session, campaign: Campaign) -> list[dict]:
-    """Redeemed fen and count: counter vs coupon rows now REDEEMED vs the coupon events."""
-    live = (
-        select(func.count(), func.sum(col(Order.coupon_fen)))
-        .select_from(Coupon)
-        .join(Order, (col(Order.coupon_id) == col(Coupon.id)) & (col(Order.status) != "CANCELLED"))
-        .where(col(Coupon.campaign_id) == campaign.id, col(Coupon.status) == "REDEEMED")
-    )
-    sign = case(
-        (col(CouponEvent.kind) == "redeemed", 1), (col(CouponEvent.kind) == "released", -1), else_=0
-    )
+def _order_checks(session: Session, campaign: Campaign) -> list[dict]:
+    """Redeemed fen/count (counter vs coupon rows vs events) and money (orders vs ledger).
+
+    One statement: the campaign's orders (found through a million coupons at most) are a CTE,
+    which PostgreSQL materialises once for the three aggregates that read it.
+    """
+    co = (
+        select(col(Order.id).label("id"), col(Order.status).label("status"),
+               col(Order.payable_fen).label("payable"), col(Order.coupon_fen).label("coupon"),
+               col(Coupon.status).label("coupon_status"))
+        .select_from(Order).join(Coupon, of_campaign(campaign.id)).cte("campaign_orders")
+    )  # fmt: skip
+    live = (co.c.coupon_status == "REDEEMED") & (co.c.status != "CANCELLED")
+    orders = select(
+        func.sum(co.c.payable).label("charged"),
+        func.sum(case((co.c.status == "CANCELLED", co.c.payable), else_=0)).label("refunded"),
+        func.sum(case((live, 1), else_=0)).label("rows_count"),
+        func.sum(case((live, co.c.coupon), else_=0)).label("rows_fen"),
+    ).subquery()
+    entry = LedgerEntry
+    cancel_refund = (col(entry.kind) == "refund") & (col(entry.note) == "cancelled")
+    ledger = (
+        select(func.sum(case((col(entry.kind) == "charge", col(entry.amount_fen)), else_=0))
+               .label("ledger_charged"),
+               func.sum(case((cancel_refund, col(entry.amount_fen)), else_=0))
+               .label("ledger_refunded"))
+        .select_from(entry).join(co, co.c.id == col(entry.order_id)).subquery()
+    )  # fmt: skip
+    sign = case((col(CouponEvent.kind) == "redeemed", 1),
+                (col(CouponEvent.kind) == "released", -1), else_=0)  # fmt: skip
     events = (
-        select(func.sum(sign), func.sum(sign * col(Order.coupon_fen)))
-        .select_from(CouponEvent)
-        .join(Coupon, col(Coupon.id) == col(CouponEvent.coupon_id))
-        .join(Order, col(Order.id) == col(CouponEvent.order_id))
-        .where(col(Coupon.campaign_id) == campaign.id)
-    )
-    rows_count, rows_fen = session.execute(live).one()
-    events_count, events_fen = session.execute(events).one()
+        select(func.sum(sign).label("events_count"),
+               func.sum(sign * co.c.coupon).label("events_fen"))
+        .select_from(CouponEvent).join(co, co.c.id == col(CouponEvent.order_id)).subquery()
+    )  # fmt: skip
+    row = session.execute(
+        select(orders, ledger, events).select_from(
+            orders.join(ledger, true()).join(events, true()))
+    ).mappings().one()  # fmt: skip
     return [
-        _check(
-            "redeemed_fen",
-            campaign=campaign.redeemed_fen,
-            coupon_rows=rows_fen,
-            coupon_events=events_fen,
-        ),
-        _check("redeemed_count", coupon_rows=rows_count, coupon_events=events_count),
-    ]
-
-
-def _ledger(session: Session, campaign: Campaign) -> list[dict]:
-    """What the campaign's orders charged and refunded on cancel, by orders and by ledger."""
-    by_orders = session.execute(
-        select(
-            func.sum(col(Order.payable_fen)),
-            func.sum(case((col(Order.status) == "CANCELLED", col(Order.payable_fen)), else_=0)),
-        )
-        .select_from(Order)
-        .join(Coupon, of_campaign(campaign.id))
-    ).one()
-    by_ledger = session.execute(
-        select(
-            func.sum(
-                case((col(LedgerEntry.kind) == "charge", col(LedgerEntry.amount_fen)), else_=0)
-            ),
-            func.sum(
-                case(
-                    (
-                        (col(LedgerEntry.kind) == "refund")
-                        & (col(LedgerEntry.note) == "cancelled"),
-                        col(LedgerEntry.amount_fen),
-                    ),
-                    else_=0,
-                )
-            ),
-        )
-        .select_from(LedgerEntry)
-        .join(Order, col(Order.id) == col(LedgerEntry.order_id))
-        .join(Coupon, of_campaign(campaign.id))
-    ).one()
-    return [
-        _check("charged_fen", orders=by_orders[0], ledger=by_ledger[0]),
-        _check("cancel_refunds_fen", orders=by_orders[1], ledger=by_ledger[1]),
-    ]
+        _check("redeemed_fen", campaign=campaign.redeemed_fen, coupon_rows=row["rows_fen"],
+               coupon_events=row["events_fen"]),
+        _check("redeemed_count", coupon_rows=row["rows_count"],
+               coupon_events=row["events_count"]),
+        _check("charged_fen", orders=row["charged"], ledger=row["ledger_charged"]),
+        _check("cancel_refunds_fen", orders=row["refunded"], ledger=row["ledger_refunded"]),
+    ]  # fmt: skip
