@@ -30,7 +30,9 @@ run: $(STAMP)
 	@echo
 	@# The scheduler beside gunicorn; Ctrl-C reaches both, and the trap ends the scheduler
 	@# whenever gunicorn stops. HD_DEMO=1: the shop lists the demo consumers to sign in as.
-	@$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	@# One HD_METRICS_DIR for both, so /metrics adds up the workers and the scheduler.
+	@export HD_METRICS_DIR=$(CURDIR)/instance/metrics; \
+	$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 		HD_DEMO=1 HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
 
 test: $(STAMP)

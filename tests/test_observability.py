@@ -105,3 +105,17 @@ def test_metrics_add_up_both_workers_and_a_job_run_in_another_process(
     assert metric(text, "hd_job_runs_total", job="expire_coupons") == 1
     files = {f.name for f in (tmp_path / "metrics").iterdir()}
     assert all(any(str(pid) in name for name in files) for pid in seen)
+
+
+def test_a_fresh_server_drops_dead_processes_metric_files_but_keeps_live_ones(
+    tmp_path, monkeypatch
+):
+    from service.observability import multiproc
+
+    monkeypatch.setenv("HD_METRICS_DIR", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f"counter_{dead.pid}.db").write_bytes(b"")
+    (tmp_path / f"counter_{os.getpid()}.db").write_bytes(b"")  # a scheduler started earlier
+    multiproc.prepare_metrics_dir(fresh=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{os.getpid()}.db"]

@@ -21,9 +21,24 @@ def prepare_metrics_dir(*, fresh: bool = False) -> str | None:
     os.makedirs(path, exist_ok=True)
     if fresh:
         for leftover in glob.glob(os.path.join(path, "*.db")):
-            os.remove(leftover)
+            if not _alive(leftover):  # a scheduler started first keeps its live files
+                os.remove(leftover)
     os.environ[ENV] = os.environ["HD_METRICS_DIR"] = path
     return path
+
+
+def _alive(metric_file: str) -> bool:
+    """Whether the process that writes `metric_file` (named `<kind>_<pid>.db`) still runs."""
+    pid = os.path.basename(metric_file).removesuffix(".db").rpartition("_")[2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def prepare_server_metrics_dir() -> str:
