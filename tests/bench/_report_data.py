@@ -10,7 +10,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -18,8 +17,9 @@ from service.campaigns.models import Batch, Campaign, CouponTemplate
 from service.catalog.models import Product
 from service.cities.models import City
 from service.db import Database, make_engine
-from service.db.migrate import alembic_config, upgrade
+from service.db.migrate import upgrade
 from service.stores.models import Store
+from tests.bench._common import schema_tag
 from tests.support.databases import pg_admin
 
 VERSION = 2  # 2: covering report indexes
@@ -31,8 +31,7 @@ STORES = 50
 
 def cached_url(engine_kind: str, coupons: int, orders: int) -> str:
     """A database holding the campaign (built on first use); the benchmark only reads it."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    key = f"report_v{VERSION}_{head}_{coupons}x{orders}"
+    key = f"report_v{VERSION}_{schema_tag()}_{coupons}x{orders}"
     if engine_kind == "sqlite":
         folder = Path(os.environ.get("HD_BENCH_CACHE", Path.home() / ".cache" / "hourdelivery"))
         folder.mkdir(parents=True, exist_ok=True)
