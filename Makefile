@@ -22,6 +22,10 @@ run: $(STAMP)
 	$(BIN)/hourdelivery fixtures load
 	@echo
 	@echo "Shop:     http://$(HOST):$(PORT)/   (demo mode: one-click sign-in as a seed consumer)"
+	@echo "Tablet:   http://$(HOST):$(PORT)/store     (sign in with the store token below)"
+	@echo "Courier:  http://$(HOST):$(PORT)/courier   (the courier token)"
+	@echo "Console:  http://$(HOST):$(PORT)/admin     (the operator token)"
+	@echo "Metrics:  http://$(HOST):$(PORT)/metrics   (the operator token as a bearer)"
 	@echo "API:      http://$(HOST):$(PORT)/v1/stores/nearby?lat=28.195&lon=112.976&radius_km=3"
 	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json"
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
