@@ -1,5 +1,7 @@
 """The migrations build the schema the models declare, identically on both engines."""
 
+import sqlite3
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -98,3 +100,33 @@ def test_migrations_downgrade_to_nothing_and_back(template):
     finally:
         engine.dispose()
         template.drop(url)
+
+
+def test_a_sqlite_database_holding_an_order_with_a_promotion_upgrades_to_head(tmp_path):
+    # A batch migration on SQLite copies and drops its table; orders pointing at a promotion
+    # made 0008's DROP TABLE promotions fail on a `make run` database that had taken orders.
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, "0007")
+    engine.dispose()
+    raw = sqlite3.connect(path)  # foreign keys off: only the promotion row matters here
+    raw.execute("INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
+                " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
+                " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
+                " 15, 500, 5900, 180)")  # fmt: skip
+    raw.execute("INSERT INTO promotions (id, name, kind, threshold_fen, discount_fen, categories,"
+                " city_id, starts_at, ends_at) VALUES (1, 'p', 'threshold', 100, 10, '[]', 1,"
+                " '2026-01-01', '2027-01-01')")  # fmt: skip
+    raw.execute("INSERT INTO orders (id, city_id, consumer_id, store_id, status, payment_method,"
+                " address, lat, lon, subtotal_fen, promotion_fen, coupon_fen, delivery_fee_fen,"
+                " payable_fen, promotion_id, handoff_code, tried_store_ids, placed_at,"
+                " promised_at, eta_at, updated_at) VALUES (1, 1, 1, 1, 'PLACED', 'x', 'x', 0, 0,"
+                " 1, 0, 0, 0, 1, 1, '1234', '[]', '2026-01-01', '2026-01-01', '2026-01-01',"
+                " '2026-01-01')")  # fmt: skip
+    raw.commit()
+    raw.close()
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT paused FROM promotions").scalar() == 0
+    engine.dispose()

@@ -40,11 +40,12 @@ def upgrade() -> None:
             unique=False,
         )
 
-    with op.batch_alter_table("promotions", schema=None) as batch_op:
-        # existing promotions keep running: false for every row already there
-        batch_op.add_column(
-            sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Existing promotions keep running: false for every row already there. A plain ADD COLUMN,
+    # not a batch: on SQLite a batch copies and drops the table, which the foreign keys of
+    # orders already pointing at a promotion refuse.
+    op.add_column(
+        "promotions", sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
