@@ -1,0 +1,49 @@
+"""One simulation run: every actor in its thread, bounded, stopping by itself at the end."""
+
+import random
+import resource
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from service.simulate.consumers import Outcomes, arrivals, consumer
+from service.simulate.couriers import courier
+from service.simulate.http import Api
+from service.simulate.scenario import Scenario
+from service.simulate.stores import store_staff
+
+CONSUMER_THREADS = 32  # consumers arriving at once share these; a visit takes a few calls
+
+
+def run(api: Api, scenario: Scenario, world: dict) -> dict:
+    """Play the scenario against the service; answer what the actors saw, for the report."""
+    rng = random.Random(scenario.seed)
+    outcomes, riders = Outcomes(), []
+    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    threads = [threading.Thread(target=store_staff, daemon=True, name=f"store-{s['id']}",
+                                args=(api, scenario, s, outcomes, random.Random(rng.random())))
+               for s in world["stores"]]  # fmt: skip
+    threads += [threading.Thread(target=courier, daemon=True, name=f"courier-{c['id']}",
+                                 args=(api, scenario, world, c, outcomes,
+                                       random.Random(rng.random()), riders))
+                for c in world["couriers"]]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    with ThreadPoolExecutor(CONSUMER_THREADS, thread_name_prefix="consumer") as pool:
+        visits = sorted(zip(arrivals(scenario, rng), world["consumers"], strict=True),
+                        key=lambda pair: pair[0])  # fmt: skip
+        for arrive, person in visits:
+            pool.submit(consumer, api, scenario, world, outcomes, person, arrive,
+                        random.Random(rng.random()))  # fmt: skip
+        api.sleep_until(scenario.end)
+    api.stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+    return {
+        "outcomes": outcomes,
+        "riders": riders,
+        "wall_s": time.monotonic() - wall0,
+        "simulator_cpu_s": cpu_s,
+    }
