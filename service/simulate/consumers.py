@@ -1,6 +1,7 @@
 """Simulated consumers: arrive on the scenario's curve, browse a store in play, claim at the
 drop, quote, order (retrying with the same Idempotency-Key), and now and then cancel."""
 
+import contextlib
 import random
 import threading
 import uuid
@@ -18,7 +19,8 @@ class Outcomes:
 
     orders: dict[int, dict] = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)
-    claims: list[tuple[datetime, int]] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)  # why no store could take it, summed
+    claims: list[tuple[datetime, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def placed(self, order: dict, store: dict, at: datetime) -> None:
@@ -27,6 +29,13 @@ class Outcomes:
                 "store_id": store["id"], "category": store["category"], "placed_at": at,
                 "promised_at": order["promised_at"], "code": order["handoff_code"],
                 "status": "PLACED"}  # fmt: skip
+
+    def refuse(self, answer) -> None:
+        """Count a refused quote or order by its error code (and no store's reasons)."""
+        with self.lock:
+            self.refused[_code(answer)] += 1
+            with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
+                self.reasons.update(answer.json()["error"].get("reasons") or {})
 
     def mark(self, order_id: int, **changes) -> None:
         with self.lock:
@@ -70,16 +79,14 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
             "payment_method": scenario.consumers["payment_method"]}  # fmt: skip
     quote = api.call("POST", "/v1/quote", token, json=body)
     if quote is None or quote.status_code != 200:
-        outcomes.refused[_code(quote)] += 1
-        return
+        return outcomes.refuse(quote)
     suggested = quote.json().get("suggested_coupon")
     payable = suggested["payable_fen"] if suggested else quote.json()["payable_fen"]
     body |= {"address": "模拟路1号", "expected_payable_fen": payable,
              "coupon_id": suggested["coupon_id"] if suggested else None}  # fmt: skip
     order = place(api, token, body)
     if order is None or order.status_code != 201:
-        outcomes.refused[_code(order)] += 1
-        return
+        return outcomes.refuse(order)
     outcomes.placed(order.json()["order"], store, api.clock.now())
     if rng.random() < scenario.consumers["cancel_share"]:
         order_id = order.json()["order"]["id"]
@@ -102,7 +109,8 @@ def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float, lon
     answer = api.call("POST", f"/v1/campaigns/{world['campaign_id']}/claim", token,
                       json={"lat": lat, "lon": lon})  # fmt: skip
     with outcomes.lock:
-        outcomes.claims.append((api.clock.now(), answer.status_code if answer is not None else 0))
+        got = answer is not None and answer.status_code == 201
+        outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
 
 
 def place(api: Api, token: str, body: dict, attempts: int = 3):

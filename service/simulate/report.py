@@ -24,6 +24,7 @@ def build_report(api: Api, world: dict, played: dict, campaign: dict | None, quo
         "orders_rejected_by_store": sum(1 for o in orders if o.get("rejected")),
         "orders_short_picked": sum(1 for o in orders if o.get("short_picked")),
         "refused": dict(outcomes.refused),
+        "no_store_reasons": dict(outcomes.reasons),
         "delivery_by_category": _by_category(orders),
         "on_time_rate": _on_time([o for o in orders if o["status"] == "DELIVERED"]),
         "claims": _claims(outcomes.claims, quota),
@@ -63,10 +64,10 @@ def _by_category(orders: list[dict]) -> dict:
 
 
 def _claims(claims: list, quota: int) -> dict:
-    issued = sorted(at for at, status in claims if status == 201)
+    issued = sorted(at for at, code in claims if code == "issued")
     per_minute = Counter(at.replace(second=0, microsecond=0).isoformat() for at, _ in claims)
     return {"attempts": len(claims), "issued": len(issued), "quota": quota,
-            "refused": dict(Counter(s for _, s in claims if s != 201)),
+            "refused": dict(Counter(code for _, code in claims if code != "issued")),
             "sold_out_at": issued[quota - 1].isoformat() if len(issued) >= quota else None,
             "per_second_by_minute": {k: round(v / 60, 2)
                                      for k, v in sorted(per_minute.items())}}  # fmt: skip
