@@ -17,7 +17,7 @@ START = "2026-11-25T19:45:00+08:00"
 SCENARIO = f"""
 city = "changsha"
 start = "{START}"
-duration_minutes = 42
+duration_minutes = 48
 speed = 120
 seed = 7
 
@@ -42,7 +42,7 @@ short_pick_share = 0.0
 
 [couriers]
 count = 8
-shifts = [[0, 42]]
+shifts = [[0, 48]]
 decline_share = 0.0
 wrong_code_share = 0.2
 
@@ -56,11 +56,11 @@ pack = [[3000, 1000, 1], [10000, 3000, 1]]
 """
 
 
-def simulated_env(speed: int = 120) -> dict[str, str]:
+def simulated_env(speed: float = 120, start: str = START) -> dict[str, str]:
     """The HD_SIM_* values every process of one simulation shares; the start is now. A tablet
     is silent after 600 business seconds (5 s at 120×), not 120 (1 s: one slow poll)."""
-    return {"HD_SIM_START": START, "HD_SIM_ANCHOR": datetime.now(UTC).isoformat(),
-            "HD_SIM_SPEED": str(speed), "HD_TABLET_SILENCE_S": "600"}  # fmt: skip
+    return {"HD_SIM_START": start, "HD_SIM_ANCHOR": datetime.now(UTC).isoformat(),
+            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": "600"}  # fmt: skip
 
 
 def start_scheduler(database_url: str, sim_env: dict, log: Path) -> subprocess.Popen:
@@ -71,16 +71,19 @@ def start_scheduler(database_url: str, sim_env: dict, log: Path) -> subprocess.P
                             stderr=subprocess.STDOUT)  # fmt: skip
 
 
-def simulate(server, sim_env: dict, folder: Path) -> tuple[int, dict, str]:
-    """Run the CLI against `server`: its exit code, report.json and output."""
-    scenario = folder / "scenario.toml"
+def simulate(server, sim_env: dict, folder: Path, scenario: str | None = SCENARIO,
+             args: tuple = ()) -> tuple[int, dict, str]:  # fmt: skip
+    """Run the CLI against `server` (scenario None: the shipped default, scaled by `args`):
+    its exit code, report.json and output."""
     folder.mkdir(parents=True, exist_ok=True)
-    scenario.write_text(SCENARIO, encoding="utf-8")
+    if scenario is not None:
+        (folder / "scenario.toml").write_text(scenario, encoding="utf-8")
+        args = ("--scenario", str(folder / "scenario.toml"), *args)
     env = {**os.environ, **sim_env, "DATABASE_URL": server.database_url, "LOG_LEVEL": "WARNING"}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("hourdelivery")), "simulate", "run", "--url",
-         server.url, "--scenario", str(scenario), "--out", str(folder / "report")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+         server.url, "--out", str(folder / "report"), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     report = folder / "report" / "report.json"
     figures = json.loads(report.read_text()) if report.exists() else {}

@@ -1,0 +1,58 @@
+"""Benchmark: the shipped Changsha 20:00 scenario replayed through gunicorn (2 workers) and
+the scheduler on a simulated clock, by `hourdelivery simulate run` in its own process.
+
+Full scale: 5,000 consumers, 300 stores in play, 200 couriers, 75 business minutes at 20×
+(under 4 minutes of wall time). BENCH_SCALE=tiny plays the suite's short scenario (120×).
+Prints one JSON line per engine; the simulator's own CPU is reported beside the figures.
+"""
+
+from service.simulate.scenario import load_scenario
+from tests.bench._common import TINY, Bench, emit, engines
+from tests.support.live import start_server
+from tests.support.simulation import SCENARIO, START, simulate, simulated_env, start_scheduler
+
+FULL = ("--consumers", "5000", "--stores", "300", "--couriers", "200", "--quota", "2000")
+
+
+def main() -> None:
+    for engine in engines():
+        bench = Bench(engine)
+        try:
+            figures = run(bench)
+        finally:
+            bench.close()
+        emit(figures)
+
+
+def run(bench: Bench) -> dict:
+    default = load_scenario()
+    speed, start = (120, START) if TINY else (default.speed, default.start.isoformat())
+    sim_env = simulated_env(speed, start)
+    bench.server = start_server(bench.url, bench.workdir, env=sim_env)
+    scheduler = start_scheduler(bench.url, sim_env, bench.workdir / "scheduler.log")
+    try:
+        scenario, args = (SCENARIO, ()) if TINY else (None, FULL)
+        code, report, output = simulate(bench.server, sim_env, bench.workdir / "run", scenario,
+                                        args)  # fmt: skip
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=60)
+    if not report:
+        raise SystemExit(f"peak on {bench.engine}: no report\n{output[-3000:]}")
+    latency = report["latency_ms"]
+    return {
+        "benchmark": "peak", "engine": bench.engine, "exit_code": code,
+        "orders_placed": report["orders_placed"], "orders_delivered": report["orders_delivered"],
+        "orders_cancelled": report["orders_cancelled"], "on_time_rate": report["on_time_rate"],
+        "p99_order_ms": latency.get("POST /v1/orders", {}).get("p99_ms"),
+        "p99_claim_ms": latency.get("POST /v1/campaigns/{id}/claim", {}).get("p99_ms"),
+        "server_5xx": report["server_5xx"], "reconciled": report["reconciled"],
+        "sim_minutes": 48 if TINY else default.duration_minutes, "wall_s": report["wall_s"],
+        "requests": report["requests"], "simulator_cpu_s": report["simulator_cpu_s"],
+        "claims_issued": report["claims"]["issued"], "sold_out_at": report["claims"]["sold_out_at"],
+        "courier_utilisation": report["courier_utilisation"],
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
