@@ -114,10 +114,15 @@ def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float, lon
 
 
 def place(api: Api, token: str, body: dict, attempts: int = 3):
-    """POST /v1/orders, retried with the same Idempotency-Key while the service errs."""
-    key = str(uuid.uuid4())
+    """POST /v1/orders, retried with the same Idempotency-Key while the service errs; a
+    `price_changed` is accepted once at the new price, as the shop asks its user to."""
+    key, repriced = str(uuid.uuid4()), False
     for _ in range(attempts):
         answer = api.call("POST", "/v1/orders", token, json=body, headers={"Idempotency-Key": key})
+        if answer is not None and _code(answer) == "price_changed" and not repriced:
+            body = {**body, "expected_payable_fen": answer.json()["error"]["quote"]["payable_fen"]}
+            key, repriced = str(uuid.uuid4()), True  # a new order: the old key holds the 409
+            continue
         if answer is not None and answer.status_code < 500:
             return answer
         api.sleep_business(5)
