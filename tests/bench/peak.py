@@ -7,7 +7,7 @@ Prints one JSON line per engine; the simulator's own CPU is reported beside the 
 """
 
 from service.simulate.scenario import load_scenario
-from tests.bench._common import TINY, Bench, emit, engines
+from tests.bench._common import TINY, Bench, each_engine
 from tests.support.live import start_server
 from tests.support.simulation import SCENARIO, START, simulate, simulated_env, start_scheduler
 
@@ -15,13 +15,7 @@ FULL = ("--consumers", "5000", "--stores", "300", "--couriers", "200", "--quota"
 
 
 def main() -> None:
-    for engine in engines():
-        bench = Bench(engine)
-        try:
-            figures = run(bench)
-        finally:
-            bench.close()
-        emit(figures)
+    each_engine(run)
 
 
 def run(bench: Bench) -> dict:
