@@ -23,12 +23,14 @@ class Outcomes:
     claims: list[tuple[datetime, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def placed(self, order: dict, store: dict, at: datetime) -> None:
+    def placed(self, placed: dict, store: dict, at: datetime) -> None:
+        order, breakdown = placed["order"], placed["breakdown"]
         with self.lock:
             self.orders[order["id"]] = {
                 "store_id": store["id"], "category": store["category"], "placed_at": at,
                 "promised_at": order["promised_at"], "code": order["handoff_code"],
-                "status": "PLACED"}  # fmt: skip
+                "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
+                "funding": breakdown.get("funding") or {}}  # fmt: skip
 
     def refuse(self, answer) -> None:
         """Count a refused quote or order by its error code (and no store's reasons)."""
@@ -87,7 +89,7 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
     order = place(api, token, body)
     if order is None or order.status_code != 201:
         return outcomes.refuse(order)
-    outcomes.placed(order.json()["order"], store, api.clock.now())
+    outcomes.placed(order.json(), store, api.clock.now())
     if rng.random() < scenario.consumers["cancel_share"]:
         order_id = order.json()["order"]["id"]
         if api.sleep_business(rng.uniform(30, 120)):

@@ -4,12 +4,14 @@ import html
 import json
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from service.simulate import charts
 from service.simulate.http import Api
 
 FUNDERS = ("government", "platform", "merchant")
+CHINA = timezone(timedelta(hours=8))
 
 
 def build_report(api: Api, world: dict, played: dict, campaign: dict | None, quota: int) -> dict:
@@ -28,6 +30,9 @@ def build_report(api: Api, world: dict, played: dict, campaign: dict | None, quo
         "delivery_by_category": _by_category(orders),
         "on_time_rate": _on_time([o for o in orders if o["status"] == "DELIVERED"]),
         "claims": _claims(outcomes.claims, quota),
+        "orders_per_minute": _per_minute(orders),
+        "burn_fen": _burn(orders),
+        "gmv_fen": sum(o["subtotal_fen"] for o in orders if o["status"] != "CANCELLED"),
         "latency_ms": _latency(api.calls),
         "server_5xx": server_5xx,
         "no_answer": sum(1 for c in api.calls if c.status == 0),
@@ -65,12 +70,37 @@ def _by_category(orders: list[dict]) -> dict:
 
 def _claims(claims: list, quota: int) -> dict:
     issued = sorted(at for at, code in claims if code == "issued")
-    per_minute = Counter(at.replace(second=0, microsecond=0).isoformat() for at, _ in claims)
+    per_ten = Counter(_local(at, 10) for at, _ in claims)
     return {"attempts": len(claims), "issued": len(issued), "quota": quota,
             "refused": dict(Counter(code for _, code in claims if code != "issued")),
             "sold_out_at": issued[quota - 1].isoformat() if len(issued) >= quota else None,
-            "per_second_by_minute": {k: round(v / 60, 2)
-                                     for k, v in sorted(per_minute.items())}}  # fmt: skip
+            "per_second": {k: round(v / 10, 2) for k, v in sorted(per_ten.items())}}  # fmt: skip
+
+
+def _local(at: datetime, seconds: int) -> str:
+    """`at` in China time (every pilot city's zone), floored to `seconds`."""
+    local = at.astimezone(CHINA)
+    return local.replace(second=local.second // seconds * seconds, microsecond=0).strftime(
+        "%H:%M:%S"
+    )
+
+
+def _per_minute(orders: list[dict]) -> dict:
+    placed = Counter(_local(o["placed_at"], 60) for o in orders)
+    delivered = Counter(_local(o["delivered_at"], 60) for o in orders if o.get("delivered_at"))
+    return {"placed": dict(placed), "delivered": dict(delivered)}
+
+
+def _burn(orders: list[dict]) -> dict:
+    """Cumulative coupon money per funder by minute of placement (cancels left out)."""
+    burnt, running = {f: {} for f in FUNDERS}, Counter()
+    for order in sorted(orders, key=lambda o: o["placed_at"]):
+        if order["status"] == "CANCELLED":
+            continue
+        running.update(order["funding"])
+        for funder in FUNDERS:
+            burnt[funder][_local(order["placed_at"], 60)] = running[funder]
+    return burnt
 
 
 def _latency(calls: list) -> dict:
@@ -122,9 +152,8 @@ def write_report(report: dict, folder: Path) -> Path:
 
 
 def _html(report: dict) -> str:
-    claims = report["claims"]["per_second_by_minute"]
+    claims = report["claims"]["per_second"]
     burn = (report["campaign"] or {}).get("burn_by_hour", {})
-    spent = {hour: sum(funders.values()) for hour, funders in burn.items()}
     rows = "".join(f"<tr><td>{html.escape(r)}</td><td>{v['count']}</td><td>{v['p50_ms']}</td>"
                    f"<td>{v['p99_ms']}</td><td>{v['5xx']}</td></tr>"
                    for r, v in report["latency_ms"].items())  # fmt: skip
@@ -133,23 +162,13 @@ def _html(report: dict) -> str:
 <style>body{{font:14px sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:right}}</style>
 <h1>Peak simulation: {"passed" if passed(report) else "FAILED"}</h1>
 <pre>{html.escape(json.dumps(summary, indent=1, default=str))}</pre>
-<h2>Claims per second, by minute</h2>{_svg_bars(claims)}
-<h2>Budget burn, all funders, by hour (fen)</h2>{_svg_bars(spent)}
+<h2>Claims per second (10-second buckets, city time)</h2>{charts.bars(claims)}
+<h2>Money burnt per funder, cumulative (fen: coupons and promotions, the orders' funding)</h2>
+{charts.lines(report["burn_fen"])}
+<h2>Orders placed and delivered per minute</h2>{charts.lines(report["orders_per_minute"])}
+<h2>Campaign report: spent per funder by hour (fen)</h2>
 <pre>{html.escape(json.dumps(burn, indent=1))}</pre>
 <h2>Delivery by store category</h2>
 <pre>{html.escape(json.dumps(report["delivery_by_category"], indent=1, ensure_ascii=False))}</pre>
 <h2>API latency per route</h2><table><tr><th>route</th><th>n</th><th>p50 ms</th><th>p99 ms</th>
 <th>5xx</th></tr>{rows}</table>"""
-
-
-def _svg_bars(series: dict, width: int = 640, height: int = 160) -> str:
-    """A bar chart of `series` (label: value) as inline SVG."""
-    if not series:
-        return "<p>none</p>"
-    top, step = max(series.values()) or 1, width / len(series)
-    bars = "".join(
-        f'<rect x="{n * step:.1f}" y="{height - v / top * height:.1f}" '
-        f'width="{max(step - 1, 1):.1f}" height="{v / top * height:.1f}" fill="#d33">'
-        f"<title>{html.escape(str(k))}: {v}</title></rect>"
-        for n, (k, v) in enumerate(series.items()))  # fmt: skip
-    return f'<svg width="{width}" height="{height}" role="img">{bars}</svg>'
