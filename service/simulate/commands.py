@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 
 from service.clock import ScaledClock
 from service.simulate.http import Api
+from service.simulate.operator import create_promotions, read_reports
 from service.simulate.prepare import prepare_world
-from service.simulate.promotions import create_promotions
 from service.simulate.report import build_report, passed, write_report
 from service.simulate.run import run
 from service.simulate.scenario import load_scenario
@@ -61,11 +61,9 @@ def simulate_run(scenario_path, url, out, **scale):
     try:
         promotions = create_promotions(api, scenario, world)
         played = run(api, scenario, world)
-        campaign = api.call("GET", f"/v1/admin/reports/campaigns/{world['campaign_id']}",
-                            world["operator"], params={"group": "hour"})  # fmt: skip
-        figures = campaign.json() if campaign is not None and campaign.status_code == 200 else None
-        report = build_report(api, world, played, figures, scenario.drop["quota"])
-        report["promotions"] = promotions
+        campaign, city = read_reports(api, scenario, world)
+        report = build_report(api, played, campaign, scenario.drop["quota"])
+        report |= {"promotions": promotions, "city_report": city}
     finally:
         api.close()
     page = write_report(report, Path(out))

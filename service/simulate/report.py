@@ -14,7 +14,7 @@ FUNDERS = ("government", "platform", "merchant")
 CHINA = timezone(timedelta(hours=8))
 
 
-def build_report(api: Api, world: dict, played: dict, campaign: dict | None, quota: int) -> dict:
+def build_report(api: Api, played: dict, campaign: dict | None, quota: int) -> dict:
     """Every figure the issue asks for, from what the actors saw and the campaign report."""
     outcomes, riders = played["outcomes"], played["riders"]
     orders = list(outcomes.orders.values())
@@ -168,6 +168,8 @@ def _html(report: dict) -> str:
 <h2>Orders placed and delivered per minute</h2>{charts.lines(report["orders_per_minute"])}
 <h2>Campaign report: spent per funder by hour (fen)</h2>
 <pre>{html.escape(json.dumps(burn, indent=1))}</pre>
+<h2>City report of the day: re-routes and cancels by reason, store states</h2>
+<pre>{html.escape(json.dumps(report.get("city_report"), indent=1, ensure_ascii=False))}</pre>
 <h2>Delivery by store category</h2>
 <pre>{html.escape(json.dumps(report["delivery_by_category"], indent=1, ensure_ascii=False))}</pre>
 <h2>API latency per route</h2><table><tr><th>route</th><th>n</th><th>p50 ms</th><th>p99 ms</th>
