@@ -15,7 +15,7 @@ from service.simulate.http import Api
 from service.simulate.operator import create_promotions, read_reports
 from service.simulate.prepare import prepare_world
 from service.simulate.report import build_report, passed, write_report
-from service.simulate.run import run
+from service.simulate.run import CONSUMER_THREADS, run
 from service.simulate.scenario import load_scenario
 from service.web.context import database
 
@@ -47,6 +47,7 @@ def simulate_env(scenario_path: str | None, lead_s: float):
 @click.option("--couriers", type=int)
 @click.option("--quota", type=int, help="Packs in the drop's batch.")
 @click.option("--duration-minutes", type=float)
+@click.option("--speed", type=float, help="Business seconds per real second (= HD_SIM_SPEED).")
 def simulate_run(scenario_path, url, out, **scale):
     scenario = load_scenario(scenario_path).scaled(**scale)
     clock = ScaledClock.from_env(os.environ)
@@ -57,7 +58,7 @@ def simulate_run(scenario_path, url, out, **scale):
         world = prepare_world(session=session, scenario=scenario, now=clock.now())
     if clock.now() >= scenario.drop_at:
         click.echo("warning: the drop had begun before the actors were ready", err=True)
-    api = Api(url, clock, workers=max(64, len(world["stores"]) + len(world["couriers"]) + 32))
+    api = Api(url, clock, workers=len(world["stores"]) + len(world["couriers"]) + CONSUMER_THREADS)
     try:
         promotions = create_promotions(api, scenario, world)
         played = run(api, scenario, world)

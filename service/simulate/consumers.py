@@ -32,10 +32,10 @@ class Outcomes:
                 "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
                 "funding": breakdown.get("funding") or {}}  # fmt: skip
 
-    def refuse(self, answer) -> None:
+    def refuse(self, answer, code: str | None = None) -> None:
         """Count a refused quote or order by its error code (and no store's reasons)."""
         with self.lock:
-            self.refused[_code(answer)] += 1
+            self.refused[code or _code(answer)] += 1
             with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
                 self.reasons.update(answer.json()["error"].get("reasons") or {})
 
@@ -63,7 +63,8 @@ def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
 def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
              arrive: datetime, rng: random.Random) -> None:  # fmt: skip
     """One consumer's visit, from arrival to an order (or a refusal)."""
-    if not api.sleep_until(arrive):
+    if not api.sleep_until(arrive) or api.stop.is_set():
+        outcomes.refuse(None, "never_began")  # the run ended before this visit could start
         return
     token, (lat, lon) = person["token"], person["home"]
     store = _pick_store(api, world, token, lat, lon, rng)

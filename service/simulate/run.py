@@ -12,7 +12,8 @@ from service.simulate.http import Api
 from service.simulate.scenario import Scenario
 from service.simulate.stores import store_staff
 
-CONSUMER_THREADS = 32  # consumers arriving at once share these; a visit takes a few calls
+# Consumers in a visit at once (each a thread): a drop's burst needs many, a small run few.
+CONSUMER_THREADS = 128
 
 
 def run(api: Api, scenario: Scenario, world: dict) -> dict:
@@ -29,14 +30,15 @@ def run(api: Api, scenario: Scenario, world: dict) -> dict:
                 for c in world["couriers"]]  # fmt: skip
     for thread in threads:
         thread.start()
-    with ThreadPoolExecutor(CONSUMER_THREADS, thread_name_prefix="consumer") as pool:
+    threads_n = max(1, min(CONSUMER_THREADS, len(world["consumers"])))
+    with ThreadPoolExecutor(threads_n, thread_name_prefix="consumer") as pool:
         visits = sorted(zip(arrivals(scenario, rng), world["consumers"], strict=True),
                         key=lambda pair: pair[0])  # fmt: skip
         for arrive, person in visits:
             pool.submit(consumer, api, scenario, world, outcomes, person, arrive,
                         random.Random(rng.random()))  # fmt: skip
         api.sleep_until(scenario.end)
-    api.stop.set()
+        api.stop.set()  # visits not begun by now never will: the run ends on time
     for thread in threads:
         thread.join(timeout=30)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)

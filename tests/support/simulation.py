@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support.live import ROOT
@@ -56,10 +56,12 @@ pack = [[3000, 1000, 1], [10000, 3000, 1]]
 """
 
 
-def simulated_env(speed: float = 120, start: str = START) -> dict[str, str]:
-    """The HD_SIM_* values every process of one simulation shares; the start is now. A tablet
-    is silent after 600 business seconds (5 s at 120×), not 120 (1 s: one slow poll)."""
-    return {"HD_SIM_START": start, "HD_SIM_ANCHOR": datetime.now(UTC).isoformat(),
+def simulated_env(speed: float = 120, start: str = START, lead_s: float = 0) -> dict[str, str]:
+    """The HD_SIM_* values every process of one simulation shares; the start is `lead_s` from
+    now. A tablet is silent after 600 business seconds (5 s at 120×), not 120 (1 s: one slow
+    poll)."""
+    anchor = datetime.now(UTC) + timedelta(seconds=lead_s)
+    return {"HD_SIM_START": start, "HD_SIM_ANCHOR": anchor.isoformat(),
             "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": "600"}  # fmt: skip
 
 
