@@ -3,7 +3,7 @@ riding straight lines at the city's speed, offers accepted or declined, the job 
 with the consumer's code (now and then a wrong one first)."""
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from service.geo import rough_km
@@ -24,7 +24,6 @@ class Rider:
     busy_s: float = 0.0
     online_s: float = 0.0
     delivered: int = 0
-    log: list = field(default_factory=list)
 
 
 def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: Outcomes,
@@ -36,16 +35,21 @@ def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: O
     if not api.sleep_until(on):
         return
     api.call("POST", "/v1/courier/online", rider.token)
-    while (api.clock.now() < off or rider.job) and not api.stop.is_set():
-        _move(rider)
+    last = api.clock.now()
+    while (last < off or rider.job) and not api.stop.is_set():
+        # A tick lasts 15 business seconds when the service answers at once, longer when it
+        # is slow: he rides (and is online or busy) for the business time that really passed.
+        now = api.clock.now()
+        elapsed, last = (now - last).total_seconds(), now
+        _move(rider, elapsed)
+        rider.online_s += elapsed
+        rider.busy_s += elapsed if rider.job else 0
         api.call("PUT", "/v1/courier/location", rider.token,
                  json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
         if rider.job is None:
             _take_offer(api, scenario, rider, rng)
         else:
             _work(api, scenario, rider, outcomes, rng)
-        rider.online_s += TICK_S
-        rider.busy_s += TICK_S if rider.job else 0
         api.sleep_business(TICK_S)
     api.call("POST", "/v1/courier/offline", rider.token)
 
@@ -106,13 +110,13 @@ def _there(rider: Rider, place: dict) -> bool:
     return rough_km(tuple(rider.at), (place["lat"], place["lon"])) < 0.05
 
 
-def _move(rider: Rider) -> None:
-    """One tick of riding in a straight line towards the current target."""
+def _move(rider: Rider, seconds: float) -> None:
+    """`seconds` of riding in a straight line towards the current target."""
     target = _target(rider)
     if target is None:
         return
     left = rough_km(tuple(rider.at), (target["lat"], target["lon"]))
-    step = rider.speed_kmh * TICK_S / 3600
+    step = rider.speed_kmh * seconds / 3600
     if left <= step:
         rider.at = [target["lat"], target["lon"]]
         return
