@@ -10,7 +10,9 @@ from service.simulate.consumers import Outcomes
 from service.simulate.http import Api
 from service.simulate.scenario import Scenario
 
-POLL_BUSINESS_S = 30  # a poll holds this much business time, well inside the tablet silence
+# A poll holds this much business time unless the scenario says (stores.poll_s): well inside
+# the tablet silence (HD_TABLET_SILENCE_S), fewer requests the longer.
+POLL_BUSINESS_S = 30
 
 
 def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
@@ -25,7 +27,7 @@ def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
         heapq.heappush(todo, (due, next(order_no), action, order_id))
 
     while not api.stop.is_set():
-        wait = POLL_BUSINESS_S / api.clock.speed
+        wait = scenario.stores.get("poll_s", POLL_BUSINESS_S) / api.clock.speed
         if todo:
             wait = min(wait, max(0.0, (todo[0][0] - datetime.now(UTC)).total_seconds()))
         params = {"wait": round(min(wait, 25), 2), **({"after": cursor} if cursor else {})}
