@@ -68,14 +68,9 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
         return
     token, (lat, lon) = person["token"], person["home"]
     store = _pick_store(api, world, token, lat, lon, rng)
-    menu = api.call("GET", f"/v1/stores/{store['id']}/products", token)
-    goods = [i for i in (menu.json()["items"] if menu is not None and menu.status_code == 200
-                         else []) if i["availability"] == "in"]  # fmt: skip
-    if not goods:
-        outcomes.refused["empty_menu"] += 1
-        return
-    chosen = rng.sample(goods, min(3, len(goods)))
-    items = [{"sku": i["sku"], "qty": rng.randint(1, 2)} for i in chosen]
+    items = _basket(api, store, token, rng)
+    if not items:
+        return outcomes.refuse(None, "empty_menu")
     if arrive >= scenario.drop_at and rng.random() < scenario.consumers["coupon_share"]:
         claim(api, world, outcomes, token, lat, lon)
     body = {"items": items, "lat": lat, "lon": lon, "store_id": store["id"],
@@ -92,11 +87,24 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
         return outcomes.refuse(order)
     outcomes.placed(order.json(), store, api.clock.now())
     if rng.random() < scenario.consumers["cancel_share"]:
-        order_id = order.json()["order"]["id"]
-        if api.sleep_business(rng.uniform(30, 120)):
-            done = api.call("POST", f"/v1/orders/{order_id}/cancel", token, json={})
-            if done is not None and done.status_code == 200:
-                outcomes.mark(order_id, status="CANCELLED")
+        _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
+
+
+def _basket(api: Api, store: dict, token: str, rng: random.Random) -> list[dict]:
+    """One to three products the store's menu shows in stock, one or two of each."""
+    menu = api.call("GET", f"/v1/stores/{store['id']}/products", token)
+    listed = menu.json()["items"] if menu is not None and menu.status_code == 200 else []
+    goods = [item for item in listed if item["availability"] == "in"]
+    chosen = rng.sample(goods, min(3, len(goods)))
+    return [{"sku": item["sku"], "qty": rng.randint(1, 2)} for item in chosen]
+
+
+def _cancel(api: Api, outcomes: Outcomes, token: str, order_id: int, rng) -> None:
+    """Change one's mind half a minute to two minutes later."""
+    if api.sleep_business(rng.uniform(30, 120)):
+        done = api.call("POST", f"/v1/orders/{order_id}/cancel", token, json={})
+        if done is not None and done.status_code == 200:
+            outcomes.mark(order_id, status="CANCELLED")
 
 
 def _pick_store(api: Api, world: dict, token: str, lat: float, lon: float, rng) -> dict:

@@ -21,15 +21,7 @@ def run(api: Api, scenario: Scenario, world: dict) -> dict:
     rng = random.Random(scenario.seed)
     outcomes, riders = Outcomes(), []
     cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-    threads = [threading.Thread(target=store_staff, daemon=True, name=f"store-{s['id']}",
-                                args=(api, scenario, s, outcomes, random.Random(rng.random())))
-               for s in world["stores"]]  # fmt: skip
-    threads += [threading.Thread(target=courier, daemon=True, name=f"courier-{c['id']}",
-                                 args=(api, scenario, world, c, outcomes,
-                                       random.Random(rng.random()), riders))
-                for c in world["couriers"]]  # fmt: skip
-    for thread in threads:
-        thread.start()
+    threads = _staff_and_couriers(api, scenario, world, outcomes, riders, rng)
     threads_n = max(1, min(CONSUMER_THREADS, len(world["consumers"])))
     with ThreadPoolExecutor(threads_n, thread_name_prefix="consumer") as pool:
         visits = sorted(zip(arrivals(scenario, rng), world["consumers"], strict=True),
@@ -42,10 +34,20 @@ def run(api: Api, scenario: Scenario, world: dict) -> dict:
     for thread in threads:
         thread.join(timeout=30)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_s = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
-    return {
-        "outcomes": outcomes,
-        "riders": riders,
-        "wall_s": time.monotonic() - wall0,
-        "simulator_cpu_s": cpu_s,
-    }
+    return {"outcomes": outcomes, "riders": riders, "wall_s": time.monotonic() - wall0,
+            "simulator_cpu_s": sum(getattr(cpu1, f) - getattr(cpu0, f)
+                                   for f in ("ru_utime", "ru_stime"))}  # fmt: skip
+
+
+def _staff_and_couriers(api, scenario, world, outcomes, riders, rng) -> list[threading.Thread]:
+    """A started thread for each store's staff and each courier, each with its own dice."""
+    threads = [threading.Thread(target=store_staff, daemon=True, name=f"store-{s['id']}",
+                                args=(api, scenario, s, outcomes, random.Random(rng.random())))
+               for s in world["stores"]]  # fmt: skip
+    threads += [threading.Thread(target=courier, daemon=True, name=f"courier-{c['id']}",
+                                 args=(api, scenario, world, c, outcomes,
+                                       random.Random(rng.random()), riders))
+                for c in world["couriers"]]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    return threads
