@@ -22,6 +22,10 @@ run: $(STAMP)
 	$(BIN)/hourdelivery fixtures load
 	@echo
 	@echo "Shop:     http://$(HOST):$(PORT)/   (demo mode: one-click sign-in as a seed consumer)"
+	@echo "Tablet:   http://$(HOST):$(PORT)/store     (sign in with the store token below)"
+	@echo "Courier:  http://$(HOST):$(PORT)/courier   (the courier token)"
+	@echo "Console:  http://$(HOST):$(PORT)/admin     (the operator token)"
+	@echo "Metrics:  http://$(HOST):$(PORT)/metrics   (the operator token as a bearer)"
 	@echo "API:      http://$(HOST):$(PORT)/v1/stores/nearby?lat=28.195&lon=112.976&radius_km=3"
 	@echo "OpenAPI:  http://$(HOST):$(PORT)/openapi.json"
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
@@ -30,7 +34,9 @@ run: $(STAMP)
 	@echo
 	@# The scheduler beside gunicorn; Ctrl-C reaches both, and the trap ends the scheduler
 	@# whenever gunicorn stops. HD_DEMO=1: the shop lists the demo consumers to sign in as.
-	@$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	@# One HD_METRICS_DIR for both, so /metrics adds up the workers and the scheduler.
+	@export HD_METRICS_DIR=$(CURDIR)/instance/metrics; \
+	$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 		HD_DEMO=1 HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
 
 # A short peak (Changsha's 20:00 drop, scaled down) on the `make run` database: its own gunicorn

@@ -1,6 +1,5 @@
 """The Flask application factory."""
 
-import logging
 import os
 from datetime import datetime
 
@@ -10,6 +9,7 @@ from service import failpoints
 from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
 from service.config import Settings
 from service.db import Database, make_engine
+from service.observability.multiproc import prepare_metrics_dir
 from service.web.context import finish_unit_of_work
 from service.web.errors import register_error_handlers
 from service.web.requests import JSONProvider, check_request
@@ -41,6 +41,9 @@ def create_app(
     Tests pass `clock` (to move business time) and `database` (bound inside a rolled-back
     transaction); the server passes neither.
     """
+    prepare_metrics_dir()  # before anything imports prometheus_client
+    from service.observability import logs, web
+
     app = HourDeliveryFlask("service", instance_relative_config=True)
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
@@ -50,7 +53,7 @@ def create_app(
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1 << 20)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Chinese names as text, as the pydantic-serialised routes do
-    logging.basicConfig(level=settings.log_level)
+    logs.configure_logging(settings.log_level)
     failpoints.configure(settings.failpoints)
 
     app.extensions["hourdelivery.settings"] = settings
@@ -59,6 +62,7 @@ def create_app(
     )
     app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
 
+    web.install(app)  # first, so even a refused body is timed, counted and logged
     _install_feed_waiting(app)
     app.before_request(check_request)
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
@@ -94,11 +98,15 @@ def _register_blueprints(app: Flask) -> None:
     from service.campaigns.api import bp as campaigns_bp
     from service.catalog.api import bp as catalog_bp
     from service.cities.api import bp as cities_bp
+    from service.console.api import bp as console_bp
     from service.deliveries.api import bp as deliveries_bp
     from service.deliveries.courier_api import bp as courier_bp
     from service.deliveries.pages import bp as delivery_pages_bp
+    from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
+    from service.promotions.api import bp as promotions_bp
+    from service.reports.api import bp as reports_bp
     from service.shop.pages import bp as shop_bp
     from service.stores.api import bp as stores_bp
     from service.sync.api import bp as sync_bp
@@ -112,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (catalog_bp, shop_bp)  # product search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     blueprints += (courier_bp, deliveries_bp, delivery_pages_bp)  # couriers, tracking
+    blueprints += (reports_bp, promotions_bp, observability_bp, console_bp)  # operators
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

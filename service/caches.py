@@ -49,6 +49,12 @@ def locked(cache: Cache) -> threading.Lock:
     return _all[id(cache)][1]
 
 
+def clear(cache: Cache) -> None:
+    """Drop every entry of one cache."""
+    with _all[id(cache)][1]:
+        cache.clear()
+
+
 def clear_all() -> None:
     """Empty every cache (tests do this between cases)."""
     for cache, lock in _all.values():

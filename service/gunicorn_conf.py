@@ -19,6 +19,11 @@ threads = int(os.environ.get("HD_THREADS", "4")) + int(os.environ.get("HD_FEED_W
 # at 96% CPU, the other at 0). A bound spreads clients over the workers; past
 # workers x this, new clients wait in the listen backlog for a free slot.
 worker_connections = int(os.environ.get("HD_WORKER_CONNECTIONS", "32"))
+# Seconds an idle keep-alive connection is kept (gunicorn's default 2). A tablet re-polls on
+# its connection at once, but a client slower than this to send its next request has the
+# connection closed under it (the store_feed bench's 1,000 tablet threads on a loaded box
+# were; it runs with 30). Idle kept-alive connections count against worker_connections.
+keepalive = int(os.environ.get("HD_KEEPALIVE_S", "2"))
 # Each worker opens its own connection pool after the fork, never sharing one.
 preload_app = False
 timeout = 60
@@ -52,3 +57,17 @@ def _json_error(sock, status_int, reason, mesg):
 
 
 gunicorn.util.write_error = _json_error  # workers call util.write_error by module attribute
+
+
+def on_starting(_server):
+    """Metrics: one directory of per-process files for every worker (and the scheduler)."""
+    from service.observability.multiproc import prepare_server_metrics_dir
+
+    prepare_server_metrics_dir()
+
+
+def child_exit(_server, worker):
+    """A dead worker's live gauges must not linger in /metrics."""
+    from service.observability.multiproc import mark_process_dead
+
+    mark_process_dead(worker.pid)

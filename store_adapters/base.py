@@ -36,10 +36,12 @@ class StockSnapshot:
     `full`: every SKU the store holds (a missing SKU is sold out); otherwise changes only.
     `complete`: the feed reached its completeness mark; a cut-off feed says False.
     `cursor`: where a delta feed resumes next time.
+    `unsure`: SKUs named on rejected lines: their stock is unknown, so never zeroed.
     """
 
     rows: list[StockRow]
     rejected: list[str] = field(default_factory=list)
+    unsure: set[str] = field(default_factory=set)
     full: bool = True
     complete: bool = True
     cursor: str | None = None

@@ -38,15 +38,17 @@ class CsvFeedAdapter(StockAdapter):
         header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
         if not set(REQUIRED) <= set(header):
             raise FeedError(f"header must name {','.join(REQUIRED)}")
-        rows, rejected = [], []
+        rows, rejected, unsure = [], [], set()
+        sku_at = header.index("sku")
         for number, record in enumerate(reader, start=2):
             whole = len(record) == len(header)
             row = parse_row(dict(zip(header, record, strict=True))) if whole else None
             if row is None:
                 rejected.append(f"line {number}: {','.join(record)[:80]}")
+                unsure.add(record[sku_at].strip() if len(record) > sku_at else "")
             else:
                 rows.append(row)
-        return StockSnapshot(rows=rows, rejected=rejected, complete=complete)
+        return StockSnapshot(rows=rows, rejected=rejected, complete=complete, unsure=unsure - {""})
 
     def _raw(self) -> bytes:
         if self.path is not None:

@@ -23,18 +23,19 @@ class JsonApiAdapter(StockAdapter):
 
     def fetch(self, cursor: str | None = None) -> StockSnapshot:
         rows, rejected, total, page = [], [], None, 1
+        unsure: set[str] = set()
         headers = {"Authorization": f"Bearer {self._key}"}
         with http_session(retries=self.retries) as session:
             for _ in range(MAX_PAGES):
                 body = read_page(session, f"{self.base_url}/stock", {"page": page}, headers,
                                  self.timeout_s, "items")  # fmt: skip
-                collect(body["items"], rows, rejected, page)
+                collect(body["items"], rows, rejected, page, unsure)
                 total = body.get("total", total)
                 page = body.get("next_page")
                 if not page:
                     break
         read = len(rows) + len(rejected)
-        return StockSnapshot(rows=rows, rejected=rejected,
+        return StockSnapshot(rows=rows, rejected=rejected, unsure=unsure,
                              complete=not isinstance(total, int) or read >= total)  # fmt: skip
 
 
@@ -50,11 +51,14 @@ def read_page(session, url: str, params: dict, headers: dict, timeout_s: float, 
     return body
 
 
-def collect(items: list, rows: list, rejected: list, page) -> None:
-    """Parse one page's items into `rows`, listing the bad ones in `rejected`."""
+def collect(items: list, rows: list, rejected: list, page, unsure: set | None = None) -> None:
+    """Parse one page's items into `rows`, listing the bad ones in `rejected` (and their SKUs,
+    where readable, in `unsure`)."""
     for n, item in enumerate(items):
         row = parse_row(item) if isinstance(item, dict) else None
         if row is None:
             rejected.append(f"page {page} item {n}: {str(item)[:80]}")
+            if unsure is not None and isinstance(item, dict) and item.get("sku"):
+                unsure.add(str(item["sku"]).strip())
         else:
             rows.append(row)

@@ -56,6 +56,15 @@ def test_bad_rows_are_rejected_and_counted_never_fatal(session, clock, tmp_path)
     assert (run.status, run.rows_read, run.rows_applied, run.rows_rejected) == ("ok", 7, 1, 6)
     assert stock_of(session, store.id)["BAK-0001"] == (30, 0, 5000)
     assert "BAK-0002" not in stock_of(session, store.id)
+    assert run.rows_zeroed == 1  # BAK-0003, which the feed did not list
+
+
+def test_a_sku_on_a_bad_line_keeps_its_stock_rather_than_going_to_zero(session, clock, tmp_path):
+    store, path = csv_store(session, tmp_path)
+    path.write_text(FEED.format(extra="BAK-0003,lots,1200\n", rows=3))
+    run = sync(session, store, clock.now())
+    assert (run.status, run.rows_rejected, run.rows_zeroed) == ("ok", 1, 0)
+    assert stock_of(session, store.id)["BAK-0003"] == (5, 0, 1200)
 
 
 def test_feed_cut_off_before_its_trailer_leaves_stock_exactly_as_it_was(session, clock, tmp_path):
@@ -79,6 +88,15 @@ def test_snapshot_under_half_the_last_good_one_is_refused(session, clock, tmp_pa
     path.write_text(FEED.format(extra="", rows=2))
     run = sync(session, store, clock.now() + timedelta(seconds=1))
     assert run.status == "refused" and "under half" in run.error
+    assert stock_of(session, store.id) == before
+
+
+def test_empty_first_feed_of_a_stocked_store_is_refused(session, clock, tmp_path):
+    store, path = csv_store(session, tmp_path)
+    before = stock_of(session, store.id)
+    path.write_text("sku,on_hand,price_fen\n#rows=0\n")
+    run = sync(session, store, clock.now())
+    assert run.status == "refused" and "rows the store holds" in run.error
     assert stock_of(session, store.id) == before
 
 

@@ -1,5 +1,7 @@
 """The shop page in headless chromium, as a new user walks it: from a location to the order."""
 
+import re
+
 import requests
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -28,6 +30,10 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
     first = page.locator("#results li.hit").first
     expect(first).to_contain_text("伊利纯牛奶")
     screenshot(page, "shop-1-search")
+    first.locator("button.link").click()  # the best store's page and menu
+    expect(page.locator("#store")).to_contain_text("配送半径")
+    screenshot(page, "shop-1b-store")
+    page.get_by_role("button", name="返回搜索结果").click()
     first.get_by_role("button", name="加入购物车").click()
     expect(page.locator("#payable")).to_be_visible()
     before = yuan(page.locator("#payable").inner_text())
@@ -41,6 +47,7 @@ def test_a_new_user_finds_milk_claims_a_coupon_and_orders_once(live_server, page
     # Seed stores take orders automatically (auto_accept): placed, then accepted at once.
     expect(page.locator("#order-status")).to_have_text("门店已接单，正在备货")
     expect(page.locator("#timeline li")).to_have_count(2)
+    expect(page.locator("#track-link")).to_have_attribute("href", re.compile(r"^/track/[\w-]{43}$"))
     screenshot(page, "shop-3-order")
     token = page.evaluate("localStorage.getItem('hd.token.consumer')")
     assert token and not [url for url in urls if token in url]  # never a token in a URL

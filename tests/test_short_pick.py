@@ -3,11 +3,13 @@
 import pytest
 from sqlalchemy import func, select
 
+from service.auth.service import issue_token
 from service.campaigns.models import Campaign, Coupon
 from service.catalog.models import StoreStock
 from service.cities.models import City
 from service.orders.ledger import net_paid
 from service.orders.models import LedgerEntry, Order
+from service.people.models import Operator
 from service.stores.models import Store
 from service.tablet.deadlines import placed_at_tablets, time_out
 from tests.support.factories import (
@@ -101,6 +103,15 @@ def test_with_a_coupon_the_campaign_spend_falls_by_the_lines_coupon_share(
     )
     assert refunds(session, order["id"]) == [paid_for_line]
     assert_money_reconciles(session, campaign.id)
+    operator = Operator(name="运营 testville")  # a platform operator reads every city's report
+    session.add(operator)
+    session.flush()
+    _, secret = issue_token(session=session, role="operator", principal_id=operator.id,
+                            now=clock.now())  # fmt: skip
+    session.commit()
+    report = client.get(f"/v1/admin/reports/campaigns/{campaign.id}",
+                        headers={"Authorization": f"Bearer {secret}"}).json  # fmt: skip
+    assert report["reconciled"] is True, report.get("differences")
 
 
 def test_short_picking_every_line_cancels_and_gives_the_coupon_back(client, session, clock,

@@ -26,6 +26,7 @@ def test_csv_feed_reads_rows_and_lists_the_bad_ones():
     assert StockRow("SUP-0001", 24, 5890) in snapshot.rows
     assert len(snapshot.rows) == 6 and snapshot.complete and snapshot.full
     assert snapshot.rejected == ["line 7: SUP-0006,-3,4590"]
+    assert snapshot.unsure == {"SUP-0006"}  # never zeroed: its stock is unknown, not nil
 
 
 def test_csv_feed_cut_off_before_its_trailer_is_incomplete(tmp_path):
@@ -80,6 +81,7 @@ def test_json_api_reads_every_page_and_rejects_malformed_rows(server):
     snapshot = adapter_for("json_api", settings).fetch()
     assert [row.sku for row in snapshot.rows][:2] == ["SUP-0001", "SUP-0002"]
     assert len(snapshot.rows) == 11 and len(snapshot.rejected) == 1 and snapshot.complete
+    assert snapshot.unsure == {"SUP-0011"}
     assert snapshot.rows[0].updated_at is not None
     assert server.hits == 3  # 12 items, 4 a page
 

@@ -101,6 +101,8 @@ class PackClaim(SQLModel, table=True):
     __tablename__ = "pack_claims"
     __table_args__ = (
         Index("uq_pack_claims_consumer_batch", "consumer_id", "batch_id", unique=True),
+        # reports: covers claims and issued face value by day
+        Index("ix_pack_claims_campaign_claimed", "campaign_id", "claimed_at", "face_value_fen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -117,6 +119,14 @@ class Coupon(SQLModel, table=True):
     __table_args__ = (
         Index("ix_coupons_consumer_status", "consumer_id", "status"),
         Index("ix_coupons_status_valid_until", "status", "valid_until"),
+        # reports: covers a campaign's expired coupons by day and the sums reconciliation takes
+        Index(
+            "ix_coupons_campaign_status_valid",
+            "campaign_id",
+            "status",
+            "valid_until",
+            "discount_fen",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -162,3 +172,4 @@ class Promotion(SQLModel, table=True):
     city_id: int | None = Field(default=None, foreign_key="cities.id")  # None: national
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
+    paused: bool = False  # the operators' switch; an ended promotion has ends_at in the past

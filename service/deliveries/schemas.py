@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
+from service.fields import Instant
 
 
 class LocationIn(PointIn):
@@ -114,9 +114,9 @@ class LateOrdersRead(SQLModel):
 
 
 class FiguresQuery(SQLModel):
-    since: AwareDatetime
-    until: AwareDatetime
-    city_id: int | None = Field(default=None, ge=1)
+    since: Instant
+    until: Instant
+    city_id: int | None = Field(default=None, ge=1, le=2_147_483_647)  # an id column's range
 
 
 class FiguresRead(SQLModel):

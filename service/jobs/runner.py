@@ -1,6 +1,8 @@
 """Run a job item by item: each item its own transaction; one failure is logged, not fatal."""
 
 import logging
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +34,20 @@ class JobReport:
 
 def run_job(job: Job, *, database: Database, now: datetime) -> JobReport:
     """Run every item of `job` in its own unit of work, carrying on past failures."""
+    from service.observability import logs, metrics
+
     report = JobReport(job.name)
+    started = time.perf_counter()
+    logs.bind(job=job.name, run_id=uuid.uuid4().hex)  # on every log line of this run
+    try:
+        _run_items(job, database, now, report)
+    finally:
+        metrics.record_job(job.name, time.perf_counter() - started, len(report.failed))
+        logs.unbind()
+    return report
+
+
+def _run_items(job: Job, database: Database, now: datetime, report: JobReport) -> None:
     with database.unit_of_work(write=False) as session:
         items = job.items(session)
     for item in items:
@@ -43,4 +58,3 @@ def run_job(job: Job, *, database: Database, now: datetime) -> JobReport:
         except Exception:  # one bad item must not stop the others; it is logged and reported
             log.exception("job %s failed on item %r", job.name, item)
             report.failed.append(repr(item))
-    return report

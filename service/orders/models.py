@@ -15,6 +15,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_consumer_id", "consumer_id", "id"),
         Index("ix_orders_store_status", "store_id", "status"),
         Index("ix_orders_city_status_placed", "city_id", "status", "placed_at"),
+        Index("ix_orders_coupon_id", "coupon_id"),  # reports: a campaign's orders by coupon
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,6 +68,7 @@ class OrderEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_order_events_store_id", "store_id", "id"),
         Index("ix_order_events_order_id", "order_id", "id"),
+        Index("ix_order_events_kind_at", "kind", "at"),  # reports: cancels and re-routes by day
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -107,6 +109,7 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         Index("ix_ledger_entries_order_id", "order_id"),
+        Index("ix_ledger_entries_kind_at", "kind", "at"),  # reports: refunds by day
         CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
     )
 

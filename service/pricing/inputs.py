@@ -45,9 +45,15 @@ def active_promotions(session: Session, city_id: int, now: datetime) -> list[Pro
     return [rule for rule, starts, ends in rules if starts <= now < ends]
 
 
+def promotions_changed() -> None:
+    """Drop this process's cached promotions after an operator changed one."""
+    caches.clear(_promotions)
+
+
 def _promotions_of(session: Session, city_id: int) -> list[tuple]:
     query = select(Promotion).where(
-        or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id)
+        or_(col(Promotion.city_id).is_(None), col(Promotion.city_id) == city_id),
+        col(Promotion.paused).is_(False),
     )
     return [
         (PromotionRule(p.id, p.name, p.kind, p.threshold_fen, p.discount_fen, p.cap_fen,

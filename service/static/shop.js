@@ -231,6 +231,7 @@
       el("p", { textContent: "实付 " + HD.yuan(order.payable_fen) + (order.coupon_fen ? "（券抵 " + HD.yuan(order.coupon_fen) + "）" : "") }),
       el("ol", { className: "timeline", id: "timeline" }, ...order.events.map((e) =>
         el("li", { textContent: hm(e.at) + " " + (STATUS[e.to_status] || e.kind) }))));
+    showTrackingLink(order);
     box.scrollIntoView();
     clearTimeout(state.poll);
     if (!["DELIVERED", "CANCELLED"].includes(order.status)) {
@@ -238,6 +239,17 @@
         try { showOrder(await HD.api("GET", "/v1/orders/" + order.id)); } catch (error) { /* banner shows */ }
       }, 10000);
     }
+  }
+
+  /* Once the store accepted, the order has a delivery and its tracking page (courier on a map). */
+  async function showTrackingLink(order) {
+    if (order.status === "PLACED" || order.status === "CANCELLED") return;
+    try {
+      const tracking = await HD.api("GET", "/v1/orders/" + order.id + "/tracking");
+      if (!tracking.share_token || $("track-link")) return;
+      $("order").appendChild(el("p", {}, el("a", { id: "track-link", href: "/track/" + tracking.share_token,
+                                                  textContent: "实时跟踪配送 →" })));
+    } catch (error) { /* no delivery yet, or offline: the next refresh tries again */ }
   }
 
   async function loadCoupons() {

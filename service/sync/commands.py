@@ -10,9 +10,9 @@ from sqlmodel import select
 from tqdm import tqdm
 
 from service.cities.models import City
-from service.jobs.runner import Job, run_job
 from service.jobs.scheduler import SchedulerConfig, run_scheduler
-from service.sync.service import run_sync, sync_tasks
+from service.sync.jobs import sync_many
+from service.sync.service import sync_tasks
 from service.web.context import clock, database
 
 COLUMNS = ("store", "kind", "status", "read", "applied", "rejected", "zeroed", "ms", "error")
@@ -23,28 +23,25 @@ COLUMNS = ("store", "kind", "status", "read", "applied", "rejected", "zeroed", "
 @click.option("--city", "city_code", help="Every synced store of a city (its code, e.g. changsha).")
 @click.option("--all", "everything", is_flag=True, help="Every synced store.")
 @click.option("--force", is_flag=True, help="Apply feeds even if they look truncated.")
+@click.option("--workers", type=click.IntRange(1, 16),
+              help="Stores synced at once (default: 2 on PostgreSQL, 1 on SQLite).")  # fmt: skip
 @with_appcontext
-def sync_command(store_id: int | None, city_code: str | None, everything: bool, force: bool):
+def sync_command(store_id: int | None, city_code: str | None, everything: bool, force: bool,
+                 workers: int | None):  # fmt: skip
     if sum(map(bool, (store_id, city_code, everything))) != 1:
         raise click.UsageError("give exactly one of --store ID, --city SLUG, --all")
     with database().unit_of_work(write=False) as session:
         city_id = _city_id(session, city_code) if city_code else None
-    runs = []
-
-    def items(session):
         tasks = sync_tasks(session, store_ids=[store_id] if store_id else None, city_id=city_id)
-        return tqdm(tasks, desc="syncing", unit="store")
-
-    def run_item(*, session, item, now):
-        runs.append(run_sync(session=session, task=item, now=now, force=force))
-        return runs[-1].rows_applied
-
+    # SQLite writes one transaction at a time: a second sync thread would only make orders wait.
+    workers = workers or (2 if database().dialect == "postgresql" else 1)
     began = time.perf_counter()
-    report = run_job(Job("sync", "inventory sync by hand", items, run_item), database=database(),
-                     now=clock().now())  # fmt: skip
-    _print_table(runs, time.perf_counter() - began)
-    if report.failed or any(run.status != "ok" for run in runs):
-        raise click.ClickException(f"{sum(r.status != 'ok' for r in runs)} sync(s) did not apply")
+    outcomes = sync_many(database(), tasks, now=clock().now(), force=force, workers=workers)
+    runs = [run for _, run in tqdm(outcomes, total=len(tasks), desc="syncing", unit="store")]
+    _print_table([run for run in runs if run], time.perf_counter() - began)
+    failed = sum(run is None or run.status != "ok" for run in runs)
+    if failed:
+        raise click.ClickException(f"{failed} sync(s) did not apply")
 
 
 @click.command("scheduler", help="Run the periodic jobs and store syncs (one leader at a time).")

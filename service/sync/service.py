@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.catalog.models import Product
+from service import caches
+from service.catalog.models import Product, StoreStock
 from service.stores.models import Store
 from service.sync.bulk import upsert_stock, zero_missing
 from service.sync.models import SyncRun, SyncStatus
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 MANUAL = "manual"
 TRUNCATED_BELOW = 0.5  # of the last good full snapshot's rows
 BACKOFF_CAP_S = 3600
+# SKU -> product id for every sync of the process: a 1,000-SKU IN list cost more than the upsert
+# (psycopg parses each long query). A SKU new to the catalogue is rejected as unknown for at
+# most a minute, then applied by the store's next run.
+_catalogue = caches.ttl_cache(maxsize=1, ttl=60)
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ def _apply(session, task, snapshot: StockSnapshot, run: SyncRun, now, force: boo
     run.rows_applied = upsert_stock(connection, city_id=task.city_id, store_id=task.store_id,
                                     rows=list(rows.values()), now=now)  # fmt: skip
     if snapshot.full:
-        keep = set(rows) | _duplicates_of(session, snapshot)
+        keep = set(rows) | _left_alone(session, snapshot)
         run.rows_zeroed = zero_missing(connection, store_id=task.store_id, now=now, keep=keep)
     run.cursor = snapshot.cursor
 
@@ -130,21 +136,18 @@ def _valid_rows(session: Session, snapshot: StockSnapshot) -> tuple[dict, int]:
     return rows, len(snapshot.rejected) + unknown + twice
 
 
-def _duplicates_of(session: Session, snapshot: StockSnapshot) -> set[int]:
-    """Products a feed listed twice: rejected, and left as they were rather than zeroed."""
+def _left_alone(session: Session, snapshot: StockSnapshot) -> set[int]:
+    """Products a full snapshot listed twice or on bad lines: their stock is unknown, so it is
+    left as it was rather than zeroed."""
     counts = Counter(row.sku for row in snapshot.rows)
-    twice = [sku for sku, n in counts.items() if n > 1]
-    return set(_product_ids(session, twice).values()) if twice else set()
+    unsure = {sku for sku, n in counts.items() if n > 1} | snapshot.unsure
+    return set(_product_ids(session, list(unsure)).values())
 
 
 def _product_ids(session: Session, skus: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(skus), 5000):
-        chunk = skus[start : start + 5000]
-        found.update(
-            session.exec(select(Product.sku, Product.id).where(col(Product.sku).in_(chunk))).all()
-        )
-    return found
+    load = lambda: dict(session.exec(select(Product.sku, Product.id)).all())  # noqa: E731
+    known = caches.get_or_load(_catalogue, "all", load)
+    return {sku: known[sku] for sku in skus if sku in known}
 
 
 def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: int) -> str | None:
@@ -158,8 +161,13 @@ def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: 
                                         SyncRun.status == SyncStatus.OK)
         .order_by(col(SyncRun.id).desc()).limit(1)
     ).first()  # fmt: skip
+    if last is None:  # a first feed is measured against the stock the store holds now
+        last = session.exec(select(func.count()).where(StoreStock.store_id == store_id)).one()
+        what = "rows the store holds"
+    else:
+        what = "rows of the last good snapshot"
     if last and read < last * TRUNCATED_BELOW:
-        return f"feed has {read} rows, under half of the last good snapshot's {last}"
+        return f"feed has {read} rows, under half of the {last} {what}"
     return None
 
 

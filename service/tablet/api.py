@@ -1,6 +1,7 @@
 """Store tablet routes (store token): the feed, the queue, actions and switches."""
 
 import os
+import random
 
 from flask import Blueprint, current_app, request
 
@@ -49,7 +50,7 @@ def feed_poll():
         finish_unit_of_work(commit=True)
         waiters = current_app.extensions["hourdelivery.waiters"]
         with current_app.extensions["hourdelivery.gate"].released():
-            woken, parked = waiters.wait(store_id, page.last_id, min(q.wait, max_wait_s()))
+            woken, parked = waiters.wait(store_id, page.last_id, _wait_s(q.wait))
         # Polls parked in this worker when this one parked (the store_feed bench reads it).
         headers.update({"X-Feed-Waiting": str(parked), "X-Feed-Worker": str(os.getpid())})
         if woken:
@@ -58,6 +59,12 @@ def feed_poll():
     body = FeedRead(events=events, cursor=make_cursor(secret, store_id, page.last_id),
                     more=page.more)  # fmt: skip
     return body, 200, headers
+
+
+def _wait_s(asked: float) -> float:
+    # Up to a quarter shorter than asked: tablets that started together (a shop-wide power
+    # cut, a restart) would otherwise all time out and re-poll in the same instant, forever.
+    return min(asked, max_wait_s()) * random.uniform(0.75, 1.0)
 
 
 def _heartbeat(store_id: int) -> None:

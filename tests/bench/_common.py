@@ -1,5 +1,6 @@
 """What every benchmark shares: scale, engines, a seeded database and a gunicorn to hit."""
 
+import hashlib
 import json
 import os
 import sys
@@ -7,12 +8,22 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
+from service.db.migrate import alembic_config
 from tests.support.databases import build_template, drop_template
 from tests.support.live import start_server
 
 TINY = os.environ.get("BENCH_SCALE") == "tiny"
+
+
+def schema_tag() -> str:
+    """The migration head plus a digest of the whole chain, for cache keys: branches that number
+    a revision alike but chain it differently must not share a cached database."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    chain = ",".join(f"{r.revision}<{r.down_revision}" for r in script.walk_revisions())
+    return f"{script.get_current_head()}-{hashlib.sha256(chain.encode()).hexdigest()[:8]}"
 
 
 def engines() -> list[str]:

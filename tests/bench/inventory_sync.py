@@ -6,7 +6,9 @@ the SyncRun rows) per second of the sync as that process times it (its start-up 
 `sync_process_s` includes it). The baseline applies a sample of the same
 feeds with the ORM (per row: get by store and product, set the attributes; a commit per
 store). Orders are placed in-process on the same database while the sync process runs and
-while it does not. One JSON line per engine; BENCH_SCALE=tiny for a CI smoke run.
+while it does not. On this shared machine wall-clock rates swing with the neighbours' load, so
+the line also carries the CPU the sync process and the PostgreSQL backends spent
+(`rows_per_cpu_s`). One JSON line per engine; BENCH_SCALE=tiny for a CI smoke run.
 """
 
 import os
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from service.catalog.models import Product, StoreStock
@@ -32,6 +35,7 @@ from service.sync.models import SyncRun
 from store_adapters import adapter_for
 from tests.bench._bench_city import _cache_dir, cached_copy, drop_copy, point_in_disc
 from tests.bench._common import TINY, emit, engines
+from tests.bench._cpu import CpuSampler, postgres_backends
 from tests.support.factories import make_consumers
 
 STORES, SKUS = (40, 100) if TINY else (1_000, 1_000)
@@ -62,11 +66,17 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     store_ids = _point_stores_at_feeds(database, feeds)
     people = _people(database, 2 * ORDERS)
     idle = _orders(database, people[:ORDERS])
-    began = time.perf_counter()
+    began, wall = time.perf_counter(), time.time()
     sync = _start_sync(url, workdir)
-    during = _orders(database, people[ORDERS:], until=sync)
-    sync.wait()
+    groups = {"sync": lambda: [sync.pid]}
+    if engine == "postgresql":
+        groups["db"] = lambda: postgres_backends(make_url(url).database)
+    with CpuSampler(groups) as cpu:
+        during = _orders(database, people[ORDERS:], until=sync)
+        sync.wait()
     process_s = time.perf_counter() - began
+    sync_cpu_s = cpu.used_ms("sync", wall, time.time()) / 1000
+    db_cpu_s = cpu.used_ms("db", wall, time.time()) / 1000 if "db" in groups else 0.0
     rows, bulk_s = _rows_applied(database), _sync_seconds(workdir)
     orm_rows, orm_s = _orm_baseline(database, store_ids[:ORM_SAMPLE], feeds)
     sa_engine.dispose()
@@ -77,6 +87,8 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
         "sync_process_s": round(process_s, 2),
         "bulk_rows_per_s": round(bulk_rate), "orm_rows_per_s": round(orm_rate),
         "orm_sample_rows": orm_rows, "speedup": round(bulk_rate / orm_rate, 1),
+        "sync_cpu_s": round(sync_cpu_s, 2), "db_cpu_s_during_sync": round(db_cpu_s, 2),
+        "rows_per_cpu_s": round(rows / (sync_cpu_s + db_cpu_s)),
         "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
         "orders_during_sync": len(during),
     }  # fmt: skip

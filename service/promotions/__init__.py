@@ -1,0 +1,1 @@
+"""Platform promotions: operators create, change, pause and end them."""

@@ -1,0 +1,1 @@
+"""Campaign and city reports: aggregate SQL over the append-only event tables."""

@@ -1,0 +1,176 @@
+"""The campaign report: claims, coupons, discounts per funder, GMV and leverage, by bucket."""
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlmodel import Session, col
+
+from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate, PackClaim
+from service.orders.models import LedgerEntry, Order, OrderLine
+from service.reports.facts import of_campaign, order_facts
+from service.reports.funding import FUNDERS, funder_shares
+from service.reports.span import Span, bucket
+from service.stores.models import Store
+
+GROUPS = ("day", "hour", "store", "category", "chain")
+FIGURES = (
+    "packs_claimed",
+    "issued_count",
+    "issued_fen",
+    "redeemed_count",
+    "released_count",
+    "redeemed_fen",
+    "expired_count",
+    "expired_fen",
+    "orders",
+    "gmv_fen",
+    "promotion_fen",
+    *(f"{f}_fen" for f in FUNDERS),
+    "short_pick_fen",
+    "compensation_fen",
+)
+
+
+def figures(session: Session, campaign: Campaign, span: Span, group: str | None) -> dict:
+    """{key: {figure: value}} for `group` (None: one row under the key "total")."""
+    rows: dict = {}
+    for query in _queries(campaign, span, group, session.get_bind().dialect.name):
+        for row in session.execute(query).mappings():
+            key = "total" if group is None else row["key"]
+            into = rows.setdefault(key, dict.fromkeys(FIGURES, 0))
+            for name, value in row.items():
+                if name != "key":
+                    into[name] += int(value or 0)
+    for values in rows.values():
+        values["gmv_fen"] -= values["short_pick_fen"]
+    return rows
+
+
+def totals(session: Session, campaign: Campaign, span: Span, group: str, rows: dict) -> dict:
+    """The range's totals: the rows added up when every figure has a time bucket, else queried."""
+    if group in ("day", "hour"):
+        return {name: sum(row[name] for row in rows.values()) for name in FIGURES}
+    return figures(session, campaign, span, None).get("total") or dict.fromkeys(FIGURES, 0)
+
+
+def _queries(campaign: Campaign, span: Span, group: str | None, dialect: str) -> list:
+    def key_of(at_column, store_column=None):
+        if group is None:
+            return literal("total")
+        if group in ("day", "hour"):
+            return bucket(at_column, group, span, dialect)
+        return store_column
+
+    queries = [_order_query(campaign, span, group, key_of)]
+    if group in (None, "day", "hour"):  # claims and expiries belong to no store or category
+        queries += _coupon_queries(campaign, span, key_of)
+    if group != "category":
+        queries.append(_ledger_query(campaign, span, group, key_of))
+    return queries
+
+
+def _order_query(campaign: Campaign, span: Span, group, key_of):
+    facts = order_facts(campaign.id, span.start, span.end)
+    sign = facts.c.sign
+    pcts = (
+        campaign.funding_government_pct,
+        campaign.funding_platform_pct,
+        campaign.funding_merchant_pct,
+    )
+    if group == "category":
+        key = col(OrderLine.category)
+        goods, coupon, promotion = (
+            col(OrderLine.amount_fen),
+            col(OrderLine.coupon_share_fen),
+            col(OrderLine.promotion_share_fen),
+        )
+    else:
+        key = key_of(facts.c.at, facts.c.store_id if group == "store" else col(Store.chain))
+        goods, coupon, promotion = facts.c.subtotal, facts.c.coupon, facts.c.promotion
+    split = funder_shares(coupon, pcts)
+    query = select(
+        key.label("key"),
+        func.sum(sign).label("orders"),
+        func.sum(case((sign > 0, 1), else_=0)).label("redeemed_count"),
+        func.sum(case((sign < 0, 1), else_=0)).label("released_count"),
+        func.sum(sign * goods).label("gmv_fen"),
+        func.sum(sign * coupon).label("redeemed_fen"),
+        func.sum(sign * promotion).label("promotion_fen"),
+        *(func.sum(sign * split[f]).label(f"{f}_fen") for f in FUNDERS),
+    ).select_from(facts)
+    if group == "category":
+        query = query.join(OrderLine, col(OrderLine.order_id) == facts.c.order_id)
+    if group == "chain":
+        query = query.join(Store, col(Store.id) == facts.c.store_id)
+    return query.group_by(key)
+
+
+def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
+    # A pack's coupons are issued with it: its face value, and the pack's coupon count (the
+    # pack cannot change after the first claim). Reconciliation checks both against the rows.
+    per_pack = (
+        select(func.sum(col(CouponTemplate.quantity)))
+        .where(col(CouponTemplate.campaign_id) == campaign.id)
+        .scalar_subquery()
+    )
+    claims = select(
+        key_of(col(PackClaim.claimed_at)).label("key"),
+        func.count().label("packs_claimed"),
+        (func.count() * per_pack).label("issued_count"),
+        func.sum(col(PackClaim.face_value_fen)).label("issued_fen"),
+    ).where(
+        col(PackClaim.campaign_id) == campaign.id,
+        col(PackClaim.claimed_at) >= span.start,
+        col(PackClaim.claimed_at) < span.end,
+    )
+    # Expiry writes no event: an expired coupon counts on the day its validity ended.
+    expired = select(
+        key_of(col(Coupon.valid_until)).label("key"),
+        func.count().label("expired_count"),
+        func.sum(col(Coupon.discount_fen)).label("expired_fen"),
+    ).where(
+        col(Coupon.campaign_id) == campaign.id,
+        col(Coupon.status) == "EXPIRED",
+        col(Coupon.valid_until) >= span.start,
+        col(Coupon.valid_until) < span.end,
+    )
+    return [q.group_by(q.selected_columns[0]) for q in (claims, expired)]
+
+
+def _store_key(group):
+    return col(Order.store_id) if group == "store" else col(Store.chain)
+
+
+def _ledger_query(campaign: Campaign, span: Span, group, key_of):
+    """Refunds that were not a cancel (a short-pick) and compensation, on their own day."""
+    entry = LedgerEntry
+    short = and_(col(entry.kind) == "refund", col(entry.note) != "cancelled")
+    key = key_of(col(entry.at), _store_key(group))
+    query = (
+        select(
+            key.label("key"),
+            func.sum(case((short, col(entry.amount_fen)), else_=0)).label("short_pick_fen"),
+            func.sum(
+                case((col(entry.kind) == "compensation", col(entry.amount_fen)), else_=0)
+            ).label("compensation_fen"),
+        )
+        .select_from(entry)
+        .join(Order, col(Order.id) == col(entry.order_id))
+        .join(Coupon, of_campaign(campaign.id))
+    )
+    if group == "chain":
+        query = query.join(Store, col(Store.id) == col(Order.store_id))
+    return query.where(
+        col(entry.at) >= span.start,
+        col(entry.at) < span.end,
+        col(entry.kind).in_(("refund", "compensation")),
+    ).group_by(key)
+
+
+def batches(session: Session, campaign_id: int) -> list[dict]:
+    """Each batch's packs claimed against its quota (rows are checked in reconciliation)."""
+    rows = session.execute(
+        select(col(Batch.id), col(Batch.name), col(Batch.pack_quota), col(Batch.packs_claimed))
+        .where(col(Batch.campaign_id) == campaign_id)
+        .order_by(col(Batch.id))
+    ).all()
+    keys = ("batch_id", "name", "pack_quota", "packs_claimed")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

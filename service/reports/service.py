@@ -1,0 +1,93 @@
+"""Report entry points: who may see what, the range, and the figures put together."""
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from service.campaigns.admin import operated_campaign
+from service.cities.models import City
+from service.cities.service import city_zone
+from service.errors import NotFound
+from service.people.models import Operator
+from service.reports import campaign as figures_of
+from service.reports import city as city_figures
+from service.reports.reconcile import reconcile
+from service.reports.span import make_span
+
+
+def campaign_report(
+    *,
+    session: Session,
+    operator: Operator,
+    campaign_id: int,
+    first: date | None,
+    last: date | None,
+    group: str,
+) -> dict:
+    """The campaign's figures in the range by `group`, its totals and their reconciliation."""
+    campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
+    zone = city_zone(session.get(City, campaign.city_id))
+    span = make_span(
+        first or campaign.starts_at.astimezone(zone).date(),
+        last or campaign.ends_at.astimezone(zone).date(),
+        zone,
+    )
+    rows = figures_of.figures(session, campaign, span, group)
+    total = figures_of.totals(session, campaign, span, group, rows)
+    return {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "city_id": campaign.city_id,
+        "from": span.first.isoformat(),
+        "to": span.last.isoformat(),
+        "group": group,
+        "budget_fen": campaign.budget_fen,
+        "paused": campaign.paused,
+        "funding_pct": {
+            "government": campaign.funding_government_pct,
+            "platform": campaign.funding_platform_pct,
+            "merchant": campaign.funding_merchant_pct,
+        },
+        "batches": figures_of.batches(session, campaign.id),
+        "totals": _with_rates(total),
+        "rows": [
+            {"key": str(key), **_with_rates(values)}
+            for key, values in sorted(rows.items(), key=lambda kv: str(kv[0]))
+        ],
+        **reconcile(session, campaign),
+    }
+
+
+def city_report(
+    *,
+    session: Session,
+    operator: Operator,
+    city_id: int,
+    first: date | None,
+    last: date | None,
+    now: datetime,
+) -> dict:
+    """A city's orders, GMV, cancels and re-routes by reason, store states, on-time rate."""
+    city = session.get(City, city_id)
+    if city is None or operator.city_id not in (None, city_id):
+        raise NotFound(f"no city {city_id} you may see", field="city_id")
+    zone = city_zone(city)
+    today = now.astimezone(zone).date()
+    span = make_span(first or today - timedelta(days=6), last or today, zone)
+    return {
+        "city_id": city.id,
+        "name": city.name,
+        "from": span.first.isoformat(),
+        "to": span.last.isoformat(),
+        **city_figures.figures(session, city.id, span, now),
+    }
+
+
+def _with_rates(values: dict) -> dict:
+    issued, government = values.get("issued_count", 0), values.get("government_fen", 0)
+    net_redeemed = values.get("redeemed_count", 0) - values.get("released_count", 0)
+    return {
+        **values,
+        "redemption_rate": round(net_redeemed / issued, 4) if issued else None,
+        "leverage": round(values.get("gmv_fen", 0) / government, 2) if government else None,
+    }
