@@ -25,4 +25,4 @@ def test_a_short_peak_delivers_on_time_sells_out_at_quota_and_reconciles(live_se
     assert claims["issued"] == claims["quota"] == 5 and claims["sold_out_at"] is not None
     assert claims["refused"] and set(claims["refused"]) == {"sold_out"}
     assert report["orders_delivered"] >= 1 and report["on_time_rate"] == 1.0
-    assert (tmp_path / "run" / "report" / "index.html").read_text().count("<svg") == 2
+    assert (tmp_path / "run" / "report" / "index.html").read_text().count("<svg") == 3
