@@ -7,7 +7,7 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run serve test lint format bench clean
+.PHONY: install run serve test lint format bench clean simulate
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ run: $(STAMP)
 	@export HD_METRICS_DIR=$(CURDIR)/instance/metrics; \
 	$(BIN)/hourdelivery scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 		HD_DEMO=1 HD_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c python:service.gunicorn_conf
+
+# A short peak (Changsha's 20:00 drop, scaled down) on the `make run` database: its own gunicorn
+# and scheduler on a simulated clock, stopped when the run ends (stop `make run` first: its
+# scheduler would keep the leader lock). SIM_ARGS scales it; the report lands in instance/simulation.
+SIM_PORT ?= 5014
+SIM_ARGS ?= --consumers 40 --stores 8 --couriers 10 --quota 15 --duration-minutes 45
+simulate: $(STAMP)
+	$(BIN)/hourdelivery db upgrade
+	$(BIN)/hourdelivery fixtures load
+	@set -e; eval "export $$($(BIN)/hourdelivery simulate env --lead-s 15 | tr '\n' ' ')"; \
+		HD_BIND=$(HOST):$(SIM_PORT) LOG_LEVEL=WARNING $(BIN)/gunicorn -c python:service.gunicorn_conf & web=$$!; \
+		LOG_LEVEL=ERROR $(BIN)/hourdelivery scheduler & scheduler=$$!; \
+		trap 'kill $$web $$scheduler 2>/dev/null' EXIT INT TERM; sleep 3; \
+		$(BIN)/hourdelivery simulate run --url http://$(HOST):$(SIM_PORT) $(SIM_ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

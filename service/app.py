@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask
 
 from service import failpoints
-from service.clock import Clock, FrozenClock, SystemClock
+from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
 from service.config import Settings
 from service.db import Database, make_engine
 from service.observability.multiproc import prepare_metrics_dir
@@ -88,7 +88,7 @@ def _install_feed_waiting(app: Flask) -> None:
 def _clock_from(settings: Settings) -> Clock:
     if settings.frozen_time:
         return FrozenClock(datetime.fromisoformat(settings.frozen_time))
-    return SystemClock()
+    return ScaledClock.from_env(settings.simulated_time) or SystemClock()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -17,6 +17,9 @@ class Settings:
     sql_echo: bool = False
     # Test/demo only: an ISO timestamp the business clock stands still at.
     frozen_time: str | None = None
+    # Demo/simulation only, never production: HD_SIM_START, HD_SIM_ANCHOR, HD_SIM_SPEED
+    # (service.clock.ScaledClock); empty when unset.
+    simulated_time: dict[str, str] = field(default_factory=dict)
     # The longest a long-poll route may hold a request; tests (the API fuzz) cap it low.
     long_poll_max_s: float = 25.0
     # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
@@ -33,6 +36,7 @@ class Settings:
             failpoints=parse_failpoints(os.environ.get("HD_FAILPOINTS", "")),
             sql_echo=os.environ.get("SQL_ECHO", "") == "1",
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
+            simulated_time={k: v for k, v in os.environ.items() if k.startswith("HD_SIM_")},
             long_poll_max_s=float(os.environ.get("HD_LONG_POLL_MAX_S") or cls.long_poll_max_s),
             demo=os.environ.get("HD_DEMO") == "1",
         )

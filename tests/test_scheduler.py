@@ -135,3 +135,18 @@ def test_store_jobs_follow_new_stores_changed_intervals_and_manual_switches(db, 
     session.commit()
     refresh_store_jobs(scheduler, db, SystemClock())
     assert scheduler.get_job(f"store:{store.id}") is None
+
+
+def test_a_simulated_clock_shortens_every_real_interval_by_its_speed(tmp_path):
+    from datetime import UTC, datetime
+
+    from service.clock import ScaledClock
+
+    now = datetime.now(UTC)
+    clock = ScaledClock(now, now, speed=10)
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    scheduler = build_scheduler(database=database, clock=clock, config=SchedulerConfig())
+    for name, job in JOBS.items():
+        if job.every_s:
+            interval = scheduler.get_job(f"job:{name}").trigger.interval.total_seconds()
+            assert interval == job.every_s / 10

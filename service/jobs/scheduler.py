@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import col, select
 
-from service.clock import Clock
+from service.clock import Clock, speed_of
 from service.db import Database
 from service.jobs.leader import Leadership
 from service.jobs.registry import JOBS
@@ -74,10 +74,12 @@ def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig
         executors={"default": ThreadPoolExecutor(config.workers)}, timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )  # fmt: skip
+    speed = speed_of(clock)  # intervals are business seconds; APScheduler counts real ones
     for job in JOBS.values():
         if job.every_s:
-            scheduler.add_job(_run_registered, IntervalTrigger(seconds=job.every_s, jitter=1),
-                              args=(job, database, clock), id=f"job:{job.name}")  # fmt: skip
+            trigger = IntervalTrigger(seconds=job.every_s / speed, jitter=1 / speed)
+            scheduler.add_job(_run_registered, trigger, args=(job, database, clock),
+                              id=f"job:{job.name}")  # fmt: skip
     scheduler.add_job(refresh_store_jobs, IntervalTrigger(seconds=config.refresh_s),
                       args=(scheduler, database, clock), id="refresh_store_jobs",
                       next_run_time=datetime.now(UTC))  # fmt: skip
@@ -95,9 +97,10 @@ def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
     now = datetime.now(UTC)
     for store_id, interval_s in wanted.items():
         job = scheduler.get_job(f"store:{store_id}")
-        if job is not None and job.trigger.interval == timedelta(seconds=interval_s):
+        real_s = interval_s / speed_of(clock)  # a business interval, on the real clock
+        if job is not None and job.trigger.interval == timedelta(seconds=real_s):
             continue
-        trigger = _spread_trigger(store_id, interval_s, now)
+        trigger = _spread_trigger(store_id, real_s, now)
         if job is None:
             scheduler.add_job(sync_store_job, trigger, args=(database, clock, store_id),
                               id=f"store:{store_id}")  # fmt: skip
@@ -116,8 +119,8 @@ def _run_registered(job: Job, database: Database, clock: Clock) -> None:
         log.warning("job %s: %d item(s) failed", job.name, len(report.failed))
 
 
-def _spread_trigger(store_id: int, interval_s: int, now: datetime) -> IntervalTrigger:
+def _spread_trigger(store_id: int, interval_s: float, now: datetime) -> IntervalTrigger:
     """Every `interval_s`, first at a store-specific offset, so stores do not fire together."""
     offset = (store_id * GOLDEN) % 1 * interval_s
     return IntervalTrigger(seconds=interval_s, start_date=now + timedelta(seconds=offset),
-                           jitter=min(5, interval_s // 10) or None)  # fmt: skip
+                           jitter=min(5, int(interval_s // 10)) or None)  # fmt: skip

@@ -102,3 +102,16 @@ def beside_ping(url: str, workdir: Path, calls: list, *, name: str, ok: int, pin
         **pinged.cpu_figures("ping_", *span(ping), len(ping)),
         **loaded.cpu_figures(f"{name}_", begin, end, len(results)),
     }
+
+
+def each_engine(run) -> list[dict]:
+    """`run(bench)` on a fresh Bench per engine; each result emitted as it comes."""
+    results = []
+    for engine in engines():
+        bench = Bench(engine)
+        try:
+            results.append(run(bench))
+        finally:
+            bench.close()
+        emit(results[-1])
+    return results

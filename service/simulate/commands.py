@@ -1,0 +1,75 @@
+"""`hourdelivery simulate`: `env` prints the simulated clock to start the service with;
+`run` prepares the actors and plays the scenario against the running service."""
+
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from service.clock import ScaledClock
+from service.simulate.http import Api
+from service.simulate.operator import create_promotions, read_reports
+from service.simulate.prepare import prepare_world
+from service.simulate.report import build_report, passed, write_report
+from service.simulate.run import CONSUMER_THREADS, run
+from service.simulate.scenario import load_scenario
+from service.web.context import database
+
+HEADLINE = ("orders_placed", "orders_delivered", "on_time_rate", "server_5xx", "reconciled",
+            "wall_s", "simulator_cpu_s")  # fmt: skip
+simulate_group = AppGroup("simulate", help="Replay a city's peak through the running service.")
+SCENARIO = click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False),
+                        help="Scenario TOML (default: Changsha's 20:00 drop).")  # fmt: skip
+
+
+@simulate_group.command("env", help="Print HD_SIM_* for the service, the scheduler and `run`.")
+@SCENARIO
+@click.option("--lead-s", default=15.0, help="Real seconds before the scenario's start.")
+def simulate_env(scenario_path: str | None, lead_s: float):
+    scenario = load_scenario(scenario_path)
+    anchor = datetime.now(UTC) + timedelta(seconds=lead_s)
+    click.echo(f"HD_SIM_START={scenario.start.isoformat()}")
+    click.echo(f"HD_SIM_ANCHOR={anchor.isoformat()}")
+    click.echo(f"HD_SIM_SPEED={scenario.speed:g}")
+
+
+@simulate_group.command("run", help="Prepare the actors, play the scenario, write the report.")
+@SCENARIO
+@click.option("--url", default="http://127.0.0.1:5000", help="The running service (loopback).")
+@click.option("--out", type=click.Path(file_okay=False), default="instance/simulation",
+              help="Folder for report.json and index.html.")  # fmt: skip
+@click.option("--consumers", type=int)
+@click.option("--stores", type=int)
+@click.option("--couriers", type=int)
+@click.option("--quota", type=int, help="Packs in the drop's batch.")
+@click.option("--duration-minutes", type=float)
+@click.option("--speed", type=float, help="Business seconds per real second (= HD_SIM_SPEED).")
+def simulate_run(scenario_path, url, out, **scale):
+    scenario = load_scenario(scenario_path).scaled(**scale)
+    clock = ScaledClock.from_env(os.environ)
+    if clock is None or abs(clock.speed - scenario.speed) > 1e-9:
+        raise click.UsageError("run the service, the scheduler and this command with the "
+                               "HD_SIM_* values of `hourdelivery simulate env`")  # fmt: skip
+    with database().unit_of_work() as session:
+        world = prepare_world(session=session, scenario=scenario, now=clock.now())
+    if clock.now() >= scenario.drop_at:
+        click.echo("warning: the drop had begun before the actors were ready", err=True)
+    api = Api(url, clock, workers=len(world["stores"]) + len(world["couriers"]) + CONSUMER_THREADS)
+    try:
+        promotions = create_promotions(api, scenario, world)
+        played = run(api, scenario, world)
+        campaign, city = read_reports(api, scenario, world)
+        report = build_report(api, played, campaign, scenario.drop["quota"])
+        report |= {"promotions": promotions, "city_report": city}
+    finally:
+        api.close()
+    page = write_report(report, Path(out))
+    headline = {k: report[k] for k in HEADLINE}
+    click.echo(json.dumps(headline))
+    click.echo(f"report: {page}")
+    if not passed(report):
+        sys.exit(1)

@@ -1,0 +1,149 @@
+"""Simulated consumers: arrive on the scenario's curve, browse a store in play, claim at the
+drop, quote, order (retrying with the same Idempotency-Key), and now and then cancel."""
+
+import contextlib
+import random
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from service.simulate.http import Api
+from service.simulate.scenario import Scenario
+
+
+@dataclass
+class Outcomes:
+    """What the actors saw; shared by every thread under one lock."""
+
+    orders: dict[int, dict] = field(default_factory=dict)
+    refused: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)  # why no store could take it, summed
+    claims: list[tuple[datetime, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def placed(self, placed: dict, store: dict, at: datetime) -> None:
+        order, breakdown = placed["order"], placed["breakdown"]
+        with self.lock:
+            self.orders[order["id"]] = {
+                "store_id": store["id"], "category": store["category"], "placed_at": at,
+                "promised_at": order["promised_at"], "code": order["handoff_code"],
+                "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
+                "funding": breakdown.get("funding") or {}}  # fmt: skip
+
+    def refuse(self, answer, code: str | None = None) -> None:
+        """Count a refused quote or order by its error code (and no store's reasons)."""
+        with self.lock:
+            self.refused[code or _code(answer)] += 1
+            with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
+                self.reasons.update(answer.json()["error"].get("reasons") or {})
+
+    def mark(self, order_id: int, **changes) -> None:
+        with self.lock:
+            if order_id in self.orders:
+                self.orders[order_id].update(changes)
+
+
+def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
+    """Arrival times: a share bunched after the drop, the rest spread over the ordering span."""
+    spec = scenario.consumers
+    last = scenario.end - timedelta(minutes=spec["last_order_minutes"])
+    span_s = max(1.0, (last - scenario.start).total_seconds())
+    times = []
+    for _ in range(spec["count"]):
+        if rng.random() < spec["drop_share"]:
+            offset = rng.expovariate(1 / spec["drop_spread_s"])
+            times.append(min(last, scenario.drop_at + timedelta(seconds=offset)))
+        else:
+            times.append(scenario.start + timedelta(seconds=rng.uniform(0, span_s)))
+    return times
+
+
+def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
+             arrive: datetime, rng: random.Random) -> None:  # fmt: skip
+    """One consumer's visit, from arrival to an order (or a refusal)."""
+    if not api.sleep_until(arrive) or api.stop.is_set():
+        outcomes.refuse(None, "never_began")  # the run ended before this visit could start
+        return
+    token, (lat, lon) = person["token"], person["home"]
+    store = _pick_store(api, world, token, lat, lon, rng)
+    items = _basket(api, store, token, rng)
+    if not items:
+        return outcomes.refuse(None, "empty_menu")
+    if arrive >= scenario.drop_at and rng.random() < scenario.consumers["coupon_share"]:
+        claim(api, world, outcomes, token, lat, lon)
+    body = {"items": items, "lat": lat, "lon": lon, "store_id": store["id"],
+            "payment_method": scenario.consumers["payment_method"]}  # fmt: skip
+    quote = api.call("POST", "/v1/quote", token, json=body)
+    if quote is None or quote.status_code != 200:
+        return outcomes.refuse(quote)
+    suggested = quote.json().get("suggested_coupon")
+    payable = suggested["payable_fen"] if suggested else quote.json()["payable_fen"]
+    body |= {"address": "模拟路1号", "expected_payable_fen": payable,
+             "coupon_id": suggested["coupon_id"] if suggested else None}  # fmt: skip
+    order = place(api, token, body)
+    if order is None or order.status_code != 201:
+        return outcomes.refuse(order)
+    outcomes.placed(order.json(), store, api.clock.now())
+    if rng.random() < scenario.consumers["cancel_share"]:
+        _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
+
+
+def _basket(api: Api, store: dict, token: str, rng: random.Random) -> list[dict]:
+    """One to three products the store's menu shows in stock, one or two of each."""
+    menu = api.call("GET", f"/v1/stores/{store['id']}/products", token)
+    listed = menu.json()["items"] if menu is not None and menu.status_code == 200 else []
+    goods = [item for item in listed if item["availability"] == "in"]
+    chosen = rng.sample(goods, min(3, len(goods)))
+    return [{"sku": item["sku"], "qty": rng.randint(1, 2)} for item in chosen]
+
+
+def _cancel(api: Api, outcomes: Outcomes, token: str, order_id: int, rng) -> None:
+    """Change one's mind half a minute to two minutes later."""
+    if api.sleep_business(rng.uniform(30, 120)):
+        done = api.call("POST", f"/v1/orders/{order_id}/cancel", token, json={})
+        if done is not None and done.status_code == 200:
+            outcomes.mark(order_id, status="CANCELLED")
+
+
+def _pick_store(api: Api, world: dict, token: str, lat: float, lon: float, rng) -> dict:
+    """A store in play that delivers here, as the shop's nearby list shows (else any)."""
+    nearby = api.call("GET", "/v1/stores/nearby", token, params={
+        "lat": lat, "lon": lon, "radius_km": 5, "open": "true", "limit": 100})  # fmt: skip
+    listed = {s["id"] for s in nearby.json()["stores"]} if nearby and nearby.is_success else set()
+    playing = [s for s in world["stores"] if s["id"] in listed]
+    return rng.choice(playing or world["stores"])
+
+
+def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float, lon: float) -> None:
+    answer = api.call("POST", f"/v1/campaigns/{world['campaign_id']}/claim", token,
+                      json={"lat": lat, "lon": lon})  # fmt: skip
+    with outcomes.lock:
+        got = answer is not None and answer.status_code == 201
+        outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
+
+
+def place(api: Api, token: str, body: dict, attempts: int = 3):
+    """POST /v1/orders, retried with the same Idempotency-Key while the service errs; a
+    `price_changed` is accepted once at the new price, as the shop asks its user to."""
+    key, repriced = str(uuid.uuid4()), False
+    for _ in range(attempts):
+        answer = api.call("POST", "/v1/orders", token, json=body, headers={"Idempotency-Key": key})
+        if answer is not None and _code(answer) == "price_changed" and not repriced:
+            body = {**body, "expected_payable_fen": answer.json()["error"]["quote"]["payable_fen"]}
+            key, repriced = str(uuid.uuid4()), True  # a new order: the old key holds the 409
+            continue
+        if answer is not None and answer.status_code < 500:
+            return answer
+        api.sleep_business(5)
+    return answer
+
+
+def _code(answer) -> str:
+    if answer is None:
+        return "no_answer"
+    try:
+        return answer.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return f"http_{answer.status_code}"
