@@ -14,14 +14,13 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
 from service.catalog.models import Product
 from service.cities.models import City
 from service.db import Database, make_engine
-from service.db.migrate import alembic_config, upgrade
+from service.db.migrate import upgrade
 from service.geo import KM_PER_DEGREE_LAT
 from service.seed.files import read_json
 from service.seed.loader import load_fixtures
@@ -35,8 +34,9 @@ GENERATOR_VERSION = 3  # 2: planner statistics (ANALYZE); 3: catalogue names, br
 
 
 def cache_key(stores: int, skus: int) -> str:
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    return f"orders_v{GENERATOR_VERSION}_{head}_{stores}x{skus}"
+    from tests.bench._common import schema_tag  # the whole migration chain, not only its head
+
+    return f"orders_v{GENERATOR_VERSION}_{schema_tag()}_{stores}x{skus}"
 
 
 def cached_copy(engine_kind: str, stores: int, skus: int, workdir: Path) -> str:
