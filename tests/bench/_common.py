@@ -75,9 +75,11 @@ def emit(figures: dict) -> None:
 
 
 def beside_ping(url: str, workdir: Path, calls: list, *, name: str, ok: int, pings: int,
-                clients: int) -> dict:  # fmt: skip
+                clients: int, share_key: str | None = None, ratio_key: str = "ratio_to_ceiling",
+                cpu_prefix: str | None = None) -> dict:  # fmt: skip
     """Pings, then `calls`, on one gunicorn: the rate of `ok` answers, its ratio to the ping
-    ceiling and the CPU per request of both (figures named http_<name>_per_s and so on)."""
+    ceiling and the CPU per request of both (figures named http_<name>_per_s and so on; the
+    keys arguments keep the names a benchmark already publishes)."""
     from tests.bench._cpu import measured_load
     from tests.bench._loadgen import Call, percentile_ms, span, throughput
 
@@ -93,14 +95,14 @@ def beside_ping(url: str, workdir: Path, calls: list, *, name: str, ok: int, pin
     rate = len(done) / (end - begin)
     ceiling = throughput(ping)
     return {
-        f"http_{name}_share": round(len(done) / len(results), 3),
+        share_key or f"http_{name}_share": round(len(done) / len(results), 3),
         f"http_{name}_per_s": round(rate, 1),
         "http_p50_ms": percentile_ms([r.latency_s for r in done], 50),
         "ceiling_req_per_s": round(ceiling, 1),
-        "ratio_to_ceiling": round(rate / ceiling, 3),
+        ratio_key: round(rate / ceiling, 3),
         # CPU per request (ms): what bounds the ratio once the cores are busy.
         **pinged.cpu_figures("ping_", *span(ping), len(ping)),
-        **loaded.cpu_figures(f"{name}_", begin, end, len(results)),
+        **loaded.cpu_figures(cpu_prefix or f"{name}_", begin, end, len(results)),
     }
 
 

@@ -22,12 +22,10 @@ from service.deliveries.models import Delivery
 from service.orders.models import Order
 from service.stores.models import Store
 from tests.bench._bench_city import cached_copy, drop_copy, point_in_disc
-from tests.bench._common import TINY, emit, engines
-from tests.bench._cpu import measured_load
-from tests.bench._loadgen import Call, json_call, percentile_ms, span, throughput
+from tests.bench._common import TINY, beside_ping, emit, engines
+from tests.bench._loadgen import json_call
 from tests.support.deliveries import make_couriers
 from tests.support.factories import make_consumers
-from tests.support.live import start_server
 
 STORES, SKUS = 400, 20  # the stores are what matters here; a small catalogue keeps it quick
 ORDERS, COURIERS = (200, 100) if TINY else (2_000, 1_000)
@@ -117,31 +115,14 @@ def _offset(rng: random.Random) -> tuple[float, float]:
 
 def _over_http(url: str, workdir: Path, tokens: list[str]) -> dict:
     rng = random.Random("moves")
-    server = start_server(url, workdir)
-    try:
-        pinged = measured_load(server, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
-        calls = []
-        for n in range(UPDATES):
-            lat, lon = point_in_disc(rng, 14.0)
-            body = {"lat": lat, "lon": lon, "accuracy_m": 10, "heading": 90}
-            calls.append(json_call("PUT", "/v1/courier/location", body, tokens[n % len(tokens)]))
-        moved = measured_load(server, calls, clients=CLIENTS)
-    finally:
-        server.stop()
-    ping, moves = pinged.results, moved.results
-    ok = [r for r in moves if r.status == 204]
-    begin, end = span(moves)
-    rate = len(ok) / (end - begin)
-    ceiling = throughput(ping)
-    return {
-        "http_ok_share": round(len(ok) / len(moves), 3),
-        "http_location_updates_per_s": round(rate, 1),
-        "http_p50_ms": percentile_ms([r.latency_s for r in ok], 50),
-        "ceiling_req_per_s": round(ceiling, 1),
-        "location_ratio_to_ceiling": round(rate / ceiling, 3),
-        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
-        **moved.cpu_figures("location_", begin, end, len(moves)),
-    }
+    calls = []
+    for n in range(UPDATES):
+        lat, lon = point_in_disc(rng, 14.0)
+        body = {"lat": lat, "lon": lon, "accuracy_m": 10, "heading": 90}
+        calls.append(json_call("PUT", "/v1/courier/location", body, tokens[n % len(tokens)]))
+    return beside_ping(url, workdir, calls, name="location_updates", ok=204, pings=PINGS,
+                       clients=CLIENTS, share_key="http_ok_share",
+                       ratio_key="location_ratio_to_ceiling", cpu_prefix="location_")  # fmt: skip
 
 
 if __name__ == "__main__":

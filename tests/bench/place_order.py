@@ -17,11 +17,9 @@ from service.db import Database, make_engine
 from service.orders.placement import place_order
 from service.orders.schemas import OrderIn
 from tests.bench._bench_city import each_engine, point_in_disc
-from tests.bench._common import TINY
-from tests.bench._cpu import measured_load
-from tests.bench._loadgen import Call, json_call, percentile_ms, span, throughput
+from tests.bench._common import TINY, beside_ping
+from tests.bench._loadgen import Call, json_call, percentile_ms
 from tests.support.factories import make_campaign, make_consumers
-from tests.support.live import start_server
 
 STORES, SKUS = (300, 40) if TINY else (5_000, 200)
 IN_PROCESS, NAIVE, HTTP_ORDERS, PINGS = (60, 5, 200, 1_000) if TINY else (1_000, 20, 3_000, 10_000)
@@ -108,31 +106,12 @@ def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[floa
 
 
 def _over_http(url: str, workdir: Path, people, bodies) -> dict:
-    server = start_server(url, workdir)
-    try:
-        pinged = measured_load(server, [Call("GET", "/v1/_ping")] * PINGS, clients=CLIENTS)
-        calls = [json_call("POST", "/v1/orders", body, token)
-                 for (_, token, _), body in zip(people, bodies, strict=True)]  # fmt: skip
-        calls = [Call(c.method, c.path, c.body, (*c.headers, ("Idempotency-Key", f"h{i}")))
-                 for i, c in enumerate(calls)]  # fmt: skip
-        ordered = measured_load(server, calls, clients=CLIENTS)
-    finally:
-        server.stop()
-    ping, orders = pinged.results, ordered.results
-    placed = [r for r in orders if r.status == 201]
-    begin, end = span(orders)
-    rate = len(placed) / (end - begin)
-    ceiling = throughput(ping)
-    return {
-        "http_placed_share": round(len(placed) / len(orders), 3),
-        "http_orders_per_s": round(rate, 1),
-        "http_p50_ms": percentile_ms([r.latency_s for r in placed], 50),
-        "ceiling_req_per_s": round(ceiling, 1),
-        "ratio_to_ceiling": round(rate / ceiling, 3),
-        # CPU per request (ms): what bounds the ratio once the cores are busy.
-        **pinged.cpu_figures("ping_", *span(ping), len(ping)),
-        **ordered.cpu_figures("order_", begin, end, len(orders)),
-    }
+    calls = [json_call("POST", "/v1/orders", body, token)
+             for (_, token, _), body in zip(people, bodies, strict=True)]  # fmt: skip
+    calls = [Call(c.method, c.path, c.body, (*c.headers, ("Idempotency-Key", f"h{i}")))
+             for i, c in enumerate(calls)]  # fmt: skip
+    return beside_ping(url, workdir, calls, name="orders", ok=201, pings=PINGS, clients=CLIENTS,
+                       share_key="http_placed_share", cpu_prefix="order_")  # fmt: skip
 
 
 if __name__ == "__main__":
