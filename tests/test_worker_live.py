@@ -21,7 +21,8 @@ def answered(sock: socket.socket) -> bytes:
 
 def test_connections_closed_on_clients_that_never_hang_up_do_not_stall_the_worker(live_server):
     # One worker keeping 8 - 4 = 4 idle connections alive; more are answered Connection: close.
-    server = live_server(workers=1, env={"HD_WORKER_CONNECTIONS": "8", "HD_FEED_WAITERS": "0"})
+    settings = {"HD_WORKER_CONNECTIONS": "8", "HD_FEED_WAITERS": "0", "HD_KEEPALIVE_S": "60"}
+    server = live_server(workers=1, env=settings)
     host, port = server.url.removeprefix("http://").split(":")
     idle, silent = [], []
     for _ in range(4):  # fill the worker's keep-alive allowance
@@ -37,8 +38,8 @@ def test_connections_closed_on_clients_that_never_hang_up_do_not_stall_the_worke
     began = time.monotonic()
     assert requests.get(server.url + "/v1/_ping", timeout=30).status_code == 200
     # Lingering on each silent client's close for 2 s, one after another on the main loop,
-    # held this ping for about 6 s.
-    assert time.monotonic() - began < 1.5
+    # held this ping for about 6 s (a loaded machine may add a little).
+    assert time.monotonic() - began < 4
     assert all(b"Connection: close" in answered(sock) for sock in silent)
     for sock in idle + silent:
         sock.close()

@@ -27,8 +27,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("store_number")
-    with op.batch_alter_table("stores", schema=None) as batch_op:
-        batch_op.drop_column("last_number")
-        batch_op.drop_column("number_day")
+    # Plain DROP COLUMNs (SQLite has them since 3.35): a batch would drop and copy stores,
+    # which the stock rows' foreign keys refuse.
+    for table, column in (("orders", "store_number"), ("stores", "last_number"),
+                          ("stores", "number_day")):  # fmt: skip
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
