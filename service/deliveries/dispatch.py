@@ -114,7 +114,7 @@ def fit_couriers(session: Session, city_id: int, now: datetime) -> list:
 def another_courier(session: Session, delivery: Delivery, store: tuple[float, float],
                     now: datetime) -> bool:  # fmt: skip
     """Whether a tick could offer the delivery to a courier it has not had (failed or passed)."""
-    barred = {delivery.courier_id, *delivery.passed_courier_ids}
+    barred = {delivery.courier_id, *(delivery.passed_courier_ids or ())}
     points = [(lat, lon) for cid, lat, lon, _ in fit_couriers(session, delivery.city_id, now)
               if cid not in barred]  # fmt: skip
     radius = cached_city(session, delivery.city_id).pickup_radius_km

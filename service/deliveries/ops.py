@@ -68,7 +68,7 @@ def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: da
     store = session.get(Store, session.get(Order, delivery.order_id).store_id)
     reset = {"closed_at": None, "wrong_codes": 0, "locked": False, "fail_reason": None}
     if another_courier(session, delivery, (store.lat, store.lon), now):
-        passed = [*delivery.passed_courier_ids, failed_by]  # never offered to him again
+        passed = [*(delivery.passed_courier_ids or ()), failed_by]  # never offered him again
         transition(session, delivery, WAITING, expect=(FAILED,), courier_id=None,
                    offered_at=None, offer_expires_at=None, accepted_at=None, arrived_at=None,
                    passed_courier_ids=passed, **reset)  # fmt: skip
