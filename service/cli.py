@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service.auth.models import Role
-from service.auth.service import issue_token
+from service.auth.service import issue_token, revoke_token
 from service.db import migrate
 from service.errors import DomainError
 from service.jobs.registry import JOBS
@@ -90,6 +90,15 @@ def tokens_create(role: str, label: str, **ids):
             now=clock().now(), label=label,
         )  # fmt: skip
     click.echo(secret)
+
+
+@tokens_group.command("revoke", help="Revoke a token by id; workers refuse it within 30 s.")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int):
+    with unit_of_work() as session:
+        if not revoke_token(session=session, token_id=token_id, now=clock().now()):
+            raise click.ClickException(f"no live token with id {token_id}")
+    click.echo(f"token {token_id} revoked")
 
 
 jobs_group = AppGroup("jobs", help="Scheduled jobs, run once by hand.")

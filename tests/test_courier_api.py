@@ -1,7 +1,7 @@
 """Courier routes in-process: the job from offer to door, bad input, other couriers' things."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.audit.models import AuditEvent
 from service.catalog.models import StoreStock
@@ -121,26 +121,63 @@ def test_consumer_cancel_frees_the_courier_at_once(client, session, job):
     assert session.get(Courier, job["courier_id"]).held == 0
 
 
-def test_failed_delivery_waits_for_an_operator_who_refunds_it(client, session, clock, job):
-    me, order = job["me"], job["order"]
+def failed_and_queued(client, session, clock, job) -> tuple[int, dict]:
     delivery_id = carried(client, session, clock, job)
-    failed = client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=me,
+    failed = client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=job["me"],
                          json={"reason": "nobody home"})  # fmt: skip
     assert failed.json["status"] == "FAILED"
     operator = {"Authorization": f"Bearer {make_operator(session, clock.now())}"}
     session.commit()
     queue = client.get("/v1/ops/deliveries/failed", headers=operator).json["deliveries"]
     assert [d["id"] for d in queue] == [delivery_id]
+    return delivery_id, operator
+
+
+def test_a_redelivery_goes_to_another_courier_who_picks_the_goods_up_again(
+    client, session, clock, job
+):
+    from service.deliveries import dispatch
+
+    delivery_id, operator = failed_and_queued(client, session, clock, job)
+    on_shelf = select(StoreStock.on_hand, StoreStock.reserved).where(
+        StoreStock.store_id == job["store"].id)  # fmt: skip
+    shelf = session.execute(on_shelf).all()
     again = client.post(f"/v1/ops/deliveries/{delivery_id}/redeliver", headers=operator)
-    assert again.json["status"] == "PICKED_UP"
+    assert (again.json["status"], again.json["courier_id"]) == ("WAITING", None)
+    dispatch.tick(session=session, city_id=job["city"].id, now=clock.now())
+    session.commit()
+    assert client.get("/v1/courier/offers", headers=job["me"]).json["deliveries"] == []
+    other = job["other"]
+    client.post(f"/v1/courier/offers/{offered_id(client, other)}/accept", headers=other)
+    picked = client.post(f"/v1/courier/deliveries/{delivery_id}/picked-up", headers=other)
+    assert picked.json["status"] == "PICKED_UP"
+    session.expire_all()  # sold once, at the first pickup
+    assert session.execute(on_shelf).all() == shelf
+    code = {"code": job["order"]["handoff_code"]}
+    done = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=other, json=code)
+    assert done.json["status"] == "DELIVERED"
+    kinds = [e["kind"] for e in client.get(f"/v1/orders/{job['order']['id']}",
+                                           headers=job["consumer"]).json["events"]]  # fmt: skip
+    assert kinds[-4:] == ["redelivery", "courier_assigned", "picked_up", "delivered"]
+
+
+def test_a_redelivery_goes_back_to_the_same_courier_only_when_nobody_else_can_take_it(
+    client, session, clock, job
+):
+    delivery_id, operator = failed_and_queued(client, session, clock, job)
+    client.post("/v1/courier/offline", headers=job["other"])
+    again = client.post(f"/v1/ops/deliveries/{delivery_id}/redeliver", headers=operator)
+    assert (again.json["status"], again.json["courier_id"]) == ("PICKED_UP", job["courier_id"])
+    me, order = job["me"], job["order"]
     client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=me, json={"reason": "x"})
     refund = client.post(f"/v1/ops/deliveries/{delivery_id}/refund", headers=operator)
     assert refund.json["order_status"] == "CANCELLED"
     from service.orders.ledger import net_paid
 
     assert net_paid(session, order["id"]) == 0
-    actions = session.execute(select(func.count()).select_from(AuditEvent)).scalar()
-    assert actions == 2
+    audited = session.execute(select(AuditEvent.action, AuditEvent.new)).all()
+    assert [a for a, _ in audited] == ["delivery.redeliver", "delivery.refund"]
+    assert audited[0].new["dispatch"] == "same_courier"
 
 
 def test_location_without_a_courier_token_is_401_or_403(client, job):

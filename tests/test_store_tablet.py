@@ -175,3 +175,22 @@ def test_operator_switches_intake_mode_and_sees_the_last_poll(client, session, s
     assert changed.json["intake_mode"] == "auto_accept"
     assert place(client, shop["consumer_auth"][0], "a")["status"] == "ACCEPTED"
     assert client.get(url, headers=shop["store_auth"][0]).status_code == 403
+
+
+def test_order_numbers_run_per_store_and_day_and_a_rerouted_order_takes_the_next_one(
+    client, session, clock, shop
+):
+    (near, _), (near_auth, far_auth) = shop["stores"], shop["store_auth"]
+    first = place(client, shop["consumer_auth"][0], "a")
+    second = place(client, shop["consumer_auth"][1], "b")
+    number = lambda o, a: client.get(f"/v1/store/orders/{o['id']}", headers=a).json  # noqa: E731
+    assert [number(o, near_auth)["order_number"] for o in (first, second)] == ["001", "002"]
+    client.post(f"/v1/store/orders/{second['id']}/reject", json={"reason": "too_busy"},
+                headers=near_auth)  # fmt: skip
+    assert number(second, far_auth)["order_number"] == "001"  # the far store's first today
+    clock.advance(hours=24)
+    fresh_store = session.get(type(near), near.id)
+    fresh_store.last_polled_at = clock.now()  # its tablet is still there the next day
+    session.commit()
+    third = place(client, shop["consumer_auth"][0], "c")
+    assert number(third, near_auth)["order_number"] == "001"

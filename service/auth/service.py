@@ -8,12 +8,20 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
+from service import caches
 from service.auth.models import ApiToken, MeRead, Role
 from service.errors import InvalidInput, Unauthenticated
 from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
 
 TOKEN_PREFIX = "hd_"
+# Live tokens this process has checked, by hash, for CALLER_TTL_S: a tablet re-polls every
+# few seconds and a courier sends his position every 5, and each would otherwise read the
+# token row first. Unknown and revoked tokens are never cached (a new token works at once).
+# The price: a token revoked in the database keeps working for up to CALLER_TTL_S on a worker
+# that used it just before (revoke_token drops it at once in its own process).
+CALLER_TTL_S = 30.0
+_callers = caches.ttl_cache(maxsize=50_000, ttl=CALLER_TTL_S)
 # Every authenticated request runs this: built once, it only binds the hash.
 TOKEN_BY_HASH = select(
     ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at
@@ -63,14 +71,33 @@ def issue_token(
     return token, secret
 
 
-def authenticate(*, session: Session, secret: str | None) -> ApiToken:
-    """The live token for `secret`, or Unauthenticated."""
+def authenticate(*, session: Session, secret: str | None) -> Caller:
+    """The live token for `secret` (from this process's cache while fresh), or Unauthenticated."""
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
-    token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": hash_token(secret)}).first()
+    token_hash = hash_token(secret)
+    with caches.locked(_callers):
+        known = _callers.get(token_hash)
+    if known is not None:
+        return known
+    token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": token_hash}).first()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("the token is unknown or revoked", field="Authorization")
-    return Caller(token.id, Role(token.role), token.principal_id, token.label)
+    known = Caller(token.id, Role(token.role), token.principal_id, token.label)
+    with caches.locked(_callers):
+        _callers[token_hash] = known
+    return known
+
+
+def revoke_token(*, session: Session, token_id: int, now: datetime) -> bool:
+    """Revoke a token: refused at once by this process, by the others within CALLER_TTL_S."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    session.flush()
+    caches.forget(_callers, token.token_hash)
+    return True
 
 
 def describe_caller(*, session: Session, token: Caller) -> MeRead:

@@ -101,7 +101,8 @@ def refund(delivery_id: int):
 @spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"],
                security=BEARER)  # fmt: skip
 def redeliver(delivery_id: int):
-    """Send the courier who has the goods to the door again (audited)."""
+    """Try the door again: dispatched afresh to another courier, or to the same one only when
+    no other could take it now (audited, `dispatch` says which)."""
     return _settle(ops.redeliver, delivery_id)
 
 

@@ -15,7 +15,7 @@ from service.deliveries.schemas import (
 )
 from service.deliveries.views import delivery_read
 from service.web.auth import BEARER, authorise, bearer_secret, caller, require, require_in_view
-from service.web.context import clock, db_session
+from service.web.context import autocommit, clock, db_session
 from service.web.errors import error_body
 from service.web.spec import ID, Resp, spec
 
@@ -54,6 +54,7 @@ def offline():
 
 @bp.put("/location")
 @require_in_view(Role.COURIER)
+@autocommit  # PostgreSQL: one statement (see courier.update_location); SQLite: BEGIN IMMEDIATE
 @spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
                security=BEARER, skip_validation=True)  # fmt: skip
 def location():

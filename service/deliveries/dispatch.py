@@ -72,34 +72,53 @@ def expire_offers(*, session: Session, city_id: int, now: datetime) -> int:
     return sum(pass_offer(session, d) for d in session.execute(query).scalars().all())
 
 
+# PICKED_UP: a failed delivery an operator sent out again (the goods wait at the store).
+DISPATCHABLE = (states.ACCEPTED, states.READY, states.PICKED_UP)
+
+
 def read_snapshot(session: Session, city_id: int, now: datetime) -> Snapshot:
-    """Waiting deliveries of ACCEPTED/READY orders, and couriers fit to take one."""
+    """Waiting deliveries of ACCEPTED/READY orders (and re-deliveries), and couriers fit to
+    take one."""
     snap = Snapshot()
     jobs = session.execute(
         select(Delivery.id, Store.lat, Store.lon, Delivery.passed_courier_ids)
         .join(Order, col(Order.id) == col(Delivery.order_id))
         .join(Store, col(Store.id) == col(Order.store_id))
         .where(col(Delivery.city_id) == city_id, col(Delivery.status) == WAITING,
-               col(Order.status).in_((states.ACCEPTED, states.READY)))
+               col(Order.status).in_(DISPATCHABLE))
         .order_by(col(Order.placed_at), col(Delivery.id))
     ).all()  # fmt: skip
     for delivery_id, lat, lon, passed in jobs:
         snap.delivery_ids.append(delivery_id)
         snap.store_points.append((lat, lon))
         snap.passed.append(set(passed or ()))
+    for courier_id, lat, lon, free in fit_couriers(session, city_id, now):
+        snap.courier_ids.append(courier_id)
+        snap.courier_points.append((lat, lon))
+        snap.free.append(free)
+    return snap
+
+
+def fit_couriers(session: Session, city_id: int, now: datetime) -> list:
+    """Online couriers of the city with a fresh position and room: (id, lat, lon, free)."""
     fresh = now - timedelta(seconds=cached_city(session, city_id).location_fresh_s)
-    couriers = session.execute(
+    return session.execute(
         select(Courier.id, Courier.last_lat, Courier.last_lon,
                col(Courier.capacity) - col(Courier.held))
         .where(col(Courier.city_id) == city_id, col(Courier.status) != "offline",
                col(Courier.last_seen_at) >= fresh, col(Courier.held) < col(Courier.capacity))
         .order_by(col(Courier.id))
     ).all()  # fmt: skip
-    for courier_id, lat, lon, free in couriers:
-        snap.courier_ids.append(courier_id)
-        snap.courier_points.append((lat, lon))
-        snap.free.append(free)
-    return snap
+
+
+def another_courier(session: Session, delivery: Delivery, store: tuple[float, float],
+                    now: datetime) -> bool:  # fmt: skip
+    """Whether a tick could offer the delivery to a courier it has not had (failed or passed)."""
+    barred = {delivery.courier_id, *(delivery.passed_courier_ids or ())}
+    points = [(lat, lon) for cid, lat, lon, _ in fit_couriers(session, delivery.city_id, now)
+              if cid not in barred]  # fmt: skip
+    radius = cached_city(session, delivery.city_id).pickup_radius_km
+    return bool(points) and bool((distance_matrix([store], points) <= radius).any())
 
 
 def distance_matrix(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> np.ndarray:

@@ -62,6 +62,8 @@ def picked_up(*, session: Session, courier_id: int, delivery_id: int, now: datet
     """Only from a READY order: the goods are sold out of the store and its slot is freed."""
     delivery = own_delivery(session, courier_id, delivery_id)
     order = session.get(Order, delivery.order_id)
+    if order.status == states.PICKED_UP and delivery.picked_up_at is not None:
+        return _picked_up_again(session, delivery, order, courier_id, now)
     if order.status != states.READY:
         raise Conflict(f"the order is {order.status}, not READY yet", code="not_ready",
                        field="status", details={"status": order.status})  # fmt: skip
@@ -69,6 +71,15 @@ def picked_up(*, session: Session, courier_id: int, delivery_id: int, now: datet
     states.move(session, order, states.PICKED_UP, actor_role="courier", actor_id=courier_id,
                 now=now)  # fmt: skip
     sell(session, order.store_id, line_quantities(session, order.id))
+    return delivery
+
+
+def _picked_up_again(session: Session, delivery: Delivery, order: Order, courier_id: int,
+                     now: datetime) -> Delivery:  # fmt: skip
+    # A re-delivery: the goods were sold at the first pickup; only the delivery moves.
+    transition(session, delivery, PICKED_UP, expect=(ASSIGNED, AT_STORE), picked_up_at=now)
+    states.record(session, order, kind="picked_up", actor_role="courier", actor_id=courier_id,
+                  now=now, data={"redelivery": True})  # fmt: skip
     return delivery
 
 

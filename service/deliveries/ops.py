@@ -8,12 +8,14 @@ from sqlmodel import Session, col
 
 from service.audit.service import record_audit
 from service.campaigns.redemption import release_coupon
+from service.deliveries.dispatch import another_courier
 from service.deliveries.lifecycle import transition
-from service.deliveries.models import DELIVERED, FAILED, PICKED_UP, Delivery
+from service.deliveries.models import DELIVERED, FAILED, PICKED_UP, WAITING, Delivery
 from service.errors import Conflict, NotFound
 from service.orders import ledger, states
 from service.orders.models import Order
 from service.people.models import Courier, Operator
+from service.stores.models import Store
 
 LIVE_UNDELIVERED = (states.PLACED, states.ACCEPTED, states.READY, states.PICKED_UP)
 
@@ -59,17 +61,29 @@ def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
 
 
 def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: datetime) -> Delivery:
-    """Send the same courier (he still has the goods) to the door again."""
+    """Try the door again: dispatched afresh to another courier (the one who failed takes the
+    goods back to the store), or, when no other courier could take it now, to the same one."""
     delivery = _failed(session, operator, delivery_id)
-    transition(session, delivery, PICKED_UP, expect=(FAILED,), closed_at=None, wrong_codes=0,
-               locked=False, fail_reason=None)  # fmt: skip
-    # Unconditional: he carries the goods whatever his capacity says.
-    session.execute(update(Courier).where(col(Courier.id) == delivery.courier_id)
-                    .values(held=col(Courier.held) + 1))  # fmt: skip
+    failed_by = delivery.courier_id
+    store = session.get(Store, session.get(Order, delivery.order_id).store_id)
+    reset = {"closed_at": None, "wrong_codes": 0, "locked": False, "fail_reason": None}
+    if another_courier(session, delivery, (store.lat, store.lon), now):
+        passed = [*(delivery.passed_courier_ids or ()), failed_by]  # never offered him again
+        transition(session, delivery, WAITING, expect=(FAILED,), courier_id=None,
+                   offered_at=None, offer_expires_at=None, accepted_at=None, arrived_at=None,
+                   passed_courier_ids=passed, **reset)  # fmt: skip
+        dispatch = "afresh"
+    else:
+        transition(session, delivery, PICKED_UP, expect=(FAILED,), **reset)
+        # Unconditional: he carries the goods whatever his capacity says.
+        session.execute(update(Courier).where(col(Courier.id) == failed_by)
+                        .values(held=col(Courier.held) + 1))  # fmt: skip
+        dispatch = "same_courier"
+    data = {"dispatch": dispatch, "failed_courier_id": failed_by}
     states.record(session, session.get(Order, delivery.order_id), kind="redelivery",
-                  actor_role="operator", actor_id=operator.id, now=now)  # fmt: skip
+                  actor_role="operator", actor_id=operator.id, now=now, data=data)  # fmt: skip
     _audit(session, operator, "delivery.redeliver", delivery, now, {"status": FAILED},
-           {"status": PICKED_UP})  # fmt: skip
+           {"status": delivery.status, **data})  # fmt: skip
     return delivery
 
 

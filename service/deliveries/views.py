@@ -9,6 +9,7 @@ from service.cities.service import cached_city, zone_named
 from service.deliveries.models import Delivery
 from service.deliveries.schemas import DeliveryRead, LateOrderRead, OpsDeliveryRead, PlaceRef
 from service.orders.models import Order, OrderLine
+from service.orders.numbers import number_text
 from service.stores.models import Store
 
 
@@ -23,7 +24,7 @@ def delivery_read(session: Session, delivery: Delivery, now: datetime,
     expires = delivery.offer_expires_at
     return DeliveryRead(
         id=delivery.id, order_id=order.id, status=delivery.status, order_status=order.status,
-        order_number=f"{order.id % 10000:04d}", items_count=items,
+        order_number=number_text(order), items_count=items,
         store=PlaceRef(name=store.name, address=store.address, lat=store.lat, lon=store.lon),
         drop_off=PlaceRef(name="顾客", address=order.address, lat=order.lat, lon=order.lon),
         offer_expires_at=expires.astimezone(zone) if expires else None,

@@ -10,6 +10,7 @@ from service.cities.service import cached_city
 from service.errors import Conflict, NotFound
 from service.orders import ledger, matching, states
 from service.orders.models import Order, OrderLine
+from service.orders.numbers import next_number
 from service.orders.stock import release, reserve
 
 
@@ -89,6 +90,8 @@ def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now
     order.tried_store_ids = [*order.tried_store_ids, candidate.store.id]
     order.eta_at = candidate.eta
     order.updated_at = now
+    order.store_number = next_number(session, city_id=order.city_id,
+                                     store_id=candidate.store.id, now=now)  # fmt: skip
     session.flush()
     states.record(session, order, kind="reassigned", to_status=states.PLACED,
                   actor_role=actor_role, actor_id=actor_id, now=now, store_locked=True,

@@ -35,6 +35,8 @@ class Order(SQLModel, table=True):
     promotion_id: int | None = Field(default=None, foreign_key="promotions.id")
     coupon_id: int | None = Field(default=None, foreign_key="coupons.id")
     handoff_code: str = Field(max_length=4)
+    # Its number at its store that city-local day (1, 2, 3...), what staff and courier say.
+    store_number: int | None = None
     tried_store_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     cancel_reason: str | None = Field(default=None, max_length=64)
     placed_at: datetime = Field(sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from service.failpoints import failpoint
 from service.orders import idempotency, ledger, matching, states
 from service.orders.explain import explain
 from service.orders.models import Order, OrderLine
+from service.orders.numbers import next_number
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
@@ -128,6 +129,8 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
         promotion_id=priced.promotion.id if priced.promotion else None,
         coupon_id=priced.coupon.coupon_id if priced.coupon else None,
         handoff_code=f"{secrets.randbelow(10_000):04d}", tried_store_ids=[chosen.store.id],
+        store_number=next_number(session, city_id=basket.city.id, store_id=chosen.store.id,
+                                 now=now),
         placed_at=now, promised_at=now + matching.PROMISE, eta_at=chosen.eta, updated_at=now,
     )  # fmt: skip
     session.add(order)

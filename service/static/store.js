@@ -40,7 +40,7 @@
     const node = $("st-order").content.firstElementChild.cloneNode(true);
     node.dataset.orderId = order.id;
     node.classList.toggle("is-new", order.status === "PLACED");
-    node.querySelector(".st-id").textContent = "#" + order.id;
+    node.querySelector(".st-id").textContent = "#" + order.order_number;  // what the courier says
     node.querySelector(".st-status").textContent = LABEL[order.status] || order.status;
     node.querySelector(".st-total").textContent = HD.yuan(order.payable_fen);
     node.querySelector(".st-by").textContent = order.accept_by ? "请在 " + order.accept_by.slice(11, 16) + " 前接单" : "";

@@ -1,6 +1,6 @@
 """Partner stores: where they are, when they are open, how far they deliver."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index
@@ -38,6 +38,9 @@ class Store(StoreBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     open_orders: int = Field(default=0, ge=0)
+    # The store's order numbers restart each city-local day (service/orders/numbers.py).
+    number_day: date | None = None
+    last_number: int = Field(default=0, ge=0)
     # `manual`: stock kept by hand, never polled, never stale (store_adapters entry points).
     adapter_kind: str = Field(default="manual", max_length=32)
     adapter_settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # secrets too

@@ -11,6 +11,7 @@ from service.errors import Conflict, InvalidInput, NotFound
 from service.orders import states
 from service.orders.lifecycle import rematch_order
 from service.orders.models import Order, OrderEvent, OrderLine
+from service.orders.numbers import number_text
 from service.orders.schemas import OrderEventRead
 from service.stores.models import Store
 from service.tablet.schemas import PickLineRead, StoreOrderRead
@@ -49,7 +50,7 @@ def store_order_read(session: Session, order: Order) -> StoreOrderRead:
     events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
                              .order_by(col(OrderEvent.id))).scalars().all()  # fmt: skip
     return StoreOrderRead(
-        id=order.id, status=order.status, address=order.address,
+        id=order.id, order_number=number_text(order), status=order.status, address=order.address,
         subtotal_fen=order.subtotal_fen, payable_fen=order.payable_fen,
         placed_at=order.placed_at.astimezone(zone), promised_at=order.promised_at.astimezone(zone),
         accept_by=_accept_by(session, order, events, zone),

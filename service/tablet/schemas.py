@@ -56,6 +56,7 @@ class PickLineRead(SQLModel):
 
 class StoreOrderRead(SQLModel):
     id: int
+    order_number: str = Field(description="the store's number for it today: what the courier says")
     status: str
     address: str
     subtotal_fen: int
