@@ -1,6 +1,6 @@
 """Reconciliation: the campaign's counters, its coupon rows and its events/ledger must agree."""
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import case, func, literal, select, true, union_all
 from sqlmodel import Session, col
 
 from service.campaigns.models import (
@@ -65,12 +65,9 @@ def _coupon_side(campaign_id: int) -> list:
 
 
 def _order_side(campaign_id: int) -> list:
-    """The campaign's orders (by orders.campaign_id), their ledger and their coupon events."""
+    """The campaign's orders (by orders.campaign_id), then their ledger entries and coupon
+    events as one stream joined to those orders once (one hash of 300,000 orders, not two)."""
     live, entry = col(Order.status) != "CANCELLED", LedgerEntry
-    # a cancelled order's refunds (its cancel's and any short-pick's before) add up to its payable
-    cancel_refund = (col(entry.kind) == "refund") & (col(Order.status) == "CANCELLED")
-    sign = case((col(CouponEvent.kind) == "redeemed", 1),
-                (col(CouponEvent.kind) == "released", -1), else_=0)  # fmt: skip
     orders = _of(
         Order,
         campaign_id,
@@ -79,31 +76,24 @@ def _order_side(campaign_id: int) -> list:
         func.sum(col(Order.payable_fen)).label("charged"),
         func.sum(case((live, 0), else_=col(Order.payable_fen))).label("refunded"),
     )
-    ledger = _joined(
-        entry,
-        campaign_id,
-        _sum_if(col(entry.kind) == "charge", col(entry.amount_fen), "ledger_charged"),
-        _sum_if(cancel_refund, col(entry.amount_fen), "ledger_refunded"),
-    )
-    events = _joined(
-        CouponEvent,
-        campaign_id,
-        func.sum(sign).label("events_count"),
-        func.sum(sign * col(Order.coupon_fen)).label("events_fen"),
-    )
-    return [orders, ledger, events]  # fmt: skip
-
-
-def _sum_if(condition, value, label: str):
-    return func.sum(case((condition, value), else_=0)).label(label)
-
-
-def _joined(table, campaign_id: int, *aggregates):
-    """Subquery: aggregates over `table`'s rows of the campaign's orders."""
-    return (
-        select(*aggregates)
-        .select_from(table)
-        .join(Order, col(Order.id) == col(table.order_id))
-        .where(col(Order.campaign_id) == campaign_id)
-        .subquery()
-    )
+    amount = col(entry.amount_fen)
+    sign = case((col(CouponEvent.kind) == "redeemed", 1),
+                (col(CouponEvent.kind) == "released", -1), else_=0)  # fmt: skip
+    moves = union_all(
+        select(col(entry.order_id).label("order_id"),
+               case((col(entry.kind) == "charge", amount), else_=0).label("charge"),
+               case((col(entry.kind) == "refund", amount), else_=0).label("refund"),
+               literal(0).label("event")),
+        select(col(CouponEvent.order_id), literal(0), literal(0), sign),
+    ).subquery("moves")  # fmt: skip
+    # a cancelled order's refunds (its cancel's and any short-pick's before) add up to its payable
+    cancelled = col(Order.status) == "CANCELLED"
+    joined = (
+        select(func.sum(moves.c.charge).label("ledger_charged"),
+               func.sum(case((cancelled, moves.c.refund), else_=0)).label("ledger_refunded"),
+               func.sum(moves.c.event).label("events_count"),
+               func.sum(moves.c.event * col(Order.coupon_fen)).label("events_fen"))
+        .select_from(moves).join(Order, col(Order.id) == moves.c.order_id)
+        .where(col(Order.campaign_id) == campaign_id).subquery()
+    )  # fmt: skip
+    return [orders, joined]
