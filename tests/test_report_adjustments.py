@@ -1,13 +1,16 @@
 """Report figures that depend on what happened after placement: short-picks at the goods' value,
 matching refusals kept per city and day, and city-local days across a DST change."""
 
+import json
+import sqlite3
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import literal, select
 
-from service.db import UTCDateTime
+from service.db import UTCDateTime, make_engine
+from service.db.migrate import upgrade
 from service.orders.models import MatchingRefusal
 from service.reports.span import Span, bucket, local_label
 from tests.test_reports import operator_of
@@ -112,3 +115,45 @@ def test_every_event_falls_on_the_local_day_of_its_own_offset(session, zone, at,
     for group, expected in (("day", day), ("hour", hour)):
         key = session.execute(select(bucket(instant, group, span, dialect))).scalar_one()
         assert local_label(group, span, dialect)(key) == expected
+
+
+def test_0009_backfills_orders_campaign_and_the_goods_of_old_short_picks(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, "0008")
+    engine.dispose()
+    raw = sqlite3.connect(path)  # foreign keys off: only the rows the migration reads matter
+    raw.execute("INSERT INTO campaigns (id, city_id, issuer, issuer_name, name, budget_fen,"
+                " issued_fen, redeemed_fen, stacks_with_platform, categories, all_stores,"
+                " funding_government_pct, funding_platform_pct, funding_merchant_pct, starts_at,"
+                " ends_at, paused) VALUES (7, 1, 'city', 'x', 'x', 1, 0, 0, 1, '[]', 1, 100, 0,"
+                " 0, '2026-01-01', '2026-02-01', 0)")  # fmt: skip
+    raw.execute("INSERT INTO coupons (id, city_id, consumer_id, campaign_id, batch_id, template_id,"
+                " pack_claim_id, status, threshold_fen, discount_fen, valid_from, valid_until,"
+                " claimed_at) VALUES (5, 1, 1, 7, 1, 1, 1, 'REDEEMED', 0, 300, '2026-01-01',"
+                " '2026-02-01', '2026-01-01')")  # fmt: skip
+    for order_id, coupon_id in ((1, 5), (2, None)):
+        raw.execute("INSERT INTO orders (id, city_id, consumer_id, store_id, status,"
+                    " payment_method, address, lat, lon, subtotal_fen, promotion_fen, coupon_fen,"
+                    " delivery_fee_fen, payable_fen, coupon_id, handoff_code, tried_store_ids,"
+                    " placed_at, promised_at, eta_at, updated_at) VALUES (?, 1, 1, 1, 'ACCEPTED',"
+                    " 'x', 'x', 0, 0, 5000, 0, 300, 0, 4700, ?, '1234', '[]', '2026-01-01',"
+                    " '2026-01-01', '2026-01-01', '2026-01-01')",
+                    (order_id, coupon_id))  # fmt: skip
+    raw.execute("INSERT INTO order_lines (id, order_id, city_id, product_id, sku, name, category,"
+                " qty, picked_qty, unit_price_fen, amount_fen, promotion_share_fen,"
+                " coupon_share_fen) VALUES (3, 1, 1, 1, 'S', 'n', 'bakery', 5, 2, 1000, 5000, 0,"
+                " 300)")  # fmt: skip
+    raw.execute("INSERT INTO order_events (order_id, city_id, store_id, kind, actor_role, data, at)"
+                " VALUES (1, 1, 1, 'short_picked', 'store', ?, '2026-01-01')",
+                (json.dumps({"line_id": 3, "missing": 3, "refund_fen": 2820}),))  # fmt: skip
+    raw.commit()
+    raw.close()
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        campaigns = connection.exec_driver_sql("SELECT campaign_id FROM orders ORDER BY id").all()
+        data = connection.exec_driver_sql("SELECT data FROM order_events").scalar()
+    engine.dispose()
+    assert campaigns == [(7,), (None,)]
+    assert json.loads(data)["goods_fen"] == 3000
