@@ -81,22 +81,7 @@ def _queries(campaign: Campaign, span: Span, group: str | None, dialect: str) ->
 def _order_query(campaign: Campaign, span: Span, group, key_of):
     facts = order_facts(of_campaign(campaign.id), span.start, span.end)
     sign = facts.c.sign
-    pcts = (
-        campaign.funding_government_pct,
-        campaign.funding_platform_pct,
-        campaign.funding_merchant_pct,
-    )
-    if group == "category":
-        key = col(OrderLine.category)
-        # a cancel takes back the line's goods not already short-picked
-        left = col(OrderLine.unit_price_fen) * func.coalesce(
-            col(OrderLine.picked_qty), col(OrderLine.qty)
-        )
-        goods = case((sign > 0, col(OrderLine.amount_fen)), else_=left)
-        coupon, promotion = col(OrderLine.coupon_share_fen), col(OrderLine.promotion_share_fen)
-    else:
-        key = key_of(facts.c.at, facts.c.store_id if group == "store" else col(Store.chain))
-        goods, coupon, promotion = facts.c.subtotal, facts.c.coupon, facts.c.promotion
+    key, goods, coupon, promotion = _measures(facts, group, key_of)
     # Sums by (bucket, coupon amount) first: the funder split, a dozen CASEs, then runs once
     # per distinct discount in a bucket instead of once per order.
     inner = select(
@@ -113,6 +98,8 @@ def _order_query(campaign: Campaign, span: Span, group, key_of):
     if group == "chain":
         inner = inner.join(Store, col(Store.id) == facts.c.store_id)
     by = inner.group_by(key, coupon).subquery("by_coupon")
+    pcts = (campaign.funding_government_pct, campaign.funding_platform_pct,
+            campaign.funding_merchant_pct)  # fmt: skip
     split = funder_shares(by.c.coupon, pcts)
     sums = ("redeemed_count", "released_count", "gmv_fen", "promotion_fen")
     return select(
@@ -122,6 +109,19 @@ def _order_query(campaign: Campaign, span: Span, group, key_of):
         func.sum(by.c.n * by.c.coupon).label("redeemed_fen"),
         *(func.sum(by.c.n * split[f]).label(f"{f}_fen") for f in FUNDERS),
     ).group_by(by.c.key)
+
+
+def _measures(facts, group, key_of) -> tuple:
+    """(key, goods, coupon, promotion) of a fact: the order's, or its lines' by category."""
+    if group != "category":
+        key = key_of(facts.c.at, facts.c.store_id if group == "store" else col(Store.chain))
+        return key, facts.c.subtotal, facts.c.coupon, facts.c.promotion
+    # a cancel takes back the line's goods not already short-picked
+    left = col(OrderLine.unit_price_fen) * func.coalesce(col(OrderLine.picked_qty),
+                                                         col(OrderLine.qty))  # fmt: skip
+    goods = case((facts.c.sign > 0, col(OrderLine.amount_fen)), else_=left)
+    return (col(OrderLine.category), goods, col(OrderLine.coupon_share_fen),
+            col(OrderLine.promotion_share_fen))  # fmt: skip
 
 
 def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:

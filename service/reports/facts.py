@@ -40,12 +40,7 @@ def order_facts(orders_of, start, end):
         col(Order.subtotal_fen).label("subtotal"),
         *carried,
     ).where(orders_of, col(Order.placed_at) >= start, col(Order.placed_at) < end)
-    shorted = (
-        select(col(OrderEvent.order_id).label("order_id"), func.sum(goods_missing()).label("fen"))
-        .where(col(OrderEvent.kind) == SHORT_PICKED)
-        .group_by(col(OrderEvent.order_id))
-        .subquery("shorted")
-    )
+    shorted = _short_picked_goods()
     cancelled = (
         select(
             col(OrderEvent.order_id),
@@ -64,6 +59,16 @@ def order_facts(orders_of, start, end):
         )
     )
     return union_all(placed, cancelled).subquery("facts")
+
+
+def _short_picked_goods():
+    """Subquery (order_id, fen): the goods short-picked from each order so far."""
+    return (
+        select(col(OrderEvent.order_id).label("order_id"), func.sum(goods_missing()).label("fen"))
+        .where(col(OrderEvent.kind) == SHORT_PICKED)
+        .group_by(col(OrderEvent.order_id))
+        .subquery("shorted")
+    )
 
 
 def of_campaign(campaign_id: int):
