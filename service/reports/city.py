@@ -4,12 +4,11 @@ states, on-time rate."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from service.deliveries.models import Delivery
 from service.orders.models import MatchingRefusal, Order, OrderEvent
-from service.reports.facts import SHORT_PICKED, goods_missing
+from service.reports.facts import SHORT_PICKED, goods_missing, short_picked_goods
 from service.reports.span import Span
 from service.stores.models import Store
 
@@ -64,14 +63,7 @@ def _by_reason(session: Session, city_id: int, span: Span, kind: str, amount) ->
 
 def _goods_left():
     """SQL: an order's goods not short-picked before (what its cancel takes back)."""
-    event = aliased(OrderEvent)
-    shorted = (
-        select(func.coalesce(func.sum(goods_missing(event)), 0))
-        .where(event.order_id == col(Order.id), event.kind == SHORT_PICKED)
-        .correlate(Order)
-        .scalar_subquery()
-    )
-    return col(Order.subtotal_fen) - shorted
+    return col(Order.subtotal_fen) - short_picked_goods()
 
 
 def _short_picked(session: Session, city_id: int, span: Span) -> int:

@@ -6,6 +6,7 @@ coupons; a city's by `orders.city_id`.
 """
 
 from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from service.orders.models import Order, OrderEvent
@@ -40,17 +41,15 @@ def order_facts(orders_of, start, end):
         col(Order.subtotal_fen).label("subtotal"),
         *carried,
     ).where(orders_of, col(Order.placed_at) >= start, col(Order.placed_at) < end)
-    shorted = _short_picked_goods()
     cancelled = (
         select(
             col(OrderEvent.order_id),
             col(OrderEvent.at),
             literal(-1),
-            col(Order.subtotal_fen) - func.coalesce(shorted.c.fen, 0),
+            col(Order.subtotal_fen) - short_picked_goods(),
             *carried,
         )
         .join(Order, col(Order.id) == col(OrderEvent.order_id))
-        .outerjoin(shorted, shorted.c.order_id == col(OrderEvent.order_id))
         .where(
             orders_of,
             col(OrderEvent.kind) == "cancelled",
@@ -61,13 +60,15 @@ def order_facts(orders_of, start, end):
     return union_all(placed, cancelled).subquery("facts")
 
 
-def _short_picked_goods():
-    """Subquery (order_id, fen): the goods short-picked from each order so far."""
+def short_picked_goods():
+    """SQL: the goods short-picked from the outer query's order so far (its own few events,
+    by the (order_id, id) index: a cancel is looked up, not every short-pick aggregated)."""
+    event = aliased(OrderEvent)
     return (
-        select(col(OrderEvent.order_id).label("order_id"), func.sum(goods_missing()).label("fen"))
-        .where(col(OrderEvent.kind) == SHORT_PICKED)
-        .group_by(col(OrderEvent.order_id))
-        .subquery("shorted")
+        select(func.coalesce(func.sum(goods_missing(event)), 0))
+        .where(event.order_id == col(Order.id), event.kind == SHORT_PICKED)
+        .correlate(Order)
+        .scalar_subquery()
     )
 
 
