@@ -1,5 +1,6 @@
 """Domain errors. Service functions raise these; service.web.errors maps them to HTTP."""
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -15,12 +16,17 @@ class DomainError(Exception):
         code: str | None = None,
         field: str | None = None,
         details: dict[str, Any] | None = None,
+        after_rollback: Callable[..., None] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.field = field
         self.details = details or {}
+        # What the refusal itself must leave behind (a counter), called as
+        # after_rollback(session=...) in a transaction of its own once the caller's work
+        # has rolled back: by web/errors.py for requests.
+        self.after_rollback = after_rollback
 
 
 class InvalidInput(DomainError):

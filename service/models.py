@@ -18,6 +18,7 @@ from service.deliveries.models import CourierLocation, Delivery
 from service.orders.models import (
     IdempotencyKey,
     LedgerEntry,
+    MatchingRefusal,
     Order,
     OrderEvent,
     OrderLine,
@@ -29,6 +30,6 @@ from service.sync.models import SyncRun
 __all__ = [
     "ApiToken", "AuditEvent", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
     "CouponEvent", "CouponTemplate", "Courier", "CourierLocation", "Delivery", "IdempotencyKey",
-    "LedgerEntry", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim", "Product",
-    "Promotion", "Store", "StoreStock", "SyncRun",
+    "LedgerEntry", "MatchingRefusal", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim",
+    "Product", "Promotion", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip

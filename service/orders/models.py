@@ -1,6 +1,6 @@
 """Orders and everything recorded about them (the deliveries live in service/deliveries)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index
@@ -15,7 +15,8 @@ class Order(SQLModel, table=True):
         Index("ix_orders_consumer_id", "consumer_id", "id"),
         Index("ix_orders_store_status", "store_id", "status"),
         Index("ix_orders_city_status_placed", "city_id", "status", "placed_at"),
-        Index("ix_orders_coupon_id", "coupon_id"),  # reports: a campaign's orders by coupon
+        Index("ix_orders_coupon_id", "coupon_id"),
+        Index("ix_orders_campaign_placed", "campaign_id", "placed_at"),  # reports
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +35,9 @@ class Order(SQLModel, table=True):
     payable_fen: int = Field(sa_type=BigInteger)
     promotion_id: int | None = Field(default=None, foreign_key="promotions.id")
     coupon_id: int | None = Field(default=None, foreign_key="coupons.id")
+    # The coupon's campaign, written at placement: reports find a campaign's orders by it
+    # without joining its coupons (an order's coupon never changes).
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id")
     handoff_code: str = Field(max_length=4)
     # Its number at its store that city-local day (1, 2, 3...), what staff and courier say.
     store_number: int | None = None
@@ -122,3 +126,20 @@ class LedgerEntry(SQLModel, table=True):
     amount_fen: int = Field(sa_type=BigInteger)
     note: str = Field(default="", max_length=128)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MatchingRefusal(SQLModel, table=True):
+    """Orders no store could take, per city, city-local day and reason (a refused order's own
+    transaction rolls back, so this counter is written after it, in a transaction of its own)."""
+
+    __tablename__ = "matching_refusals"
+    __table_args__ = (
+        Index("uq_matching_refusals_city_day_reason", "city_id", "day", "reason", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    city_id: int = Field(foreign_key="cities.id")
+    day: date
+    reason: str = Field(max_length=32)
+    orders: int = Field(default=0, sa_type=BigInteger)  # refused orders with a store under it
+    stores: int = Field(default=0, sa_type=BigInteger)  # stores counted under it, summed

@@ -2,19 +2,21 @@
 
 import secrets
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session, col
 
 from service.campaigns.redemption import redeem_coupon
 from service.catalog.models import Product
-from service.cities.service import city_for_point
+from service.cities.service import city_for_point, city_zone
 from service.errors import Conflict, InvalidInput, Unprocessable
 from service.failpoints import failpoint
 from service.orders import idempotency, ledger, matching, states
 from service.orders.explain import explain
 from service.orders.models import Order, OrderLine
 from service.orders.numbers import next_number
+from service.orders.refusals import count_refusal
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
@@ -100,8 +102,12 @@ def _reserve_best(session, city, order_in: OrderIn, want, now, prefilter):
         prices = reserve(session, candidate.store.id, want.qty, now)
         if prices:
             return candidate, prices
+    reasons = explain(**search)
+    day = now.astimezone(city_zone(city)).date()
     raise Conflict("no store can deliver this order within the hour", code="no_store_available",
-                   details={"reasons": explain(**search)})  # fmt: skip
+                   details={"reasons": reasons},
+                   after_rollback=partial(count_refusal, city_id=city.id, day=day,
+                                          reasons=reasons))  # fmt: skip
 
 
 def _check_price(order_in: OrderIn, basket, priced) -> None:
@@ -128,6 +134,7 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
         delivery_fee_fen=priced.delivery_fee_fen, payable_fen=priced.payable_fen,
         promotion_id=priced.promotion.id if priced.promotion else None,
         coupon_id=priced.coupon.coupon_id if priced.coupon else None,
+        campaign_id=priced.coupon.campaign_id if priced.coupon else None,
         handoff_code=f"{secrets.randbelow(10_000):04d}", tried_store_ids=[chosen.store.id],
         store_number=next_number(session, city_id=basket.city.id, store_id=chosen.store.id,
                                  now=now),

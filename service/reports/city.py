@@ -1,4 +1,5 @@
-"""The city report: orders, GMV, cancels and re-routes by reason, store states, on-time rate."""
+"""The city report: orders, GMV, cancels, re-routes and matching refusals by reason, store
+states, on-time rate."""
 
 from datetime import datetime, timedelta
 
@@ -6,7 +7,8 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from service.deliveries.models import Delivery
-from service.orders.models import Order, OrderEvent
+from service.orders.models import MatchingRefusal, Order, OrderEvent
+from service.reports.facts import SHORT_PICKED, goods_missing, short_picked_goods
 from service.reports.span import Span
 from service.stores.models import Store
 
@@ -14,7 +16,7 @@ DISCONNECTED_AFTER = timedelta(minutes=5)  # a tablet not polled for this long i
 
 
 def figures(session: Session, city_id: int, span: Span, now: datetime) -> dict:
-    """Every figure of the city report (placements and cancels each on their own day)."""
+    """Every figure of the city report (placements, cancels, short-picks each on their day)."""
     placed = session.execute(
         select(func.count(), func.sum(col(Order.subtotal_fen))).where(
             col(Order.city_id) == city_id,
@@ -22,15 +24,17 @@ def figures(session: Session, city_id: int, span: Span, now: datetime) -> dict:
             col(Order.placed_at) < span.end,
         )
     ).one()
-    cancelled = _by_reason(session, city_id, span, "cancelled", col(Order.subtotal_fen))
+    cancelled = _by_reason(session, city_id, span, "cancelled", _goods_left())
     rerouted = _by_reason(session, city_id, span, "reassigned", None)
-    cancelled_fen = sum(row["fen"] for row in cancelled)
+    short_picked = _short_picked(session, city_id, span)
     return {
         "orders": placed[0],
-        "gmv_fen": int(placed[1] or 0) - cancelled_fen,
+        "gmv_fen": int(placed[1] or 0) - sum(row["fen"] for row in cancelled) - short_picked,
         "cancelled": sum(row["count"] for row in cancelled),
         "cancellations_by_reason": cancelled,
+        "short_picked_fen": short_picked,
         "reroutes_by_reason": [{"reason": r["reason"], "count": r["count"]} for r in rerouted],
+        "refusals_by_reason": _refusals(session, city_id, span),
         "stores": store_states(session, city_id, now),
         "on_time": _on_time(session, city_id, span),
     }
@@ -55,6 +59,43 @@ def _by_reason(session: Session, city_id: int, span: Span, kind: str, amount) ->
         {"reason": r or "unknown", "count": n, "fen": int(fen or 0)}
         for r, n, fen in session.execute(query)
     ]
+
+
+def _goods_left():
+    """SQL: an order's goods not short-picked before (what its cancel takes back)."""
+    return col(Order.subtotal_fen) - short_picked_goods()
+
+
+def _short_picked(session: Session, city_id: int, span: Span) -> int:
+    """The goods' value of units short-picked in the range."""
+    return int(
+        session.execute(
+            select(func.sum(goods_missing())).where(
+                col(OrderEvent.city_id) == city_id,
+                col(OrderEvent.kind) == SHORT_PICKED,
+                col(OrderEvent.at) >= span.start,
+                col(OrderEvent.at) < span.end,
+            )
+        ).scalar()
+        or 0
+    )
+
+
+def _refusals(session: Session, city_id: int, span: Span) -> list[dict]:
+    """Orders no store could take, by reason, over the range's city-local days."""
+    refusal = MatchingRefusal
+    orders = func.sum(col(refusal.orders))
+    rows = session.execute(
+        select(col(refusal.reason), orders, func.sum(col(refusal.stores)))
+        .where(
+            col(refusal.city_id) == city_id,
+            col(refusal.day) >= span.first,
+            col(refusal.day) <= span.last,
+        )
+        .group_by(col(refusal.reason))
+        .order_by(orders.desc(), col(refusal.reason))
+    ).all()
+    return [{"reason": r, "orders": int(n), "stores": int(s or 0)} for r, n, s in rows]
 
 
 def store_states(session: Session, city_id: int, now: datetime) -> dict:

@@ -32,17 +32,21 @@ def campaign_rows(report: dict) -> tuple[list[str], Iterator[list]]:
 
 
 def city_rows(report: dict) -> tuple[list[str], Iterator[list]]:
-    """Header and rows of a city report: figure, reason (or state), count, fen."""
-    header = ["figure", "reason", "count", "fen"]
+    """Header and rows of a city report: figure, reason (or state), count, fen, stores (the
+    stores counted under a refusal's reason)."""
+    header = ["figure", "reason", "count", "fen", "stores"]
 
     def rows():
-        yield ["orders", "", report["orders"], report["gmv_fen"]]
+        yield ["orders", "", report["orders"], report["gmv_fen"], ""]
         for row in report["cancellations_by_reason"]:
-            yield ["cancelled", row["reason"], row["count"], row["fen"]]
+            yield ["cancelled", row["reason"], row["count"], row["fen"], ""]
+        yield ["short_picked", "", "", report["short_picked_fen"], ""]
         for row in report["reroutes_by_reason"]:
-            yield ["rerouted", row["reason"], row["count"], ""]
+            yield ["rerouted", row["reason"], row["count"], "", ""]
+        for row in report["refusals_by_reason"]:
+            yield ["refused", row["reason"], row["orders"], "", row["stores"]]
         for state, count in report["stores"].items():
-            yield ["stores", state, count, ""]
-        yield ["delivered_on_time", "", report["on_time"]["on_time"], ""]
+            yield ["stores", state, count, "", ""]
+        yield ["delivered_on_time", "", report["on_time"]["on_time"], "", ""]
 
     return header, rows()

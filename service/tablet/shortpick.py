@@ -46,6 +46,7 @@ def short_pick(*, session: Session, store_id: int, order_id: int, line_id: int, 
     states.record(session, order, kind="short_picked", actor_role="store", actor_id=store_id,
                   now=now, data={"line_id": line.id, "sku": line.sku, "picked_qty": picked_qty,
                                  "missing": held - picked_qty, "refund_fen": refund,
+                                 "goods_fen": line.unit_price_fen * (held - picked_qty),
                                  "coupon_fen": coupon_back, "funding": funding})  # fmt: skip
     session.flush()
     if not line_quantities(session, order.id):  # nothing left to deliver

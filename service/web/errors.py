@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service import errors
+from service.web.context import database
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(errors.DomainError)
     def _domain(error: errors.DomainError):
+        if error.after_rollback is not None:
+            _after_rollback(error)
         body = error_body(error.code, error.message, error.field, **error.details)
         return jsonify(body), status_of(error)
 
@@ -83,6 +86,16 @@ def register_error_handlers(app: Flask) -> None:
     def _bug(error: Exception):
         log.exception("unhandled error")
         return jsonify(error_body("internal", "internal error; it has been logged")), 500
+
+
+def _after_rollback(error: errors.DomainError) -> None:
+    """Record what a refusal leaves behind, in its own transaction: the request's has rolled
+    back by now (HourDeliveryFlask.dispatch_request). Failing to count never fails the answer."""
+    try:
+        with database().unit_of_work() as session:
+            error.after_rollback(session=session)
+    except Exception:
+        log.exception("could not record after the refusal %s", error.code)
 
 
 def is_transient(error: OperationalError) -> bool:

@@ -22,7 +22,7 @@ from service.stores.models import Store
 from tests.bench._common import schema_tag
 from tests.support.databases import pg_admin
 
-VERSION = 2  # 2: covering report indexes
+VERSION = 3  # 2: covering report indexes; 3: orders.campaign_id
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30
 BATCHES = 10
@@ -204,10 +204,12 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
         f"FROM (SELECT n AS j FROM {series(coupons)}) q",
         f"INSERT INTO orders (id, city_id, consumer_id, store_id, status, payment_method, address, "
         f"lat, lon, subtotal_fen, promotion_fen, coupon_fen, delivery_fee_fen, payable_fen, "
-        f"coupon_id, handoff_code, tried_store_ids, cancel_reason, placed_at, promised_at, eta_at, "
-        f"updated_at) SELECT 1 + o, {city}, 1000000 + o % {c}, {ids['store']} + o % {STORES}, "
+        f"coupon_id, campaign_id, handoff_code, tried_store_ids, cancel_reason, placed_at, "
+        f"promised_at, eta_at, updated_at) SELECT 1 + o, {city}, 1000000 + o % {c}, "
+        f"{ids['store']} + o % {STORES}, "
         f"CASE WHEN o % 20 = 0 THEN 'CANCELLED' ELSE 'DELIVERED' END, 'wechat', '报表路', 31.2, "
-        f"121.5, 5000 + (o % 50) * 100, 0, 1000, 0, 4000 + (o % 50) * 100, 1 + 2 * o, '0000', "
+        f"121.5, 5000 + (o % 50) * 100, 0, 1000, 0, 4000 + (o % 50) * 100, 1 + 2 * o, "
+        f"{campaign}, '0000', "
         f"{json('[]')}, CASE WHEN o % 20 = 0 THEN 'consumer' END, {at(placed)}, "
         f"{at(placed + ' + 3600')}, {at(placed + ' + 1800')}, {at(placed)} "
         f"FROM (SELECT n AS o FROM {series(orders)}) x",

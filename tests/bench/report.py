@@ -9,7 +9,7 @@ import statistics
 import time
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.campaigns.models import Campaign, Coupon
 from service.db import Database, make_engine
@@ -17,6 +17,7 @@ from service.people.models import Operator
 from service.reports import csv_export
 from service.reports.service import campaign_report
 from tests.bench._common import TINY, emit, engines
+from tests.bench._cpu import process_cpu_s
 from tests.bench._report_data import cached_url
 
 COUPONS, ORDERS = (10_000, 3_000) if TINY else (1_000_000, 300_000)
@@ -42,6 +43,7 @@ def measure(engine_kind: str) -> dict:
             started = time.perf_counter()
             report = whole_run(group="day")
             timings.append(time.perf_counter() - started)
+        cpu_ms = report_cpu_ms(session, partial(whole_run, group="day"))
         started = time.perf_counter()
         hourly = whole_run(group="hour")
         header, lines = csv_export.campaign_rows(hourly)
@@ -57,11 +59,28 @@ def measure(engine_kind: str) -> dict:
         "days": len(report["rows"]),
         "report_ms": round(statistics.median(timings) * 1000, 1),
         "report_ms_min": round(min(timings) * 1000, 1),
+        "report_cpu_ms": cpu_ms,
         "reconciled": report["reconciled"],
         "csv_rows": written,
         "csv_rows_per_s": round(written / csv_s, 1),
         "setup_s": round(setup_s, 1),
     }
+
+
+def report_cpu_ms(session, run) -> float:
+    """CPU of one report, the steady figure on a shared machine: this process's on SQLite; on
+    PostgreSQL its backend's, with parallel workers off (their CPU is not the backend's)."""
+    if session.get_bind().dialect.name != "postgresql":
+        started = time.process_time()
+        run()
+        return round((time.process_time() - started) * 1000, 1)
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    started = process_cpu_s(backend)
+    run()
+    spent = process_cpu_s(backend) - started
+    session.execute(text("RESET max_parallel_workers_per_gather"))
+    return round(spent * 1000, 1)
 
 
 def main() -> None:
