@@ -1,5 +1,9 @@
 """Benchmark: inventory sync of 1,000 stores x 1,000 SKUs (1M rows) from generated CSV feeds.
 
+The feeds repeat the stock the bench city holds but for a changed share of rows
+(BENCH_SYNC_CHANGED, default 0.2; `rows_changed` counts the rows the sync rewrote), as a store's
+feed does between two syncs; BENCH_SYNC_CHANGED=1 measures the first sync of a new store.
+
 The sync runs through the real path (`hourdelivery sync --city benchcity`: the csv adapter,
 the job runner, the bulk upsert) in its own process; the figure is rows applied (summed from
 the SyncRun rows) per second of the sync as that process times it (its start-up excluded;
@@ -33,7 +37,7 @@ from service.orders.schemas import OrderIn
 from service.stores.models import Store
 from service.sync.models import SyncRun
 from store_adapters import adapter_for
-from tests.bench._bench_city import _cache_dir, cached_copy, drop_copy, point_in_disc
+from tests.bench._bench_city import _cache_dir, cache_key, cached_copy, drop_copy, point_in_disc
 from tests.bench._common import TINY, emit, engines
 from tests.bench._cpu import CpuSampler, postgres_backends
 from tests.support.factories import make_consumers
@@ -41,16 +45,19 @@ from tests.support.factories import make_consumers
 STORES, SKUS = (40, 100) if TINY else (1_000, 1_000)
 ORM_SAMPLE = 4 if TINY else 20  # stores the ORM baseline applies (it is slow)
 ORDERS = 30 if TINY else 200  # in-process orders, idle and during the sync
-FEED_VERSION = 1
+FEED_VERSION = 2  # 2: feeds repeat the stored stock but for a changed share of rows
+# Share of a feed's rows whose on_hand (and for a tenth of them the price) differs from what
+# the store's stock holds: shelves move between two syncs, but most do not.
+CHANGED_SHARE = float(os.environ.get("BENCH_SYNC_CHANGED", "0.2"))
 
 
 def main() -> None:
-    feeds = _feeds()
-    failed = False
+    failed, feeds = False, None
     for engine in engines():
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-sync-{engine}-"))
         url = cached_copy(engine, STORES, SKUS, workdir)
         try:
+            feeds = feeds or _feeds(url)
             figures = run(engine, url, feeds, workdir)
             emit(figures)
             failed |= figures["rows"] != STORES * SKUS
@@ -66,7 +73,7 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     store_ids = _point_stores_at_feeds(database, feeds)
     people = _people(database, 2 * ORDERS)
     idle = _orders(database, people[:ORDERS])
-    began, wall = time.perf_counter(), time.time()
+    began, since = time.perf_counter(), datetime.now(UTC)
     sync = _start_sync(url, workdir)
     groups = {"sync": lambda: [sync.pid]}
     if engine == "postgresql":
@@ -74,42 +81,70 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     with CpuSampler(groups) as cpu:
         during = _orders(database, people[ORDERS:], until=sync)
         sync.wait()
+        ended = time.time()
     process_s = time.perf_counter() - began
-    sync_cpu_s = cpu.used_ms("sync", wall, time.time()) / 1000
-    db_cpu_s = cpu.used_ms("db", wall, time.time()) / 1000 if "db" in groups else 0.0
     rows, bulk_s = _rows_applied(database), _sync_seconds(workdir)
+    # CPU of the sync's own time (its last bulk_s seconds): the process's start-up left out
+    sync_cpu_s = cpu.used_ms("sync", ended - bulk_s, ended) / 1000
+    db_cpu_s = cpu.used_ms("db", ended - bulk_s, ended) / 1000 if "db" in groups else 0.0
+    changed = _rows_changed(database, since)
     orm_rows, orm_s = _orm_baseline(database, store_ids[:ORM_SAMPLE], feeds)
     sa_engine.dispose()
     bulk_rate, orm_rate = rows / bulk_s, orm_rows / orm_s
     return {
         "benchmark": "inventory_sync", "engine": engine, "stores": STORES, "skus": SKUS,
-        "rows": rows, "sync_exit": sync.returncode, "sync_s": round(bulk_s, 2),
+        "rows": rows, "changed_share": CHANGED_SHARE, "rows_changed": changed,
+        "sync_exit": sync.returncode, "sync_s": round(bulk_s, 2),
         "sync_process_s": round(process_s, 2),
         "bulk_rows_per_s": round(bulk_rate), "orm_rows_per_s": round(orm_rate),
         "orm_sample_rows": orm_rows, "speedup": round(bulk_rate / orm_rate, 1),
         "sync_cpu_s": round(sync_cpu_s, 2), "db_cpu_s_during_sync": round(db_cpu_s, 2),
         "rows_per_cpu_s": round(rows / (sync_cpu_s + db_cpu_s)),
+        "sync_cpu_us_per_row": round(sync_cpu_s * 1e6 / rows, 2),
+        "db_cpu_us_per_row": round(db_cpu_s * 1e6 / rows, 2),
         "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
         "orders_during_sync": len(during),
     }  # fmt: skip
 
 
-def _feeds() -> Path:
-    """One CSV per bench store (by its number), generated once and cached."""
-    folder = _cache_dir() / f"inventory_sync_feeds_v{FEED_VERSION}_{STORES}x{SKUS}"
+def _feeds(url: str) -> Path:
+    """One CSV per bench store (by its number): the stock the bench city holds, with
+    CHANGED_SHARE of the rows changed; generated once and cached."""
+    key = f"{cache_key(STORES, SKUS)}_{CHANGED_SHARE}"
+    folder = _cache_dir() / f"inventory_sync_feeds_v{FEED_VERSION}_{key}"
     if folder.exists():
         return folder
     partial = folder.with_suffix(".partial")
     partial.mkdir(parents=True, exist_ok=True)
     rng = random.Random("sync-feeds")
-    for n in range(STORES):
+    for number, rows in _stored_stock(url).items():
         lines = ["sku,on_hand,price_fen"]
-        lines += [f"BEN-{s:04d},{rng.randint(0, 500)},{rng.randrange(500, 30_000, 10)}"
-                  for s in range(1, SKUS + 1)]  # fmt: skip
-        lines.append(f"#rows={SKUS}")
-        (partial / f"{n:05d}.csv").write_text("\n".join(lines) + "\n")
+        for sku, on_hand, price in rows:
+            if rng.random() < CHANGED_SHARE:
+                on_hand = (on_hand + rng.randint(1, 500)) % 1001  # never the same number
+                price = rng.randrange(500, 30_000, 10) if rng.random() < 0.1 else price
+            lines.append(f"{sku},{on_hand},{price}")
+        lines.append(f"#rows={len(rows)}")
+        (partial / f"{number}.csv").write_text("\n".join(lines) + "\n")
     os.replace(partial, folder)
     return folder
+
+
+def _stored_stock(url: str) -> dict[str, list[tuple[str, int, int]]]:
+    """{store number: [(sku, on_hand, price_fen)]} of the bench city as built."""
+    database, stock = Database(make_engine(url)), {}
+    with database.unit_of_work(write=False) as session:
+        rows = session.exec(
+            select(Store.name, Product.sku, StoreStock.on_hand, StoreStock.price_fen)
+            .join(StoreStock, StoreStock.store_id == Store.id)
+            .join(Product, Product.id == StoreStock.product_id)
+            .join(City, City.id == Store.city_id).where(City.code == "benchcity")
+            .order_by(Store.name, Product.sku)
+        )  # fmt: skip
+        for name, sku, on_hand, price in rows:
+            stock.setdefault(name.rsplit(" ", 1)[1], []).append((sku, on_hand, price))
+    database.engine.dispose()
+    return stock
 
 
 def _point_stores_at_feeds(database: Database, feeds: Path) -> list[int]:
@@ -129,6 +164,13 @@ def _start_sync(url: str, workdir: Path) -> subprocess.Popen:
     log = (workdir / "sync.log").open("wb")
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _rows_changed(database: Database, since: datetime) -> int:
+    """Rows the sync rewrote (a sync stamps only the rows whose on_hand or price changed)."""
+    with database.unit_of_work(write=False) as session:
+        query = select(func.count()).where(StoreStock.synced_at >= since)
+        return session.exec(query).one()
 
 
 def _sync_seconds(workdir: Path) -> float:
