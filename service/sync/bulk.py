@@ -113,7 +113,7 @@ def _values_statement(count: int, paramstyle: str) -> str:
 FEED_TABLE = """CREATE TEMP TABLE IF NOT EXISTS stock_feed (city_id int, store_id int,
     product_id int, on_hand int, price_fen bigint, apply bool) ON COMMIT DELETE ROWS"""
 # `store_id = ANY` lets the planner read only the batch's stores (a bitmap scan of the unique
-# index) and hash-join them to the feed, instead of probing the index once a row.
+# index) and hash-join them to the feed; without it the INSERT's anti-join read the whole table.
 UPDATE_CHANGED = """UPDATE store_stock s SET on_hand = f.on_hand, price_fen = f.price_fen,
     synced_at = %(now)s FROM stock_feed f WHERE f.apply AND s.store_id = ANY(%(stores)s)
     AND s.store_id = f.store_id AND s.product_id = f.product_id
@@ -121,7 +121,7 @@ UPDATE_CHANGED = """UPDATE store_stock s SET on_hand = f.on_hand, price_fen = f.
 INSERT_NEW = """INSERT INTO store_stock (city_id, store_id, product_id, on_hand, reserved,
     price_fen, synced_at) SELECT f.city_id, f.store_id, f.product_id, f.on_hand, 0, f.price_fen,
     %(now)s FROM stock_feed f WHERE f.apply AND NOT EXISTS (SELECT 1 FROM store_stock s
-    WHERE s.store_id = f.store_id AND s.product_id = f.product_id)
+    WHERE s.store_id = ANY(%(stores)s) AND s.store_id = f.store_id AND s.product_id = f.product_id)
     ORDER BY f.store_id, f.product_id ON CONFLICT (store_id, product_id) DO NOTHING
     RETURNING store_id"""
 ZERO_MISSING = """UPDATE store_stock s SET on_hand = 0, synced_at = %(now)s
@@ -140,7 +140,7 @@ def _copy_apply(connection: Connection, feeds: list[StoreFeed], now: datetime,
             copy.write("".join(map(_feed_text, feeds)))
         stores = [feed.store_id for feed in feeds]
         changed = Counter(_store_ids(cursor, UPDATE_CHANGED, {"now": now, "stores": stores}))
-        changed.update(_store_ids(cursor, INSERT_NEW, {"now": now}))
+        changed.update(_store_ids(cursor, INSERT_NEW, {"now": now, "stores": stores}))
         full = [feed.store_id for feed in feeds if feed.full]
         zeroed = Counter(
             _store_ids(cursor, ZERO_MISSING, {"now": now, "stores": full}) if full else []
