@@ -6,12 +6,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service.audit.service import record_audit
+from service.db import Database
 from service.errors import NotFound
 from service.people.models import Operator
 from service.stores.models import Store
 from service.sync.models import SyncRun, SyncStatus
 from service.sync.schemas import SyncRunRead, SyncStoreRead
-from service.sync.service import MANUAL, run_sync, task_of
+from service.sync.service import MANUAL, apply_fetched, fetch_feed, task_of
 
 
 def sync_overview(*, session: Session, operator: Operator) -> list[SyncStoreRead]:
@@ -26,9 +27,10 @@ def sync_overview(*, session: Session, operator: Operator) -> list[SyncStoreRead
     return [_store_read(store, runs.get(store.id)) for store in stores]
 
 
-def sync_store_now(*, session: Session, operator: Operator, store_id: int, now: datetime,
-                   force: bool = False) -> SyncRun:  # fmt: skip
-    """Run one store's sync now; `force` applies a feed refused as truncated. Audited."""
+def sync_store_now(*, session: Session, database: Database, operator: Operator, store_id: int,
+                   now: datetime, force: bool = False) -> SyncRun:  # fmt: skip
+    """Run one store's sync now, as the scheduler does: the feed read first (`session` only
+    reads), then one short write transaction; `force` applies a feed refused as truncated."""
     store = session.get(Store, store_id)
     if (
         store is None
@@ -36,11 +38,13 @@ def sync_store_now(*, session: Session, operator: Operator, store_id: int, now: 
         or store.adapter_kind == MANUAL
     ):
         raise NotFound(f"no synced store {store_id}", field="store_id")
-    run = run_sync(session=session, task=task_of(store), now=now, force=force)
-    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
-                 action="sync.forced" if force else "sync.run", target_type="store",
-                 target_id=store_id, city_id=store.city_id,
-                 new={"status": run.status, "rows_applied": run.rows_applied})  # fmt: skip
+    fetched = fetch_feed(task_of(store))  # no write lock held while a store's system is slow
+    with database.unit_of_work() as write:
+        run = apply_fetched(session=write, fetched=[fetched], now=now, force=force)[0]
+        record_audit(session=write, at=now, actor_role="operator", actor_id=operator.id,
+                     action="sync.forced" if force else "sync.run", target_type="store",
+                     target_id=store_id, city_id=store.city_id,
+                     new={"status": run.status, "rows_applied": run.rows_applied})  # fmt: skip
     return run
 
 

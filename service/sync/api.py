@@ -7,7 +7,7 @@ from service.people.models import Operator
 from service.sync import admin
 from service.sync.schemas import SyncNowIn, SyncOverviewRead, SyncRunRead
 from service.web.auth import BEARER, caller, require
-from service.web.context import clock, db_session
+from service.web.context import clock, database, db_session, read_only
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("sync_admin", __name__, url_prefix="/v1/admin/sync")
@@ -27,12 +27,13 @@ def overview():
 
 
 @bp.post(f"/<{ID}:store_id>")
+@read_only  # the request only reads; the sync writes in its own short transaction, after the fetch
 @require(Role.OPERATOR)
 @spec.validate(json=SyncNowIn, resp=Resp(HTTP_200=SyncRunRead, **ERRORS), tags=["operators"],
                security=BEARER)  # fmt: skip
 def sync_now(store_id: int):
     """Run one store's sync now; `force` applies a feed refused as truncated."""
     body = request.context.json
-    run = admin.sync_store_now(session=db_session(), operator=_operator(), store_id=store_id,
-                               now=clock().now(), force=body.force)  # fmt: skip
+    run = admin.sync_store_now(session=db_session(), database=database(), operator=_operator(),
+                               store_id=store_id, now=clock().now(), force=body.force)  # fmt: skip
     return admin.run_read(run)
