@@ -3,6 +3,7 @@
 from flask import Blueprint, request
 
 from service.auth.models import Role
+from service.clock import speed_of
 from service.people.models import Operator
 from service.sync import admin
 from service.sync.schemas import SyncNowIn, SyncOverviewRead, SyncRunRead
@@ -23,7 +24,9 @@ def _operator() -> Operator:
 @spec.validate(resp=Resp(HTTP_200=SyncOverviewRead, **ERRORS), tags=["operators"], security=BEARER)
 def overview():
     """Per synced store: kind, interval, last success and error, rows, backoff, next run."""
-    return SyncOverviewRead(stores=admin.sync_overview(session=db_session(), operator=_operator()))
+    stores = admin.sync_overview(session=db_session(), operator=_operator(), now=clock().now(),
+                                 speed=speed_of(clock()))  # fmt: skip
+    return SyncOverviewRead(stores=stores)
 
 
 @bp.post(f"/<{ID}:store_id>")
