@@ -15,17 +15,19 @@ the line also carries the CPU the sync process and the PostgreSQL backends spent
 (`rows_per_cpu_s`). One JSON line per engine; BENCH_SCALE=tiny for a CI smoke run.
 """
 
+import contextlib
 import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -78,7 +80,8 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     groups = {"sync": lambda: [sync.pid]}
     if engine == "postgresql":
         groups["db"] = lambda: postgres_backends(make_url(url).database)
-    with CpuSampler(groups) as cpu:
+    waits = LockWaits(url) if engine == "postgresql" else contextlib.nullcontext()
+    with CpuSampler(groups) as cpu, waits:
         during = _orders(database, people[ORDERS:], until=sync)
         sync.wait()
         ended = time.time()
@@ -104,6 +107,9 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
         "db_cpu_us_per_row": round(db_cpu_s * 1e6 / rows, 2),
         "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
         "orders_during_sync": len(during),
+        "order_cpu_p50_ms_idle": _p50_ms(idle, 1),
+        "order_cpu_p50_ms_during_sync": _p50_ms(during, 1),
+        "lock_wait_share_during_sync": getattr(waits, "share", None),
     }  # fmt: skip
 
 
@@ -186,8 +192,9 @@ def _people(database: Database, count: int) -> list[int]:
         return [consumer_id for consumer_id, _ in make_consumers(session, count, datetime.now(UTC))]
 
 
-def _orders(database: Database, people: list[int], until=None) -> list[float]:
-    """Place orders one after another (all of them, or while `until` runs); their latencies."""
+def _orders(database: Database, people: list[int], until=None) -> list[tuple[float, float]]:
+    """Place orders one after another (all of them, or while `until` runs); per order its
+    latency and the CPU this thread spent on it (a wait for a lock or for a core costs none)."""
     rng, latencies = random.Random("sync-orders"), []
     for consumer_id in people:
         if until is not None and until.poll() is not None:
@@ -195,7 +202,7 @@ def _orders(database: Database, people: list[int], until=None) -> list[float]:
         lat, lon = point_in_disc(rng, 14.0)
         body = {"items": [{"sku": f"BEN-{rng.randint(1, SKUS):04d}", "qty": 1}], "lat": lat,
                 "lon": lon, "address": "基准路1号", "payment_method": "wechat"}  # fmt: skip
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         try:
             with database.unit_of_work() as session:
                 place_order(session=session, consumer_id=consumer_id,
@@ -203,7 +210,7 @@ def _orders(database: Database, people: list[int], until=None) -> list[float]:
                             now=datetime.now(UTC))  # fmt: skip
         except Exception:  # a refusal is an outcome; its latency counts the same
             pass
-        latencies.append(time.perf_counter() - began)
+        latencies.append((time.perf_counter() - began, time.thread_time() - cpu))
     return latencies
 
 
@@ -231,8 +238,42 @@ def _orm_baseline(database: Database, store_ids: list[int], feeds: Path) -> tupl
     return rows, time.perf_counter() - began
 
 
-def _p50_ms(latencies: list[float]) -> float | None:
-    return round(statistics.median(latencies) * 1000, 2) if latencies else None
+def _p50_ms(latencies: list[tuple[float, float]], column: int = 0) -> float | None:
+    values = [entry[column] for entry in latencies]
+    return round(statistics.median(values) * 1000, 2) if values else None
+
+
+class LockWaits:
+    """Samples, every 20 ms, whether any backend of the database waits for a lock."""
+
+    def __init__(self, url: str):
+        self.url, self.samples, self.waiting = url, 0, 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def share(self) -> float:
+        """The share of samples in which some backend waited for a lock."""
+        return round(self.waiting / max(self.samples, 1), 3)
+
+    def _run(self) -> None:
+        engine = make_engine(self.url)
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'")  # fmt: skip
+        with engine.connect() as conn:
+            while not self._stop.wait(0.02):
+                self.samples += 1
+                self.waiting += conn.execute(query).scalar() > 0
+                conn.rollback()
+        engine.dispose()
 
 
 if __name__ == "__main__":
