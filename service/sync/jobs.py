@@ -43,10 +43,13 @@ def sync_due_store(database: Database, store_id: int, *, now: datetime) -> SyncR
 
 
 def sync_many(database: Database, tasks: Iterable[SyncTask], *, now: datetime, force: bool = False,
-              workers: int = 2) -> Iterator[tuple[SyncTask, SyncRun | None]]:  # fmt: skip
+              workers: int = 2, batch_rows: int | None = None,
+              ) -> Iterator[tuple[SyncTask, SyncRun | None]]:  # fmt: skip
     """Run the tasks: feeds read `workers` at a time ahead of the writes, written in batches of
-    stores (one transaction each; a failed batch is retried store by store); in order."""
-    batch_rows = BATCH_ROWS if database.dialect == "postgresql" else 1
+    about `batch_rows` rows (one transaction each; a failed batch is retried store by store);
+    in order."""
+    if batch_rows is None:
+        batch_rows = BATCH_ROWS if database.dialect == "postgresql" else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in _batches(_read_ahead(pool, tasks), batch_rows):
             runs = _write_batch(database, batch, now=now, force=force)
