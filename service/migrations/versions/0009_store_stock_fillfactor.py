@@ -5,7 +5,7 @@ Measured on a 200-store x 1,000-SKU bench city with 20% of rows changed: the syn
 CPU went from 6.3 to 3.2 µs a feed row. Existing pages keep their fill until rewritten
 (`VACUUM FULL store_stock` in a quiet hour); new pages get the free space at once.
 
-Revision ID: 0009
+Revision ID: 0009_stock_fillfactor
 Revises: 0008
 Create Date: 2026-11-25 16:55:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0009_stock_fillfactor"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
