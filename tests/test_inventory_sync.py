@@ -181,12 +181,12 @@ def test_a_feed_repeating_the_stock_rewrites_only_the_rows_it_changes(
     store, path = csv_store(session, tmp_path)
     path.write_text(FEED.format(extra="BAK-0003,5,1200\n", rows=3))
     first = clock.now()
-    sync(session, store, first)
+    assert sync(session, store, first).rows_changed == 2  # BAK-0001 changed, BAK-0002 added
     path.write_text(FEED.format(extra="BAK-0003,6,1200\n", rows=3))  # one shelf moved
     run = sync(session, store, first + timedelta(minutes=5))
     stamps = dict(session.execute(select(Product.sku, StoreStock.synced_at).join(StoreStock)
                                   .where(StoreStock.store_id == store.id)).all())  # fmt: skip
-    assert (run.status, run.rows_applied) == ("ok", 3)  # applied: the feed's valid rows, all
+    assert (run.status, run.rows_applied, run.rows_changed) == ("ok", 3, 1)  # applied: all valid
     assert stamps == {"BAK-0001": first, "BAK-0002": first,
                       "BAK-0003": first + timedelta(minutes=5)}  # fmt: skip
     assert stock_of(session, store.id)["BAK-0003"] == (6, 0, 1200)

@@ -15,7 +15,8 @@ from service.sync.jobs import sync_many
 from service.sync.service import sync_tasks
 from service.web.context import clock, database
 
-COLUMNS = ("store", "kind", "status", "read", "applied", "rejected", "zeroed", "ms", "error")
+COLUMNS = ("store", "kind", "status", "read", "applied", "changed", "rejected", "zeroed", "ms",
+           "error")  # fmt: skip
 
 
 @click.command("sync", help="Run inventory syncs now: one store, a city's, or all.")
@@ -61,8 +62,10 @@ def _city_id(session, code: str) -> int:
 
 
 def _print_table(runs, elapsed_s: float) -> None:
-    rows = [(str(r.store_id), r.adapter_kind, r.status, str(r.rows_read), str(r.rows_applied),
-             str(r.rows_rejected), str(r.rows_zeroed), str(r.duration_ms), (r.error or "")[:60])
+    counts = ("rows_read", "rows_applied", "rows_changed", "rows_rejected", "rows_zeroed",
+              "duration_ms")  # fmt: skip
+    rows = [(str(r.store_id), r.adapter_kind, r.status,
+             *(str(getattr(r, name)) for name in counts), (r.error or "")[:60])
             for r in runs]  # fmt: skip
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     for row in (COLUMNS, *rows):

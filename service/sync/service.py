@@ -119,6 +119,7 @@ def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
         if run.store_id in feeds:
             feed, outcome = feeds[run.store_id], written[run.store_id]
             run.rows_applied, run.rows_zeroed = len(feed.rows), outcome.zeroed
+            run.rows_changed = outcome.changed
             run.cursor = item.snapshot.cursor
         run.duration_ms = round((item.fetch_s + share_s) * 1000)
         run.finished_at = now + timedelta(milliseconds=run.duration_ms)
