@@ -6,6 +6,7 @@ Only the holder of the leader lock (jobs/leader.py) runs jobs; others stand by. 
 re-read every `refresh_s`, so new stores and changed intervals are picked up without a restart.
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -28,6 +29,7 @@ from service.sync.schedule import first_slot
 from service.sync.service import MANUAL
 
 log = logging.getLogger(__name__)
+SYNC_NICE = 10  # a tenth of a normal thread's share of a busy core (Linux CFS weights)
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,11 @@ def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig
     # Two INFO lines per run of a 3 s job drowned the log; runs are counted in /metrics
     # (hd_job_runs_total) and failures still log at ERROR.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    # Store syncs get their own threads at a lower CPU priority: an order's request (in
+    # gunicorn) and the dispatch tick (here) come first when the cores are busy.
+    syncs = ThreadPoolExecutor(config.workers, pool_kwargs={"initializer": lower_priority})
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(config.workers)}, timezone=UTC,
+        executors={"default": ThreadPoolExecutor(config.workers), "syncs": syncs}, timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )  # fmt: skip
     speed = speed_of(clock)  # intervals are business seconds; APScheduler counts real ones
@@ -103,9 +108,19 @@ def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
         trigger = IntervalTrigger(seconds=real_s, start_date=first_slot(store_id, real_s))
         if job is None:
             scheduler.add_job(sync_store_job, trigger, args=(database, clock, store_id),
-                              id=f"store:{store_id}")  # fmt: skip
+                              id=f"store:{store_id}", executor="syncs")  # fmt: skip
         else:
             job.reschedule(trigger)
+
+
+def lower_priority(by: int = SYNC_NICE) -> None:
+    """Lower the CPU priority of the calling thread (Linux: niceness is per thread)."""
+    # Not Linux, or not allowed: the thread runs at the usual priority.
+    with contextlib.suppress(AttributeError, OSError):
+        thread = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by)
+        )
 
 
 def sync_store_job(database: Database, clock: Clock, store_id: int) -> None:
