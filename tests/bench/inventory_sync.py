@@ -74,7 +74,7 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     sa_engine = make_engine(url)
     database = Database(sa_engine)
     store_ids = _point_stores_at_feeds(database, feeds)
-    people = _people(database, 2 * ORDERS)
+    people = _people(database, 3 * ORDERS)
     idle = _orders(database, people[:ORDERS])
     began = time.perf_counter()
     sync = _start_sync(url, workdir)
@@ -83,10 +83,13 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
         groups["db"] = lambda: postgres_backends(make_url(url).database)
     waits = LockWaits(url) if engine == "postgresql" else contextlib.nullcontext()
     with CpuSampler(groups) as cpu, waits:
-        during = _orders(database, people[ORDERS:], until=sync)
+        during = _orders(database, people[ORDERS : 2 * ORDERS], until=sync)
         sync.wait()
         ended = time.time()
     process_s = time.perf_counter() - began
+    # Idle again after the sync: the neighbours' load on a shared machine moves minute by
+    # minute, so an idle figure on each side of the sync brackets it.
+    after = _orders(database, people[2 * ORDERS :])
     (rows, changed), bulk_s = _rows_applied(database), _sync_seconds(workdir)
     # CPU of the sync's own time (its last bulk_s seconds): the process's start-up left out
     sync_cpu_s = cpu.used_ms("sync", ended - bulk_s, ended) / 1000
@@ -102,10 +105,12 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
         "bulk_rows_per_s": round(bulk_rate), "orm_rows_per_s": round(orm_rate),
         "orm_sample_rows": orm_rows, "speedup": round(bulk_rate / orm_rate, 1),
         "sync_cpu_s": round(sync_cpu_s, 2), "db_cpu_s_during_sync": round(db_cpu_s, 2),
-        "rows_per_cpu_s": round(rows / (sync_cpu_s + db_cpu_s)),
+        # a tiny sync can end between two 0.1 s samples: no CPU seen, no figure
+        "rows_per_cpu_s": round(rows / (sync_cpu_s + db_cpu_s)) if sync_cpu_s else None,
         "sync_cpu_us_per_row": round(sync_cpu_s * 1e6 / rows, 2),
         "db_cpu_us_per_row": round(db_cpu_s * 1e6 / rows, 2),
         "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
+        "order_p50_ms_idle_after": _p50_ms(after),
         "orders_during_sync": len(during),
         "order_split_ms_idle": _split_ms(idle), "order_split_ms_during_sync": _split_ms(during),
         "lock_wait_share_during_sync": getattr(waits, "share", None),
