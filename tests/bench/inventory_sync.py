@@ -75,21 +75,25 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     database = Database(sa_engine)
     store_ids = _point_stores_at_feeds(database, feeds)
     people = _people(database, 3 * ORDERS)
-    idle = _orders(database, people[:ORDERS])
-    began = time.perf_counter()
-    sync = _start_sync(url, workdir)
-    groups = {"sync": lambda: [sync.pid]}
+    sync: subprocess.Popen | None = None
+    groups = {"sync": lambda: [sync.pid] if sync else []}
     if engine == "postgresql":
         groups["db"] = lambda: postgres_backends(make_url(url).database)
-    waits = LockWaits(url) if engine == "postgresql" else contextlib.nullcontext()
-    with CpuSampler(groups) as cpu, waits:
+    # The samplers run in every phase: their CPU (reading /proc, polling pg_stat_activity)
+    # would otherwise count against the sync alone.
+    with CpuSampler(groups) as cpu, _lock_waits(engine, url):
+        idle = _orders(database, people[:ORDERS])
+    began = time.perf_counter()
+    sync = _start_sync(url, workdir)
+    with CpuSampler(groups) as cpu, _lock_waits(engine, url) as waits:
         during = _orders(database, people[ORDERS : 2 * ORDERS], until=sync)
         sync.wait()
         ended = time.time()
     process_s = time.perf_counter() - began
     # Idle again after the sync: the neighbours' load on a shared machine moves minute by
     # minute, so an idle figure on each side of the sync brackets it.
-    after = _orders(database, people[2 * ORDERS :])
+    with CpuSampler(groups), _lock_waits(engine, url):
+        after = _orders(database, people[2 * ORDERS :])
     (rows, changed), bulk_s = _rows_applied(database), _sync_seconds(workdir)
     # CPU of the sync's own time (its last bulk_s seconds): the process's start-up left out
     sync_cpu_s = cpu.used_ms("sync", ended - bulk_s, ended) / 1000
@@ -275,6 +279,10 @@ def _orm_baseline(database: Database, store_ids: list[int], feeds: Path) -> tupl
 def _p50_ms(latencies: list[tuple[float, ...]], column: int = 0) -> float | None:
     values = [entry[column] for entry in latencies]
     return round(statistics.median(values) * 1000, 2) if values else None
+
+
+def _lock_waits(engine: str, url: str):
+    return LockWaits(url) if engine == "postgresql" else contextlib.nullcontext()
 
 
 class LockWaits:
