@@ -114,7 +114,7 @@ def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
     runs = [_run_of(item, now, force) for item in fetched]
     feeds = _accepted_feeds(session, fetched, runs, force)
     written = apply_feeds(session.connection(), list(feeds.values()), now=now)
-    share_s = (time.monotonic() - started) / len(fetched)  # the batch's write, shared out
+    share_s = (time.monotonic() - started) / max(len(fetched), 1)  # the write, shared out
     for item, run in zip(fetched, runs, strict=True):
         if run.store_id in feeds:
             feed, outcome = feeds[run.store_id], written[run.store_id]
