@@ -9,7 +9,13 @@ still what many Chinese POS systems export; `encoding: auto` tries UTF-8 first, 
 import csv
 from pathlib import Path
 
-from store_adapters.base import FeedError, StockAdapter, StockSnapshot, parse_row
+from store_adapters.base import (
+    FeedError,
+    StockAdapter,
+    StockRow,
+    StockSnapshot,
+    parse_row,
+)
 from store_adapters.http import get, http_session
 
 REQUIRED = ("sku", "on_hand", "price_fen")
@@ -38,16 +44,7 @@ class CsvFeedAdapter(StockAdapter):
         header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
         if not set(REQUIRED) <= set(header):
             raise FeedError(f"header must name {','.join(REQUIRED)}")
-        rows, rejected, unsure = [], [], set()
-        sku_at = header.index("sku")
-        for number, record in enumerate(reader, start=2):
-            whole = len(record) == len(header)
-            row = parse_row(dict(zip(header, record, strict=True))) if whole else None
-            if row is None:
-                rejected.append(f"line {number}: {','.join(record)[:80]}")
-                unsure.add(record[sku_at].strip() if len(record) > sku_at else "")
-            else:
-                rows.append(row)
+        rows, rejected, unsure = _parse(reader, header)
         return StockSnapshot(rows=rows, rejected=rejected, complete=complete, unsure=unsure - {""})
 
     def _raw(self) -> bytes:
@@ -59,6 +56,35 @@ class CsvFeedAdapter(StockAdapter):
         with http_session(retries=self.retries) as session:
             headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
             return get(session, self.url, timeout_s=self.timeout_s, headers=headers).content
+
+
+def _parse(reader, header: list[str]) -> tuple[list[StockRow], list[str], set[str]]:
+    """Rows, rejected lines and the SKUs named on them. The common line (three plain fields)
+    is parsed inline; anything else goes through parse_row (a dict a line costs a third more)."""
+    rows, rejected, unsure = [], [], set()
+    width, sku_at = len(header), header.index("sku")
+    on_hand_at, price_at = header.index("on_hand"), header.index("price_fen")
+    plain = "updated_at" not in header
+    for number, record in enumerate(reader, start=2):
+        if len(record) == width:
+            sku, on_hand, price = (record[sku_at].strip(), record[on_hand_at].strip(),
+                                   record[price_at].strip())  # fmt: skip
+            if (
+                plain
+                and sku
+                and on_hand.isdigit()
+                and price.isdigit()
+                and (on_hand + price).isascii()
+            ):
+                rows.append(StockRow(sku, int(on_hand), int(price)))
+                continue
+            row = parse_row(dict(zip(header, record, strict=True)))
+            if row is not None:
+                rows.append(row)
+                continue
+        rejected.append(f"line {number}: {','.join(record)[:80]}")
+        unsure.add(record[sku_at].strip() if len(record) > sku_at else "")
+    return rows, rejected, unsure
 
 
 def _decode(raw: bytes, encoding: str) -> str:

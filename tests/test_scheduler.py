@@ -125,6 +125,7 @@ def test_store_jobs_follow_new_stores_changed_intervals_and_manual_switches(db, 
     scheduler = BackgroundScheduler()
     refresh_store_jobs(scheduler, db, SystemClock())
     assert scheduler.get_job(f"store:{store.id}").trigger.interval.total_seconds() == 90
+    assert scheduler.get_job(f"store:{store.id}").executor == "syncs"  # the niced threads
     store.sync_interval_s = 45
     session.add(store)
     session.commit()
@@ -150,3 +151,22 @@ def test_a_simulated_clock_shortens_every_real_interval_by_its_speed(tmp_path):
         if job.every_s:
             interval = scheduler.get_job(f"job:{name}").trigger.interval.total_seconds()
             assert interval == job.every_s / 10
+
+
+def test_sync_threads_run_at_a_lower_cpu_priority_than_the_rest():
+    import threading
+
+    from service.jobs.scheduler import SYNC_NICE, lower_priority
+
+    seen = []
+
+    def niced():
+        lower_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=niced)
+    thread.start()
+    thread.join()
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == [min(19, mine + SYNC_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # only that thread

@@ -1,9 +1,17 @@
 """Stale stock stops orders until a good sync; operators see and run syncs; the sync CLI."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
 from service import create_app
+from service.clock import SystemClock
 from service.config import Settings
+from service.jobs.scheduler import refresh_store_jobs
+from service.people.models import Operator
+from service.sync.admin import sync_overview
+from service.sync.schedule import next_run_at
 from tests.support.factories import city, make_city, make_consumers, make_store
 from tests.test_campaign_admin import operator_headers
 from tests.test_matching import order, refused_reasons
@@ -90,3 +98,32 @@ def test_sync_cli_runs_the_seeded_csv_stores_with_a_summary(tmp_path):
     assert ran.exit_code == 0, ran.output
     assert "3 store(s)" in ran.output and " ok " in ran.output
     assert runner.invoke(args=["sync"]).exit_code == 2
+
+
+def test_next_run_is_the_slot_the_scheduler_fires_the_store_on_even_backing_off(
+    db, session, clock, tmp_path
+):
+    store = feed_store(session, tmp_path)
+    session.commit()
+    scheduler = BackgroundScheduler()
+    refresh_store_jobs(scheduler, db, SystemClock())
+    trigger = scheduler.get_job(f"store:{store.id}").trigger
+    real_now = datetime.now(UTC)
+    for retry_in_s in (None, 150):
+        retry_at = clock.now() + timedelta(seconds=retry_in_s) if retry_in_s else None
+        listed = next_run_at(store_id=store.id, interval_s=60, retry_at=retry_at, now=clock.now(),
+                             speed=1.0, real_now=real_now)  # fmt: skip
+        fires = trigger.get_next_fire_time(None, real_now + timedelta(seconds=retry_in_s or 0))
+        assert listed - clock.now() == fires - real_now  # the same moment, in business time
+    shown = listed_store(session, clock, store.id)
+    assert (
+        clock.now()
+        <= datetime.fromisoformat(shown["next_run_at"])
+        <= clock.now() + timedelta(seconds=60)
+    )
+
+
+def listed_store(session, clock, store_id) -> dict:
+    operator = session.execute(select(Operator).where(Operator.city_id.is_(None))).scalars().first()
+    stores = sync_overview(session=session, operator=operator, now=clock.now())
+    return next(s for s in stores if s.store_id == store_id).model_dump(mode="json")

@@ -2,9 +2,11 @@
 overwrites `reserved`, availability never goes negative, a refused feed changes nothing."""
 
 import threading
+import time
 from collections import Counter
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from service.catalog.models import StoreStock
@@ -14,7 +16,9 @@ from service.orders.models import Order
 from service.stores.models import Store
 from service.sync.service import run_sync, task_of
 from tests.support.factories import make_city, make_consumers, make_store
+from tests.support.feed_server import feed_server
 from tests.support.race import race
+from tests.test_campaign_admin import operator_headers
 from tests.test_order_races import order_call
 
 pytestmark = pytest.mark.live
@@ -74,4 +78,33 @@ def test_syncs_racing_orders_never_overwrite_reservations(live_server, tmp_path)
     path.write_text(feed(50, trailer=False))
     assert sync_now(database, store.id) == "refused"
     assert stock(engine, store.id) == (5, placed)
+    engine.dispose()
+
+
+def test_an_operator_sync_reads_a_slow_feed_before_it_holds_any_lock(live_server):
+    server = live_server()
+    engine = make_engine(server.database_url)
+    with feed_server() as feeds:
+        with Database(engine).unit_of_work() as session:
+            town = make_city(session)
+            url = f"{feeds.url}/csv/lotus_changsha_wuyi.csv"
+            synced = make_store(session, town, 2.0, adapter_kind="csv",
+                                adapter_settings={"url": url})  # fmt: skip
+            make_store(session, town, 1.0, stock={"BAK-0001": (20, 4800)})
+            ((_, token),) = make_consumers(session, 1, SystemClock().now())
+            platform = operator_headers(session, SystemClock())
+        feeds.switches["slow_s"] = 2.0
+        answers = []
+        sync_url = f"{server.url}/v1/admin/sync/{synced.id}"
+        post = lambda: answers.append(requests.post(sync_url, json={}, headers=platform))  # noqa: E731
+        sync = threading.Thread(target=post)
+        sync.start()
+        time.sleep(0.5)  # the sync request now waits for the store's system
+        began = time.monotonic()
+        (placed,) = race([order_call(server, token, "k")], clients=1)
+        waited = time.monotonic() - began
+        sync.join()
+    # Before, on SQLite the request held the write lock for the fetch: the order waited 1.5 s.
+    assert placed.status_code == 201 and waited < 1.0, (placed.status_code, waited)
+    assert answers[0].status_code == 200 and answers[0].json()["status"] == "ok"
     engine.dispose()

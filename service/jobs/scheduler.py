@@ -1,10 +1,12 @@
 """The scheduler process (`hourdelivery scheduler`): every periodic job of the registry on its
-own interval, and one inventory sync job per synced store on that store's interval.
+own interval, and one inventory sync job per synced store on that store's interval, at the
+store's slots (sync/schedule.py: the API lists the same next run without asking this process).
 
 Only the holder of the leader lock (jobs/leader.py) runs jobs; others stand by. Store jobs are
 re-read every `refresh_s`, so new stores and changed intervals are picked up without a restart.
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -23,10 +25,11 @@ from service.jobs.registry import JOBS
 from service.jobs.runner import Job, run_job
 from service.stores.models import Store
 from service.sync.jobs import sync_due_store
+from service.sync.schedule import first_slot
 from service.sync.service import MANUAL
 
 log = logging.getLogger(__name__)
-GOLDEN = 0.6180339887  # spreads store ids evenly over an interval, whatever their count
+SYNC_NICE = 10  # a tenth of a normal thread's share of a busy core (Linux CFS weights)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,11 @@ def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig
     # Two INFO lines per run of a 3 s job drowned the log; runs are counted in /metrics
     # (hd_job_runs_total) and failures still log at ERROR.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    # Store syncs get their own threads at a lower CPU priority: an order's request (in
+    # gunicorn) and the dispatch tick (here) come first when the cores are busy.
+    syncs = ThreadPoolExecutor(config.workers, pool_kwargs={"initializer": lower_priority})
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(config.workers)}, timezone=UTC,
+        executors={"default": ThreadPoolExecutor(config.workers), "syncs": syncs}, timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )  # fmt: skip
     speed = speed_of(clock)  # intervals are business seconds; APScheduler counts real ones
@@ -94,18 +100,27 @@ def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
     for job in scheduler.get_jobs():
         if job.id.startswith("store:") and int(job.id[6:]) not in wanted:
             job.remove()
-    now = datetime.now(UTC)
     for store_id, interval_s in wanted.items():
         job = scheduler.get_job(f"store:{store_id}")
         real_s = interval_s / speed_of(clock)  # a business interval, on the real clock
         if job is not None and job.trigger.interval == timedelta(seconds=real_s):
             continue
-        trigger = _spread_trigger(store_id, real_s, now)
+        trigger = IntervalTrigger(seconds=real_s, start_date=first_slot(store_id, real_s))
         if job is None:
             scheduler.add_job(sync_store_job, trigger, args=(database, clock, store_id),
-                              id=f"store:{store_id}")  # fmt: skip
+                              id=f"store:{store_id}", executor="syncs")  # fmt: skip
         else:
             job.reschedule(trigger)
+
+
+def lower_priority(by: int = SYNC_NICE) -> None:
+    """Lower the CPU priority of the calling thread (Linux: niceness is per thread)."""
+    # Not Linux, or not allowed: the thread runs at the usual priority.
+    with contextlib.suppress(AttributeError, OSError):
+        thread = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by)
+        )
 
 
 def sync_store_job(database: Database, clock: Clock, store_id: int) -> None:
@@ -117,10 +132,3 @@ def _run_registered(job: Job, database: Database, clock: Clock) -> None:
     report = run_job(job, database=database, now=clock.now())
     if report.failed:
         log.warning("job %s: %d item(s) failed", job.name, len(report.failed))
-
-
-def _spread_trigger(store_id: int, interval_s: float, now: datetime) -> IntervalTrigger:
-    """Every `interval_s`, first at a store-specific offset, so stores do not fire together."""
-    offset = (store_id * GOLDEN) % 1 * interval_s
-    return IntervalTrigger(seconds=interval_s, start_date=now + timedelta(seconds=offset),
-                           jitter=min(5, int(interval_s // 10)) or None)  # fmt: skip

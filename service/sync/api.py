@@ -3,11 +3,12 @@
 from flask import Blueprint, request
 
 from service.auth.models import Role
+from service.clock import speed_of
 from service.people.models import Operator
 from service.sync import admin
 from service.sync.schemas import SyncNowIn, SyncOverviewRead, SyncRunRead
 from service.web.auth import BEARER, caller, require
-from service.web.context import clock, db_session
+from service.web.context import clock, database, db_session, read_only
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("sync_admin", __name__, url_prefix="/v1/admin/sync")
@@ -23,16 +24,19 @@ def _operator() -> Operator:
 @spec.validate(resp=Resp(HTTP_200=SyncOverviewRead, **ERRORS), tags=["operators"], security=BEARER)
 def overview():
     """Per synced store: kind, interval, last success and error, rows, backoff, next run."""
-    return SyncOverviewRead(stores=admin.sync_overview(session=db_session(), operator=_operator()))
+    stores = admin.sync_overview(session=db_session(), operator=_operator(), now=clock().now(),
+                                 speed=speed_of(clock()))  # fmt: skip
+    return SyncOverviewRead(stores=stores)
 
 
 @bp.post(f"/<{ID}:store_id>")
+@read_only  # the request only reads; the sync writes in its own short transaction, after the fetch
 @require(Role.OPERATOR)
 @spec.validate(json=SyncNowIn, resp=Resp(HTTP_200=SyncRunRead, **ERRORS), tags=["operators"],
                security=BEARER)  # fmt: skip
 def sync_now(store_id: int):
     """Run one store's sync now; `force` applies a feed refused as truncated."""
     body = request.context.json
-    run = admin.sync_store_now(session=db_session(), operator=_operator(), store_id=store_id,
-                               now=clock().now(), force=body.force)  # fmt: skip
+    run = admin.sync_store_now(session=db_session(), database=database(), operator=_operator(),
+                               store_id=store_id, now=clock().now(), force=body.force)  # fmt: skip
     return admin.run_read(run)

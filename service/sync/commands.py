@@ -1,5 +1,6 @@
 """`hourdelivery sync` (inventory syncs by hand) and `hourdelivery scheduler` (the process)."""
 
+import os
 import signal
 import threading
 import time
@@ -15,7 +16,8 @@ from service.sync.jobs import sync_many
 from service.sync.service import sync_tasks
 from service.web.context import clock, database
 
-COLUMNS = ("store", "kind", "status", "read", "applied", "rejected", "zeroed", "ms", "error")
+COLUMNS = ("store", "kind", "status", "read", "applied", "changed", "rejected", "zeroed", "ms",
+           "error")  # fmt: skip
 
 
 @click.command("sync", help="Run inventory syncs now: one store, a city's, or all.")
@@ -23,13 +25,16 @@ COLUMNS = ("store", "kind", "status", "read", "applied", "rejected", "zeroed", "
 @click.option("--city", "city_code", help="Every synced store of a city (its code, e.g. changsha).")
 @click.option("--all", "everything", is_flag=True, help="Every synced store.")
 @click.option("--force", is_flag=True, help="Apply feeds even if they look truncated.")
+@click.option("--nice", type=click.IntRange(0, 19), default=10, show_default=True,
+              help="Lower this process's CPU priority by this: requests come first.")  # fmt: skip
 @click.option("--workers", type=click.IntRange(1, 16),
-              help="Stores synced at once (default: 2 on PostgreSQL, 1 on SQLite).")  # fmt: skip
+              help="Feeds read at once (default: 2 on PostgreSQL, 1 on SQLite).")  # fmt: skip
 @with_appcontext
 def sync_command(store_id: int | None, city_code: str | None, everything: bool, force: bool,
-                 workers: int | None):  # fmt: skip
+                 nice: int, workers: int | None):  # fmt: skip
     if sum(map(bool, (store_id, city_code, everything))) != 1:
         raise click.UsageError("give exactly one of --store ID, --city SLUG, --all")
+    os.nice(nice)
     with database().unit_of_work(write=False) as session:
         city_id = _city_id(session, city_code) if city_code else None
         tasks = sync_tasks(session, store_ids=[store_id] if store_id else None, city_id=city_id)
@@ -61,8 +66,10 @@ def _city_id(session, code: str) -> int:
 
 
 def _print_table(runs, elapsed_s: float) -> None:
-    rows = [(str(r.store_id), r.adapter_kind, r.status, str(r.rows_read), str(r.rows_applied),
-             str(r.rows_rejected), str(r.rows_zeroed), str(r.duration_ms), (r.error or "")[:60])
+    counts = ("rows_read", "rows_applied", "rows_changed", "rows_rejected", "rows_zeroed",
+              "duration_ms")  # fmt: skip
+    rows = [(str(r.store_id), r.adapter_kind, r.status,
+             *(str(getattr(r, name)) for name in counts), (r.error or "")[:60])
             for r in runs]  # fmt: skip
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     for row in (COLUMNS, *rows):

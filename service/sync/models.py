@@ -34,3 +34,4 @@ class SyncRun(SQLModel, table=True):
     cursor: str | None = Field(default=None, max_length=256)  # a delta feed's cursor after
     forced: bool = False  # an operator overrode the truncation check
     rows_zeroed: int = 0  # SKUs a full snapshot no longer lists, set to zero
+    rows_changed: int = 0  # rows whose on_hand or price it changed (or added): the rows written

@@ -21,6 +21,7 @@ class SyncRunRead(SQLModel):
     rows_applied: int
     rows_rejected: int
     rows_zeroed: int
+    rows_changed: int
     forced: bool
     error: str | None
 

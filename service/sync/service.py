@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from service import caches
 from service.catalog.models import Product, StoreStock
 from service.stores.models import Store
-from service.sync.bulk import upsert_stock, zero_missing
+from service.sync.bulk import StoreFeed, apply_feeds
 from service.sync.models import SyncRun, SyncStatus
 from store_adapters import FeedError, StockSnapshot, adapter_for
 
@@ -71,101 +71,148 @@ def task_of(store: Store) -> SyncTask:
                     settings=dict(store.adapter_settings or {}))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A store's feed as read (or why it could not be), before any transaction."""
+
+    task: SyncTask
+    snapshot: StockSnapshot | None = field(repr=False)  # thousands of rows: not for a log line
+    error: str | None
+    fetch_s: float
+
+
 def run_sync(*, session: Session, task: SyncTask, now: datetime, force: bool = False) -> SyncRun:
     """Read the store's feed, then apply it (or record why not); returns the SyncRun."""
+    return apply_fetched(session=session, fetched=[fetch_feed(task)], now=now, force=force)[0]
+
+
+def fetch_feed(task: SyncTask) -> Fetched:
+    """Read a store's feed through its adapter (no database: call it outside a transaction)."""
     started = time.monotonic()
-    snapshot, error = _fetch(task)
-    run = SyncRun(city_id=task.city_id, store_id=task.store_id, adapter_kind=task.kind,
-                  started_at=now, forced=force)  # fmt: skip
-    # The store row before its stock, the lock order of every path (orders reserve that way).
-    locked = select(Store).where(Store.id == task.store_id).with_for_update()
-    store = session.exec(locked.execution_options(populate_existing=True)).one()
-    if snapshot is None:
-        run.status, run.error = SyncStatus.FAILED, error
-    else:
-        run.feed = "full" if snapshot.full else "delta"
-        _apply(session, task, snapshot, run, now, force)
-    run.duration_ms = round((time.monotonic() - started) * 1000)
-    run.finished_at = now + timedelta(milliseconds=run.duration_ms)
-    _record_outcome(session, store, task, run, now)
-    session.add(run)
+    try:
+        snapshot, error = adapter_for(task.kind, task.settings).fetch(task.cursor), None
+    except FeedError as failure:
+        snapshot, error = None, str(failure)[:1000]
+    except Exception as failure:  # a broken adapter is this store's failure, never the scheduler's
+        log.warning("store %s: adapter %s crashed: %s", task.store_id, task.kind,
+                    type(failure).__name__)  # fmt: skip
+        snapshot, error = None, f"adapter error: {type(failure).__name__}"
+    return Fetched(task, snapshot, error, time.monotonic() - started)
+
+
+def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
+                  force: bool = False) -> list[SyncRun]:  # fmt: skip
+    """Apply feeds of distinct stores in one bulk write; their SyncRuns, in the same order.
+
+    The store rows are locked first, in id order: the lock order of every path (orders take
+    the store row, then its stock).
+    """
+    started = time.monotonic()
+    ids = sorted(item.task.store_id for item in fetched)
+    locked = select(Store).where(col(Store.id).in_(ids)).order_by(col(Store.id)).with_for_update()
+    stores = {s.id: s for s in session.exec(locked.execution_options(populate_existing=True))}
+    runs = [_run_of(item, now, force) for item in fetched]
+    feeds = _accepted_feeds(session, fetched, runs, force)
+    written = apply_feeds(session.connection(), list(feeds.values()), now=now)
+    share_s = (time.monotonic() - started) / max(len(fetched), 1)  # the write, shared out
+    for item, run in zip(fetched, runs, strict=True):
+        if run.store_id in feeds:
+            feed, outcome = feeds[run.store_id], written[run.store_id]
+            run.rows_applied, run.rows_zeroed = len(feed.rows), outcome.zeroed
+            run.rows_changed = outcome.changed
+            run.cursor = item.snapshot.cursor
+        run.duration_ms = round((item.fetch_s + share_s) * 1000)
+        run.finished_at = now + timedelta(milliseconds=run.duration_ms)
+        _record_outcome(session, stores[run.store_id], item.task, run, now)
+    session.add_all(runs)
     session.flush()
+    return runs
+
+
+def _run_of(item: Fetched, now: datetime, force: bool) -> SyncRun:
+    run = SyncRun(city_id=item.task.city_id, store_id=item.task.store_id,
+                  adapter_kind=item.task.kind, started_at=now, forced=force)  # fmt: skip
+    if item.snapshot is None:
+        run.status, run.error = SyncStatus.FAILED, item.error
+    else:
+        run.feed = "full" if item.snapshot.full else "delta"
     return run
 
 
-def _fetch(task: SyncTask) -> tuple[StockSnapshot | None, str | None]:
-    try:
-        return adapter_for(task.kind, task.settings).fetch(task.cursor), None
-    except FeedError as error:
-        return None, str(error)[:1000]
-    except Exception as error:  # a broken adapter is this store's failure, never the scheduler's
-        log.warning("store %s: adapter %s crashed: %s", task.store_id, task.kind,
-                    type(error).__name__)  # fmt: skip
-        return None, f"adapter error: {type(error).__name__}"
+def _accepted_feeds(session: Session, fetched: list[Fetched], runs: list[SyncRun],
+                    force: bool) -> dict[int, StoreFeed]:  # fmt: skip
+    """The validated feed of every store whose snapshot is not refused, by store id."""
+    read = [item for item in fetched if item.snapshot is not None]
+    baselines = {} if force else _baselines(session, [i.task.store_id for i in read
+                                                       if i.snapshot.full])  # fmt: skip
+    by_store = {run.store_id: run for run in runs}
+    feeds = {}
+    for item in read:
+        run, snapshot = by_store[item.task.store_id], item.snapshot
+        feed, rejected = _valid_feed(session, item.task, snapshot)
+        run.rows_read = len(snapshot.rows) + len(snapshot.rejected)
+        run.rows_rejected = rejected
+        refusal = None if force else _truncation(snapshot, run.rows_read,
+                                                  baselines.get(run.store_id))  # fmt: skip
+        if refusal:
+            run.status, run.error = SyncStatus.REFUSED, refusal
+        else:
+            feeds[run.store_id] = feed
+    return feeds
 
 
-def _apply(session, task, snapshot: StockSnapshot, run: SyncRun, now, force: bool) -> None:
-    rows, rejected = _valid_rows(session, snapshot)
-    run.rows_read = len(snapshot.rows) + len(snapshot.rejected)
-    run.rows_rejected = rejected
-    refusal = None if force else _truncation(session, task.store_id, snapshot, run.rows_read)
-    if refusal:
-        run.status, run.error = SyncStatus.REFUSED, refusal
-        return
-    connection = session.connection()
-    run.rows_applied = upsert_stock(connection, city_id=task.city_id, store_id=task.store_id,
-                                    rows=list(rows.values()), now=now)  # fmt: skip
-    if snapshot.full:
-        keep = set(rows) | _left_alone(session, snapshot)
-        run.rows_zeroed = zero_missing(connection, store_id=task.store_id, now=now, keep=keep)
-    run.cursor = snapshot.cursor
+def _valid_feed(session: Session, task: SyncTask, snapshot: StockSnapshot) -> tuple[StoreFeed, int]:
+    """The known SKUs' rows as a StoreFeed, and the rejected count.
 
-
-def _valid_rows(session: Session, snapshot: StockSnapshot) -> tuple[dict, int]:
-    """{product_id: (product_id, on_hand, price)} of the known SKUs, and the rejected count.
-
-    A full snapshot listing a SKU twice is ambiguous: both lines are rejected. In a delta feed
-    a later change supersedes an earlier one.
+    A full snapshot listing a SKU twice is ambiguous: both lines are rejected, and that
+    product (like one named on a bad line) is left as it was rather than zeroed. In a delta
+    feed a later change supersedes an earlier one.
     """
     counts = Counter(row.sku for row in snapshot.rows)
-    ids = _product_ids(session, list(counts))
+    ids = _product_ids(session)
+    twice = {sku for sku, n in counts.items() if n > 1} if snapshot.full else set()
     rows = {ids[r.sku]: (ids[r.sku], r.on_hand, r.price_fen) for r in snapshot.rows
-            if r.sku in ids and (counts[r.sku] == 1 or not snapshot.full)}  # fmt: skip
-    unknown = sum(1 for r in snapshot.rows if r.sku not in ids)
-    twice = sum(n for sku, n in counts.items() if n > 1 and sku in ids) if snapshot.full else 0
-    return rows, len(snapshot.rejected) + unknown + twice
+            if r.sku in ids and r.sku not in twice}  # fmt: skip
+    unknown = sum(n for sku, n in counts.items() if sku not in ids)
+    doubled = sum(counts[sku] for sku in twice if sku in ids)
+    keep = {ids[sku] for sku in twice | snapshot.unsure if sku in ids}
+    feed = StoreFeed(store_id=task.store_id, city_id=task.city_id, rows=list(rows.values()),
+                     keep=keep, full=snapshot.full)  # fmt: skip
+    return feed, len(snapshot.rejected) + unknown + doubled
 
 
-def _left_alone(session: Session, snapshot: StockSnapshot) -> set[int]:
-    """Products a full snapshot listed twice or on bad lines: their stock is unknown, so it is
-    left as it was rather than zeroed."""
-    counts = Counter(row.sku for row in snapshot.rows)
-    unsure = {sku for sku, n in counts.items() if n > 1} | snapshot.unsure
-    return set(_product_ids(session, list(unsure)).values())
-
-
-def _product_ids(session: Session, skus: list[str]) -> dict[str, int]:
+def _product_ids(session: Session) -> dict[str, int]:
     load = lambda: dict(session.exec(select(Product.sku, Product.id)).all())  # noqa: E731
-    known = caches.get_or_load(_catalogue, "all", load)
-    return {sku: known[sku] for sku in skus if sku in known}
+    return caches.get_or_load(_catalogue, "all", load)
 
 
-def _truncation(session: Session, store_id: int, snapshot: StockSnapshot, read: int) -> str | None:
+def _baselines(session: Session, store_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Per store, the rows a full snapshot is measured against: the last good full snapshot's,
+    or for a first feed the rows the store holds now."""
+    if not store_ids:
+        return {}
+    latest = (select(func.max(SyncRun.id))
+              .where(col(SyncRun.store_id).in_(store_ids), SyncRun.feed == "full",
+                     SyncRun.status == SyncStatus.OK).group_by(col(SyncRun.store_id)))  # fmt: skip
+    last = session.exec(select(SyncRun.store_id, SyncRun.rows_read)
+                        .where(col(SyncRun.id).in_(latest))).all()  # fmt: skip
+    found = {store_id: (rows, "rows of the last good snapshot") for store_id, rows in last}
+    first = [store_id for store_id in store_ids if store_id not in found]
+    if first:
+        held = session.exec(select(StoreStock.store_id, func.count())
+                            .where(col(StoreStock.store_id).in_(first))
+                            .group_by(col(StoreStock.store_id))).all()  # fmt: skip
+        found |= {store_id: (rows, "rows the store holds") for store_id, rows in held}
+    return found
+
+
+def _truncation(snapshot: StockSnapshot, read: int, baseline: tuple[int, str] | None) -> str | None:
     """Why the feed looks cut off, or None."""
     if not snapshot.complete:
         return "feed cut off before its completeness mark"
-    if not snapshot.full:
+    if not snapshot.full or baseline is None:
         return None
-    last = session.exec(
-        select(SyncRun.rows_read).where(SyncRun.store_id == store_id, SyncRun.feed == "full",
-                                        SyncRun.status == SyncStatus.OK)
-        .order_by(col(SyncRun.id).desc()).limit(1)
-    ).first()  # fmt: skip
-    if last is None:  # a first feed is measured against the stock the store holds now
-        last = session.exec(select(func.count()).where(StoreStock.store_id == store_id)).one()
-        what = "rows the store holds"
-    else:
-        what = "rows of the last good snapshot"
+    last, what = baseline
     if last and read < last * TRUNCATED_BELOW:
         return f"feed has {read} rows, under half of the {last} {what}"
     return None
