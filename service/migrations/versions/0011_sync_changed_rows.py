@@ -6,8 +6,8 @@ Measured on a 200-store x 1,000-SKU bench city with 20% of rows changed: the syn
 CPU went from 6.3 to 3.2 µs a feed row. Existing pages keep their fill until rewritten
 (`VACUUM FULL store_stock` in a quiet hour); new pages get the free space at once.
 
-Revision ID: 0009_sync_changed_rows
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-25 16:55:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_sync_changed_rows"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
