@@ -20,10 +20,14 @@ TINY = os.environ.get("BENCH_SCALE") == "tiny"
 
 def schema_tag() -> str:
     """The migration head plus a digest of the whole chain, for cache keys: branches that number
-    a revision alike but chain it differently must not share a cached database."""
+    a revision alike but chain it differently (or change its file) must not share a cached
+    database."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    chain = ",".join(f"{r.revision}<{r.down_revision}" for r in script.walk_revisions())
-    return f"{script.get_current_head()}-{hashlib.sha256(chain.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256()
+    for revision in script.walk_revisions():  # ids alone collide: two branches' bare "0009"
+        digest.update(f"{revision.revision}<{revision.down_revision}".encode())
+        digest.update(Path(revision.path).read_bytes())
+    return f"{script.get_current_head()}-{digest.hexdigest()[:8]}"
 
 
 def engines() -> list[str]:
