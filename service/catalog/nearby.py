@@ -47,7 +47,8 @@ class Offer:
 
 def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
                     now: datetime) -> list[tuple]:  # fmt: skip
-    """(eta minutes, km, open orders, id, row) of the stores matching would accept, best first."""
+    """(eta minutes, km, open orders, id, row, prep minutes, stock version) of the stores
+    matching would accept, best first."""
     planar = reach.Planar(lat, lon)
     rows = reach.covering(session=session, city=city, planar=planar, now=now)
     if not rows:
@@ -55,22 +56,27 @@ def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
     ranked = _ranked(rows, city, planar)
     hours = _city_hours(session, city.id, [r[3] for r in ranked])
     local_now = now.astimezone(city_zone(city))
-    preps = {r[4].prep_minutes for r in ranked}
-    ends = {prep: local_now + timedelta(minutes=prep) for prep in preps}
+    ends = {prep: local_now + timedelta(minutes=prep) for prep in {r[5] for r in ranked}}
     return [r for r in ranked if is_open_24h(hours[r[3]])
-            or open_between(hours[r[3]], local_now, ends[r[4].prep_minutes])]  # fmt: skip
+            or open_between(hours[r[3]], local_now, ends[r[5]])]  # fmt: skip
+
+
+# Positions in reach.SEARCH_COLUMNS: a Row's attributes cost a Python call each, its items not.
+ID, LAT, LON, RADIUS, PREP, OPEN_ORDERS, VERSION = 0, 3, 4, 5, 6, 8, 9
 
 
 def _ranked(rows: list, city: City, planar: reach.Planar) -> list[tuple]:
     """matching.ranked over arrays: the rows within reach and the promise, in its order."""
     columns = list(zip(*rows, strict=True))
-    ids, lats, lons, radii, preps, open_orders = (np.array(columns[i]) for i in (0, 3, 4, 5, 6, 8))
+    lats, lons, radii, preps = (np.array(columns[i]) for i in (LAT, LON, RADIUS, PREP))
+    ids, open_orders = np.array(columns[ID]), np.array(columns[OPEN_ORDERS])
     km = np.hypot((lats - planar.lat) * planar.ky, (lons - planar.lon) * planar.kx)
     eta = preps + km / city.courier_speed_kmh * 60
     keep = np.flatnonzero((km <= radii) & (eta <= reach.PROMISE_MINUTES))
     order = keep[np.lexsort((ids[keep], open_orders[keep], km[keep], eta[keep]))].tolist()
     eta_list, km_list = eta.tolist(), km.tolist()
-    return [(eta_list[i], km_list[i], rows[i].open_orders, rows[i].id, rows[i]) for i in order]
+    return [(eta_list[i], km_list[i], columns[OPEN_ORDERS][i], columns[ID][i], rows[i],
+             columns[PREP][i], columns[VERSION][i]) for i in order]  # fmt: skip
 
 
 def _city_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
@@ -86,7 +92,7 @@ def _city_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
 def offers(session: Session, city_id: int, stores: list[tuple], product_ids: list[int],
            now: datetime) -> dict[int, Offer]:  # fmt: skip
     """product id -> its Offer, for the products some eligible store has in stock."""
-    current = shelves.current(session, city_id, [(r[3], r[4].stock_version) for r in stores])
+    current = shelves.current(session, city_id, [(r[3], r[6]) for r in stores])
     held, available, price = current.take([r[3] for r in stores], product_ids, now)
     stocked = available > 0  # stores (best first) x products
     counts = stocked.sum(axis=0).tolist()
