@@ -54,11 +54,11 @@ def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
     if not rows:
         return []
     ranked = _ranked(rows, city, planar)
-    hours = _city_hours(session, city.id, [r[3] for r in ranked])
+    limited = _limited_hours(session, city.id, [r[3] for r in ranked])
     local_now = now.astimezone(city_zone(city))
     ends = {prep: local_now + timedelta(minutes=prep) for prep in {r[5] for r in ranked}}
-    return [r for r in ranked if is_open_24h(hours[r[3]])
-            or open_between(hours[r[3]], local_now, ends[r[5]])]  # fmt: skip
+    return [r for r in ranked if r[3] not in limited
+            or open_between(limited[r[3]], local_now, ends[r[5]])]  # fmt: skip
 
 
 # Positions in reach.SEARCH_COLUMNS: a Row's attributes cost a Python call each, its items not.
@@ -79,14 +79,20 @@ def _ranked(rows: list, city: City, planar: reach.Planar) -> list[tuple]:
              columns[PREP][i], columns[VERSION][i]) for i in order]  # fmt: skip
 
 
-def _city_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
-    """store id -> opening hours for the city, read afresh when a store is new since."""
-    load = lambda: dict(session.connection().execute(HOURS, {"city_id": city_id}).all())  # noqa: E731
-    hours = caches.get_or_load(_hours, city_id, load)
-    if any(store_id not in hours for store_id in store_ids):
+def _limited_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
+    """store id -> opening hours of the city's stores not open 24 h (read afresh when a store
+    is new since)."""
+
+    def load():
+        rows = session.connection().execute(HOURS, {"city_id": city_id}).all()
+        return frozenset(r.id for r in rows), {r.id: r.opening_hours for r in rows
+                                               if not is_open_24h(r.opening_hours)}  # fmt: skip
+
+    known, limited = caches.get_or_load(_hours, city_id, load)
+    if not known.issuperset(store_ids):
         caches.forget(_hours, city_id)
-        hours = caches.get_or_load(_hours, city_id, load)
-    return hours
+        known, limited = caches.get_or_load(_hours, city_id, load)
+    return limited
 
 
 def offers(session: Session, city_id: int, stores: list[tuple], product_ids: list[int],

@@ -54,8 +54,9 @@ class Shelves:
     def stale(self, store_ids: list[int], versions: list[int]) -> list[tuple[int, int]]:
         """(store id, version) of the stores whose rows are older than `versions`."""
         with self.lock:
-            self._grow(store_ids, ())
-            rows = np.fromiter((self.rows[s] for s in store_ids), np.int64, len(store_ids))
+            if not self.rows.keys() >= set(store_ids):
+                self._grow(store_ids, ())
+            rows = self._rows_of(store_ids)
             behind = np.flatnonzero(self.version[rows] < np.asarray(versions, np.int64))
         return [(store_ids[i], versions[i]) for i in behind.tolist()]
 
@@ -90,12 +91,15 @@ class Shelves:
         a SKU switched off counts as none, as for an order."""
         with self.lock:
             held = [p for p in product_ids if p in self.cols]
-            rows = np.fromiter((self.rows[s] for s in store_ids), np.int64, len(store_ids))
+            rows = self._rows_of(store_ids)
             cols = np.fromiter((self.cols[p] for p in held), np.int64, len(held))
             grid = np.ix_(rows, cols)
             available, price, until = self.available[grid], self.price[grid], self.until[grid]
         available[until > now.timestamp()] = 0
         return held, available, price
+
+    def _rows_of(self, store_ids: list[int]) -> np.ndarray:
+        return np.array(list(map(self.rows.__getitem__, store_ids)), np.int64)
 
     def _grow(self, store_ids, product_ids) -> None:
         for store_id in store_ids:
