@@ -28,7 +28,7 @@ IN_STORES = col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True))
 _FIELDS = [cast(c, String) for c in (StoreStock.store_id, StoreStock.product_id, AVAILABLE,
                                      StoreStock.price_fen)]  # fmt: skip
 READ = select(func.aggregate_strings(functools.reduce(lambda a, b: a + "," + b, _FIELDS), ","))
-READ = READ.where(IN_STORES)
+READ = READ.where(IN_STORES, AVAILABLE > 0)  # a row left out reads as none: apply zeroes first
 # Few rows carry a staff "unavailable" switch: read apart, so the bulk read stays integers.
 SWITCHED_OFF = (
     select(StoreStock.store_id, StoreStock.product_id, StoreStock.unavailable_until)
