@@ -121,3 +121,14 @@ def test_rows_read_at_an_older_version_never_replace_newer_ones():
     _, available, price = current.take([7], [1], datetime(2026, 1, 1, tzinfo=UTC))
     assert available.tolist() == [[5]] and price.tolist() == [[100]]
     assert current.stale([7], [2]) == [] and current.stale([7], [3]) == [(7, 3)]
+
+
+def test_a_sku_sold_out_everywhere_and_switched_off_somewhere_is_simply_absent(
+    client, session, town, clock
+):
+    _, (near, _) = town
+    session.execute(update(StoreStock).where(StoreStock.product_id == product_id(session, MILK))
+                    .values(reserved=2))  # fmt: skip
+    set_sku(session=session, store_id=near.id, sku=MILK, unavailable=True, now=clock.now())
+    session.commit()
+    assert milk(client) is None

@@ -32,7 +32,7 @@ READ = READ.where(IN_STORES, AVAILABLE > 0)  # a row left out reads as none: app
 # Few rows carry a staff "unavailable" switch: read apart, so the bulk read stays integers.
 SWITCHED_OFF = (
     select(StoreStock.store_id, StoreStock.product_id, StoreStock.unavailable_until)
-    .where(IN_STORES, col(StoreStock.unavailable_until).is_not(None))
+    .where(IN_STORES, AVAILABLE > 0, col(StoreStock.unavailable_until).is_not(None))
 )  # fmt: skip
 READ_CHUNK = 500  # stores read per statement
 NEVER = 0.0  # `until` of a SKU no one switched off
