@@ -28,7 +28,7 @@ def search_products(*, session: Session, query: SearchQuery, now: datetime) -> S
     products = {row.id: row for row in matching_products(session, q=q, category=query.category)}
     stores = nearby.eligible_stores(session=session, city=city, lat=query.lat, lon=query.lon,
                                     now=now) if products else []  # fmt: skip
-    found = nearby.offers(session, stores, list(products), now) if stores else {}
+    found = nearby.offers(session, city.id, stores, list(products), now) if stores else {}
     # Keyset paging on (sort value, product id): a product selling out elsewhere shifts nothing.
     keyed = sorted(_key(query.sort, offer, p) for p, offer in found.items())
     if after is not None:

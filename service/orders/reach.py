@@ -27,6 +27,10 @@ STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
                  Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
                  Store.paused, Store.adapter_kind, Store.stock_fresh_until, Store.intake_mode,
                  Store.last_polled_at)  # fmt: skip
+# What product search needs of every store around a point (name and address for the few shown).
+SEARCH_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
+                  Store.delivery_radius_km, Store.prep_minutes, Store.min_basket_fen,
+                  Store.open_orders, Store.stock_version)  # fmt: skip
 PROMISE = timedelta(minutes=60)
 PROMISE_MINUTES = PROMISE.total_seconds() / 60
 PAGE = 24  # ranked stores read per query; the first few nearly always include a match
@@ -64,16 +68,28 @@ class Planar:
 def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id: int | None,
                    exclude: frozenset, offset: int | None, now: datetime) -> list:  # fmt: skip
     """One page of the city's open, free stores whose radius covers the point, by ETA
-    (offset None: all of them, for product search)."""
-    box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
-    params = {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
-              "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
-              "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
-              "minutes_per_km": 60 / city.courier_speed_kmh, "offset": offset,
-              "campaign_id": campaign_id, "exclude": list(exclude), "now": now,
-              "polled_since": polled_since(now)}  # fmt: skip
+    (offset None: all of them)."""
+    params = {**_point_params(session, city, planar, now), "offset": offset,
+              "campaign_id": campaign_id, "exclude": list(exclude)}  # fmt: skip
     statement = _ranked_statement(campaign_id is not None, bool(exclude), offset is not None)
     return session.connection().execute(statement, params).all()
+
+
+def covering(*, session: Session, city: City, planar: Planar, now: datetime) -> list:
+    """Every open, free store whose radius covers the point, unranked, as SEARCH_COLUMNS:
+    product search ranks them itself (`matching.ranked`'s order) and reads their stock
+    versions with their live state in this one query."""
+    statement = _covering_statement()
+    return session.connection().execute(statement, _point_params(session, city, planar, now)).all()
+
+
+def _point_params(session: Session, city: City, planar: Planar, now: datetime) -> dict:
+    box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
+    return {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
+            "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
+            "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
+            "minutes_per_km": 60 / city.courier_speed_kmh, "now": now,
+            "polled_since": polled_since(now)}  # fmt: skip
 
 
 def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude: frozenset,
@@ -122,19 +138,34 @@ def _base(in_campaign: bool, excluding: bool) -> Select:
     return query
 
 
-@functools.cache
-def _ranked_statement(in_campaign: bool, excluding: bool, paged: bool = True) -> Select:
+def _reach_terms() -> tuple:
+    """(squared planar km, ETA minutes) of a store from the bound point."""
     dy = (col(Store.lat) - bindparam("lat0")) * bindparam("ky")
     dx = (col(Store.lon) - bindparam("lon0")) * bindparam("kx")
     squared_km = dy * dy + dx * dx
-    eta = col(Store.prep_minutes) + func.sqrt(squared_km) * bindparam("minutes_per_km")
+    return squared_km, col(Store.prep_minutes) + func.sqrt(squared_km) * bindparam("minutes_per_km")
+
+
+def _within_reach(query: Select) -> Select:
+    squared_km, eta = _reach_terms()
     radius = col(Store.delivery_radius_km)
     # Small slacks on radius and promise: the rows are checked exactly in Python afterwards.
-    ranked = (
-        _base(in_campaign, excluding)
-        .where(col(Store.lat).between(bindparam("min_lat"), bindparam("max_lat")),
-               col(Store.lon).between(bindparam("min_lon"), bindparam("max_lon")),
-               squared_km <= radius * radius * 1.01, eta <= PROMISE_MINUTES + 0.01)
-        .order_by(eta, squared_km, Store.open_orders, Store.id)
+    return query.where(
+        col(Store.lat).between(bindparam("min_lat"), bindparam("max_lat")),
+        col(Store.lon).between(bindparam("min_lon"), bindparam("max_lon")),
+        squared_km <= radius * radius * 1.01, eta <= PROMISE_MINUTES + 0.01,
     )  # fmt: skip
+
+
+@functools.cache
+def _ranked_statement(in_campaign: bool, excluding: bool, paged: bool = True) -> Select:
+    squared_km, eta = _reach_terms()
+    ranked = _within_reach(_base(in_campaign, excluding)).order_by(
+        eta, squared_km, Store.open_orders, Store.id
+    )
     return ranked.limit(PAGE).offset(bindparam("offset")) if paged else ranked
+
+
+@functools.cache
+def _covering_statement() -> Select:
+    return _within_reach(_base(False, False).with_only_columns(*SEARCH_COLUMNS))

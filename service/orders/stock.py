@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, or_, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlmodel import Session, col
 
 from service.catalog.models import StoreStock
@@ -27,6 +27,9 @@ FREE_SLOT = (
 )  # fmt: skip
 
 
+# The store row first, then its stock rows: the lock order of every path (the stock_version
+# trigger of migration 0009 updates the store row after each stock statement).
+LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update()
 SELL = (
     update(StoreStock)
     .where(col(StoreStock.store_id) == bindparam("at_store"),
@@ -85,6 +88,7 @@ def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
 def release_lines(session: Session, store_id: int, qty: dict[int, int]) -> None:
     """Give reserved units back to the store's shelf (the order keeps its slot)."""
     if qty:
+        lock_store(session, store_id)
         rows = [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
         session.connection().execute(RELEASE, rows)
 
@@ -96,3 +100,8 @@ def sell(session: Session, store_id: int, qty: dict[int, int]) -> None:
     conn.execute(FREE_SLOT, {"at_store": store_id})
     conn.execute(SELL, [{"at_store": store_id, "of_product": p, "take": qty[p]}
                         for p in sorted(qty)])  # fmt: skip
+
+
+def lock_store(session: Session, store_id: int) -> None:
+    """Hold the store row before writing its stock rows (a no-op on SQLite's single writer)."""
+    session.connection().execute(LOCK_STORE, {"at_store": store_id})

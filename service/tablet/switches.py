@@ -9,6 +9,7 @@ from service.audit.service import changed_fields, record_audit
 from service.catalog.models import Product, StoreStock
 from service.cities.service import cached_city, city_zone
 from service.errors import NotFound
+from service.orders.stock import lock_store
 from service.stores.models import Store
 from service.tablet.schemas import IntakeIn, StoreStateRead
 
@@ -67,6 +68,7 @@ def set_sku(*, session: Session, store_id: int, sku: str, unavailable: bool,
         raise NotFound(f"this store does not stock {sku}", field="sku")
     until = _next_day(session, row.city_id, now) if unavailable else None
     old = row.unavailable_until
+    lock_store(session, store_id)  # before the stock row, as every path (migration 0009)
     session.execute(update(StoreStock).where(col(StoreStock.id) == row.id)
                     .values(unavailable_until=until))  # fmt: skip
     record_audit(session=session, at=now, actor_role="store", actor_id=store_id,

@@ -1,0 +1,134 @@
+"""Search's in-memory shelves stay live: every stock write moves the store's stock version,
+and a change made after a search shows in the very next one."""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from service.catalog import shelves
+from service.catalog.models import Product, StoreStock
+from service.orders import stock
+from service.stores.models import Store
+from service.sync.bulk import upsert_stock
+from service.tablet.switches import set_sku
+from tests.support.factories import TEST_CENTRE, make_city, make_store
+
+HERE = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1]}
+MILK, WATER = "SUP-0003", "SUP-0004"
+
+
+@pytest.fixture
+def town(session):
+    """Two stores north of the centre, 1 km and 2 km away, both selling milk and water."""
+    test_city = make_city(session)
+    stores = [
+        make_store(session, test_city, km, stock={MILK: (2, 6400), WATER: (9, 2880)})
+        for km in (1.0, 2.0)
+    ]
+    session.commit()
+    return test_city, stores
+
+
+def milk(client) -> dict | None:
+    """The milk hit of a search for it near the centre, or None."""
+    response = client.get("/v1/products/search", query_string={**HERE, "q": "牛奶"})
+    assert response.status_code == 200, response.json
+    return next(iter(response.json["results"]), None)
+
+
+def version(session, store) -> int:
+    return session.execute(select(Store.stock_version).where(Store.id == store.id)).scalar_one()
+
+
+def product_id(session, sku: str) -> int:
+    return session.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
+
+
+def test_every_write_to_a_stores_stock_moves_its_version_and_only_its(session, town):
+    test_city, (near, far) = town
+    before = version(session, near), version(session, far)
+    session.execute(update(StoreStock).where(StoreStock.store_id == near.id).values(reserved=1))
+    updated = version(session, near)
+    assert updated > before[0]
+    session.execute(delete(StoreStock).where(StoreStock.store_id == near.id))
+    deleted = version(session, near)
+    assert deleted > updated
+    row = {"city_id": test_city.id, "store_id": near.id, "product_id": product_id(session, MILK),
+           "on_hand": 3, "price_fen": 6000}  # fmt: skip
+    session.execute(insert(StoreStock), [row])
+    assert version(session, near) > deleted
+    assert version(session, far) == before[1]
+
+
+def test_a_sale_after_a_search_shows_in_the_next_search(client, session, town, clock):
+    _, (near, far) = town
+    assert milk(client)["store"]["id"] == near.id
+    assert stock.reserve(session, near.id, {product_id(session, MILK): 2}, clock.now())
+    session.commit()
+    hit = milk(client)
+    assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+
+
+def test_the_last_unit_sold_everywhere_takes_the_product_out_of_the_next_search(
+    client, session, town
+):
+    assert milk(client) is not None
+    session.execute(update(StoreStock).where(StoreStock.product_id == product_id(session, MILK))
+                    .values(on_hand=0))  # fmt: skip
+    session.commit()
+    assert milk(client) is None
+
+
+def test_a_pause_after_a_search_shows_in_the_next_search(client, session, town):
+    _, (near, far) = town
+    assert milk(client)["other_stores"] == 1
+    near.paused = True
+    session.commit()
+    hit = milk(client)
+    assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+
+
+def test_a_sync_after_a_search_shows_in_the_next_search(client, session, town, clock):
+    test_city, (near, far) = town
+    assert milk(client)["price_fen"] == 6400
+    upsert_stock(session.connection(), city_id=test_city.id, store_id=near.id,
+                 rows=[(product_id(session, MILK), 7, 5900)], now=clock.now())  # fmt: skip
+    session.commit()
+    hit = milk(client)
+    assert hit["store"]["id"] == near.id and hit["price_fen"] == 5900
+    assert hit["availability"] == "in" and hit["lowest_price_fen"] == 5900
+
+
+def test_a_sku_switched_off_shows_at_once_and_comes_back_when_its_switch_runs_out(
+    client, session, town, clock
+):
+    _, (near, far) = town
+    assert milk(client)["store"]["id"] == near.id
+    set_sku(session=session, store_id=near.id, sku=MILK, unavailable=True, now=clock.now())
+    session.commit()
+    assert milk(client)["store"]["id"] == far.id
+    clock.advance(days=2)  # past the switch's end: no write, the time alone brings it back
+    assert milk(client)["store"]["id"] == near.id
+
+
+def test_rows_read_at_an_older_version_never_replace_newer_ones():
+    current = shelves.Shelves()
+    assert current.stale([7], [2]) == [(7, 2)]
+    current.apply([(7, 2)], np.array([[7, 1, 5, 100]]), [])
+    current.apply([(7, 1)], np.array([[7, 1, 0, 100]]), [])  # a slower reader, older rows
+    _, available, price = current.take([7], [1], datetime(2026, 1, 1, tzinfo=UTC))
+    assert available.tolist() == [[5]] and price.tolist() == [[100]]
+    assert current.stale([7], [2]) == [] and current.stale([7], [3]) == [(7, 3)]
+
+
+def test_a_sku_sold_out_everywhere_and_switched_off_somewhere_is_simply_absent(
+    client, session, town, clock
+):
+    _, (near, _) = town
+    session.execute(update(StoreStock).where(StoreStock.product_id == product_id(session, MILK))
+                    .values(reserved=2))  # fmt: skip
+    set_sku(session=session, store_id=near.id, sku=MILK, unavailable=True, now=clock.now())
+    session.commit()
+    assert milk(client) is None
