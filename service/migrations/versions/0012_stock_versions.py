@@ -1,7 +1,7 @@
 """stores.stock_version: moved by every write to a store's stock rows, by triggers
 
-Revision ID: 0009_stock_versions
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-25 16:55:00.000000
 
 Product search keeps each city's shelves in memory (service/catalog/shelves.py) and checks
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_stock_versions"
-down_revision: str | None = "0008"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
