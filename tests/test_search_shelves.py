@@ -11,7 +11,7 @@ from service.catalog import shelves
 from service.catalog.models import Product, StoreStock
 from service.orders import stock
 from service.stores.models import Store
-from service.sync.bulk import upsert_stock
+from service.sync.bulk import StoreFeed, apply_feeds
 from service.tablet.switches import set_sku
 from tests.support.factories import TEST_CENTRE, make_city, make_store
 
@@ -93,8 +93,9 @@ def test_a_pause_after_a_search_shows_in_the_next_search(client, session, town):
 def test_a_sync_after_a_search_shows_in_the_next_search(client, session, town, clock):
     test_city, (near, far) = town
     assert milk(client)["price_fen"] == 6400
-    upsert_stock(session.connection(), city_id=test_city.id, store_id=near.id,
-                 rows=[(product_id(session, MILK), 7, 5900)], now=clock.now())  # fmt: skip
+    feed = StoreFeed(store_id=near.id, city_id=test_city.id, full=False,
+                     rows=[(product_id(session, MILK), 7, 5900)])  # fmt: skip
+    apply_feeds(session.connection(), [feed], now=clock.now())
     session.commit()
     hit = milk(client)
     assert hit["store"]["id"] == near.id and hit["price_fen"] == 5900
