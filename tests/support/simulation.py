@@ -58,11 +58,11 @@ pack = [[3000, 1000, 1], [10000, 3000, 1]]
 
 def simulated_env(speed: float = 120, start: str = START, lead_s: float = 0) -> dict[str, str]:
     """The HD_SIM_* values every process of one simulation shares; the start is `lead_s` from
-    now. A tablet is silent after 600 business seconds (5 s at 120×), not 120 (1 s: one slow
-    poll)."""
+    now. A tablet is silent after a real minute of business time (900 s at 15×), not 120
+    business seconds: a worker writes a store's poll heartbeat at most every 30 real seconds."""
     anchor = datetime.now(UTC) + timedelta(seconds=lead_s)
     return {"HD_SIM_START": start, "HD_SIM_ANCHOR": anchor.isoformat(),
-            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": "600"}  # fmt: skip
+            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": f"{60 * speed:g}"}  # fmt: skip
 
 
 def start_scheduler(database_url: str, sim_env: dict, log: Path) -> subprocess.Popen:
