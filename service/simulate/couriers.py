@@ -49,8 +49,9 @@ def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: O
         rider.busy_s += elapsed if rider.job else 0
         moved = api.call("PUT", "/v1/courier/location", rider.token,
                          json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
-        if rider.job is None and _offered(moved):
-            _take_offer(api, scenario, rider, rng)
+        if rider.job is None:
+            if _offered(moved):
+                _take_offer(api, scenario, rider, rng)
         else:
             _work(api, scenario, rider, outcomes, rng)
         api.sleep_business(TICK_S)

@@ -18,7 +18,14 @@ from service.simulate.scenario import load_scenario
 from tests.bench._common import TINY, Bench, each_engine
 from tests.bench._cpu import CpuSampler, postgres_backends
 from tests.support.live import start_server
-from tests.support.simulation import SCENARIO, START, simulate, simulated_env, start_scheduler
+from tests.support.simulation import (
+    MINUTES,
+    SCENARIO,
+    START,
+    simulate,
+    simulated_env,
+    start_scheduler,
+)
 
 FULL_SPEED = 15  # the hour in 4 real minutes
 SHARE = 0.25 if os.environ.get("BENCH_SCALE") == "quarter" else 1.0
@@ -54,7 +61,7 @@ def run(bench: Bench) -> dict:
         raise SystemExit(f"peak on {bench.engine}: no report\n{output[-3000:]}")
     cpu = {f"{g}_cpu_s": round(sampler.used_ms(g, began, time.time()) / 1000, 1)
            for g in sampler.groups}  # fmt: skip
-    line = figures(bench.engine, code, report, 48 if TINY else default.duration_minutes)
+    line = figures(bench.engine, code, report, MINUTES if TINY else default.duration_minutes)
     return line | cpu | {"load_average": [round(v, 1) for v in (*load0, *os.getloadavg())]}
 
 

@@ -10,14 +10,16 @@ from pathlib import Path
 
 from tests.support.live import ROOT
 
-# Fifteen business minutes (7.5 s) before the drop cover the servers' start and the actors'
-# preparation; the orders come in the minute after the drop and are at the door well before
-# the end.
-START = "2026-11-25T19:45:00+08:00"
+# Twenty business minutes (10 s) before the drop cover the servers' start and the actors'
+# preparation; the orders come in the minutes after the drop, and the drain after the run's
+# 36 minutes ends as soon as the last is at the door.
+START = "2026-11-25T19:40:00+08:00"
+MINUTES = 36
 SCENARIO = f"""
 city = "changsha"
 start = "{START}"
-duration_minutes = 48
+duration_minutes = {MINUTES}
+drain_minutes = 30
 speed = 120
 seed = 7
 
@@ -29,7 +31,7 @@ drop_share = 1.0
 drop_spread_s = 20
 coupon_share = 1.0
 cancel_share = 0.0
-last_order_minutes = 20
+last_order_minutes = 10
 payment_method = "wechat"
 
 [stores]
@@ -42,7 +44,7 @@ short_pick_share = 0.0
 
 [couriers]
 count = 8
-shifts = [[0, 48]]
+shifts = [[0, {MINUTES}]]
 decline_share = 0.0
 wrong_code_share = 0.2
 
