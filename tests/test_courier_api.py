@@ -102,8 +102,11 @@ def test_impossible_or_outside_locations_are_422(client, job, body):
 
 def test_location_leaves_a_trail_only_while_holding_a_delivery(client, session, job):
     point = {"lat": HOME["lat"], "lon": HOME["lon"], "accuracy_m": 8}
-    assert client.put("/v1/courier/location", json=point, headers=job["me"]).status_code == 204
-    assert client.put("/v1/courier/location", json=point, headers=job["other"]).status_code == 204
+    mine = client.put("/v1/courier/location", json=point, headers=job["me"])
+    other = client.put("/v1/courier/location", json=point, headers=job["other"])
+    assert mine.status_code == other.status_code == 204
+    # The answer says what each holds, so an idle courier's app asks for offers only when one waits.
+    assert (mine.headers["X-Courier-Held"], other.headers["X-Courier-Held"]) == ("1", "0")
     trail = session.execute(select(CourierLocation.courier_id)).scalars().all()
     assert trail == [job["courier_id"]]
 

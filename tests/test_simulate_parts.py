@@ -2,12 +2,14 @@
 the actors sleep on, loopback only."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.clock import ScaledClock
-from service.simulate.consumers import arrivals
+from service.simulate.consumers import Outcomes, arrivals
+from service.simulate.couriers import Rider, _goods_ready, _offered
 from service.simulate.http import Api
 from service.simulate.scenario import load_scenario
 
@@ -22,7 +24,9 @@ def test_the_shipped_scenario_is_changsha_at_twenty_hundred_and_scales_by_its_sw
 
 
 def test_arrivals_bunch_after_the_drop_and_stop_before_the_last_order_minutes():
-    scenario = load_scenario().scaled(consumers=2000)
+    scenario = replace(load_scenario().scaled(consumers=2000),
+                       consumers={**load_scenario().consumers, "count": 2000,
+                                  "last_order_minutes": 10})  # fmt: skip
     times = arrivals(scenario, random.Random(1))
     last = scenario.end - timedelta(minutes=scenario.consumers["last_order_minutes"])
     assert len(times) == 2000 and all(scenario.start <= t <= last for t in times)
@@ -38,3 +42,31 @@ def test_the_simulator_drives_a_service_on_loopback_only():
     api = Api("http://127.0.0.1:9", clock)
     assert api.call("GET", "/v1/_ping") is None and api.calls[0].status == 0
     api.close()
+
+
+def test_the_shipped_hour_is_followed_by_a_drain_and_only_some_visitors_order_now():
+    scenario = load_scenario()
+    assert scenario.duration_minutes == 60 and scenario.drain_minutes == 60
+    assert 0 < scenario.consumers["order_share"] < 1
+    assert scenario.scaled(drain_minutes=5).drain_minutes == 5
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict):
+        self.status_code, self.headers, self.is_success = status, headers, status < 300
+
+
+def test_an_idle_courier_asks_for_offers_only_when_his_location_answer_says_he_holds_one():
+    assert _offered(Answer(204, {"X-Courier-Held": "1"}))
+    assert not _offered(Answer(204, {"X-Courier-Held": "0"}))
+    assert _offered(None) and _offered(Answer(503, {}))  # no answer: he looks anyway
+
+
+def test_a_courier_at_the_store_asks_for_the_goods_when_put_out_else_every_eighth_tick():
+    outcomes = Outcomes()
+    outcomes.orders[7] = {"status": "PLACED"}
+    rider = Rider("t", [0.0, 0.0], 15, job={"order_id": 7}, phase="at_store")
+    asked = [_goods_ready(rider, outcomes) for _ in range(16)]
+    assert asked.count(True) == 2 and asked[7] and asked[15]
+    outcomes.mark(7, ready=True)
+    assert _goods_ready(rider, outcomes)

@@ -49,7 +49,7 @@ def _move_and_trail():
         )
         .cte("trail")
     )
-    return select(moved.c.id).add_cte(trail)
+    return select(moved.c.id, moved.c.held).add_cte(trail)
 
 
 MOVE_AND_TRAIL = _move_and_trail()
@@ -65,20 +65,22 @@ def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
 
 def update_location(*, session: Session, secret: str, lat: float, lon: float,
                     accuracy_m: float | None, heading: float | None,
-                    now: datetime) -> bool:  # fmt: skip
+                    now: datetime) -> int | None:  # fmt: skip
     """Store the courier's last position (the token's courier), with a trail point while he
-    holds a delivery; False when the token names no courier (the caller explains why)."""
+    holds a delivery; answer how many deliveries he holds (offers included), or None when the
+    token names no courier (the caller explains why)."""
     city_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
     conn = session.connection()
     params = {"token_hash": hash_token(secret), "lat": lat, "lon": lon,
               "accuracy_m": accuracy_m, "heading": heading, "at": now}  # fmt: skip
     if conn.dialect.name == "postgresql":
-        return conn.execute(MOVE_AND_TRAIL, params).first() is not None
+        moved = conn.execute(MOVE_AND_TRAIL, params).first()
+        return None if moved is None else moved.held
     moved = conn.execute(MOVE_COURIER, params).first()  # SQLite: in-process, no round trip
     if moved is not None and moved.held:
         conn.execute(ADD_TRAIL, {"courier_id": moved.id, "city_id": moved.city_id, "lat": lat,
                                  "lon": lon, "accuracy_m": accuracy_m, "at": now})  # fmt: skip
-    return moved is not None
+    return None if moved is None else moved.held
 
 
 def offers(*, session: Session, courier_id: int, now: datetime) -> list[Delivery]:

@@ -58,19 +58,21 @@ def offline():
 @spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
                security=BEARER, skip_validation=True)  # fmt: skip
 def location():
-    """My position now; a 2xx means it is committed and tracking shows it."""
+    """My position now; a 2xx means it is committed and tracking shows it. `X-Courier-Held`
+    says how many deliveries I hold, offers included: more than I carry means an offer waits."""
     # The hottest write path: validated here directly, which costs a fifth of spectree's
     # generic request parsing (the document still lists LocationIn).
     # The token is checked inside the UPDATE (see courier.update_location); only a refused
     # one takes the guard's path, to answer 401 or 403 as every route does.
     point = LocationIn.model_validate(request.get_json(silent=True) or {})
     secret = bearer_secret()
-    if not secret or not courier.update_location(
+    held = secret and courier.update_location(
         session=db_session(), secret=secret, lat=point.lat, lon=point.lon,
         accuracy_m=point.accuracy_m, heading=point.heading, now=clock().now(),
-    ):  # fmt: skip
+    )  # fmt: skip
+    if held is None or not secret:
         authorise((Role.COURIER,))  # raises Unauthenticated or PermissionDenied
-    return "", 204
+    return "", 204, {"X-Courier-Held": str(held)}
 
 
 @bp.get("/offers")

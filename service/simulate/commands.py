@@ -20,7 +20,7 @@ from service.simulate.scenario import load_scenario
 from service.web.context import database
 
 HEADLINE = ("orders_placed", "orders_delivered", "on_time_rate", "server_5xx", "reconciled",
-            "wall_s", "simulator_cpu_s")  # fmt: skip
+            "wall_s", "drain", "simulator_cpu_s")  # fmt: skip
 simulate_group = AppGroup("simulate", help="Replay a city's peak through the running service.")
 SCENARIO = click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False),
                         help="Scenario TOML (default: Changsha's 20:00 drop).")  # fmt: skip
@@ -48,6 +48,7 @@ def simulate_env(scenario_path: str | None, lead_s: float):
 @click.option("--quota", type=int, help="Packs in the drop's batch.")
 @click.option("--duration-minutes", type=float)
 @click.option("--speed", type=float, help="Business seconds per real second (= HD_SIM_SPEED).")
+@click.option("--drain-minutes", type=float, help="Most business minutes to finish orders after.")
 def simulate_run(scenario_path, url, out, **scale):
     scenario = load_scenario(scenario_path).scaled(**scale)
     clock = ScaledClock.from_env(os.environ)

@@ -21,13 +21,16 @@ class Outcomes:
     refused: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)  # why no store could take it, summed
     claims: list[tuple[datetime, str]] = field(default_factory=list)
+    visits: Counter = field(default_factory=Counter)  # ordered, browsed, never_began, refused
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def placed(self, placed: dict, store: dict, at: datetime) -> None:
+    def placed(self, placed: dict, store: dict, at: datetime, token: str) -> None:
         order, breakdown = placed["order"], placed["breakdown"]
         with self.lock:
+            self.visits["ordered"] += 1
             self.orders[order["id"]] = {
                 "store_id": store["id"], "category": store["category"], "placed_at": at,
+                "token": token,
                 "promised_at": order["promised_at"], "code": order["handoff_code"],
                 "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
                 "funding": breakdown.get("funding") or {}}  # fmt: skip
@@ -36,8 +39,14 @@ class Outcomes:
         """Count a refused quote or order by its error code (and no store's reasons)."""
         with self.lock:
             self.refused[code or _code(answer)] += 1
+            self.visits["never_began" if code == "never_began" else "refused"] += 1
             with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
                 self.reasons.update(answer.json()["error"].get("reasons") or {})
+
+    def left(self) -> None:
+        """A visitor who browsed (and perhaps claimed a pack for later) without ordering."""
+        with self.lock:
+            self.visits["browsed"] += 1
 
     def mark(self, order_id: int, **changes) -> None:
         with self.lock:
@@ -62,9 +71,9 @@ def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
 
 def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
              arrive: datetime, rng: random.Random) -> None:  # fmt: skip
-    """One consumer's visit, from arrival to an order (or a refusal)."""
-    if not api.sleep_until(arrive) or api.stop.is_set():
-        outcomes.refuse(None, "never_began")  # the run ended before this visit could start
+    """One consumer's visit, from arrival to an order (or a refusal, or leaving)."""
+    if not api.sleep_until(arrive) or api.clock.now() >= scenario.end:
+        outcomes.refuse(None, "never_began")  # the hour ended before this visit could start
         return
     token, (lat, lon) = person["token"], person["home"]
     store = _pick_store(api, world, token, lat, lon, rng)
@@ -73,6 +82,8 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
         return outcomes.refuse(None, "empty_menu")
     if arrive >= scenario.drop_at and rng.random() < scenario.consumers["coupon_share"]:
         claim(api, world, outcomes, token, lat, lon)
+    if rng.random() >= scenario.consumers.get("order_share", 1.0):
+        return outcomes.left()  # looked (and claimed for later): not every visit orders now
     body = {"items": items, "lat": lat, "lon": lon, "store_id": store["id"],
             "payment_method": scenario.consumers["payment_method"]}  # fmt: skip
     quote = api.call("POST", "/v1/quote", token, json=body)
@@ -85,7 +96,7 @@ def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, pers
     order = place(api, token, body)
     if order is None or order.status_code != 201:
         return outcomes.refuse(order)
-    outcomes.placed(order.json(), store, api.clock.now())
+    outcomes.placed(order.json(), store, api.clock.now(), token)
     if rng.random() < scenario.consumers["cancel_share"]:
         _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
 

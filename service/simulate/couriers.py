@@ -4,7 +4,7 @@ with the consumer's code (now and then a wrong one first)."""
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from service.geo import rough_km
 from service.simulate.consumers import Outcomes
@@ -21,6 +21,7 @@ class Rider:
     speed_kmh: float
     job: dict | None = None
     phase: str = ""  # to_store, at_store, to_door
+    waited: int = 0  # ticks at the store without the goods
     busy_s: float = 0.0
     online_s: float = 0.0
     delivered: int = 0
@@ -32,6 +33,8 @@ def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: O
     rider = Rider(person["token"], list(person["at"]), world["city"]["speed_kmh"])
     riders.append(rider)
     on, off = (scenario.start + timedelta(minutes=m) for m in person["shift"])
+    if person["shift"][1] >= scenario.duration_minutes:
+        off = datetime.max.replace(tzinfo=UTC)  # the last shift rides through the drain
     if not api.sleep_until(on):
         return
     api.call("POST", "/v1/courier/online", rider.token)
@@ -44,14 +47,23 @@ def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: O
         _move(rider, elapsed)
         rider.online_s += elapsed
         rider.busy_s += elapsed if rider.job else 0
-        api.call("PUT", "/v1/courier/location", rider.token,
-                 json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
+        moved = api.call("PUT", "/v1/courier/location", rider.token,
+                         json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
         if rider.job is None:
-            _take_offer(api, scenario, rider, rng)
+            if _offered(moved):
+                _take_offer(api, scenario, rider, rng)
         else:
             _work(api, scenario, rider, outcomes, rng)
         api.sleep_business(TICK_S)
     api.call("POST", "/v1/courier/offline", rider.token)
+
+
+def _offered(moved) -> bool:
+    """Whether an idle courier holds something (an offer): the location's answer says; when
+    it did not come, he looks."""
+    if moved is None or not moved.is_success:
+        return True
+    return moved.headers.get("X-Courier-Held", "1") != "0"
 
 
 def _take_offer(api: Api, scenario: Scenario, rider: Rider, rng: random.Random) -> None:
@@ -69,7 +81,7 @@ def _work(api: Api, scenario: Scenario, rider: Rider, outcomes: Outcomes, rng) -
     if rider.phase == "to_store" and _there(rider, job["store"]):
         api.call("POST", f"{path}/arrived-at-store", rider.token)
         rider.phase = "at_store"
-    if rider.phase == "at_store":
+    if rider.phase == "at_store" and _goods_ready(rider, outcomes):
         answer = api.call("POST", f"{path}/picked-up", rider.token)
         if answer is not None and answer.is_success:
             rider.phase = "to_door"
@@ -77,6 +89,16 @@ def _work(api: Api, scenario: Scenario, rider: Rider, outcomes: Outcomes, rng) -
             rider.job = None  # cancelled or re-routed while he waited
     if rider.phase == "to_door" and _there(rider, job["drop_off"]):
         _hand_over(api, scenario, rider, outcomes, rng, path)
+
+
+def _goods_ready(rider: Rider, outcomes: Outcomes) -> bool:
+    """Whether to ask for the goods: he sees the staff put the bag out (the store's actor
+    marked it ready), else he asks at the counter every eighth tick (two minutes)."""
+    rider.waited += 1
+    if outcomes.orders.get(rider.job["order_id"], {}).get("ready") or rider.waited % 8 == 0:
+        rider.waited = 0
+        return True
+    return False
 
 
 def _hand_over(api, scenario, rider: Rider, outcomes: Outcomes, rng, path: str) -> None:

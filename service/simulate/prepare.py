@@ -55,6 +55,7 @@ def _stores(session, scenario, city, operator_id, rng, now, token) -> list[dict]
                                             col(Store.id).in_(stocked))).all()  # fmt: skip
     rows = [s for s in rows if is_open(s.opening_hours, scenario.drop_at)]
     rows.sort(key=lambda s: _km(lat0, lon0, s.lat, s.lon))
+    _pause_the_rest(session, scenario, rows[scenario.stores["count"] :], operator_id, now)
     stores = []
     for store in rows[: scenario.stores["count"]]:
         mode = "tablet" if rng.random() < scenario.stores["tablet_share"] else "auto_accept"
@@ -64,6 +65,17 @@ def _stores(session, scenario, city, operator_id, rng, now, token) -> list[dict]
                        "category": (store.categories or ["other"])[0],
                        "token": token(Role.STORE, store.id)})  # fmt: skip
     return stores
+
+
+def _pause_the_rest(session, scenario, rest: list[Store], operator_id: int, now) -> None:
+    """Pause (audited) the other stores that reach the consumers' area: an order re-matched
+    after a reject or a timeout must land on a store whose staff are simulated."""
+    lat0, lon0 = scenario.consumers["centre"]
+    for store in rest:
+        if _km(lat0, lon0, store.lat, store.lon) <= (scenario.consumers["radius_km"]
+                                                     + store.delivery_radius_km):  # fmt: skip
+            change_store(session=session, store_id=store.id, operator_id=operator_id, now=now,
+                         change=IntakeIn(paused=True))  # fmt: skip
 
 
 def _consumers(session, scenario, city, rng, now, token) -> list[dict]:

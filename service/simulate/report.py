@@ -25,6 +25,7 @@ def build_report(api: Api, played: dict, campaign: dict | None, quota: int) -> d
         "orders_cancelled": sum(1 for o in orders if o["status"] == "CANCELLED"),
         "orders_rejected_by_store": sum(1 for o in orders if o.get("rejected")),
         "orders_short_picked": sum(1 for o in orders if o.get("short_picked")),
+        "visits": dict(outcomes.visits),
         "refused": dict(outcomes.refused),
         "no_store_reasons": dict(outcomes.reasons),
         "delivery_by_category": _by_category(orders),
@@ -38,9 +39,11 @@ def build_report(api: Api, played: dict, campaign: dict | None, quota: int) -> d
         "no_answer": sum(1 for c in api.calls if c.status == 0),
         "requests": len(api.calls),
         "courier_utilisation": _utilisation(riders),
+        "courier_minutes_per_delivery": _per_delivery(riders),
         "campaign": _campaign(campaign),
         "reconciled": campaign.get("reconciled") if campaign else None,
-        "wall_s": round(played["wall_s"], 1),
+        "wall_s": round(played["wall_s"], 1),  # the scenario's hour; the drain is apart
+        "drain": played["drain"],
         "simulator_cpu_s": round(played["simulator_cpu_s"], 1),
     }
 
@@ -123,6 +126,12 @@ def _quantiles(values: list[float], unit: str, high: int = 90) -> dict:
 def _utilisation(riders: list) -> float | None:
     online = sum(r.online_s for r in riders)
     return round(sum(r.busy_s for r in riders) / online, 3) if online else None
+
+
+def _per_delivery(riders: list) -> float | None:
+    """Business minutes a courier held jobs per order delivered: what bounds a fleet's hour."""
+    delivered = sum(r.delivered for r in riders)
+    return round(sum(r.busy_s for r in riders) / delivered / 60, 1) if delivered else None
 
 
 def _campaign(report: dict | None) -> dict | None:

@@ -5,6 +5,7 @@ import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from service.simulate.consumers import Outcomes, arrivals, consumer
 from service.simulate.couriers import courier
@@ -12,8 +13,9 @@ from service.simulate.http import Api
 from service.simulate.scenario import Scenario
 from service.simulate.stores import store_staff
 
-# Consumers in a visit at once (each a thread): a drop's burst needs many, a small run few.
-CONSUMER_THREADS = 128
+# Consumers in a visit at once (each a thread). More only lengthen the service's queue, which
+# couriers' and tablets' requests wait in too (an offer lapses in 2 real seconds at 15x).
+CONSUMER_THREADS = 32
 
 
 def run(api: Api, scenario: Scenario, world: dict) -> dict:
@@ -29,14 +31,43 @@ def run(api: Api, scenario: Scenario, world: dict) -> dict:
         for arrive, person in visits:
             pool.submit(consumer, api, scenario, world, outcomes, person, arrive,
                         random.Random(rng.random()))  # fmt: skip
-        api.sleep_until(scenario.end)
-        api.stop.set()  # visits not begun by now never will: the run ends on time
+        api.sleep_until(scenario.end)  # visits not begun by now never will
+        hour_wall_s = time.monotonic() - wall0
+        drained = drain(api, scenario, outcomes)
+        api.stop.set()
     for thread in threads:
         thread.join(timeout=30)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    return {"outcomes": outcomes, "riders": riders, "wall_s": time.monotonic() - wall0,
+    return {"outcomes": outcomes, "riders": riders, "wall_s": hour_wall_s, "drain": drained,
             "simulator_cpu_s": sum(getattr(cpu1, f) - getattr(cpu0, f)
                                    for f in ("ru_utime", "ru_stime"))}  # fmt: skip
+
+
+def drain(api: Api, scenario: Scenario, outcomes: Outcomes) -> dict:
+    """After the hour: stores and couriers carry on until every order placed is delivered or
+    cancelled, or `drain_minutes` of business time pass; the orders still open are counted."""
+    began, wall0 = api.clock.now(), time.monotonic()
+    deadline = began + timedelta(minutes=scenario.drain_minutes)
+    left = open_orders(api, outcomes)
+    while left and api.clock.now() < deadline and api.sleep_business(60):
+        left = open_orders(api, outcomes)
+    return {"minutes": round((api.clock.now() - began).total_seconds() / 60, 1),
+            "wall_s": round(time.monotonic() - wall0, 1), "open_at_end": len(left)}  # fmt: skip
+
+
+def open_orders(api: Api, outcomes: Outcomes) -> list[int]:
+    """Orders neither delivered nor cancelled. One the stores have not accepted may have been
+    cancelled by the service (no store left to take it): those are asked about."""
+    with outcomes.lock:
+        live = {n: dict(o) for n, o in outcomes.orders.items()
+                if o["status"] not in ("DELIVERED", "CANCELLED")}  # fmt: skip
+    for order_id, order in live.items():
+        if order.get("accepted"):
+            continue
+        answer = api.call("GET", f"/v1/orders/{order_id}", order["token"])
+        if answer is not None and answer.status_code == 200:
+            outcomes.mark(order_id, status=answer.json()["status"])
+    return [n for n, o in outcomes.orders.items() if o["status"] not in ("DELIVERED", "CANCELLED")]
 
 
 def _staff_and_couriers(api, scenario, world, outcomes, riders, rng) -> list[threading.Thread]:

@@ -20,6 +20,8 @@ class Scenario:
     couriers: dict
     drop: dict
     promotions: list = field(default_factory=list)
+    # After the hour, stores and couriers finish the orders in flight for at most this long.
+    drain_minutes: float = 60
 
     @property
     def end(self) -> datetime:
@@ -37,7 +39,7 @@ class Scenario:
                 changed[part] = {**getattr(self, part), "count": counts[part]}
         if counts.get("quota") is not None:
             changed["drop"] = {**self.drop, "quota": counts["quota"]}
-        for name in ("speed", "duration_minutes"):
+        for name in ("speed", "duration_minutes", "drain_minutes"):
             if counts.get(name) is not None:
                 changed[name] = counts[name]
         return replace(self, **changed)

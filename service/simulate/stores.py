@@ -35,7 +35,7 @@ def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
         if feed is not None and feed.status_code == 200:
             cursor = feed.json()["cursor"]
             for event in feed.json()["events"]:
-                _on_event(scenario, store, event, later, rng)
+                _on_event(scenario, store, event, later, rng, outcomes)
         elif api.stop.wait(0.2):
             return
         while todo and todo[0][0] <= datetime.now(UTC):
@@ -43,11 +43,15 @@ def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
             _act(api, store, action, order_id, later, outcomes, rng, scenario)
 
 
-def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.Random) -> None:
+def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.Random,
+              outcomes: Outcomes) -> None:  # fmt: skip
     spec, order_id = scenario.stores, event["order_id"]
-    if event["kind"] == "accepted" and store["mode"] == "auto_accept":
+    if event["kind"] == "accepted":  # from the feed, not the accept's answer, which may be lost
+        outcomes.mark(order_id, accepted=True)
         later(store["prep_minutes"] * 60, "ready", order_id)
-    if event["kind"] != "placed" or store["mode"] != "tablet":
+    # An order another store rejected or let time out arrives here `reassigned`, to accept
+    # like a new one (ignoring it left it to time out at every tablet store in turn).
+    if event["kind"] not in ("placed", "reassigned") or store["mode"] != "tablet":
         return
     draw, delay = rng.random(), rng.uniform(*spec["accept_delay_s"])
     if draw < spec["timeout_share"]:
@@ -64,12 +68,13 @@ def _act(api: Api, store: dict, action: str, order_id: int, later, outcomes: Out
         outcomes.mark(order_id, rejected=True)
     elif action == "accept":
         done = api.call("POST", f"{path}/accept", token)
-        if done is not None and done.status_code == 200:
-            if rng.random() < scenario.stores["short_pick_share"]:
-                _short_pick(api, path, token, outcomes, order_id)
-            later(store["prep_minutes"] * 60, "ready", order_id)
+        accepted = done is not None and done.status_code == 200
+        if accepted and rng.random() < scenario.stores["short_pick_share"]:
+            _short_pick(api, path, token, outcomes, order_id)
     elif action == "ready":
-        api.call("POST", f"{path}/ready", token)
+        done = api.call("POST", f"{path}/ready", token)
+        if done is not None and done.status_code == 200:
+            outcomes.mark(order_id, ready=True)  # on the counter: a waiting courier sees it
 
 
 def _short_pick(api: Api, path: str, token: str, outcomes: Outcomes, order_id: int) -> None:

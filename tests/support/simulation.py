@@ -10,14 +10,16 @@ from pathlib import Path
 
 from tests.support.live import ROOT
 
-# Fifteen business minutes (7.5 s) before the drop cover the servers' start and the actors'
-# preparation; the orders come in the minute after the drop and are at the door well before
-# the end.
-START = "2026-11-25T19:45:00+08:00"
+# Twenty business minutes (10 s) before the drop cover the servers' start and the actors'
+# preparation; the orders come in the minutes after the drop, and the drain after the run's
+# 36 minutes ends as soon as the last is at the door.
+START = "2026-11-25T19:40:00+08:00"
+MINUTES = 36
 SCENARIO = f"""
 city = "changsha"
 start = "{START}"
-duration_minutes = 48
+duration_minutes = {MINUTES}
+drain_minutes = 30
 speed = 120
 seed = 7
 
@@ -29,7 +31,7 @@ drop_share = 1.0
 drop_spread_s = 20
 coupon_share = 1.0
 cancel_share = 0.0
-last_order_minutes = 20
+last_order_minutes = 10
 payment_method = "wechat"
 
 [stores]
@@ -42,7 +44,7 @@ short_pick_share = 0.0
 
 [couriers]
 count = 8
-shifts = [[0, 48]]
+shifts = [[0, {MINUTES}]]
 decline_share = 0.0
 wrong_code_share = 0.2
 
@@ -58,11 +60,11 @@ pack = [[3000, 1000, 1], [10000, 3000, 1]]
 
 def simulated_env(speed: float = 120, start: str = START, lead_s: float = 0) -> dict[str, str]:
     """The HD_SIM_* values every process of one simulation shares; the start is `lead_s` from
-    now. A tablet is silent after 600 business seconds (5 s at 120×), not 120 (1 s: one slow
-    poll)."""
+    now. A tablet is silent after a real minute of business time (900 s at 15×), not 120
+    business seconds: a worker writes a store's poll heartbeat at most every 30 real seconds."""
     anchor = datetime.now(UTC) + timedelta(seconds=lead_s)
     return {"HD_SIM_START": start, "HD_SIM_ANCHOR": anchor.isoformat(),
-            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": "600"}  # fmt: skip
+            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": f"{60 * speed:g}"}  # fmt: skip
 
 
 def start_scheduler(database_url: str, sim_env: dict, log: Path) -> subprocess.Popen:
