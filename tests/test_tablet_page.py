@@ -60,7 +60,8 @@ def test_tablet_takes_an_order_through_and_recovers_from_a_lost_connection(page,
     )
     # The connection drops: every API call fails, the page says so and keeps retrying.
     page.route("**/v1/**", lambda route: route.abort())
-    page.wait_for_selector("#hd-conn:visible")
+    # A feed poll already in flight is not cut by the route: it ends at its wait (20 s).
+    page.wait_for_selector("#hd-conn:visible", timeout=30_000)
     second = place(server, consumer, "two")  # placed while the tablet is offline
     screenshot(page, "store-tablet-offline")
     page.unroute("**/v1/**")
