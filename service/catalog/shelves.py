@@ -4,7 +4,7 @@ Why: a search near a point looks at every matching product in each of the ~340 s
 can deliver there (to count them and find the lowest price); reading those ~11,000 stock rows
 was two thirds of a search's CPU. Here they are a matrix (store x product) per city and
 process, filled store by store on first use and checked on EVERY search against
-`stores.stock_version`, which triggers (migration 0009) move in the same transaction as any
+`stores.stock_version`, which triggers (migration 0012) move in the same transaction as any
 write to the store's stock rows. The search reads the versions with the stores' live state
 in its one stores query; a store whose version moved is read again before it is used, so a
 sale, a sync or a SKU switched off shows in the very next search: nothing here is stale.

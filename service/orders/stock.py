@@ -28,7 +28,7 @@ FREE_SLOT = (
 
 
 # The store row first, then its stock rows: the lock order of every path (the stock_version
-# trigger of migration 0009 updates the store row after each stock statement).
+# trigger of migration 0012 updates the store row after each stock statement).
 LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update()
 SELL = (
     update(StoreStock)

@@ -58,7 +58,7 @@ class Store(StoreBase, table=True):
     accept_timeout_s: int = Field(default=180, gt=0, sa_column_kwargs={"server_default": "180"})
     # Set when the store was paused for missing acceptance deadlines; cleared on resume.
     flagged_reason: str | None = Field(default=None, max_length=64)
-    # Moved by database triggers with every write to this store's stock rows (migration 0009):
+    # Moved by database triggers with every write to this store's stock rows (migration 0012):
     # product search's in-memory shelves re-read a store whose version moved.
     stock_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 

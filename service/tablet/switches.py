@@ -68,7 +68,7 @@ def set_sku(*, session: Session, store_id: int, sku: str, unavailable: bool,
         raise NotFound(f"this store does not stock {sku}", field="sku")
     until = _next_day(session, row.city_id, now) if unavailable else None
     old = row.unavailable_until
-    lock_store(session, store_id)  # before the stock row, as every path (migration 0009)
+    lock_store(session, store_id)  # before the stock row, as every path (migration 0012)
     session.execute(update(StoreStock).where(col(StoreStock.id) == row.id)
                     .values(unavailable_until=until))  # fmt: skip
     record_audit(session=session, at=now, actor_role="store", actor_id=store_id,
