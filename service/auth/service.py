@@ -76,17 +76,14 @@ def authenticate(*, session: Session, secret: str | None) -> Caller:
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
     token_hash = hash_token(secret)
-    with caches.locked(_callers):
-        known = _callers.get(token_hash)
-    if known is not None:
-        return known
-    token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": token_hash}).first()
-    if token is None or token.revoked_at is not None:
-        raise Unauthenticated("the token is unknown or revoked", field="Authorization")
-    known = Caller(token.id, Role(token.role), token.principal_id, token.label)
-    with caches.locked(_callers):
-        _callers[token_hash] = known
-    return known
+
+    def load() -> Caller:  # raises for unknown and revoked tokens, so those are never cached
+        token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": token_hash}).first()
+        if token is None or token.revoked_at is not None:
+            raise Unauthenticated("the token is unknown or revoked", field="Authorization")
+        return Caller(token.id, Role(token.role), token.principal_id, token.label)
+
+    return caches.get_or_load(_callers, token_hash, load)
 
 
 def revoke_token(*, session: Session, token_id: int, now: datetime) -> bool:
