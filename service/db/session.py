@@ -3,8 +3,10 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Transaction
 from sqlmodel import Session
+
+from service.db.engine import autocommit_twin
 
 
 class Database:
@@ -40,15 +42,48 @@ class Database:
             kwargs["join_transaction_mode"] = self.join_transaction_mode
         return Session(bind=bind, **kwargs)
 
+    def core(self, *, write: bool = True, autocommit: bool = False) -> "CoreUnit":
+        """A Core connection with its transaction begun, for a hot route's plain statements
+        (service.db.hot): the same rules as `session` (autocommit, SQLite's writer queue and
+        BEGIN IMMEDIATE for writes, a SAVEPOINT when tests bind a connection), without the ORM.
+        """
+        bind = self.bind
+        if not isinstance(bind, Engine):
+            return CoreUnit(bind, bind.begin_nested(), owned=False)
+        connection = (self._bind_for(write, autocommit) if autocommit or not write
+                      else bind).connect()  # fmt: skip
+        try:
+            return CoreUnit(connection, connection.begin(), owned=True)
+        except BaseException:
+            connection.close()
+            raise
+
+    @contextmanager
+    def core_work(self, *, write: bool = True, autocommit: bool = False) -> Iterator[Connection]:
+        """unit_of_work on a Core connection (`core`): commit if the block succeeds, else roll
+        back."""
+        unit = self.core(write=write, autocommit=autocommit)
+        try:
+            yield unit.connection
+            unit.commit()
+        except BaseException:
+            unit.rollback()
+            raise
+        finally:
+            unit.close()
+
     def _bind_for(self, write: bool, autocommit: bool) -> Engine:
         # Built once: execution_options() makes a new engine proxy on every call.
-        key = (id(self.bind), write, autocommit)
+        postgres_autocommit = autocommit and self.dialect == "postgresql"
+        key = (id(self.bind), "twin") if postgres_autocommit else (id(self.bind), write, autocommit)
         bind = self._binds.get(key)
         if bind is None:
+            if postgres_autocommit:  # reads and writes alike: each statement commits itself
+                bind = self._binds[key] = autocommit_twin(self.bind)
+                return bind
             options = {} if write else {"sqlite_begin": "DEFERRED"}
             if autocommit:
-                options = ({"isolation_level": "AUTOCOMMIT"} if self.dialect == "postgresql"
-                           else {} if write else {"sqlite_begin": "NONE"})  # fmt: skip
+                options = {} if write else {"sqlite_begin": "NONE"}
             bind = self._binds[key] = self.bind.execution_options(**options)
         return bind
 
@@ -64,3 +99,22 @@ class Database:
             raise
         finally:
             session.close()
+
+
+class CoreUnit:
+    """A Core connection and its begun transaction: committed or rolled back once, then closed."""
+
+    def __init__(self, connection: Connection, transaction: Transaction, *, owned: bool):
+        self.connection, self.transaction, self.owned = connection, transaction, owned
+
+    def commit(self) -> None:
+        self.transaction.commit()
+
+    def rollback(self) -> None:
+        self.transaction.rollback()
+
+    def close(self) -> None:
+        if self.transaction.is_active:
+            self.transaction.rollback()
+        if self.owned:
+            self.connection.close()
