@@ -5,11 +5,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.auth.models import ApiToken, MeRead, Role
+from service.db.hot import HotStatement, connection_of
 from service.errors import InvalidInput, Unauthenticated
 from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
@@ -23,9 +24,10 @@ TOKEN_PREFIX = "hd_"
 CALLER_TTL_S = 30.0
 _callers = caches.ttl_cache(maxsize=50_000, ttl=CALLER_TTL_S)
 # Every authenticated request runs this: built once, it only binds the hash.
-TOKEN_BY_HASH = select(
-    ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at
-).where(col(ApiToken.token_hash) == bindparam("token_hash"))
+TOKEN_BY_HASH = HotStatement(
+    select(ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at)
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,15 @@ def issue_token(
     return token, secret
 
 
-def authenticate(*, session: Session, secret: str | None) -> Caller:
-    """The live token for `secret` (from this process's cache while fresh), or Unauthenticated."""
+def authenticate(*, session: Session | Connection, secret: str | None) -> Caller:
+    """The live token for `secret` (from this process's cache while fresh), or Unauthenticated.
+    `session` may be a hot route's Core connection (service.web.context.statements)."""
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
     token_hash = hash_token(secret)
 
     def load() -> Caller:  # raises for unknown and revoked tokens, so those are never cached
-        token = session.connection().execute(TOKEN_BY_HASH, {"token_hash": token_hash}).first()
+        token = TOKEN_BY_HASH.first(connection_of(session), {"token_hash": token_hash})
         if token is None or token.revoked_at is not None:
             raise Unauthenticated("the token is unknown or revoked", field="Authorization")
         return Caller(token.id, Role(token.role), token.principal_id, token.label)

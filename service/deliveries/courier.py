@@ -7,12 +7,13 @@ and, only while he holds a delivery, one INSERT into the trail.
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from service.auth.models import ApiToken
 from service.auth.service import hash_token
-from service.cities.service import city_for_point
+from service.cities.service import city_id_for_point
+from service.db.hot import HotStatement, connection_of
 from service.deliveries.lifecycle import release_courier, state_conflict
 from service.deliveries.models import ASSIGNED, OFFERED, WAITING, CourierLocation, Delivery
 from service.errors import Conflict, NotFound
@@ -27,19 +28,23 @@ TOKEN_COURIER = (
            col(ApiToken.revoked_at).is_(None))
     .scalar_subquery()
 )  # fmt: skip
-MOVE_COURIER = (
+MOVE_COURIER = HotStatement(
     update(Courier).where(col(Courier.id) == TOKEN_COURIER)
     .values(last_lat=bindparam("lat"), last_lon=bindparam("lon"),
             last_accuracy_m=bindparam("accuracy_m"), last_heading=bindparam("heading"),
             last_seen_at=bindparam("at"))
     .returning(col(Courier.id), col(Courier.city_id), col(Courier.held))
 )  # fmt: skip
-ADD_TRAIL = insert(CourierLocation)
+ADD_TRAIL = HotStatement(
+    insert(CourierLocation).values(
+        courier_id=bindparam("courier_id"), city_id=bindparam("city_id"), lat=bindparam("lat"),
+        lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"), at=bindparam("at"))
+)  # fmt: skip
 
 
 def _move_and_trail():
     # PostgreSQL: the trail point rides in the same statement, only while he holds a delivery.
-    moved = MOVE_COURIER.cte("moved")
+    moved = MOVE_COURIER.statement.cte("moved")
     point = [bindparam("lat"), bindparam("lon"), bindparam("accuracy_m"), bindparam("at")]
     trail = (
         insert(CourierLocation)
@@ -52,7 +57,7 @@ def _move_and_trail():
     return select(moved.c.id, moved.c.held).add_cte(trail)
 
 
-MOVE_AND_TRAIL = _move_and_trail()
+MOVE_AND_TRAIL = HotStatement(_move_and_trail())
 
 
 def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
@@ -63,23 +68,23 @@ def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
     return courier
 
 
-def update_location(*, session: Session, secret: str, lat: float, lon: float,
+def update_location(*, session: Session | Connection, secret: str, lat: float, lon: float,
                     accuracy_m: float | None, heading: float | None,
                     now: datetime) -> int | None:  # fmt: skip
     """Store the courier's last position (the token's courier), with a trail point while he
     holds a delivery; answer how many deliveries he holds (offers included), or None when the
     token names no courier (the caller explains why)."""
-    city_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
-    conn = session.connection()
+    city_id_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
+    conn = connection_of(session)
     params = {"token_hash": hash_token(secret), "lat": lat, "lon": lon,
               "accuracy_m": accuracy_m, "heading": heading, "at": now}  # fmt: skip
     if conn.dialect.name == "postgresql":
-        moved = conn.execute(MOVE_AND_TRAIL, params).first()
+        moved = MOVE_AND_TRAIL.first(conn, params)
         return None if moved is None else moved.held
-    moved = conn.execute(MOVE_COURIER, params).first()  # SQLite: in-process, no round trip
+    moved = MOVE_COURIER.first(conn, params)  # SQLite: in-process, no round trip
     if moved is not None and moved.held:
-        conn.execute(ADD_TRAIL, {"courier_id": moved.id, "city_id": moved.city_id, "lat": lat,
-                                 "lon": lon, "accuracy_m": accuracy_m, "at": now})  # fmt: skip
+        ADD_TRAIL.all(conn, {"courier_id": moved.id, "city_id": moved.city_id, "lat": lat,
+                             "lon": lon, "accuracy_m": accuracy_m, "at": now})  # fmt: skip
     return None if moved is None else moved.held
 
 

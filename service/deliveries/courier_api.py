@@ -15,9 +15,9 @@ from service.deliveries.schemas import (
 )
 from service.deliveries.views import delivery_read
 from service.web.auth import BEARER, authorise, bearer_secret, caller, require, require_in_view
-from service.web.context import autocommit, clock, db_session
+from service.web.context import clock, db_connection, db_session, hot
 from service.web.errors import error_body
-from service.web.spec import ID, Resp, spec
+from service.web.spec import ID, Resp, documented_only, spec
 
 bp = Blueprint("courier", __name__, url_prefix="/v1/courier")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
@@ -54,7 +54,8 @@ def offline():
 
 @bp.put("/location")
 @require_in_view(Role.COURIER)
-@autocommit  # PostgreSQL: one statement (see courier.update_location); SQLite: BEGIN IMMEDIATE
+@hot  # PostgreSQL: one statement (see courier.update_location); SQLite: BEGIN IMMEDIATE
+@documented_only
 @spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
                security=BEARER, skip_validation=True)  # fmt: skip
 def location():
@@ -67,7 +68,7 @@ def location():
     point = LocationIn.model_validate(request.get_json(silent=True) or {})
     secret = bearer_secret()
     held = secret and courier.update_location(
-        session=db_session(), secret=secret, lat=point.lat, lon=point.lon,
+        session=db_connection(), secret=secret, lat=point.lat, lon=point.lon,
         accuracy_m=point.accuracy_m, heading=point.heading, now=clock().now(),
     )  # fmt: skip
     if held is None or not secret:
