@@ -71,3 +71,11 @@ def child_exit(_server, worker):
     from service.observability.multiproc import mark_process_dead
 
     mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Before a worker takes its first connection: its search shelves, read and kept current
+    (service/catalog/warmup.py), so no search waits for a city's first stock read."""
+    from service.catalog import warmup
+
+    warmup.start(worker.wsgi)

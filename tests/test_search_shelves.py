@@ -1,13 +1,14 @@
 """Search's in-memory shelves stay live: every stock write moves the store's stock version,
 and a change made after a search shows in the very next one."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 
-from service.catalog import shelves
+from service.catalog import shelves, warmup
 from service.catalog.models import Product, StoreStock
 from service.orders import stock
 from service.stores.models import Store
@@ -36,6 +37,22 @@ def milk(client) -> dict | None:
     response = client.get("/v1/products/search", query_string={**HERE, "q": "牛奶"})
     assert response.status_code == 200, response.json
     return next(iter(response.json["results"]), None)
+
+
+@contextmanager
+def stock_reads(db):
+    """The statements run meanwhile that read store_stock (the shelves' own reads)."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "store_stock" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def version(session, store) -> int:
@@ -133,3 +150,46 @@ def test_a_sku_sold_out_everywhere_and_switched_off_somewhere_is_simply_absent(
     set_sku(session=session, store_id=near.id, sku=MILK, unavailable=True, now=clock.now())
     session.commit()
     assert milk(client) is None
+
+
+def test_a_worker_warmed_at_start_reads_no_stock_in_a_search_yet_sees_the_next_sale(
+    client, db, session, town, clock
+):
+    _, (near, far) = town
+    warmup.bring_current(db)
+    with stock_reads(db) as reads:
+        assert milk(client)["store"]["id"] == near.id
+    assert reads == []
+    assert stock.reserve(session, near.id, {product_id(session, MILK): 2}, clock.now())
+    session.commit()
+    with stock_reads(db) as reads:  # the search itself reads the one store whose version moved
+        hit = milk(client)
+    assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+    assert reads
+
+
+def test_the_refresh_pass_reads_a_moved_store_before_any_search_needs_it(
+    client, db, session, town, clock
+):
+    _, (near, far) = town
+    warmup.bring_current(db)
+    assert stock.reserve(session, near.id, {product_id(session, MILK): 2}, clock.now())
+    session.commit()
+    warmup.bring_current(db)
+    with stock_reads(db) as reads:
+        hit = milk(client)
+    assert reads == []
+    assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+
+
+def test_hours_edited_after_a_warm_up_show_once_the_refresh_pass_reads_them(
+    client, db, session, town
+):
+    _, (near, far) = town
+    warmup.bring_current(db)
+    assert milk(client)["store"]["id"] == near.id
+    near.opening_hours = {}  # closed every day
+    session.commit()
+    warmup.bring_current(db)
+    hit = milk(client)
+    assert hit["store"]["id"] == far.id and hit["other_stores"] == 0

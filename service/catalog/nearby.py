@@ -20,7 +20,7 @@ from service.catalog import shelves
 from service.cities.models import City
 from service.cities.service import city_zone
 from service.orders import reach
-from service.stores.hours import is_open_24h, open_between
+from service.stores.hours import is_open_24h, open_spans, spans_cover
 from service.stores.models import Store
 
 LOW_STOCK = 5  # available units at or under which a product shows as "low"
@@ -28,7 +28,8 @@ HOURS = select(Store.id, Store.opening_hours).where(col(Store.city_id) == bindpa
 # Opening hours of a city's stores, parsed once a minute per process rather than ~300 JSON
 # documents per search: an edit to a store's hours shows in search within a minute, and an
 # order placed meanwhile is still checked against the fresh hours by matching itself.
-_hours = caches.ttl_cache(maxsize=64, ttl=60)
+HOURS_TTL_S = 60
+_hours = caches.ttl_cache(maxsize=64, ttl=HOURS_TTL_S)
 NO_PRICE = np.iinfo(np.int64).max
 
 
@@ -54,11 +55,27 @@ def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
     if not rows:
         return []
     ranked = _ranked(rows, city, planar)
-    limited = _limited_hours(session, city.id, [r[3] for r in ranked])
-    local_now = now.astimezone(city_zone(city))
-    ends = {prep: local_now + timedelta(minutes=prep) for prep in {r[5] for r in ranked}}
-    return [r for r in ranked if r[3] not in limited
-            or open_between(limited[r[3]], local_now, ends[r[5]])]  # fmt: skip
+    limited, spans = _limited_hours(session, city.id, [r[3] for r in ranked])
+    return _open_through_prep(ranked, limited, spans, now.astimezone(city_zone(city)))
+
+
+def _open_through_prep(ranked: list, limited: dict, spans: dict, local_now: datetime) -> list:
+    """The ranked stores open from now through their prep time (hours.open_between), the
+    open spans of the limited ones kept per (store, local dates) with the hours."""
+    ends = {prep: (end, end.date()) for prep in {r[5] for r in ranked}
+            for end in (local_now + timedelta(minutes=prep),)}  # fmt: skip
+    today, kept = local_now.date(), []
+    for r in ranked:
+        hours = limited.get(r[3])
+        if hours is not None:
+            end, end_day = ends[r[5]]
+            found = spans.get((r[3], today, end_day))
+            if found is None:
+                found = spans[r[3], today, end_day] = open_spans(hours, local_now, end)
+            if not spans_cover(found, local_now, end):
+                continue
+        kept.append(r)
+    return kept
 
 
 # Positions in reach.SEARCH_COLUMNS: a Row's attributes cost a Python call each, its items not.
@@ -79,20 +96,29 @@ def _ranked(rows: list, city: City, planar: reach.Planar) -> list[tuple]:
              columns[PREP][i], columns[VERSION][i]) for i in order]  # fmt: skip
 
 
-def _limited_hours(session: Session, city_id: int, store_ids: list[int]) -> dict:
-    """store id -> opening hours of the city's stores not open 24 h (read afresh when a store
-    is new since)."""
-
-    def load():
-        rows = session.connection().execute(HOURS, {"city_id": city_id}).all()
-        return frozenset(r.id for r in rows), {r.id: r.opening_hours for r in rows
-                                               if not is_open_24h(r.opening_hours)}  # fmt: skip
-
-    known, limited = caches.get_or_load(_hours, city_id, load)
+def _limited_hours(session: Session, city_id: int, store_ids: list[int]) -> tuple[dict, dict]:
+    """(store id -> opening hours of the city's stores not open 24 h (read afresh when a store
+    is new since), the open_spans kept from those hours)."""
+    known, limited, spans = caches.get_or_load(_hours, city_id,
+                                               lambda: _read_hours(session, city_id))  # fmt: skip
     if not known.issuperset(store_ids):
-        caches.forget(_hours, city_id)
-        known, limited = caches.get_or_load(_hours, city_id, load)
-    return limited
+        known, limited, spans = reload_hours(session, city_id)
+    return limited, spans
+
+
+def reload_hours(session: Session, city_id: int) -> tuple:
+    """Read the city's opening hours afresh into the per-process cache (a new store, or the
+    worker's refresh thread before the entry runs out: searches then never parse them)."""
+    value = _read_hours(session, city_id)
+    with caches.locked(_hours):
+        _hours[city_id] = value
+    return value
+
+
+def _read_hours(session: Session, city_id: int) -> tuple:
+    rows = session.connection().execute(HOURS, {"city_id": city_id}).all()
+    return frozenset(r.id for r in rows), {r.id: r.opening_hours for r in rows
+                                           if not is_open_24h(r.opening_hours)}, {}  # fmt: skip
 
 
 def offers(session: Session, city_id: int, stores: list[tuple], product_ids: list[int],

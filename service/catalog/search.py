@@ -5,7 +5,9 @@ PostgreSQL over SEARCH_TEXT. A trigram index cannot serve a query under 3 charac
 those scan the products table, which is the catalogue (hundreds of rows), never the stock.
 """
 
-from sqlalchemy import column, literal_column, select, text
+import functools
+
+from sqlalchemy import Select, bindparam, column, literal_column, select, text
 from sqlmodel import Session, col
 
 from service.catalog.models import Product
@@ -18,7 +20,7 @@ PRODUCT_COLUMNS = (Product.id, Product.sku, Product.name, Product.brand, Product
                    Product.category)  # fmt: skip
 FTS_IDS = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :phrase").columns(
     column("rowid")
-)
+)  # :phrase bound per search
 
 
 def normalised(q: str | None) -> str:
@@ -28,20 +30,43 @@ def normalised(q: str | None) -> str:
 
 def matching_products(session: Session, *, q: str, category: str | None) -> list:
     """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`."""
+    fts = len(q) >= MIN_INDEXED and session.get_bind().dialect.name == "sqlite"
+    params = {"category": category}
+    if fts:
+        params["phrase"] = _phrase(q)
+    elif q:  # PostgreSQL's GIN trigram index serves ILIKE; under 3 characters it scans
+        params["pattern"] = _pattern(q)
+    statement = _statement(bool(category), "fts" if fts else "like" if q else "")
+    return session.connection().execute(statement, params).all()
+
+
+@functools.cache
+def _statement(in_category: bool, match: str) -> Select:
+    """The products query of one shape, built once: building it per search cost ~0.3 ms."""
     query = select(*PRODUCT_COLUMNS)
-    if category:
-        query = query.where(col(Product.category) == category)
-    if q:
-        query = query.where(text_matches(session, q))
-    return session.connection().execute(query).all()
+    if in_category:
+        query = query.where(col(Product.category) == bindparam("category"))
+    if match == "fts":
+        query = query.where(col(Product.id).in_(FTS_IDS))
+    elif match == "like":
+        query = query.where(SEARCH_TEXT.ilike(bindparam("pattern"), escape="\\"))
+    return query
 
 
 def text_matches(session: Session, q: str):
-    """The condition "name, brand or spec holds q", through the engine's trigram index."""
+    """The condition "name, brand or spec holds q", through the engine's trigram index (for a
+    query built around it: a store's menu)."""
     if len(q) >= MIN_INDEXED and session.get_bind().dialect.name == "sqlite":
-        # An FTS5 phrase is a substring match under the trigram tokenizer; quotes are doubled.
-        phrase = '"' + q.replace('"', '""') + '"'
-        return col(Product.id).in_(FTS_IDS.bindparams(phrase=phrase))
-    # PostgreSQL's GIN trigram index serves ILIKE; under 3 characters this scans the catalogue.
+        return col(Product.id).in_(FTS_IDS.bindparams(phrase=_phrase(q)))
+    return SEARCH_TEXT.ilike(_pattern(q), escape="\\")
+
+
+def _phrase(q: str) -> str:
+    """An FTS5 phrase: a substring match under the trigram tokenizer; quotes are doubled."""
+    return '"' + q.replace('"', '""') + '"'
+
+
+def _pattern(q: str) -> str:
+    """An ILIKE pattern holding q anywhere, its wildcards escaped."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return SEARCH_TEXT.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"

@@ -9,7 +9,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from service.catalog import nearby
-from service.catalog.schemas import SearchHitRead, SearchQuery, SearchRead
+from service.catalog.schemas import (
+    BestStoreRead,
+    ProductRead,
+    SearchHitRead,
+    SearchQuery,
+    SearchRead,
+)
 from service.catalog.search import matching_products, normalised
 from service.cities.service import city_for_point
 from service.errors import Unprocessable
@@ -35,10 +41,12 @@ def search_products(*, session: Session, query: SearchQuery, now: datetime) -> S
         keyed = [k for k in keyed if k > after]
     page = keyed[: query.limit]
     more = len(keyed) > query.limit
-    measured: dict[int, float] = {}  # store id -> geodesic km: hits often share a store
-    return SearchRead(
+    shown: dict[int, BestStoreRead] = {}  # store id -> its part of a hit: hits often share one
+    # Built from values of known types (the rows, ints, rounded floats): constructed, not
+    # validated again; the route serialises the answer once.
+    return SearchRead.model_construct(
         city=city.code,
-        results=[_hit(products[key[-1]], found[key[-1]], query, measured) for key in page],
+        results=[_hit(products[key[-1]], found[key[-1]], query, shown) for key in page],
         next_cursor=_encode(page[-1], fingerprint) if more else None,
     )
 
@@ -48,21 +56,21 @@ def _key(sort: str, offer: nearby.Offer, product_id: int) -> tuple:
     return (offer.price_fen, eta, product_id) if sort == "price" else (eta, product_id)
 
 
-def _hit(product, offer: nearby.Offer, query: SearchQuery, measured: dict) -> SearchHitRead:
+def _hit(product, offer: nearby.Offer, query: SearchQuery, shown: dict) -> SearchHitRead:
     store = offer.store
-    if store.id not in measured:
-        measured[store.id] = exact_km((query.lat, query.lon), (store.lat, store.lon))
-    return SearchHitRead(
-        product=product._asdict(),
-        store={
-            "id": store.id,
-            "name": store.name,
-            "address": store.address,
-            "distance_km": round(measured[store.id], 2),
-            "eta_minutes": round(offer.eta_minutes),
-            "prep_minutes": store.prep_minutes,
-            "min_basket_fen": store.min_basket_fen,
-        },  # fmt: skip
+    if store.id not in shown:
+        shown[store.id] = BestStoreRead.model_construct(
+            id=store.id,
+            name=store.name,
+            address=store.address,
+            distance_km=round(exact_km((query.lat, query.lon), (store.lat, store.lon)), 2),
+            eta_minutes=round(offer.eta_minutes),
+            prep_minutes=store.prep_minutes,
+            min_basket_fen=store.min_basket_fen,
+        )
+    return SearchHitRead.model_construct(
+        product=ProductRead.model_construct(**product._asdict()),
+        store=shown[store.id],
         price_fen=offer.price_fen,
         availability=nearby.availability(offer.available),
         other_stores=offer.stores - 1,

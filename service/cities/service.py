@@ -3,6 +3,7 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from service import caches
@@ -19,6 +20,12 @@ AREAS = select(City.id, City.center_lat, City.center_lon, City.service_radius_km
 
 def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
+    return cached_city(session, city_id_for_point(session=session, lat=lat, lon=lon))
+
+
+def city_id_for_point(*, session: Session | Connection, lat: float, lon: float) -> int:
+    """The id of the city whose service area holds (lat, lon), or 422 outside_service_area;
+    `session` may be a Core connection (it is read only when the cached areas miss)."""
     areas = caches.get_or_load(_areas, "areas", lambda: session.execute(AREAS).all())
     city_id = _city_id_at(areas, lat, lon)
     if city_id is None:  # maybe a city added since: read the areas afresh, once
@@ -28,7 +35,7 @@ def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     if city_id is None:
         raise Unprocessable("no city serves this address yet", code="outside_service_area",
                             field="lat")  # fmt: skip
-    return cached_city(session, city_id)
+    return city_id
 
 
 def _city_id_at(areas: list, lat: float, lon: float) -> int | None:

@@ -48,6 +48,10 @@ def polled_since(now: datetime) -> datetime:
 
 # A new store with a wider radius than any before is missed by the box for at most a minute.
 _max_radius = caches.ttl_cache(maxsize=256, ttl=60)
+# Built once: building it on every call cost more than the cached answer it guards (~0.15 ms).
+MAX_RADIUS = select(func.max(Store.delivery_radius_km)).where(
+    col(Store.city_id) == bindparam("city_id")
+)
 
 
 class Planar:
@@ -105,9 +109,8 @@ def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude
 
 def max_radius(session: Session, city_id: int) -> float:
     """The largest delivery radius in the city: the prefilter box's half-width."""
-    query = select(func.max(Store.delivery_radius_km)).where(col(Store.city_id) == city_id)
-    return caches.get_or_load(_max_radius, city_id,
-                              lambda: session.execute(query).scalar() or 0.0)  # fmt: skip
+    return caches.get_or_load(_max_radius, city_id, lambda: session.connection().execute(
+        MAX_RADIUS, {"city_id": city_id}).scalar() or 0.0)  # fmt: skip
 
 
 def fresh_stock():

@@ -32,7 +32,19 @@ def open_between(hours: dict, start: datetime, end: datetime) -> bool:
     """True if the store is open for the whole of [start, end] (city-local aware datetimes)."""
     if is_open_24h(hours):
         return True
-    return any(s <= start and end <= e for s, e in _merged_intervals(hours, start, end))
+    return spans_cover(open_spans(hours, start, end), start, end)
+
+
+def open_spans(hours: dict, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The open intervals (merged) that may cover [start, end] of a store not open 24 h. They
+    depend only on the local dates of start and end, so a caller checking many moments may
+    keep them per (store, start date, end date)."""
+    return _merged_intervals(hours, start, end)
+
+
+def spans_cover(spans: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    """True if one of `open_spans` holds the whole of [start, end]."""
+    return any(s <= start and end <= e for s, e in spans)
 
 
 def is_open(hours: dict, at: datetime) -> bool:

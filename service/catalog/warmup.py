@@ -1,0 +1,77 @@
+"""Each worker's shelves, read before it serves and kept current beside the requests.
+
+A search never answers from stale stock: it still checks every store it uses against
+`stores.stock_version` and reads the stock of any store whose version moved
+(`shelves.current`). What moves out of the request path is the WAITING for those reads. A
+worker reads every city's stock before it accepts its first connection (gunicorn's
+post_worker_init, `start`), where it used to read it store by store inside the first searches
+(about 1 s of CPU per worker for a city of 1M stock rows); and a thread of the worker re-reads
+the stores whose version moved every REFRESH_S seconds, so a search after a sync or a sale
+mostly finds its stores already current and reads only what moved in the last few seconds.
+The same thread reads the cities' opening hours afresh well inside their cache's life
+(nearby.HOURS_TTL_S), so no search parses them either (7,000 JSON documents: ~50 ms).
+
+Once warm, the worker freezes what it holds (gc.freeze): the app, the caches and the shelves
+are long-lived, and each full collection would otherwise walk them again (~0.1 ms a search).
+"""
+
+import gc
+import logging
+import threading
+
+from flask import Flask
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
+
+from service.catalog import nearby, shelves
+from service.cities.models import City
+from service.db import Database
+from service.stores.models import Store
+
+log = logging.getLogger(__name__)
+REFRESH_S = 5.0  # seconds between a worker's passes over its cities' stock versions
+HOURS_EVERY = max(1, int(nearby.HOURS_TTL_S / 2 / REFRESH_S))  # passes between hours reads
+CITIES = select(City.id)
+VERSIONS = select(Store.id, Store.stock_version).where(
+    col(Store.city_id) == bindparam("city_id"), col(Store.active)
+)
+
+
+def bring_current(database: Database, *, hours: bool = True) -> None:
+    """Bring every city's shelves up to its active stores' stock versions (and read its
+    opening hours afresh)."""
+    with database.unit_of_work(write=False) as session:
+        city_ids = session.connection().execute(CITIES).scalars().all()
+    for city_id in city_ids:  # one short transaction per city: no long snapshot held
+        with database.unit_of_work(write=False) as session:
+            rows = session.connection().execute(VERSIONS, {"city_id": city_id}).all()
+            shelves.current(session, city_id, [tuple(r) for r in rows])
+            if hours:
+                nearby.reload_hours(session, city_id)
+
+
+def start(app: Flask, *, every_s: float = REFRESH_S) -> threading.Thread:
+    """Warm this worker's shelves now, then keep them current from a daemon thread."""
+    database = app.extensions["hourdelivery.db"]
+    _pass(database, hours=True)
+    gc.freeze()
+    thread = threading.Thread(target=_keep_current, args=(database, every_s), daemon=True,
+                              name="shelves-refresh")  # fmt: skip
+    thread.start()
+    return thread
+
+
+def _keep_current(database: Database, every_s: float) -> None:
+    stop = threading.Event()  # never set: the thread ends with its worker process
+    passes = 0
+    while not stop.wait(every_s):
+        passes += 1
+        _pass(database, hours=passes % HOURS_EVERY == 0)
+
+
+def _pass(database: Database, *, hours: bool) -> None:
+    try:
+        bring_current(database, hours=hours)
+    except SQLAlchemyError:  # the database away for a moment: searches read what they need
+        log.warning("could not bring the search shelves current", exc_info=True)
