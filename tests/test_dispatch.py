@@ -72,6 +72,21 @@ def test_expired_offer_goes_to_another_courier_on_a_later_tick(client, session, 
     assert session.execute(select(Delivery.passed_courier_ids)).scalar_one() == [slow]
 
 
+def test_the_scheduler_ticks_only_cities_with_a_waiting_delivery_or_a_lapsed_offer(
+        client, session, clock, town):  # fmt: skip
+    test_city, headers = town
+    store = make_store(session, test_city, 0.0)
+    assert test_city.id not in dispatch.cities_with_work(session, clock.now())
+    order_id = accepted_order(client, session, clock, headers[0], store)
+    assert test_city.id in dispatch.cities_with_work(session, clock.now())
+    ((rider, _),) = make_couriers(session, test_city, [(0.1, 0)], clock.now())
+    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+    assert offers(session) == {order_id: rider}
+    assert test_city.id not in dispatch.cities_with_work(session, clock.now())
+    lapsed = clock.now() + timedelta(seconds=31)
+    assert test_city.id in dispatch.cities_with_work(session, lapsed)
+
+
 def test_stale_offline_and_full_couriers_are_skipped(client, session, clock, town):
     test_city, headers = town
     store = make_store(session, test_city, 0.0)

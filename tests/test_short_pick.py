@@ -11,7 +11,7 @@ from service.orders.ledger import net_paid
 from service.orders.models import LedgerEntry, Order
 from service.people.models import Operator
 from service.stores.models import Store
-from service.tablet.deadlines import placed_at_tablets, time_out
+from service.tablet.deadlines import overdue_at_tablets, placed_at_tablets, time_out
 from tests.support.factories import (
     TEST_CENTRE,
     make_campaign,
@@ -176,6 +176,21 @@ def test_a_missed_deadline_moves_the_order_on_and_three_pause_the_store(client, 
     assert session.get(Store, store.id).paused
     assert session.get(Store, store.id).flagged_reason == "missed_deadlines"
     assert session.get(Store, store.id).open_orders == 0
+
+
+def test_the_timeout_job_reads_only_orders_past_their_stores_deadline(client, session, clock,
+                                                                     picking):  # fmt: skip
+    store, consumer, _ = picking
+    placed = client.post("/v1/orders", json=CART, headers={**consumer, "Idempotency-Key": "due"})
+    order_id = placed.json["order"]["id"]
+    assert order_id in placed_at_tablets(session)
+    clock.advance(seconds=store.accept_timeout_s - 1)
+    assert order_id not in overdue_at_tablets(session, clock.now())
+    clock.advance(seconds=1)
+    assert order_id in overdue_at_tablets(session, clock.now())
+    assert time_out(session=session, order_id=order_id, now=clock.now()) == 1
+    session.commit()
+    assert order_id not in overdue_at_tablets(session, clock.now())
 
 
 def store_city(session, store):

@@ -56,6 +56,19 @@ def tick(*, session: Session, city_id: int, now: datetime) -> int:
     return changed + write_offers(session, snapshot, pairs, now, city.offer_timeout_s)
 
 
+def cities_with_work(session: Session, now: datetime) -> list[int]:
+    """Cities a tick would change: a delivery WAITING or an offer past its time (one read
+    through the (city, status) index). A tick elsewhere finds nothing to expire or offer, so
+    skipping it changes no assignment; it saves the scheduler a write transaction per idle
+    city per tick (five a second each at 15x)."""
+    return list(session.execute(
+        select(Delivery.city_id).distinct()
+        .where((col(Delivery.status) == WAITING)
+               | ((col(Delivery.status) == OFFERED) & (col(Delivery.offer_expires_at) <= now)))
+        .order_by(col(Delivery.city_id))
+    ).scalars())  # fmt: skip
+
+
 def _city_lock(session: Session, city_id: int) -> bool:
     conn = session.connection()
     if conn.dialect.name != "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises ticks

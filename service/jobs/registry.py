@@ -8,7 +8,7 @@ from service.deliveries import dispatch
 from service.deliveries.purge import purge_trail
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
-from service.tablet.deadlines import placed_at_tablets, time_out
+from service.tablet.deadlines import overdue_at_tablets, placed_at_tablets, time_out
 
 
 def _city_ids(session: Session) -> list[int]:
@@ -39,6 +39,7 @@ JOBS = {
             description="PLACED orders a tablet store did not accept in time move to the next "
             "store (or are cancelled); 3 misses in 30 minutes pause and flag the store",
             items=placed_at_tablets,
+            due=overdue_at_tablets,
             run_item=lambda *, session, item, now: time_out(
                 session=session, order_id=item, now=now
             ),
@@ -48,6 +49,7 @@ JOBS = {
             name="dispatch",
             description="offer waiting deliveries to couriers, one min-cost batch per city",
             items=_city_ids,
+            due=dispatch.cities_with_work,
             run_item=lambda *, session, item, now: dispatch.tick(
                 session=session, city_id=item, now=now
             ),

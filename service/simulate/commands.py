@@ -1,9 +1,11 @@
 """`hourdelivery simulate`: `env` prints the simulated clock to start the service with;
 `run` prepares the actors and plays the scenario against the running service."""
 
+import asyncio
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from service.simulate.http import Api
 from service.simulate.operator import create_promotions, read_reports
 from service.simulate.prepare import prepare_world
 from service.simulate.report import build_report, passed, write_report
-from service.simulate.run import CONSUMER_THREADS, run
+from service.simulate.run import run, visits_at_once
 from service.simulate.scenario import load_scenario
 from service.web.context import database
 
@@ -48,6 +50,7 @@ def simulate_env(scenario_path: str | None, lead_s: float):
 @click.option("--quota", type=int, help="Packs in the drop's batch.")
 @click.option("--duration-minutes", type=float)
 @click.option("--speed", type=float, help="Business seconds per real second (= HD_SIM_SPEED).")
+@click.option("--visits-at-once", type=int, help="Consumers' visits under way at once (32).")
 @click.option("--drain-minutes", type=float, help="Most business minutes to finish orders after.")
 def simulate_run(scenario_path, url, out, **scale):
     scenario = load_scenario(scenario_path).scaled(**scale)
@@ -55,22 +58,29 @@ def simulate_run(scenario_path, url, out, **scale):
     if clock is None or abs(clock.speed - scenario.speed) > 1e-9:
         raise click.UsageError("run the service, the scheduler and this command with the "
                                "HD_SIM_* values of `hourdelivery simulate env`")  # fmt: skip
+    began = time.monotonic()
     with database().unit_of_work() as session:
         world = prepare_world(session=session, scenario=scenario, now=clock.now())
+    click.echo(f"prepared in {time.monotonic() - began:.1f} s; business time {clock.now()}",
+               err=True)  # fmt: skip
     if clock.now() >= scenario.drop_at:
         click.echo("warning: the drop had begun before the actors were ready", err=True)
-    api = Api(url, clock, workers=len(world["stores"]) + len(world["couriers"]) + CONSUMER_THREADS)
-    try:
-        promotions = create_promotions(api, scenario, world)
-        played = run(api, scenario, world)
-        campaign, city = read_reports(api, scenario, world)
-        report = build_report(api, played, campaign, scenario.drop["quota"])
-        report |= {"promotions": promotions, "city_report": city}
-    finally:
-        api.close()
+    # A connection for each tablet's parked poll and each courier, and the consumers' visits.
+    api = Api(url, clock, len(world["stores"]) + len(world["couriers"]) + visits_at_once(scenario))
+    report = asyncio.run(_play(api, scenario, world))
     page = write_report(report, Path(out))
     headline = {k: report[k] for k in HEADLINE}
     click.echo(json.dumps(headline))
     click.echo(f"report: {page}")
     if not passed(report):
         sys.exit(1)
+
+
+async def _play(api: Api, scenario, world: dict) -> dict:
+    """Promotions, the run and the reports, on one event loop with one HTTP session."""
+    async with api:
+        promotions = await create_promotions(api, scenario, world)
+        played = await run(api, scenario, world)
+        campaign, city = await read_reports(api, scenario, world)
+    report = build_report(api, played, campaign, scenario.drop["quota"])
+    return report | {"promotions": promotions, "city_report": city}

@@ -3,7 +3,6 @@ drop, quote, order (retrying with the same Idempotency-Key), and now and then ca
 
 import contextlib
 import random
-import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,43 +14,38 @@ from service.simulate.scenario import Scenario
 
 @dataclass
 class Outcomes:
-    """What the actors saw; shared by every thread under one lock."""
+    """What the actors saw; shared by every actor (tasks of one event loop: no lock)."""
 
     orders: dict[int, dict] = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)  # why no store could take it, summed
     claims: list[tuple[datetime, str]] = field(default_factory=list)
     visits: Counter = field(default_factory=Counter)  # ordered, browsed, never_began, refused
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def placed(self, placed: dict, store: dict, at: datetime, token: str) -> None:
         order, breakdown = placed["order"], placed["breakdown"]
-        with self.lock:
-            self.visits["ordered"] += 1
-            self.orders[order["id"]] = {
-                "store_id": store["id"], "category": store["category"], "placed_at": at,
-                "token": token,
-                "promised_at": order["promised_at"], "code": order["handoff_code"],
-                "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
-                "funding": breakdown.get("funding") or {}}  # fmt: skip
+        self.visits["ordered"] += 1
+        self.orders[order["id"]] = {
+            "store_id": store["id"], "category": store["category"], "placed_at": at,
+            "token": token,
+            "promised_at": order["promised_at"], "code": order["handoff_code"],
+            "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
+            "funding": breakdown.get("funding") or {}}  # fmt: skip
 
     def refuse(self, answer, code: str | None = None) -> None:
         """Count a refused quote or order by its error code (and no store's reasons)."""
-        with self.lock:
-            self.refused[code or _code(answer)] += 1
-            self.visits["never_began" if code == "never_began" else "refused"] += 1
-            with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
-                self.reasons.update(answer.json()["error"].get("reasons") or {})
+        self.refused[code or _code(answer)] += 1
+        self.visits["never_began" if code == "never_began" else "refused"] += 1
+        with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
+            self.reasons.update(answer.json()["error"].get("reasons") or {})
 
     def left(self) -> None:
         """A visitor who browsed (and perhaps claimed a pack for later) without ordering."""
-        with self.lock:
-            self.visits["browsed"] += 1
+        self.visits["browsed"] += 1
 
     def mark(self, order_id: int, **changes) -> None:
-        with self.lock:
-            if order_id in self.orders:
-                self.orders[order_id].update(changes)
+        if order_id in self.orders:
+            self.orders[order_id].update(changes)
 
 
 def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
@@ -69,85 +63,94 @@ def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
     return times
 
 
-def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
-             arrive: datetime, rng: random.Random) -> None:  # fmt: skip
-    """One consumer's visit, from arrival to an order (or a refusal, or leaving)."""
-    if not api.sleep_until(arrive) or api.clock.now() >= scenario.end:
-        outcomes.refuse(None, "never_began")  # the hour ended before this visit could start
-        return
+async def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
+                   arrive: datetime, rng: random.Random, room) -> None:  # fmt: skip
+    """One consumer's visit, from arrival to an order (or a refusal, or leaving); `room` (a
+    semaphore) bounds the visits under way at once."""
+    if not await api.sleep_until(arrive):
+        return outcomes.refuse(None, "never_began")
+    async with room:
+        if api.clock.now() >= scenario.end or api.stop.is_set():
+            return outcomes.refuse(None, "never_began")  # the hour ended before it could start
+        await _visit(api, scenario, world, outcomes, person, arrive, rng)
+
+
+async def _visit(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
+                 arrive: datetime, rng: random.Random) -> None:  # fmt: skip
     token, (lat, lon) = person["token"], person["home"]
-    store = _pick_store(api, world, token, lat, lon, rng)
-    items = _basket(api, store, token, rng)
+    store = await _pick_store(api, world, token, lat, lon, rng)
+    items = await _basket(api, store, token, rng)
     if not items:
         return outcomes.refuse(None, "empty_menu")
     if arrive >= scenario.drop_at and rng.random() < scenario.consumers["coupon_share"]:
-        claim(api, world, outcomes, token, lat, lon)
+        await claim(api, world, outcomes, token, lat, lon)
     if rng.random() >= scenario.consumers.get("order_share", 1.0):
         return outcomes.left()  # looked (and claimed for later): not every visit orders now
     body = {"items": items, "lat": lat, "lon": lon, "store_id": store["id"],
             "payment_method": scenario.consumers["payment_method"]}  # fmt: skip
-    quote = api.call("POST", "/v1/quote", token, json=body)
+    quote = await api.call("POST", "/v1/quote", token, json=body)
     if quote is None or quote.status_code != 200:
         return outcomes.refuse(quote)
     suggested = quote.json().get("suggested_coupon")
     payable = suggested["payable_fen"] if suggested else quote.json()["payable_fen"]
     body |= {"address": "模拟路1号", "expected_payable_fen": payable,
              "coupon_id": suggested["coupon_id"] if suggested else None}  # fmt: skip
-    order = place(api, token, body)
+    order = await place(api, token, body)
     if order is None or order.status_code != 201:
         return outcomes.refuse(order)
     outcomes.placed(order.json(), store, api.clock.now(), token)
     if rng.random() < scenario.consumers["cancel_share"]:
-        _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
+        await _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
 
 
-def _basket(api: Api, store: dict, token: str, rng: random.Random) -> list[dict]:
+async def _basket(api: Api, store: dict, token: str, rng: random.Random) -> list[dict]:
     """One to three products the store's menu shows in stock, one or two of each."""
-    menu = api.call("GET", f"/v1/stores/{store['id']}/products", token)
+    menu = await api.call("GET", f"/v1/stores/{store['id']}/products", token)
     listed = menu.json()["items"] if menu is not None and menu.status_code == 200 else []
     goods = [item for item in listed if item["availability"] == "in"]
     chosen = rng.sample(goods, min(3, len(goods)))
     return [{"sku": item["sku"], "qty": rng.randint(1, 2)} for item in chosen]
 
 
-def _cancel(api: Api, outcomes: Outcomes, token: str, order_id: int, rng) -> None:
+async def _cancel(api: Api, outcomes: Outcomes, token: str, order_id: int, rng) -> None:
     """Change one's mind half a minute to two minutes later."""
-    if api.sleep_business(rng.uniform(30, 120)):
-        done = api.call("POST", f"/v1/orders/{order_id}/cancel", token, json={})
+    if await api.sleep_business(rng.uniform(30, 120)):
+        done = await api.call("POST", f"/v1/orders/{order_id}/cancel", token, json={})
         if done is not None and done.status_code == 200:
             outcomes.mark(order_id, status="CANCELLED")
 
 
-def _pick_store(api: Api, world: dict, token: str, lat: float, lon: float, rng) -> dict:
+async def _pick_store(api: Api, world: dict, token: str, lat: float, lon: float, rng) -> dict:
     """A store in play that delivers here, as the shop's nearby list shows (else any)."""
-    nearby = api.call("GET", "/v1/stores/nearby", token, params={
+    nearby = await api.call("GET", "/v1/stores/nearby", token, params={
         "lat": lat, "lon": lon, "radius_km": 5, "open": "true", "limit": 100})  # fmt: skip
     listed = {s["id"] for s in nearby.json()["stores"]} if nearby and nearby.is_success else set()
     playing = [s for s in world["stores"] if s["id"] in listed]
     return rng.choice(playing or world["stores"])
 
 
-def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float, lon: float) -> None:
-    answer = api.call("POST", f"/v1/campaigns/{world['campaign_id']}/claim", token,
-                      json={"lat": lat, "lon": lon})  # fmt: skip
-    with outcomes.lock:
-        got = answer is not None and answer.status_code == 201
-        outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
+async def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float,
+                lon: float) -> None:  # fmt: skip
+    answer = await api.call("POST", f"/v1/campaigns/{world['campaign_id']}/claim", token,
+                            json={"lat": lat, "lon": lon})  # fmt: skip
+    got = answer is not None and answer.status_code == 201
+    outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
 
 
-def place(api: Api, token: str, body: dict, attempts: int = 3):
+async def place(api: Api, token: str, body: dict, attempts: int = 3):
     """POST /v1/orders, retried with the same Idempotency-Key while the service errs; a
     `price_changed` is accepted once at the new price, as the shop asks its user to."""
     key, repriced = str(uuid.uuid4()), False
     for _ in range(attempts):
-        answer = api.call("POST", "/v1/orders", token, json=body, headers={"Idempotency-Key": key})
+        answer = await api.call("POST", "/v1/orders", token, json=body,
+                                headers={"Idempotency-Key": key})  # fmt: skip
         if answer is not None and _code(answer) == "price_changed" and not repriced:
             body = {**body, "expected_payable_fen": answer.json()["error"]["quote"]["payable_fen"]}
             key, repriced = str(uuid.uuid4()), True  # a new order: the old key holds the 409
             continue
         if answer is not None and answer.status_code < 500:
             return answer
-        api.sleep_business(5)
+        await api.sleep_business(5)
     return answer
 
 

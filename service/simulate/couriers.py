@@ -27,18 +27,20 @@ class Rider:
     delivered: int = 0
 
 
-def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: Outcomes,
-            rng: random.Random, riders: list) -> None:  # fmt: skip
-    """One courier's shift."""
+async def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: Outcomes,
+                  rng: random.Random, riders: list) -> None:  # fmt: skip
+    """One courier's shift: a location every 15 business seconds on the clock (a slow answer
+    delays that tick, not the ones after it)."""
     rider = Rider(person["token"], list(person["at"]), world["city"]["speed_kmh"])
     riders.append(rider)
     on, off = (scenario.start + timedelta(minutes=m) for m in person["shift"])
     if person["shift"][1] >= scenario.duration_minutes:
         off = datetime.max.replace(tzinfo=UTC)  # the last shift rides through the drain
-    if not api.sleep_until(on):
+    if not await api.sleep_until(on):
         return
-    api.call("POST", "/v1/courier/online", rider.token)
-    last = api.clock.now()
+    await api.call("POST", "/v1/courier/online", rider.token)
+    await api.sleep_business(rng.uniform(0, TICK_S))  # couriers' ticks spread, not in step
+    last = due = api.clock.now()
     while (last < off or rider.job) and not api.stop.is_set():
         # A tick lasts 15 business seconds when the service answers at once, longer when it
         # is slow: he rides (and is online or busy) for the business time that really passed.
@@ -47,15 +49,16 @@ def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: O
         _move(rider, elapsed)
         rider.online_s += elapsed
         rider.busy_s += elapsed if rider.job else 0
-        moved = api.call("PUT", "/v1/courier/location", rider.token,
-                         json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
+        moved = await api.call("PUT", "/v1/courier/location", rider.token,
+                               json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
         if rider.job is None:
             if _offered(moved):
-                _take_offer(api, scenario, rider, rng)
+                await _take_offer(api, scenario, rider, rng)
         else:
-            _work(api, scenario, rider, outcomes, rng)
-        api.sleep_business(TICK_S)
-    api.call("POST", "/v1/courier/offline", rider.token)
+            await _work(api, scenario, rider, outcomes, rng)
+        due = max(due + timedelta(seconds=TICK_S), api.clock.now())  # late: no catching up
+        await api.sleep_until(due)
+    await api.call("POST", "/v1/courier/offline", rider.token)
 
 
 def _offered(moved) -> bool:
@@ -66,29 +69,29 @@ def _offered(moved) -> bool:
     return moved.headers.get("X-Courier-Held", "1") != "0"
 
 
-def _take_offer(api: Api, scenario: Scenario, rider: Rider, rng: random.Random) -> None:
-    offers = api.call("GET", "/v1/courier/offers", rider.token)
+async def _take_offer(api: Api, scenario: Scenario, rider: Rider, rng: random.Random) -> None:
+    offers = await api.call("GET", "/v1/courier/offers", rider.token)
     for offer in offers.json()["deliveries"] if offers is not None and offers.is_success else []:
         verb = "decline" if rng.random() < scenario.couriers["decline_share"] else "accept"
-        answer = api.call("POST", f"/v1/courier/offers/{offer['id']}/{verb}", rider.token)
+        answer = await api.call("POST", f"/v1/courier/offers/{offer['id']}/{verb}", rider.token)
         if verb == "accept" and answer is not None and answer.is_success:
             rider.job, rider.phase = offer, "to_store"
             return
 
 
-def _work(api: Api, scenario: Scenario, rider: Rider, outcomes: Outcomes, rng) -> None:
+async def _work(api: Api, scenario: Scenario, rider: Rider, outcomes: Outcomes, rng) -> None:
     job, path = rider.job, f"/v1/courier/deliveries/{rider.job['id']}"
     if rider.phase == "to_store" and _there(rider, job["store"]):
-        api.call("POST", f"{path}/arrived-at-store", rider.token)
+        await api.call("POST", f"{path}/arrived-at-store", rider.token)
         rider.phase = "at_store"
     if rider.phase == "at_store" and _goods_ready(rider, outcomes):
-        answer = api.call("POST", f"{path}/picked-up", rider.token)
+        answer = await api.call("POST", f"{path}/picked-up", rider.token)
         if answer is not None and answer.is_success:
             rider.phase = "to_door"
         elif answer is not None and answer.status_code in (404, 409) and _gone(answer):
             rider.job = None  # cancelled or re-routed while he waited
     if rider.phase == "to_door" and _there(rider, job["drop_off"]):
-        _hand_over(api, scenario, rider, outcomes, rng, path)
+        await _hand_over(api, scenario, rider, outcomes, rng, path)
 
 
 def _goods_ready(rider: Rider, outcomes: Outcomes) -> bool:
@@ -101,13 +104,13 @@ def _goods_ready(rider: Rider, outcomes: Outcomes) -> bool:
     return False
 
 
-def _hand_over(api, scenario, rider: Rider, outcomes: Outcomes, rng, path: str) -> None:
+async def _hand_over(api, scenario, rider: Rider, outcomes: Outcomes, rng, path: str) -> None:
     order_id = rider.job["order_id"]
     code = outcomes.orders.get(order_id, {}).get("code", "0000")
     if rng.random() < scenario.couriers["wrong_code_share"]:
-        api.call("POST", f"{path}/delivered", rider.token,
-                 json={"code": f"{(int(code) + 1) % 10000:04d}"})  # fmt: skip
-    answer = api.call("POST", f"{path}/delivered", rider.token, json={"code": code})
+        await api.call("POST", f"{path}/delivered", rider.token,
+                       json={"code": f"{(int(code) + 1) % 10000:04d}"})  # fmt: skip
+    answer = await api.call("POST", f"{path}/delivered", rider.token, json={"code": code})
     if answer is not None and answer.is_success:
         outcomes.mark(order_id, status="DELIVERED", delivered_at=api.clock.now())
         rider.delivered += 1

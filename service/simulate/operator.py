@@ -7,7 +7,7 @@ from service.simulate.http import Api
 from service.simulate.scenario import Scenario
 
 
-def create_promotions(api: Api, scenario: Scenario, world: dict) -> dict[str, int]:
+async def create_promotions(api: Api, scenario: Scenario, world: dict) -> dict[str, int]:
     """POST each promotion of the scenario (window in minutes from its start); answer
     {name: HTTP status}, so the report says which ones ran."""
     created = {}
@@ -18,19 +18,20 @@ def create_promotions(api: Api, scenario: Scenario, world: dict) -> dict[str, in
                  "city_id": world["city"]["id"],
                  "starts_at": (scenario.start + timedelta(minutes=first)).isoformat(),
                  "ends_at": (scenario.start + timedelta(minutes=last)).isoformat()}  # fmt: skip
-        answer = api.call("POST", "/v1/admin/promotions", world["operator"], json=body)
+        answer = await api.call("POST", "/v1/admin/promotions", world["operator"], json=body)
         created[spec["name"]] = answer.status_code if answer is not None else 0
     return created
 
 
-def read_reports(api: Api, scenario: Scenario, world: dict) -> tuple[dict | None, dict | None]:
+async def read_reports(api: Api, scenario: Scenario,
+                       world: dict) -> tuple[dict | None, dict | None]:  # fmt: skip
     """The drop's campaign report by hour (with `reconciled`) and the city's report of the
     scenario's day (re-routes and cancels by reason, store states); None where unreadable."""
     day = scenario.start.date().isoformat()  # the scenario's start carries the city's offset
-    campaign = api.call("GET", f"/v1/admin/reports/campaigns/{world['campaign_id']}",
-                        world["operator"], params={"group": "hour"})  # fmt: skip
-    city = api.call("GET", f"/v1/admin/reports/cities/{world['city']['id']}", world["operator"],
-                    params={"from": day, "to": day})  # fmt: skip
+    campaign = await api.call("GET", f"/v1/admin/reports/campaigns/{world['campaign_id']}",
+                              world["operator"], params={"group": "hour"})  # fmt: skip
+    city = await api.call("GET", f"/v1/admin/reports/cities/{world['city']['id']}",
+                          world["operator"], params={"from": day, "to": day})  # fmt: skip
     return _json(campaign), _json(city)
 
 

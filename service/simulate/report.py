@@ -38,6 +38,7 @@ def build_report(api: Api, played: dict, campaign: dict | None, quota: int) -> d
         "server_5xx": server_5xx,
         "no_answer": sum(1 for c in api.calls if c.status == 0),
         "requests": len(api.calls),
+        "hour_per_s": played.get("hour_per_s"),  # requests and couriers' locations a second
         "courier_utilisation": _utilisation(riders),
         "courier_minutes_per_delivery": _per_delivery(riders),
         "campaign": _campaign(campaign),
@@ -111,7 +112,8 @@ def _latency(calls: list) -> dict:
     for call in calls:
         routes[call.route].append(call)
     return {route: {"count": len(group), **_quantiles([c.ms for c in group], "ms", 99),
-                    "5xx": sum(1 for c in group if c.status >= 500)}
+                    "5xx": sum(1 for c in group if c.status >= 500),
+                    "no_answer": sum(1 for c in group if c.status == 0)}
             for route, group in sorted(routes.items())}  # fmt: skip
 
 

@@ -1,10 +1,8 @@
 """Simulated store staff: long-poll the feed; on a tablet accept after a random delay (some
 reject, some never answer, some short-pick); everywhere mark the order ready after prep."""
 
-import heapq
-import itertools
+import asyncio
 import random
-from datetime import UTC, datetime, timedelta
 
 from service.simulate.consumers import Outcomes
 from service.simulate.http import Api
@@ -13,34 +11,40 @@ from service.simulate.scenario import Scenario
 # A poll holds this much business time unless the scenario says (stores.poll_s): well inside
 # the tablet silence (HD_TABLET_SILENCE_S), fewer requests the longer.
 POLL_BUSINESS_S = 30
+# A `ready` that got no answer is pressed again this much later (a lost one left the goods
+# behind the counter for ever: the courier waited at the store through the whole drain).
+READY_AGAIN_S = 30
 
 
-def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
-                rng: random.Random) -> None:  # fmt: skip
-    """Run one store's staff until the simulation stops."""
-    todo: list = []  # (wall time, n, action, order id)
-    order_no = itertools.count()
-    cursor, token = None, store["token"]
+async def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
+                      rng: random.Random) -> None:  # fmt: skip
+    """Run one store's staff until the simulation stops: the tablet long-polls the feed while
+    the staff's pending actions (accept, reject, ready) wait their own time beside it."""
+    cursor, token, pending = None, store["token"], set()
 
     def later(business_s: float, action: str, order_id: int) -> None:
-        due = datetime.now(UTC) + timedelta(seconds=business_s / api.clock.speed)
-        heapq.heappush(todo, (due, next(order_no), action, order_id))
+        task = asyncio.create_task(_after(api, business_s, store, action, order_id, later,
+                                          outcomes, rng, scenario))  # fmt: skip
+        pending.add(task)
+        task.add_done_callback(pending.discard)
 
+    wait = round(min(scenario.stores.get("poll_s", POLL_BUSINESS_S) / api.clock.speed, 25), 2)
     while not api.stop.is_set():
-        wait = scenario.stores.get("poll_s", POLL_BUSINESS_S) / api.clock.speed
-        if todo:
-            wait = min(wait, max(0.0, (todo[0][0] - datetime.now(UTC)).total_seconds()))
-        params = {"wait": round(min(wait, 25), 2), **({"after": cursor} if cursor else {})}
-        feed = api.call("GET", "/v1/store/feed", token, params=params)
+        params = {"wait": wait, **({"after": cursor} if cursor else {})}
+        feed = await api.call("GET", "/v1/store/feed", token, params=params)
         if feed is not None and feed.status_code == 200:
             cursor = feed.json()["cursor"]
             for event in feed.json()["events"]:
                 _on_event(scenario, store, event, later, rng, outcomes)
-        elif api.stop.wait(0.2):
-            return
-        while todo and todo[0][0] <= datetime.now(UTC):
-            _, _, action, order_id = heapq.heappop(todo)
-            _act(api, store, action, order_id, later, outcomes, rng, scenario)
+        elif not await api.sleep_real(0.2):
+            break
+    for task in list(pending):
+        task.cancel()
+
+
+async def _after(api: Api, business_s: float, *args) -> None:
+    if await api.sleep_business(business_s):
+        await _act(api, *args)
 
 
 def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.Random,
@@ -60,30 +64,32 @@ def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.R
           order_id)  # fmt: skip
 
 
-def _act(api: Api, store: dict, action: str, order_id: int, later, outcomes: Outcomes,
-         rng: random.Random, scenario: Scenario) -> None:  # fmt: skip
+async def _act(api: Api, store: dict, action: str, order_id: int, later, outcomes: Outcomes,
+               rng: random.Random, scenario: Scenario) -> None:  # fmt: skip
     path, token = f"/v1/store/orders/{order_id}", store["token"]
     if action == "reject":
-        api.call("POST", f"{path}/reject", token, json={"reason": "too_busy"})
+        await api.call("POST", f"{path}/reject", token, json={"reason": "too_busy"})
         outcomes.mark(order_id, rejected=True)
     elif action == "accept":
-        done = api.call("POST", f"{path}/accept", token)
+        done = await api.call("POST", f"{path}/accept", token)
         accepted = done is not None and done.status_code == 200
         if accepted and rng.random() < scenario.stores["short_pick_share"]:
-            _short_pick(api, path, token, outcomes, order_id)
+            await _short_pick(api, path, token, outcomes, order_id)
     elif action == "ready":
-        done = api.call("POST", f"{path}/ready", token)
+        done = await api.call("POST", f"{path}/ready", token)
         if done is not None and done.status_code == 200:
             outcomes.mark(order_id, ready=True)  # on the counter: a waiting courier sees it
+        elif done is None or done.status_code >= 500:
+            later(READY_AGAIN_S, "ready", order_id)  # no answer: the staff press it again
 
 
-def _short_pick(api: Api, path: str, token: str, outcomes: Outcomes, order_id: int) -> None:
+async def _short_pick(api: Api, path: str, token: str, outcomes: Outcomes, order_id: int) -> None:
     """One unit of the first line with more than one is missing from the shelf."""
-    order = api.call("GET", path, token)
+    order = await api.call("GET", path, token)
     lines = order.json().get("lines", []) if order is not None and order.status_code == 200 else []
     for line in lines:
         if line.get("qty", 0) > 1:
-            api.call("POST", f"{path}/short-pick", token,
-                     json={"line_id": line["id"], "picked_qty": line["qty"] - 1})  # fmt: skip
+            await api.call("POST", f"{path}/short-pick", token,
+                           json={"line_id": line["id"], "picked_qty": line["qty"] - 1})  # fmt: skip
             outcomes.mark(order_id, short_picked=True)
             return

@@ -31,6 +31,20 @@ def placed_at_tablets(session: Session) -> list[int]:
     ).scalars())  # fmt: skip
 
 
+def overdue_at_tablets(session: Session, now: datetime) -> list[int]:
+    """PLACED orders at tablet stores whose deadline has passed at `now`, oldest first: one
+    read for the scheduler's run, so only an overdue order gets a transaction of its own (a
+    run used to open one for every waiting order, each second at 15x)."""
+    rows = session.execute(
+        select(Order.id, Order.updated_at, Store.accept_timeout_s)
+        .join(Store, col(Store.id) == col(Order.store_id))
+        .where(col(Order.status) == states.PLACED, col(Store.intake_mode) == states.TABLET)
+        .order_by(col(Order.id))
+    ).all()  # fmt: skip
+    return [order_id for order_id, placed, timeout_s in rows
+            if placed + timedelta(seconds=timeout_s) <= now]  # fmt: skip
+
+
 def time_out(*, session: Session, order_id: int, now: datetime) -> int:
     """Re-match one overdue order (if still overdue); pause and flag a store that keeps
     missing deadlines. Returns 1 if the order moved."""
