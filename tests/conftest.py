@@ -42,6 +42,16 @@ def engine_under_test(template: Template):
 
 
 @pytest.fixture
+def real_database(template: Template):
+    """A Database on its own copy of the template, committing for real (no outer transaction)."""
+    url = template.copy()
+    database = Database(make_engine(url))
+    yield database
+    database.engine.dispose()
+    template.drop(url)
+
+
+@pytest.fixture
 def db(engine_under_test) -> Database:
     """A Database whose every commit lands in a SAVEPOINT rolled back after the test."""
     caches.clear_all()  # rows cached by an earlier test were rolled back with it
