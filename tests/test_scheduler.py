@@ -94,6 +94,44 @@ def test_one_leader_runs_each_job_once_and_a_standby_takes_over_after_kill_9(
     assert min(gaps) > 0.5, gaps  # never two runs of the one job within an interval
 
 
+def test_a_stop_ends_the_leading_scheduler_while_store_jobs_are_being_refreshed(
+    database_url, monkeypatch
+):
+    import threading
+
+    from service.jobs import scheduler
+
+    refresh = scheduler.refresh_store_jobs
+
+    def slow_refresh(*args):  # a slow read of the stores: a stop nearly always lands in one
+        time.sleep(0.2)
+        refresh(*args)
+
+    monkeypatch.setattr(scheduler, "refresh_store_jobs", slow_refresh)
+    database = Database(make_engine(database_url))
+    config = SchedulerConfig(lock_poll_s=0.05, refresh_s=0.01)
+    try:
+        for _ in range(3):
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=scheduler.run_scheduler,
+                daemon=True,
+                kwargs={
+                    "database": database,
+                    "clock": SystemClock(),
+                    "config": config,
+                    "stop": stop,
+                },
+            )
+            thread.start()
+            time.sleep(0.5)
+            stop.set()
+            thread.join(timeout=15)
+            assert not thread.is_alive(), "the scheduler did not stop within 15 s"
+    finally:
+        database.engine.dispose()
+
+
 def _gaps(starts) -> list[float]:
     from datetime import datetime
 

@@ -10,8 +10,9 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -59,17 +60,37 @@ def run_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig,
         scheduler = build_scheduler(database=database, clock=clock, config=config)
         scheduler.start()
         try:
-            while not stop.wait(config.lock_poll_s):
-                if not leadership.still_held():
-                    log.error("scheduler %s: lost the leader lock; standing by", os.getpid())
-                    break
+            lead(scheduler, leadership, database=database, clock=clock, config=config, stop=stop)
         finally:
             scheduler.shutdown(wait=True)
             leadership.release()
 
 
+def lead(scheduler, leadership: Leadership, *, database: Database, clock: Clock,
+         config: SchedulerConfig, stop: threading.Event) -> None:  # fmt: skip
+    """While the lock holds: re-read the store jobs every `refresh_s` and check the lock.
+
+    The store jobs are refreshed here, not as a job of the scheduler: shutdown(wait=True) holds
+    the scheduler's job-store lock while it waits for running jobs, so a job that reads the
+    scheduler's jobs at that moment never finishes (a SIGTERM that never ended the process).
+    """
+    next_refresh = 0.0
+    while not stop.is_set():
+        if time.monotonic() >= next_refresh:
+            next_refresh = time.monotonic() + config.refresh_s
+            try:
+                refresh_store_jobs(scheduler, database, clock)
+            except Exception:  # the database may be away a moment; the next pass tries again
+                log.exception("scheduler %s: reading the store jobs failed", os.getpid())
+        if stop.wait(max(0.0, min(config.lock_poll_s, next_refresh - time.monotonic()))):
+            return
+        if not leadership.still_held():
+            log.error("scheduler %s: lost the leader lock; standing by", os.getpid())
+            return
+
+
 def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig):
-    """An APScheduler with the registry's periodic jobs and the store-refresh job."""
+    """An APScheduler with the registry's periodic jobs (`lead` adds the stores' jobs)."""
     # Two INFO lines per run of a 3 s job drowned the log; runs are counted in /metrics
     # (hd_job_runs_total) and failures still log at ERROR.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
@@ -86,9 +107,6 @@ def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig
             trigger = IntervalTrigger(seconds=job.every_s / speed, jitter=1 / speed)
             scheduler.add_job(_run_registered, trigger, args=(job, database, clock),
                               id=f"job:{job.name}")  # fmt: skip
-    scheduler.add_job(refresh_store_jobs, IntervalTrigger(seconds=config.refresh_s),
-                      args=(scheduler, database, clock), id="refresh_store_jobs",
-                      next_run_time=datetime.now(UTC))  # fmt: skip
     return scheduler
 
 
