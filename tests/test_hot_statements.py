@@ -27,11 +27,12 @@ POLLED = update(Store).where(col(Store.id) == bindparam("store")).values(
 AT = datetime(2026, 11, 25, 12, 30, 15, 250_000, tzinfo=UTC)
 
 
-def test_a_hot_statement_reads_the_rows_and_types_sqlalchemy_reads(session):
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_a_hot_statement_reads_the_rows_and_types_sqlalchemy_reads(session, binary):
     conn = session.connection()
     store_id = session.execute(select(Store.id).order_by(Store.id)).scalars().first()
     HotStatement(POLLED).all(conn, {"store": store_id, "at": AT})
-    hot = HotStatement(STORE_ROW).all(conn, {"up_to": store_id + 3})
+    hot = HotStatement(STORE_ROW, binary=binary).all(conn, {"up_to": store_id + 3})
     plain = conn.execute(STORE_ROW, {"up_to": store_id + 3}).all()
     assert [tuple(row) for row in hot] == [tuple(row) for row in plain]
     assert hot[0].last_polled_at == AT and hot[0].last_polled_at.tzinfo is not None

@@ -7,10 +7,11 @@ those scan the products table, which is the catalogue (hundreds of rows), never 
 
 import functools
 
-from sqlalchemy import Select, bindparam, column, literal_column, select, text
+from sqlalchemy import Connection, bindparam, column, literal_column, select, text
 from sqlmodel import Session, col
 
 from service.catalog.models import Product
+from service.db.hot import HotStatement, connection_of
 from service.db.search_objects import SEARCH_TABLE
 
 MIN_INDEXED = 3  # characters: the shortest query a trigram index can serve
@@ -28,21 +29,24 @@ def normalised(q: str | None) -> str:
     return " ".join((q or "").split())
 
 
-def matching_products(session: Session, *, q: str, category: str | None) -> list:
-    """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`."""
-    fts = len(q) >= MIN_INDEXED and session.get_bind().dialect.name == "sqlite"
+def matching_products(session: Session | Connection, *, q: str, category: str | None) -> list:
+    """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`
+    (`session` may be a Core connection)."""
+    connection = connection_of(session)
+    fts = len(q) >= MIN_INDEXED and connection.dialect.name == "sqlite"
     params = {"category": category}
     if fts:
         params["phrase"] = _phrase(q)
     elif q:  # PostgreSQL's GIN trigram index serves ILIKE; under 3 characters it scans
         params["pattern"] = _pattern(q)
     statement = _statement(bool(category), "fts" if fts else "like" if q else "")
-    return session.connection().execute(statement, params).all()
+    return statement.all(connection, params)
 
 
 @functools.cache
-def _statement(in_category: bool, match: str) -> Select:
-    """The products query of one shape, built once: building it per search cost ~0.3 ms."""
+def _statement(in_category: bool, match: str) -> HotStatement:
+    """The products query of one shape, built and compiled once: building it per search cost
+    ~0.3 ms."""
     query = select(*PRODUCT_COLUMNS)
     if in_category:
         query = query.where(col(Product.category) == bindparam("category"))
@@ -50,7 +54,7 @@ def _statement(in_category: bool, match: str) -> Select:
         query = query.where(col(Product.id).in_(FTS_IDS))
     elif match == "like":
         query = query.where(SEARCH_TEXT.ilike(bindparam("pattern"), escape="\\"))
-    return query
+    return HotStatement(query)
 
 
 def text_matches(session: Session, q: str):

@@ -15,11 +15,12 @@ import threading
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import Connection, String, bindparam, cast, func, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.catalog.models import StoreStock
+from service.db.hot import connection_of
 
 AVAILABLE = col(StoreStock.on_hand) - col(StoreStock.reserved)
 IN_STORES = col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True))
@@ -122,7 +123,7 @@ class Shelves:
             setattr(self, name, new)
 
 
-def current(session: Session, city_id: int, stores: list[tuple[int, int]]) -> Shelves:
+def current(session: Session | Connection, city_id: int, stores: list[tuple[int, int]]) -> Shelves:
     """The city's shelves with these (store id, stock version) read up to those versions."""
     shelves = caches.get_or_load(_cities, city_id, Shelves)
     stale = shelves.stale([s for s, _ in stores], [v for _, v in stores])
@@ -130,7 +131,7 @@ def current(session: Session, city_id: int, stores: list[tuple[int, int]]) -> Sh
         chunk = stale[start : start + READ_CHUNK]
         params = {"store_ids": [s for s, _ in chunk]}
         # Read after the versions were: the rows hold at least what those versions promise.
-        connection = session.connection()
+        connection = connection_of(session)
         packed = connection.execute(READ, params).scalar() or ""
         grid = np.fromstring(packed, dtype=np.int64, sep=",").reshape(-1, 4)
         shelves.apply(chunk, grid, connection.execute(SWITCHED_OFF, params).all())

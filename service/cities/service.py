@@ -3,11 +3,12 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, select
 
 from service import caches
 from service.cities.models import City
+from service.db.hot import connection_of
 from service.errors import NotFound, Unprocessable
 from service.geo import KM_PER_DEGREE_LAT, rough_km
 
@@ -15,10 +16,11 @@ from service.geo import KM_PER_DEGREE_LAT, rough_km
 # point no cached area holds is looked up afresh, so a new city is found at once.
 _areas = caches.ttl_cache(maxsize=1, ttl=60)
 _cities = caches.ttl_cache(maxsize=256, ttl=60)
+CITY = select(*City.__table__.columns).where(City.__table__.c.id == bindparam("city_id"))
 AREAS = select(City.id, City.center_lat, City.center_lon, City.service_radius_km).order_by(City.id)
 
 
-def city_for_point(*, session: Session, lat: float, lon: float) -> City:
+def city_for_point(*, session: Session | Connection, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
     return cached_city(session, city_id_for_point(session=session, lat=lat, lon=lon))
 
@@ -48,16 +50,16 @@ def _city_id_at(areas: list, lat: float, lon: float) -> int | None:
     return None
 
 
-def cached_city(session: Session, city_id: int) -> City:
+def cached_city(session: Session | Connection, city_id: int) -> City:
     """The city, from a per-process cache (a detached copy; do not modify it)."""
     return caches.get_or_load(_cities, city_id, lambda: _detached_city(session, city_id))
 
 
-def _detached_city(session: Session, city_id: int) -> City:
-    city = session.get(City, city_id)
-    if city is None:
+def _detached_city(session: Session | Connection, city_id: int) -> City:
+    row = connection_of(session).execute(CITY, {"city_id": city_id}).first()
+    if row is None:
         raise NotFound(f"no city {city_id}", field="city_id")
-    return City.model_validate(city.model_dump())
+    return City.model_validate(dict(row._mapping))
 
 
 def city_zone(city: City) -> ZoneInfo:

@@ -40,16 +40,25 @@ class _Compiled:
             if proc is not None:
                 processors.setdefault(name, proc)
         self.bind_processors = list(processors.items())
-        columns = list(statement.exported_columns)
+        self.columns = list(statement.exported_columns)
+        self.dialect = dialect
         # Known here, not asked of the cursor: psycopg builds its description on every call.
-        self.returns_rows = bool(columns)
-        self.row = namedtuple("Row", [column.key for column in columns])  # noqa: PYI024
-        # The driver's type code is not known before the first execution; no processor used
-        # here needs it (PostgreSQL's Numeric/Float ones would: return those with the ORM).
-        self.result_processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        self.returns_rows = bool(self.columns)
+        self.row = namedtuple("Row", [column.key for column in self.columns])  # noqa: PYI024
+        self.result_processors: list | None = None  # from the first execution's type codes
+        self.processed = False
+
+    def learn_types(self, cursor) -> None:
+        """The columns' result processors, from the driver's type codes (PostgreSQL's Float
+        and Numeric ones depend on them), read once: at the first execution."""
+        codes = [d[1] for d in cursor.description] if cursor.description else []
+        codes += [None] * (len(self.columns) - len(codes))
+        processors = [
+            column.type.dialect_impl(self.dialect).result_processor(self.dialect, code)
+            for column, code in zip(self.columns, codes, strict=True)
         ]
-        self.processed = any(self.result_processors)
+        self.processed = any(processors)  # before the list: another thread may be reading
+        self.result_processors = processors
 
     def parameters(self, params: dict) -> Any:
         values = self.compiled.construct_params(params)
@@ -66,10 +75,17 @@ class _Compiled:
 
 
 class HotStatement:
-    """A statement selecting or returning columns, run by `all(connection, params)`."""
+    """A statement selecting or returning columns, run by `all(connection, params)`.
 
-    def __init__(self, statement: ClauseElement):
+    `binary`: on PostgreSQL, rows come back in the binary format. For a wide read of numbers
+    (hundreds of stores' coordinates) it costs both sides less than text, where the server
+    prints every float in its shortest form and the driver parses it back (measured on
+    product search's 340 stores: 0.58 -> 0.28 ms of driver CPU a query).
+    """
+
+    def __init__(self, statement: ClauseElement, *, binary: bool = False):
         self.statement = statement
+        self.binary = binary
         self._by_dialect: dict[int, _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -89,7 +105,12 @@ class HotStatement:
         dbapi_connection = connection.connection.dbapi_connection
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, args)
+            if self.binary and connection.dialect.name == "postgresql":
+                cursor.execute(compiled.sql, args, binary=True)
+            else:
+                cursor.execute(compiled.sql, args)
+            if compiled.returns_rows and compiled.result_processors is None:
+                compiled.learn_types(cursor)
             fetched = cursor.fetchall() if compiled.returns_rows else []
             rowcount = cursor.rowcount
         except connection.dialect.loaded_dbapi.Error as error:
