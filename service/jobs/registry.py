@@ -1,5 +1,7 @@
 """Every job the scheduler runs, by name (also `hourdelivery jobs run NAME`)."""
 
+from datetime import datetime
+
 from sqlmodel import Session, select
 
 from service.campaigns.redemption import expire_coupons
@@ -8,10 +10,10 @@ from service.deliveries import dispatch
 from service.deliveries.purge import purge_trail
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
-from service.tablet.deadlines import overdue_at_tablets, placed_at_tablets, time_out
+from service.tablet.deadlines import overdue_at_tablets, time_out
 
 
-def _city_ids(session: Session) -> list[int]:
+def _city_ids(session: Session, _now: datetime) -> list[int]:
     return list(session.exec(select(City.id).order_by(City.id)))
 
 
@@ -30,7 +32,7 @@ JOBS = {
         Job(
             name="purge_idempotency_keys",
             description="forget order idempotency keys older than 24 h",
-            items=lambda _session: ["all"],
+            items=lambda _session, _now: ["all"],
             run_item=lambda *, session, item, now: purge_keys(session=session, now=now),
             every_s=3600,
         ),
@@ -38,8 +40,7 @@ JOBS = {
             name="accept_timeouts",
             description="PLACED orders a tablet store did not accept in time move to the next "
             "store (or are cancelled); 3 misses in 30 minutes pause and flag the store",
-            items=placed_at_tablets,
-            due=overdue_at_tablets,
+            items=overdue_at_tablets,
             run_item=lambda *, session, item, now: time_out(
                 session=session, order_id=item, now=now
             ),
@@ -48,8 +49,7 @@ JOBS = {
         Job(
             name="dispatch",
             description="offer waiting deliveries to couriers, one min-cost batch per city",
-            items=_city_ids,
-            due=dispatch.cities_with_work,
+            items=dispatch.cities_with_work,
             run_item=lambda *, session, item, now: dispatch.tick(
                 session=session, city_id=item, now=now
             ),
@@ -58,7 +58,7 @@ JOBS = {
         Job(
             name="purge_courier_trail",
             description="forget courier trail points older than 7 days",
-            items=lambda _session: ["all"],
+            items=lambda _session, _now: ["all"],
             run_item=lambda *, session, item, now: purge_trail(session=session, now=now),
             every_s=3600,
         ),

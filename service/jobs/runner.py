@@ -19,12 +19,11 @@ log = logging.getLogger(__name__)
 class Job:
     name: str
     description: str
-    items: Callable[[Session], list[Any]]  # what to work on, read in its own transaction
+    # (session, now) -> the items due at `now`, read in a transaction of their own; a
+    # set-based read, so a run opens a transaction only for an item with something to do.
+    items: Callable[[Session, datetime], list[Any]]
     run_item: Callable[..., int]  # (session=, item=, now=) -> rows changed
     every_s: int | None = None  # how often the scheduler runs it; None: only by hand
-    # The items due at `now`, found by one set-based read; when given, used instead of
-    # `items`, so a run opens a transaction only for an item with something to do.
-    due: Callable[[Session, datetime], list[Any]] | None = None
 
 
 @dataclass
@@ -52,7 +51,7 @@ def run_job(job: Job, *, database: Database, now: datetime) -> JobReport:
 
 def _run_items(job: Job, database: Database, now: datetime, report: JobReport) -> None:
     with database.unit_of_work(write=False) as session:
-        items = job.due(session, now) if job.due else job.items(session)
+        items = job.items(session, now)
     for item in items:
         report.items += 1
         try:

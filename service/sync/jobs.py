@@ -30,7 +30,7 @@ def sync_one(database: Database, task: SyncTask | Callable, *, now: datetime,
         runs.append(run_sync(session=session, task=item, now=now, force=force))
         return runs[-1].rows_applied
 
-    items = task if callable(task) else (lambda _session: [task])
+    items = (lambda session, _now: task(session)) if callable(task) else (lambda *_: [task])
     run_job(Job(f"sync store {getattr(task, 'store_id', '')}", "inventory sync", items, run_item),
             database=database, now=now)  # fmt: skip
     return runs[0] if runs else None
@@ -89,7 +89,7 @@ def _write_batch(database: Database, batch: list[Fetched], *, now: datetime,
         return sum(run.rows_applied for run in runs)
 
     name = f"sync {len(batch)} store(s)"
-    report = run_job(Job(name, "inventory sync", lambda _session: [batch], run_item),
+    report = run_job(Job(name, "inventory sync", lambda *_: [batch], run_item),
                      database=database, now=now)  # fmt: skip
     if not report.failed:
         return runs

@@ -21,16 +21,6 @@ WINDOW = timedelta(minutes=30)
 TIMEOUT_KINDS = ("reassigned_away", "rematch_failed")
 
 
-def placed_at_tablets(session: Session) -> list[int]:
-    """PLACED orders at tablet stores, oldest first: each item checks its own deadline (they
-    are few: an order waits minutes at most, and auto_accept stores never hold one)."""
-    return list(session.execute(
-        select(Order.id).join(Store, col(Store.id) == col(Order.store_id))
-        .where(col(Order.status) == states.PLACED, col(Store.intake_mode) == states.TABLET)
-        .order_by(col(Order.id))
-    ).scalars())  # fmt: skip
-
-
 def overdue_at_tablets(session: Session, now: datetime) -> list[int]:
     """PLACED orders at tablet stores whose deadline has passed at `now`, oldest first: one
     read for the scheduler's run, so only an overdue order gets a transaction of its own (a
