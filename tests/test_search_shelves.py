@@ -1,6 +1,7 @@
 """Search's in-memory shelves stay live: every stock write moves the store's stock version,
 and a change made after a search shows in the very next one."""
 
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -180,6 +181,27 @@ def test_the_refresh_pass_reads_a_moved_store_before_any_search_needs_it(
         hit = milk(client)
     assert reads == []
     assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+
+
+def test_the_refresh_pass_leaves_a_city_nobody_searched_lately_to_its_next_search(
+    client, db, session, town, clock
+):
+    _, (near, far) = town
+    warmup.bring_current(db)  # the start-up pass reads every city
+    began = time.monotonic()
+    assert stock.reserve(session, near.id, {product_id(session, MILK): 2}, clock.now())
+    session.commit()
+    with stock_reads(db) as reads:
+        warmup.bring_current(db, searched_since=began)
+    assert reads == []  # no search since: the moved store is left alone
+    with stock_reads(db) as reads:
+        hit = milk(client)
+    assert reads and hit["store"]["id"] == far.id  # the search read it itself
+    assert stock.reserve(session, far.id, {product_id(session, MILK): 1}, clock.now())
+    session.commit()
+    with stock_reads(db) as reads:
+        warmup.bring_current(db, searched_since=began)
+    assert reads  # searched since: kept current
 
 
 def test_hours_edited_after_a_warm_up_show_once_the_refresh_pass_reads_them(

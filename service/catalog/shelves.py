@@ -12,6 +12,7 @@ sale, a sync or a SKU switched off shows in the very next search: nothing here i
 
 import functools
 import threading
+import time
 from datetime import datetime
 
 import numpy as np
@@ -51,6 +52,7 @@ class Shelves:
         self.available = np.zeros((0, 0), np.int64)
         self.price = np.zeros((0, 0), np.int64)
         self.until = np.zeros((0, 0), np.float64)  # epoch seconds; NEVER when not switched off
+        self.searched_at = 0.0  # time.monotonic() of the last search that used them
 
     def stale(self, store_ids: list[int], versions: list[int]) -> list[tuple[int, int]]:
         """(store id, version) of the stores whose rows are older than `versions`."""
@@ -123,9 +125,13 @@ class Shelves:
             setattr(self, name, new)
 
 
-def current(session: Session | Connection, city_id: int, stores: list[tuple[int, int]]) -> Shelves:
-    """The city's shelves with these (store id, stock version) read up to those versions."""
+def current(session: Session | Connection, city_id: int, stores: list[tuple[int, int]], *,
+            searched: bool = True) -> Shelves:  # fmt: skip
+    """The city's shelves with these (store id, stock version) read up to those versions
+    (`searched`: for a search, which marks the city as searched now)."""
     shelves = caches.get_or_load(_cities, city_id, Shelves)
+    if searched:
+        shelves.searched_at = time.monotonic()
     stale = shelves.stale([s for s, _ in stores], [v for _, v in stores])
     for start in range(0, len(stale), READ_CHUNK):
         chunk = stale[start : start + READ_CHUNK]
@@ -136,3 +142,10 @@ def current(session: Session | Connection, city_id: int, stores: list[tuple[int,
         grid = np.fromstring(packed, dtype=np.int64, sep=",").reshape(-1, 4)
         shelves.apply(chunk, grid, connection.execute(SWITCHED_OFF, params).all())
     return shelves
+
+
+def searched_since(city_id: int, since: float) -> bool:
+    """Whether a search used the city's shelves at or after `since` (time.monotonic())."""
+    with caches.locked(_cities):
+        shelves = _cities.get(city_id)
+    return shelves is not None and shelves.searched_at >= since

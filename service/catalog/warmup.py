@@ -10,6 +10,10 @@ the stores whose version moved every REFRESH_S seconds, so a search after a sync
 mostly finds its stores already current and reads only what moved in the last few seconds.
 The same thread reads the cities' opening hours afresh well inside their cache's life
 (nearby.HOURS_TTL_S), so no search parses them either (7,000 JSON documents: ~50 ms).
+After the first pass the thread keeps current only the cities searched in the last ACTIVE_S:
+a worker nobody searches in (the order path's stock writes move versions all the time) would
+otherwise re-read hundreds of stores' stock every pass for nothing; a search in a city left
+alone reads what moved itself, as it always could.
 
 Once warm, the worker freezes what it holds (gc.freeze): the app, the caches and the shelves
 are long-lived, and each full collection would otherwise walk them again (~0.1 ms a search).
@@ -18,6 +22,7 @@ are long-lived, and each full collection would otherwise walk them again (~0.1 m
 import gc
 import logging
 import threading
+import time
 
 from flask import Flask
 from sqlalchemy import bindparam, select
@@ -32,21 +37,26 @@ from service.stores.models import Store
 log = logging.getLogger(__name__)
 REFRESH_S = 5.0  # seconds between a worker's passes over its cities' stock versions
 HOURS_EVERY = max(1, int(nearby.HOURS_TTL_S / 2 / REFRESH_S))  # passes between hours reads
+ACTIVE_S = 60.0  # a city searched within this long is kept current by the refresh thread
 CITIES = select(City.id)
 VERSIONS = select(Store.id, Store.stock_version).where(
     col(Store.city_id) == bindparam("city_id"), col(Store.active)
 )
 
 
-def bring_current(database: Database, *, hours: bool = True) -> None:
+def bring_current(database: Database, *, hours: bool = True,
+                  searched_since: float | None = None) -> None:  # fmt: skip
     """Bring every city's shelves up to its active stores' stock versions (and read its
-    opening hours afresh)."""
+    opening hours afresh); with `searched_since` (time.monotonic()), only the cities a search
+    used since then."""
     with database.unit_of_work(write=False) as session:
         city_ids = session.connection().execute(CITIES).scalars().all()
+    if searched_since is not None:
+        city_ids = [c for c in city_ids if shelves.searched_since(c, searched_since)]
     for city_id in city_ids:  # one short transaction per city: no long snapshot held
         with database.unit_of_work(write=False) as session:
             rows = session.connection().execute(VERSIONS, {"city_id": city_id}).all()
-            shelves.current(session, city_id, [tuple(r) for r in rows])
+            shelves.current(session, city_id, [tuple(r) for r in rows], searched=False)
             if hours:
                 nearby.reload_hours(session, city_id)
 
@@ -67,11 +77,12 @@ def _keep_current(database: Database, every_s: float) -> None:
     passes = 0
     while not stop.wait(every_s):
         passes += 1
-        _pass(database, hours=passes % HOURS_EVERY == 0)
+        _pass(database, hours=passes % HOURS_EVERY == 0,
+              searched_since=time.monotonic() - ACTIVE_S)  # fmt: skip
 
 
-def _pass(database: Database, *, hours: bool) -> None:
+def _pass(database: Database, *, hours: bool, searched_since: float | None = None) -> None:
     try:
-        bring_current(database, hours=hours)
+        bring_current(database, hours=hours, searched_since=searched_since)
     except SQLAlchemyError:  # the database away for a moment: searches read what they need
         log.warning("could not bring the search shelves current", exc_info=True)
