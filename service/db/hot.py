@@ -1,13 +1,14 @@
 """Hot statements: a Core statement compiled once per dialect and run on the DBAPI cursor.
 
-The two hottest routes (an empty store-feed poll, a courier's location) are one statement
-each, and SQLAlchemy's execution machinery around that statement (execution context, events,
-result objects) cost more CPU than the statement: in-process, 0.13 ms of 0.26 on PostgreSQL
-and 0.04 of 0.06 ms on SQLite per statement. A HotStatement keeps what SQLAlchemy decides (the
-SQL text its compiler writes for the dialect, and each column type's bind and result
-processors, through the types' public API), and leaves out the rest: it runs on the cursor of
-a Connection whose transaction SQLAlchemy still begins, commits and rolls back (see
-Database.core), so the writer queue, autocommit and savepoints all work as for any session.
+The hottest routes (an empty store-feed poll and a courier's location, one statement each;
+product search's reads) run few statements, and SQLAlchemy's execution machinery around a
+statement (execution context, events, result objects) cost more CPU than the statement:
+in-process, 0.13 ms of 0.26 on PostgreSQL and 0.04 of 0.06 ms on SQLite per statement. A
+HotStatement keeps what SQLAlchemy decides (the SQL text its compiler writes for the
+dialect, and each column type's bind and result processors, through the types' public API),
+and leaves out the rest: it runs on the cursor of a Connection whose transaction SQLAlchemy
+still begins, commits and rolls back (see Database.core), so the writer queue, autocommit
+and savepoints all work as for any session.
 A DBAPI error is raised as SQLAlchemy's wrapped error (the 503 for a lock timeout still
 applies), and a connection the driver lost is invalidated as SQLAlchemy would.
 """

@@ -36,15 +36,6 @@ def read_only(view):
     return view
 
 
-def autocommit(view):
-    """Mark a view of reads that need no common snapshot (a search): each statement commits by
-    itself on its ORM session (see Database.session), which spares PostgreSQL the BEGIN and
-    COMMIT round trips. Not for writes: on PostgreSQL its connections acknowledge commits
-    before the WAL flush (engine.autocommit_twin); a hot write view is `hot`."""
-    view.autocommit = True
-    return view
-
-
 def _modes() -> dict:
     view = current_app.view_functions.get(request.endpoint)
     write = request.method not in READ_ONLY_METHODS and not getattr(view, "read_only", False)
