@@ -33,7 +33,7 @@ def matching_products(session: Session | Connection, *, q: str, category: str | 
     """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`
     (`session` may be a Core connection)."""
     connection = connection_of(session)
-    fts = len(q) >= MIN_INDEXED and connection.dialect.name == "sqlite"
+    fts = _by_fts(q, connection.dialect.name)
     params = {"category": category}
     if fts:
         params["phrase"] = _phrase(q)
@@ -60,9 +60,15 @@ def _statement(in_category: bool, match: str) -> HotStatement:
 def text_matches(session: Session, q: str):
     """The condition "name, brand or spec holds q", through the engine's trigram index (for a
     query built around it: a store's menu)."""
-    if len(q) >= MIN_INDEXED and session.get_bind().dialect.name == "sqlite":
+    if _by_fts(q, session.get_bind().dialect.name):
         return col(Product.id).in_(FTS_IDS.bindparams(phrase=_phrase(q)))
     return SEARCH_TEXT.ilike(_pattern(q), escape="\\")
+
+
+def _by_fts(q: str, dialect: str) -> bool:
+    """Whether SQLite's FTS5 trigram table serves `q` (else PostgreSQL's GIN index serves its
+    ILIKE, or under 3 characters the catalogue is scanned)."""
+    return len(q) >= MIN_INDEXED and dialect == "sqlite"
 
 
 def _phrase(q: str) -> str:
