@@ -31,16 +31,17 @@ CANCELLABLE = frozenset({PLACED, ACCEPTED, READY})  # by the consumer; the goods
 def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: int | None,
          now: datetime, data: dict[str, Any] | None = None) -> None:  # fmt: skip
     """Move `order` to `to` if legal and still in the status we read; 409 otherwise."""
-    if to not in TRANSITIONS[order.status]:
-        raise Conflict(f"an order that is {order.status} cannot become {to}",
+    before = order.status  # the ORM UPDATE below sets order.status to `to` in the session
+    if to not in TRANSITIONS[before]:
+        raise Conflict(f"an order that is {before} cannot become {to}",
                        code="invalid_transition", field="status")  # fmt: skip
     moved = session.execute(
-        update(Order).where(col(Order.id) == order.id, col(Order.status) == order.status)
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == before)
         .values(status=to, updated_at=now)
     ).rowcount  # fmt: skip
     if moved != 1:  # someone else moved it first (a store accepting while the consumer cancels)
         raise Conflict("the order changed meanwhile; reload it", code="invalid_transition")
-    record(session, order, kind=to.lower(), from_status=order.status, to_status=to,
+    record(session, order, kind=to.lower(), from_status=before, to_status=to,
            actor_role=actor_role, actor_id=actor_id, now=now, data=data)  # fmt: skip
     order.status = to
     follow_delivery(session, order, to, now)
