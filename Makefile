@@ -7,15 +7,33 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run serve test lint format bench clean simulate
+.PHONY: install lock lock-upgrade run serve test lint format bench clean simulate
 
-$(STAMP): setup.cfg pyproject.toml
+# The locked set first (every dependency and the test extra, exact versions), then the project
+# itself without resolving anything again: what CI tests is what a fresh machine installs.
+$(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# requirements.lock from setup.cfg (install_requires + the test extra) by pip-tools. `make lock`
+# keeps the pins it can and adds what setup.cfg gained; `make lock-upgrade` moves every pin to the
+# newest release setup.cfg allows.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --extra test --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --output-file requirements.lock setup.cfg
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	$(PIP_COMPILE)
+
+lock-upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	$(PIP_COMPILE) --upgrade
 
 run: $(STAMP)
 	$(BIN)/hourdelivery db upgrade
