@@ -20,8 +20,9 @@ class Settings:
     # Demo/simulation only, never production: HD_SIM_START, HD_SIM_ANCHOR, HD_SIM_SPEED
     # (service.clock.ScaledClock); empty when unset.
     simulated_time: dict[str, str] = field(default_factory=dict)
-    # The longest a long-poll route may hold a request; tests (the API fuzz) cap it low.
-    long_poll_max_s: float = 25.0
+    # The longest a store-feed long-poll waits (HD_MAX_POLL_WAIT_S, at most 25 s); the API
+    # fuzz test sets it low so that its generated polls answer at once.
+    max_poll_wait_s: float = 25.0
     # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
     demo: bool = False
 
@@ -37,7 +38,7 @@ class Settings:
             sql_echo=os.environ.get("SQL_ECHO", "") == "1",
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
             simulated_time={k: v for k, v in os.environ.items() if k.startswith("HD_SIM_")},
-            long_poll_max_s=float(os.environ.get("HD_LONG_POLL_MAX_S") or cls.long_poll_max_s),
+            max_poll_wait_s=min(25.0, float(os.environ.get("HD_MAX_POLL_WAIT_S") or 25.0)),
             demo=os.environ.get("HD_DEMO") == "1",
         )
 

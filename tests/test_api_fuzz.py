@@ -3,7 +3,7 @@
 Generic over the document: a route added anywhere is fuzzed from its first day. Each operation
 gets EXAMPLES generated requests (valid and invalid ones), each sent with the token of a random
 role (or none); every answer must be below 500, have a documented status, and match the
-documented schema and content type. Long-poll waits are capped through HD_LONG_POLL_MAX_S.
+documented schema and content type. Long-poll waits are capped through HD_MAX_POLL_WAIT_S.
 """
 
 import pytest
@@ -69,7 +69,7 @@ def fuzz(operation, base_url: str, headers: list[dict], http: requests.Session) 
 
 
 def test_every_operation_answers_as_documented_to_every_role(live_server):
-    server = live_server(env={"HD_LONG_POLL_MAX_S": "0.5"})
+    server = live_server(env={"HD_MAX_POLL_WAIT_S": "0.5"})
     headers = role_headers(server.database_url)
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -34,7 +34,3 @@ class City(CityBase, table=True):
     __tablename__ = "cities"
 
     id: int | None = Field(default=None, primary_key=True)
-
-
-class CityRead(CityBase):
-    id: int

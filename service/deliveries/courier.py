@@ -1,19 +1,17 @@
 """The courier's side before the goods: online switch, location, offers, accept and decline.
 
-`update_location` is the hot write path (every courier every few seconds): prebuilt Core
-statements, the point checked against cached city areas, then one UPDATE of the courier row
-and, only while he holds a delivery, one INSERT into the trail.
+`update_location` is the busiest write (every courier every few seconds): the point checked
+against cached city areas, then one UPDATE of the courier row and, only while he holds a
+delivery, one INSERT into the trail (on PostgreSQL both in one statement).
 """
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
-from service.auth.models import ApiToken
-from service.auth.service import hash_token
 from service.cities.service import city_id_for_point
-from service.db.hot import HotStatement, connection_of
+from service.db import lazy_commit
 from service.deliveries.lifecycle import release_courier, state_conflict
 from service.deliveries.models import ASSIGNED, OFFERED, WAITING, CourierLocation, Delivery
 from service.errors import Conflict, NotFound
@@ -21,33 +19,25 @@ from service.orders import states
 from service.orders.models import Order
 from service.people.models import Courier
 
-# The token names the courier inside the UPDATE: authorising and writing is one statement.
-TOKEN_COURIER = (
-    select(ApiToken.principal_id)
-    .where(col(ApiToken.token_hash) == bindparam("token_hash"), col(ApiToken.role) == "courier",
-           col(ApiToken.revoked_at).is_(None))
-    .scalar_subquery()
-)  # fmt: skip
-MOVE_COURIER = HotStatement(
-    update(Courier).where(col(Courier.id) == TOKEN_COURIER)
+COURIERS, TRAIL = Courier.__table__, CourierLocation.__table__
+MOVE_COURIER = (
+    update(COURIERS).where(COURIERS.c.id == bindparam("courier_id"))
     .values(last_lat=bindparam("lat"), last_lon=bindparam("lon"),
             last_accuracy_m=bindparam("accuracy_m"), last_heading=bindparam("heading"),
             last_seen_at=bindparam("at"))
-    .returning(col(Courier.id), col(Courier.city_id), col(Courier.held))
+    .returning(COURIERS.c.id, COURIERS.c.city_id, COURIERS.c.held)
 )  # fmt: skip
-ADD_TRAIL = HotStatement(
-    insert(CourierLocation).values(
-        courier_id=bindparam("courier_id"), city_id=bindparam("city_id"), lat=bindparam("lat"),
-        lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"), at=bindparam("at"))
-)  # fmt: skip
+ADD_TRAIL = insert(TRAIL).values(
+    courier_id=bindparam("courier_id"), city_id=bindparam("city_id"), lat=bindparam("lat"),
+    lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"), at=bindparam("at"))  # fmt: skip
 
 
 def _move_and_trail():
     # PostgreSQL: the trail point rides in the same statement, only while he holds a delivery.
-    moved = MOVE_COURIER.statement.cte("moved")
+    moved = MOVE_COURIER.cte("moved")
     point = [bindparam("lat"), bindparam("lon"), bindparam("accuracy_m"), bindparam("at")]
     trail = (
-        insert(CourierLocation)
+        insert(TRAIL)
         .from_select(
             ["courier_id", "city_id", "lat", "lon", "accuracy_m", "at"],
             select(moved.c.id, moved.c.city_id, *point).where(moved.c.held > 0),
@@ -57,7 +47,7 @@ def _move_and_trail():
     return select(moved.c.id, moved.c.held).add_cte(trail)
 
 
-MOVE_AND_TRAIL = HotStatement(_move_and_trail())
+MOVE_AND_TRAIL = _move_and_trail()
 
 
 def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
@@ -68,24 +58,23 @@ def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
     return courier
 
 
-def update_location(*, session: Session | Connection, secret: str, lat: float, lon: float,
-                    accuracy_m: float | None, heading: float | None,
-                    now: datetime) -> int | None:  # fmt: skip
-    """Store the courier's last position (the token's courier), with a trail point while he
-    holds a delivery; answer how many deliveries he holds (offers included), or None when the
-    token names no courier (the caller explains why)."""
+def update_location(
+    *, session: Session, courier_id: int, lat: float, lon: float, accuracy_m: float | None,
+    heading: float | None, now: datetime
+) -> int:
+    """Store the courier's last position, with a trail point while he holds a delivery; answer
+    how many deliveries he holds (offers included)."""
     city_id_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
-    conn = connection_of(session)
-    params = {"token_hash": hash_token(secret), "lat": lat, "lon": lon,
-              "accuracy_m": accuracy_m, "heading": heading, "at": now}  # fmt: skip
-    if conn.dialect.name == "postgresql":
-        moved = MOVE_AND_TRAIL.first(conn, params)
-        return None if moved is None else moved.held
-    moved = MOVE_COURIER.first(conn, params)  # SQLite: in-process, no round trip
-    if moved is not None and moved.held:
-        ADD_TRAIL.all(conn, {"courier_id": moved.id, "city_id": moved.city_id, "lat": lat,
-                             "lon": lon, "accuracy_m": accuracy_m, "at": now})  # fmt: skip
-    return None if moved is None else moved.held
+    # A position is overwritten within seconds: a database crash may lose the last ones.
+    lazy_commit(session)
+    params = {"courier_id": courier_id, "lat": lat, "lon": lon, "accuracy_m": accuracy_m,
+              "heading": heading, "at": now}  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(MOVE_AND_TRAIL, params).one().held
+    moved = session.execute(MOVE_COURIER, params).one()  # SQLite: in-process, no round trip
+    if moved.held:
+        session.execute(ADD_TRAIL, {**params, "city_id": moved.city_id})
+    return moved.held
 
 
 def offers(*, session: Session, courier_id: int, now: datetime) -> list[Delivery]:

@@ -14,10 +14,10 @@ from service.deliveries.schemas import (
     LocationIn,
 )
 from service.deliveries.views import delivery_read
-from service.web.auth import BEARER, authorise, bearer_secret, caller, require, require_in_view
-from service.web.context import clock, db_connection, db_session, hot
+from service.web.auth import BEARER, caller, require
+from service.web.context import clock, db_session
 from service.web.errors import error_body
-from service.web.spec import ID, Resp, documented_only, spec
+from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("courier", __name__, url_prefix="/v1/courier")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
@@ -53,26 +53,17 @@ def offline():
 
 
 @bp.put("/location")
-@require_in_view(Role.COURIER)
-@hot  # PostgreSQL: one statement (see courier.update_location); SQLite: BEGIN IMMEDIATE
-@documented_only
+@require(Role.COURIER)
 @spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
-               security=BEARER, skip_validation=True)  # fmt: skip
+               security=BEARER)  # fmt: skip
 def location():
     """My position now; a 2xx means it is committed and tracking shows it. `X-Courier-Held`
     says how many deliveries I hold, offers included: more than I carry means an offer waits."""
-    # The hottest write path: validated here directly, which costs a fifth of spectree's
-    # generic request parsing (the document still lists LocationIn).
-    # The token is checked inside the UPDATE (see courier.update_location); only a refused
-    # one takes the guard's path, to answer 401 or 403 as every route does.
-    point = LocationIn.model_validate(request.get_json(silent=True) or {})
-    secret = bearer_secret()
-    held = secret and courier.update_location(
-        session=db_connection(), secret=secret, lat=point.lat, lon=point.lon,
+    point: LocationIn = request.context.json
+    held = courier.update_location(
+        session=db_session(), courier_id=_me(), lat=point.lat, lon=point.lon,
         accuracy_m=point.accuracy_m, heading=point.heading, now=clock().now(),
     )  # fmt: skip
-    if held is None or not secret:
-        authorise((Role.COURIER,))  # raises Unauthenticated or PermissionDenied
     return "", 204, {"X-Courier-Held": str(held)}
 
 

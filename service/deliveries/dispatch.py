@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import case, select, text, update
 from sqlmodel import Session, col
 
 from service.cities.service import cached_city
@@ -233,9 +233,3 @@ def write_offers(session: Session, snap: Snapshot, pairs: list[tuple[int, int]],
                                 offer_expires_at=None))  # fmt: skip
     return len(offered) - len(lost)
 
-
-def waiting_count(session: Session, city_id: int) -> int:
-    """How many deliveries of the city wait for a courier (for figures and tests)."""
-    query = select(func.count()).where(col(Delivery.city_id) == city_id,
-                                       col(Delivery.status) == WAITING)  # fmt: skip
-    return session.execute(query).scalar_one()

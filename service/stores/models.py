@@ -63,10 +63,6 @@ class Store(StoreBase, table=True):
     stock_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
-class StoreRead(StoreBase):
-    id: int
-
-
 class NearbyQuery(PointIn):
     radius_km: float = Field(default=3.0, gt=0, le=20)
     category: str | None = Field(default=None, max_length=32)

@@ -23,7 +23,6 @@ from service.tablet.schemas import (
     StoreOrderRead,
     StoreStateRead,
 )
-from service.tablet.waiting import max_wait_s
 from service.web.auth import BEARER, caller, require
 from service.web.context import (
     clock,
@@ -80,7 +79,8 @@ def feed_poll():
 def _wait_s(asked: float) -> float:
     # Up to a quarter shorter than asked: tablets that started together (a shop-wide power
     # cut, a restart) would otherwise all time out and re-poll in the same instant, forever.
-    return min(asked, max_wait_s()) * random.uniform(0.75, 1.0)
+    cap = current_app.extensions["hourdelivery.settings"].max_poll_wait_s
+    return min(asked, cap) * random.uniform(0.75, 1.0)
 
 
 def _heartbeat(store_id: int) -> None:

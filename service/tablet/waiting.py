@@ -40,11 +40,6 @@ SINCE = (
 )
 
 
-def max_wait_s() -> float:
-    """The longest a poll may wait (25 s; HD_MAX_POLL_WAIT_S lowers it, e.g. for fuzz tests)."""
-    return min(25.0, float(os.environ.get("HD_MAX_POLL_WAIT_S", "25")))
-
-
 def slots() -> int:
     """Polls one worker process lets wait at once (HD_FEED_WAITERS); more answer at once."""
     return int(os.environ.get("HD_FEED_WAITERS", "64"))
@@ -78,7 +73,7 @@ class Waiters:
         self.database, self.capacity = database, capacity
         self.lock = threading.Lock()
         self.by_store: dict[int, list[Waiter]] = collections.defaultdict(list)
-        self.parked = self.peak = 0
+        self.parked = 0
         self.tops: collections.deque = collections.deque()  # (monotonic time, top id)
         self.watcher: threading.Thread | None = None
         _registry.add(self)
@@ -92,7 +87,6 @@ class Waiters:
                 return False, self.parked
             self.by_store[store_id].append(waiter)
             self.parked += 1
-            self.peak = max(self.peak, self.parked)
             parked = self.parked
             self._ensure_watcher()
         try:
@@ -155,7 +149,6 @@ class Gate:
 
     def __init__(self, wsgi_app, size: int):
         self.wsgi_app, self.semaphore = wsgi_app, threading.BoundedSemaphore(size)
-        self.local = threading.local()
 
     def __call__(self, environ, start_response):
         with self.semaphore:

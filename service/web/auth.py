@@ -34,18 +34,6 @@ def require(*roles: Role) -> Callable:
     return decorate
 
 
-def require_in_view(*roles: Role) -> Callable:
-    """Mark a hot view that checks its token itself (e.g. inside its one UPDATE): documented and
-    treated as protected, and a request it cannot read is 401/403 before 400, as for `require`.
-    The view must call `authorise(roles)` on every path where its own check failed."""
-
-    def mark(view: Callable) -> Callable:
-        view.required_roles, view.auth_in_view = roles, True
-        return view
-
-    return mark
-
-
 def authorise(roles: tuple[Role, ...]) -> Caller:
     """The request's caller, authenticated once per request; 403 if its role is not in `roles`."""
     token = g.get("caller")

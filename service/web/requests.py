@@ -38,18 +38,12 @@ def check_request() -> None:
     roles = getattr(view, "required_roles", None)
     if request.method == "OPTIONS":  # Flask answers OPTIONS itself
         roles = None
-    in_view = getattr(view, "auth_in_view", False)
-    if roles is not None and not in_view:
+    if roles is not None:
         authorise(roles)
-    try:
-        if request.method in BODY_METHODS and _has_body():
-            _check_body()
-        for name, value in (*request.args.items(multi=True), *request.headers.items()):
-            _refuse_nul(name + value, (name,))
-    except Exception:
-        if roles is not None and in_view:  # a bad body without a good token is still 401/403
-            authorise(roles)
-        raise
+    if request.method in BODY_METHODS and _has_body():
+        _check_body()
+    for name, value in (*request.args.items(multi=True), *request.headers.items()):
+        _refuse_nul(name + value, (name,))
 
 
 def _has_body() -> bool:
