@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.deliveries.api import bp as deliveries_bp
     from service.deliveries.courier_api import bp as courier_bp
     from service.deliveries.pages import bp as delivery_pages_bp
+    from service.deliveries.watch_api import bp as watch_bp
     from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
     from service.pricing.api import bp as pricing_bp
@@ -119,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
     blueprints += (catalog_bp, shop_bp)  # product search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
-    blueprints += (courier_bp, deliveries_bp, delivery_pages_bp)  # couriers, tracking
+    blueprints += (courier_bp, deliveries_bp, delivery_pages_bp, watch_bp)  # couriers, tracking
     blueprints += (reports_bp, promotions_bp, observability_bp, console_bp)  # operators
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -65,6 +65,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Gone(DomainError):
+    """It existed, and is no longer served (a tracking link some hours after its order ended)."""
+
+    code = "gone"
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (sold out, illegal transition, price changed)."""
 

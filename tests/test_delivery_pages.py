@@ -54,6 +54,9 @@ def test_the_tracking_link_shows_the_timeline_an_eta_and_a_sketch(page, world):
     courier = world.couriers[0][1]
     (offer,) = world.call("GET", "/v1/courier/offers", courier).json()["deliveries"]
     world.call("POST", f"/v1/courier/offers/{offer['id']}/accept", courier)
+    # A share link shows the courier only while he carries the goods.
+    world.store_does(order["id"], "READY")
+    world.call("POST", f"/v1/courier/deliveries/{offer['id']}/picked-up", courier)
     point = {"lat": world.store.lat + 0.004, "lon": world.store.lon + 0.004}
     world.call("PUT", "/v1/courier/location", courier, json=point)
     share = world.track(order["id"])["share_token"]

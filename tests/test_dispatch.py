@@ -69,7 +69,42 @@ def test_expired_offer_goes_to_another_courier_on_a_later_tick(client, session, 
     assert offers(session) == {order_id: other}
     session.expire_all()
     assert session.get(Courier, slow).held == 0 and session.get(Courier, other).held == 1
-    assert session.execute(select(Delivery.passed_courier_ids)).scalar_one() == [slow]
+    # A lapse, not a refusal: kept apart from declines, and he gets it back below.
+    lapses = session.execute(select(Delivery.passed_courier_ids, Delivery.lapsed_courier_ids))
+    assert tuple(lapses.one()) == ([], [slow])
+
+
+def test_a_lapsed_offer_comes_back_once_every_other_courier_in_reach_had_it(
+        client, session, clock, town):  # fmt: skip
+    test_city, headers = town
+    store = make_store(session, test_city, 0.0)
+    order_id = accepted_order(client, session, clock, headers[0], store)
+    (slow, _), (other, _) = make_couriers(session, test_city, [(0.1, 0), (1.0, 0)], clock.now())
+    for expected in (slow, other, slow):  # each lets it lapse in turn; then the nearest again
+        session.execute(Courier.__table__.update().values(last_seen_at=clock.now()))
+        dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+        assert offers(session) == {order_id: expected}
+        clock.advance(seconds=31)
+
+
+def test_the_only_courier_in_reach_gets_a_lapsed_offer_again_but_never_a_declined_one(
+        client, session, clock, town):  # fmt: skip
+    test_city, headers = town
+    store = make_store(session, test_city, 0.0)
+    lapsed = accepted_order(client, session, clock, headers[0], store, "l")
+    ((only, token),) = make_couriers(session, test_city, [(0.1, 0)], clock.now(), capacity=1)
+    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+    assert offers(session) == {lapsed: only}
+    clock.advance(seconds=31)
+    session.execute(Courier.__table__.update().values(last_seen_at=clock.now()))
+    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+    assert offers(session) == {lapsed: only}
+    (delivery_id,) = session.execute(select(Delivery.id)).scalars()
+    declined = client.post(f"/v1/courier/offers/{delivery_id}/decline",
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert declined.status_code == 200, declined.json
+    dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
+    assert offers(session) == {lapsed: None}
 
 
 def test_the_scheduler_ticks_only_cities_with_a_waiting_delivery_or_a_lapsed_offer(

@@ -14,6 +14,7 @@ from tests.support.deliveries import (
     compensation_budget,
     make_operator,
     offered_job,
+    store_moves,
 )
 from tests.support.factories import make_consumers
 
@@ -62,18 +63,49 @@ def test_a_share_link_works_only_for_its_order_and_a_stranger_sees_nothing(
     assert client.get(f"/v1/tracking/{'x' * 43}").status_code == 404
 
 
-def test_a_share_link_expires_a_day_after_delivery(client, session, clock, job):
+def test_a_share_link_stops_working_three_hours_after_delivery_and_says_so(
+        client, session, clock, job):  # fmt: skip
     token = owner_view(client, job).json["share_token"]
     assert deliver(client, session, clock, job).status_code == 200
-    clock.advance(hours=23)
+    clock.advance(hours=2, minutes=59)
     assert client.get(f"/v1/tracking/{token}").json["status"] == "DELIVERED"
-    clock.advance(hours=2)
-    assert client.get(f"/v1/tracking/{token}").status_code == 404
+    clock.advance(minutes=1)
+    expired = client.get(f"/v1/tracking/{token}")
+    assert expired.status_code == 410 and expired.json["error"]["code"] == "share_expired"
+    unknown = client.get(f"/v1/tracking/{'y' * 43}")
+    assert unknown.status_code == 404 and unknown.json["error"]["code"] == "share_unknown"
 
 
-def test_the_eta_follows_the_courier(client, session, clock, job):
-    before = owner_view(client, job).json
-    assert not before["late"] and before["eta_s"] > 0
+def test_a_share_link_shows_the_courier_only_while_he_carries_the_goods(
+        client, session, clock, job):  # fmt: skip
+    token = owner_view(client, job).json["share_token"]
+    me = job["me"]
+    (offer,) = client.get("/v1/courier/offers", headers=me).json["deliveries"]
+    client.post(f"/v1/courier/offers/{offer['id']}/accept", headers=me)
+    assert client.get(f"/v1/tracking/{token}").json["courier"] is None
+    assert owner_view(client, job).json["courier"]["name"] == "骑手0"
+    store_moves(session, job["order"]["id"], "READY", clock.now())
+    session.commit()
+    client.post(f"/v1/courier/deliveries/{offer['id']}/picked-up", headers=me)
+    assert client.get(f"/v1/tracking/{token}").json["courier"]["name"] == "骑手0"
+    client.post(f"/v1/courier/deliveries/{offer['id']}/delivered", headers=me,
+                json={"code": job["order"]["handoff_code"]})  # fmt: skip
+    assert client.get(f"/v1/tracking/{token}").json["courier"] is None
+
+
+def test_a_cancelled_orders_share_link_also_ends_three_hours_later(client, session, clock, job):
+    token = owner_view(client, job).json["share_token"]
+    cancelled = client.post(f"/v1/orders/{job['order']['id']}/cancel", headers=job["consumer"])
+    assert cancelled.status_code == 200, cancelled.json
+    clock.advance(hours=3)
+    assert client.get(f"/v1/tracking/{token}").status_code == 410
+
+
+def test_the_eta_follows_the_courier_and_is_null_while_looking_for_one(
+        client, session, clock, job):  # fmt: skip
+    offered = owner_view(client, job).json
+    assert offered["looking_for_courier"] is True and offered["eta_s"] is None
+    assert offered["eta_at"] is None and not offered["late"]
     me = job["me"]
     (offer,) = client.get("/v1/courier/offers", headers=me).json["deliveries"]
     client.post(f"/v1/courier/offers/{offer['id']}/accept", headers=me)
@@ -81,7 +113,7 @@ def test_the_eta_follows_the_courier(client, session, clock, job):
     client.put("/v1/courier/location", json=far, headers=me)  # 10 km away: 40 min at 15 km/h
     assigned = owner_view(client, job).json
     assert assigned["courier"]["name"] == "骑手0" and assigned["courier"]["position_age_s"] == 0
-    assert assigned["eta_s"] > before["eta_s"] + 20 * 60
+    assert assigned["looking_for_courier"] is False and assigned["eta_s"] > 40 * 60
     clock.advance(minutes=50)
     assert owner_view(client, job).json["late"] is True
 

@@ -120,7 +120,7 @@ def accept_offer(*, session: Session, courier_id: int, delivery_id: int,
 def decline_offer(
     *, session: Session, courier_id: int, delivery_id: int, now: datetime
 ) -> Delivery:
-    """Hand the offer back: the order goes to a later tick without this courier."""
+    """Hand the offer back: the order goes to a later tick, never again to this courier."""
     delivery = own_delivery(session, courier_id, delivery_id)
     if not pass_offer(session, delivery):
         session.refresh(delivery)
@@ -129,16 +129,21 @@ def decline_offer(
     return delivery
 
 
-def pass_offer(session: Session, delivery: Delivery) -> bool:
-    """OFFERED back to WAITING, remembering the courier so he is not offered it again."""
+def pass_offer(session: Session, delivery: Delivery, *, lapsed: bool = False) -> bool:
+    """OFFERED back to WAITING, remembering the courier: one who declined is never offered it
+    again; one who let it lapse (`lapsed`) is, once the others in reach had their chance."""
     courier_id = delivery.courier_id  # the update below clears it on the loaded object too
-    passed = [*delivery.passed_courier_ids, courier_id]
+    remember = (
+        {"lapsed_courier_ids": [*(delivery.lapsed_courier_ids or ()), courier_id]}
+        if lapsed
+        else {"passed_courier_ids": [*(delivery.passed_courier_ids or ()), courier_id]}
+    )
     back = session.execute(
         update(Delivery)
         .where(col(Delivery.id) == delivery.id, col(Delivery.status) == OFFERED,
                col(Delivery.courier_id) == courier_id)
         .values(status=WAITING, courier_id=None, offered_at=None, offer_expires_at=None,
-                passed_courier_ids=passed)
+                **remember)
     ).rowcount  # fmt: skip
     if back:
         release_courier(session, courier_id)

@@ -3,7 +3,8 @@
 A tick: withdraw expired offers (the courier is remembered and skipped later); read the waiting
 deliveries of ACCEPTED/READY orders and the online couriers with a fresh position and room;
 keep the oldest orders (as many as there are free slots) that have a plausible courier (within
-the city's pickup radius, not one who let it pass); solve the assignment minimising the total
+the city's pickup radius, not one who declined or failed it, nor one who let it lapse while
+another free courier in reach has not had it); solve the assignment minimising the total
 courier-to-store distance (scipy's linear_sum_assignment); then write the offers with
 conditional updates, so the database, not this process, decides: a delivery is offered only if
 still WAITING, a courier takes it only if `held < capacity` and he is online. A courier who
@@ -39,6 +40,7 @@ class Snapshot:
     delivery_ids: list[int] = field(default_factory=list)
     store_points: list[tuple[float, float]] = field(default_factory=list)
     passed: list[set[int]] = field(default_factory=list)
+    lapsed: list[set[int]] = field(default_factory=list)
     courier_ids: list[int] = field(default_factory=list)
     courier_points: list[tuple[float, float]] = field(default_factory=list)
     free: list[int] = field(default_factory=list)
@@ -78,11 +80,13 @@ def _city_lock(session: Session, city_id: int) -> bool:
 
 
 def expire_offers(*, session: Session, city_id: int, now: datetime) -> int:
-    """Offers past their time go back to WAITING, without the courier who let them lapse."""
+    """Offers past their time go back to WAITING; the courier who let one lapse gets it again
+    only after the other couriers in reach had their chance."""
     query = select(Delivery).where(col(Delivery.city_id) == city_id,
                                    col(Delivery.status) == OFFERED,
                                    col(Delivery.offer_expires_at) <= now)  # fmt: skip
-    return sum(pass_offer(session, d) for d in session.execute(query).scalars().all())
+    expired = session.execute(query).scalars().all()
+    return sum(pass_offer(session, d, lapsed=True) for d in expired)
 
 
 # PICKED_UP: a failed delivery an operator sent out again (the goods wait at the store).
@@ -94,17 +98,19 @@ def read_snapshot(session: Session, city_id: int, now: datetime) -> Snapshot:
     take one."""
     snap = Snapshot()
     jobs = session.execute(
-        select(Delivery.id, Store.lat, Store.lon, Delivery.passed_courier_ids)
+        select(Delivery.id, Store.lat, Store.lon, Delivery.passed_courier_ids,
+               Delivery.lapsed_courier_ids)
         .join(Order, col(Order.id) == col(Delivery.order_id))
         .join(Store, col(Store.id) == col(Order.store_id))
         .where(col(Delivery.city_id) == city_id, col(Delivery.status) == WAITING,
                col(Order.status).in_(DISPATCHABLE))
         .order_by(col(Order.placed_at), col(Delivery.id))
     ).all()  # fmt: skip
-    for delivery_id, lat, lon, passed in jobs:
+    for delivery_id, lat, lon, passed, lapsed in jobs:
         snap.delivery_ids.append(delivery_id)
         snap.store_points.append((lat, lon))
         snap.passed.append(set(passed or ()))
+        snap.lapsed.append(set(lapsed or ()))
     for courier_id, lat, lon, free in fit_couriers(session, city_id, now):
         snap.courier_ids.append(courier_id)
         snap.courier_points.append((lat, lon))
@@ -126,8 +132,10 @@ def fit_couriers(session: Session, city_id: int, now: datetime) -> list:
 
 def another_courier(session: Session, delivery: Delivery, store: tuple[float, float],
                     now: datetime) -> bool:  # fmt: skip
-    """Whether a tick could offer the delivery to a courier it has not had (failed or passed)."""
-    barred = {delivery.courier_id, *(delivery.passed_courier_ids or ())}
+    """Whether a tick could offer the delivery to a courier it has not had (failed, declined
+    or lapsed)."""
+    barred = {delivery.courier_id, *(delivery.passed_courier_ids or ()),
+              *(delivery.lapsed_courier_ids or ())}  # fmt: skip
     points = [(lat, lon) for cid, lat, lon, _ in fit_couriers(session, delivery.city_id, now)
               if cid not in barred]  # fmt: skip
     radius = cached_city(session, delivery.city_id).pickup_radius_km
@@ -159,9 +167,21 @@ def plausible_costs(snap: Snapshot, radius_km: float) -> tuple[np.ndarray, np.nd
     column_of = {courier_id: n for n, courier_id in enumerate(snap.courier_ids)}
     for row, passed in enumerate(snap.passed):
         km[row, [column_of[c] for c in passed if c in column_of]] = np.inf
+        _bar_lapsed(km[row], [column_of[c] for c in snap.lapsed[row] if c in column_of])
     slots = np.repeat(np.arange(len(snap.courier_ids)), snap.free)
     rows = np.flatnonzero(np.isfinite(km).any(axis=1))[: len(slots)]
     return rows, slots, km[np.ix_(rows, slots)]
+
+
+def _bar_lapsed(row: np.ndarray, lapsed: list[int]) -> None:
+    """Couriers who let the offer lapse are barred while another free courier in reach has
+    not had it; once none has, they may get it again (a lapse is not a refusal)."""
+    if not lapsed:
+        return
+    others = np.isfinite(row)
+    others[lapsed] = False
+    if others.any():
+        row[lapsed] = np.inf
 
 
 def batch_pairs(snap: Snapshot, radius_km: float) -> list[tuple[int, int]]:

@@ -22,7 +22,8 @@ def open_delivery(session: Session, order: Order, now: datetime) -> None:
     """The order's delivery, waiting for a courier, with its tracking link's token."""
     session.execute(insert(Delivery).values(
         order_id=order.id, city_id=order.city_id, store_id=order.store_id, status=WAITING,
-        share_token=secrets.token_urlsafe(32), passed_courier_ids=[], created_at=now))  # fmt: skip
+        share_token=secrets.token_urlsafe(32), passed_courier_ids=[], lapsed_courier_ids=[],
+        created_at=now, seeking_since=now))  # fmt: skip
 
 
 def cancel_delivery(session: Session, order_id: int, now: datetime) -> None:

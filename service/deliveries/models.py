@@ -34,8 +34,14 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default=WAITING, max_length=16)
     # 32 random bytes, URL-safe: unguessable, so it can be stored as is and looked up.
     share_token: str | None = Field(default=None, max_length=64)
+    # Declined or failed it: never offered it again. Let an offer lapse: offered it again once
+    # every other free courier in pickup reach had it (or none is free).
     passed_courier_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    lapsed_courier_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When it last began to need a courier (opened, or sent out again after a failure); offers
+    # declined or lapsed meanwhile do not reset it. 10 minutes on, it is on the operators' list.
+    seeking_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     offer_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

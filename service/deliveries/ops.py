@@ -71,7 +71,7 @@ def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: da
         passed = [*(delivery.passed_courier_ids or ()), failed_by]  # never offered him again
         transition(session, delivery, WAITING, expect=(FAILED,), courier_id=None,
                    offered_at=None, offer_expires_at=None, accepted_at=None, arrived_at=None,
-                   passed_courier_ids=passed, **reset)  # fmt: skip
+                   passed_courier_ids=passed, seeking_since=now, **reset)  # fmt: skip
         dispatch = "afresh"
     else:
         transition(session, delivery, PICKED_UP, expect=(FAILED,), **reset)

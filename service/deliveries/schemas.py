@@ -71,6 +71,7 @@ class TrackingRead(SQLModel):
     delivery_status: str | None
     store: dict[str, Any]
     courier: dict[str, Any] | None
+    looking_for_courier: bool = False
     home: dict[str, Any]
     placed_at: datetime
     promised_at: datetime
@@ -122,3 +123,32 @@ class FiguresQuery(SQLModel):
 class FiguresRead(SQLModel):
     cities: list[dict[str, Any]]
     stores: list[dict[str, Any]]
+
+
+class UnassignedRead(SQLModel):
+    delivery_id: int
+    order_id: int
+    delivery_status: str  # WAITING or OFFERED (offered, not yet taken)
+    order_status: str
+    city_id: int
+    store_id: int
+    store_name: str
+    waiting_since: datetime
+    waiting_s: int
+
+
+class UnassignedListRead(SQLModel):
+    items: list[UnassignedRead]
+
+
+class SlowOrderRead(SQLModel):
+    order_id: int
+    store_id: int
+    store_name: str
+    accepted_at: datetime
+    ready_by: datetime
+    overdue_s: int
+
+
+class SlowOrdersRead(SQLModel):
+    items: list[SlowOrderRead]

@@ -2,7 +2,9 @@
 
 The owner (consumer token) sees everything, hand-off code and share token included. A share
 token (the tracking link) shows no consumer data: no name, phone or address, and the home only
-as a point rounded to about 100 m; it stops working a day after the delivery closes.
+as a point rounded to about 100 m; the courier only while he carries the goods (picked up, not
+yet delivered); it stops working 3 hours after the order is delivered or cancelled (410).
+While no courier has taken the delivery there is no ETA: `looking_for_courier` says why.
 ETA from the current state: before pickup the courier rides while the store packs, so
 max(prep left, courier to store) + store to door; after pickup, courier to door.
 """
@@ -15,25 +17,37 @@ from sqlmodel import Session, col
 
 from service.cities.service import cached_city, zone_named
 from service.deliveries.courier import first_name
-from service.deliveries.models import CLOSED, HELD, OFFERED, Delivery
-from service.errors import NotFound
+from service.deliveries.models import CLOSED, HELD, OFFERED, WAITING, Delivery
+from service.errors import Gone, NotFound
 from service.geo import rough_km
 from service.orders import states
 from service.orders.models import Order, OrderEvent
 from service.people.models import Courier
 from service.stores.models import Store
 
-SHARE_LIFETIME = timedelta(days=1)
+SHARE_LIFETIME = timedelta(hours=3)  # after the order is delivered or cancelled
 SHARED_EVENT_DATA = frozenset({"courier_name", "reason", "late_s", "discount_fen"})
 
 
 def by_share_token(session: Session, token: str, now: datetime) -> tuple[Order, Delivery]:
-    """The order a tracking link names, or 404 (also once the link has expired)."""
+    """The order a tracking link names: 404 for no such link, 410 once it has expired."""
     query = select(Delivery).where(col(Delivery.share_token) == token)
     delivery = session.execute(query).scalar_one_or_none()
-    if delivery is None or (delivery.closed_at and now > delivery.closed_at + SHARE_LIFETIME):
-        raise NotFound("no such tracking link (or it has expired)", field="share")
-    return session.get(Order, delivery.order_id), delivery
+    if delivery is None:
+        raise NotFound("There is no such tracking link.", code="share_unknown", field="share")
+    order = session.get(Order, delivery.order_id)
+    ended = _ended_at(order, delivery)
+    if ended is not None and now >= ended + SHARE_LIFETIME:
+        raise Gone("This tracking link has expired: its order ended more than 3 hours ago.",
+                   code="share_expired", field="share",
+                   details={"status": order.status})  # fmt: skip
+    return order, delivery
+
+
+def _ended_at(order: Order, delivery: Delivery) -> datetime | None:
+    if order.status not in (states.DELIVERED, states.CANCELLED):
+        return None
+    return delivery.delivered_at or delivery.closed_at or order.updated_at
 
 
 def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner: bool,
@@ -42,14 +56,16 @@ def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner
     zone = zone_named(cached_city(session, order.city_id).timezone)
     store = session.get(Store, order.store_id)
     courier = _courier(session, delivery)
-    eta = live_eta(session, order, delivery, store, courier, now)
+    looking = looking_for_courier(order, delivery)
+    eta = None if looking else live_eta(session, order, delivery, store, courier, now)
     local = lambda t: t and t.astimezone(zone)  # noqa: E731
     body = {
         "order_id": order.id, "status": order.status,
         "delivery_status": delivery.status if delivery else None,
         "store": {"id": store.id, "name": store.name, "address": store.address,
                   "lat": store.lat, "lon": store.lon},
-        "courier": _courier_view(courier, now),
+        "courier": _courier_view(courier, now, owner or order.status == states.PICKED_UP),
+        "looking_for_courier": looking,
         "home": _home(order, owner), "placed_at": local(order.placed_at),
         "promised_at": local(order.promised_at), "eta_at": local(eta),
         "eta_s": max(0, int((eta - now).total_seconds())) if eta else None,
@@ -62,8 +78,14 @@ def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner
     return body
 
 
-def _courier_view(courier: Courier | None, now: datetime) -> dict[str, Any] | None:
-    if courier is None:
+def looking_for_courier(order: Order, delivery: Delivery | None) -> bool:
+    """Whether the order waits for a courier to take it (no ETA can be promised meanwhile)."""
+    return (delivery is not None and delivery.status in (WAITING, OFFERED)
+            and order.status in (states.ACCEPTED, states.READY, states.PICKED_UP))  # fmt: skip
+
+
+def _courier_view(courier: Courier | None, now: datetime, shown: bool) -> dict[str, Any] | None:
+    if courier is None or not shown:
         return None
     seen = courier.last_seen_at
     return {"name": first_name(courier.name), "lat": courier.last_lat, "lon": courier.last_lon,

@@ -10,6 +10,7 @@ from service.deliveries import dispatch
 from service.deliveries.purge import purge_trail
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
+from service.orders.readiness import auto_ready, due_auto_ready
 from service.tablet.deadlines import overdue_at_tablets, time_out
 
 
@@ -42,6 +43,16 @@ JOBS = {
             "store (or are cancelled); 3 misses in 30 minutes pause and flag the store",
             items=overdue_at_tablets,
             run_item=lambda *, session, item, now: time_out(
+                session=session, order_id=item, now=now
+            ),
+            every_s=15,
+        ),
+        Job(
+            name="auto_ready",
+            description="orders at auto_accept stores become READY once the store's preparation "
+            "minutes have passed since acceptance (unless its system said so earlier)",
+            items=due_auto_ready,
+            run_item=lambda *, session, item, now: auto_ready(
                 session=session, order_id=item, now=now
             ),
             every_s=15,

@@ -18,6 +18,7 @@ STATUS = {
     errors.Unauthenticated: 401,
     errors.PermissionDenied: 403,
     errors.NotFound: 404,
+    errors.Gone: 410,
     errors.Conflict: 409,
     errors.InvalidInput: 422,
     errors.Unprocessable: 422,
