@@ -89,6 +89,18 @@ def test_keys_are_scoped_per_consumer(client, town):
     assert post(client, headers[1], "shared").status_code == 201
 
 
+@pytest.mark.parametrize("address", ["", "   "])
+def test_a_blank_address_line_is_refused_with_a_field_error_and_writes_nothing(
+        client, session, town, address):  # fmt: skip
+    _, _, headers, _ = town
+    before = counts(session)
+    response = post(client, headers[0], "blank", {**BODY, "address": address})
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert (error["code"], error["field"]) == ("validation_error", "address")
+    assert "address line" in error["message"] and counts(session) == before
+
+
 def test_missing_key_is_400_and_writes_nothing(client, session, town):
     _, _, headers, _ = town
     before = counts(session)

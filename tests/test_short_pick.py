@@ -86,6 +86,29 @@ def test_dropping_the_100_yuan_line_refunds_8333_fen_and_nothing_else(client, se
     assert shorted[0]["data"]["refund_fen"] == 8333 and mine["payable_fen"] == order["payable_fen"]
 
 
+def test_the_consumer_sees_the_missing_units_what_was_paid_the_refund_and_the_net(
+        client, session, picking):  # fmt: skip
+    store, consumer, staff = picking
+    order = accepted_order(client, consumer, staff)
+    line = next(line for line in lines(client, staff, order) if line["sku"] == "BAK-0002")
+    short(client, staff, order, "BAK-0002", 0)
+    mine = client.get(f"/v1/orders/{order['id']}", headers=consumer).json
+    paid = order["payable_fen"]
+    assert (mine["payable_fen"], mine["paid_fen"], mine["refunded_fen"], mine["net_fen"]) == (
+        paid,
+        paid,
+        8333,
+        paid - 8333,
+    )
+    assert mine["short_pick"] == {"refund_fen": 8333, "missing": [
+        {"line_id": line["id"], "sku": "BAK-0002", "name": line["name"], "qty": 1,
+         "picked_qty": 0, "missing_qty": 1, "refund_fen": 8333}]}  # fmt: skip
+    tablet_view = client.get(f"/v1/store/orders/{order['id']}", headers=staff).json
+    assert (tablet_view["refund_fen"], tablet_view["net_fen"]) == (8333, paid - 8333)
+    listed = client.get("/v1/orders", headers=consumer).json["orders"][0]
+    assert listed["net_fen"] == paid - 8333 and listed["short_pick"]["refund_fen"] == 8333
+
+
 def test_with_a_coupon_the_campaign_spend_falls_by_the_lines_coupon_share(
     client, session, clock, picking
 ):

@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
@@ -12,11 +14,21 @@ from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRe
 
 class OrderIn(PointIn):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
-    address: str = Field(min_length=1, max_length=256)
+    address: str = Field(max_length=256, description="the address line; blank is refused")
     payment_method: PaymentMethod
     coupon_id: Id | None = None
     store_id: Id | None = None
     expected_payable_fen: StrictInt | None = Field(default=None, ge=0, le=10**12)
+
+    @field_validator("address")
+    @classmethod
+    def _address_line(cls, value: str) -> str:
+        # The point says where; the line says which door: a courier needs both.
+        if not value.strip():
+            raise PydanticCustomError(
+                "address_required", "an address line (street, building, door) is required"
+            )
+        return value.strip()
 
 
 class OrderLineRead(LineBase):
@@ -42,6 +54,23 @@ class StoreRef(SQLModel):
     distance_km: float | None = None
 
 
+class MissingLineRead(SQLModel):
+    line_id: int
+    sku: str
+    name: str
+    qty: int
+    picked_qty: int
+    missing_qty: int
+    refund_fen: int
+
+
+class ShortPickRead(SQLModel):
+    """Units the store could not pick and what was refunded for them."""
+
+    missing: list[MissingLineRead]
+    refund_fen: int
+
+
 class OrderRead(SQLModel):
     id: int
     status: str
@@ -61,6 +90,11 @@ class OrderRead(SQLModel):
     eta_at: datetime
     lines: list[OrderLineRead]
     events: list[OrderEventRead]
+    # From the ledger: charged (0 until the payment succeeds), refunded so far, and the net.
+    paid_fen: int = 0
+    refunded_fen: int = 0
+    net_fen: int = 0
+    short_pick: ShortPickRead | None = None
 
 
 class OrderPlacedRead(SQLModel):

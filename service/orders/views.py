@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from service.cities.service import cached_city, zone_named
+from service.orders import money
 from service.orders.models import Order, OrderEvent, OrderLine
 from service.orders.schemas import OrderEventRead, OrderLineRead, OrderRead, StoreRef
 from service.stores.models import Store
@@ -37,4 +38,6 @@ def order_read(session: Session, order: Order, distance_km: float | None = None,
         eta_at=order.eta_at.astimezone(zone),
         lines=[OrderLineRead(**line) for line in lines],
         events=[OrderEventRead(**{**e, "at": e["at"].astimezone(zone)}) for e in events],
+        short_pick=money.short_pick(lines, events),
+        **money.money_fields(session, order.id),
     )  # fmt: skip

@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 from service.catalog.models import StoreStock
 from service.cities.service import cached_city, zone_named
 from service.errors import Conflict, InvalidInput, NotFound
-from service.orders import states
+from service.orders import money, states
 from service.orders.lifecycle import rematch_order
 from service.orders.models import Order, OrderEvent, OrderLine
 from service.orders.numbers import number_text
@@ -49,8 +49,10 @@ def store_order_read(session: Session, order: Order) -> StoreOrderRead:
     ).all()  # fmt: skip
     events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
                              .order_by(col(OrderEvent.id))).scalars().all()  # fmt: skip
+    charged, refunded = money.ledger_totals(session, order.id)
     return StoreOrderRead(
         id=order.id, order_number=number_text(order), status=order.status, address=order.address,
+        refund_fen=refunded, net_fen=charged - refunded,
         subtotal_fen=order.subtotal_fen, payable_fen=order.payable_fen,
         placed_at=order.placed_at.astimezone(zone), promised_at=order.promised_at.astimezone(zone),
         accept_by=_accept_by(session, order, events, zone),

@@ -61,6 +61,8 @@ class StoreOrderRead(SQLModel):
     address: str
     subtotal_fen: int
     payable_fen: int
+    refund_fen: int = 0  # given back so far (short-picks, a cancel), from the ledger
+    net_fen: int = 0  # what the consumer paid net: charged less refunded
     placed_at: datetime
     promised_at: datetime
     accept_by: datetime | None
