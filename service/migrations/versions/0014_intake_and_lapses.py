@@ -1,7 +1,7 @@
 """deliveries: lapsed offers kept apart from declines; when the search for a courier began
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 14:20:00.000000
 
 passed_courier_ids keeps the couriers who declined or failed a delivery (never offered it
@@ -18,7 +18,7 @@ from alembic import op
 import service.db.types
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
