@@ -4,6 +4,7 @@ import os
 from datetime import datetime
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import failpoints
 from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
@@ -70,7 +71,14 @@ def create_app(
     _register_blueprints(app)
     spec.register(app)
     _register_cli(app)
+    _trust_proxies(app, settings.proxy_hops)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind `hops` proxies, take the client's address, scheme and host from their headers."""
+    if hops:  # never by default: a client could then claim any address in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _install_feed_waiting(app: Flask) -> None:

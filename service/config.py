@@ -25,6 +25,8 @@ class Settings:
     max_poll_wait_s: float = 25.0
     # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
     demo: bool = False
+    # Proxies in front whose X-Forwarded-For/-Proto/-Host are trusted (nginx: 1; none: 0).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, instance_path: str | os.PathLike) -> "Settings":
@@ -40,6 +42,7 @@ class Settings:
             simulated_time={k: v for k, v in os.environ.items() if k.startswith("HD_SIM_")},
             max_poll_wait_s=min(25.0, float(os.environ.get("HD_MAX_POLL_WAIT_S") or 25.0)),
             demo=os.environ.get("HD_DEMO") == "1",
+            proxy_hops=int(os.environ.get("HD_PROXY_HOPS") or 0),
         )
 
 

@@ -35,7 +35,7 @@ def _finish(response):
     metrics.record_request(request.endpoint, route, request.method, response.status_code,
                            seconds, body)  # fmt: skip
     access.info("request", method=request.method, route=route, status=response.status_code,
-                duration_ms=round(seconds * 1000, 2),
+                duration_ms=round(seconds * 1000, 2), client=request.remote_addr,
                 role=caller.role if caller else None)  # fmt: skip
     response.headers[HEADER] = g.get("request_id", "")
     logs.unbind()
