@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import failpoints
+from service.auth.setup import install_sign_in
 from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
 from service.config import Settings
 from service.db import Database, make_engine
@@ -68,6 +69,7 @@ def create_app(
     app.before_request(check_request)
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
     register_error_handlers(app)
+    install_sign_in(app)
     _register_blueprints(app)
     spec.register(app)
     _register_cli(app)
@@ -102,6 +104,7 @@ def _clock_from(settings: Settings) -> Clock:
 def _register_blueprints(app: Flask) -> None:
     from service.audit.api import bp as audit_bp
     from service.auth.api import bp as auth_bp
+    from service.auth.signin_api import bp as sign_in_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
     from service.campaigns.api import bp as campaigns_bp
     from service.catalog.api import bp as catalog_bp
@@ -126,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
+    blueprints += (sign_in_bp,)  # sign-in, sessions, pairing, operator accounts
     blueprints += (catalog_bp, shop_bp)  # product search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     blueprints += (courier_bp, deliveries_bp, delivery_pages_bp, watch_bp)  # couriers, tracking

@@ -77,6 +77,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """A rate limit was reached; `retry_after_s` says when to try again (429, Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None):
+        super().__init__(message, field=field, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class Unprocessable(DomainError):
     """The request is valid but cannot be served (e.g. outside every service area)."""
 

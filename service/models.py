@@ -1,7 +1,7 @@
 """Imports every table module, so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from service.audit.models import AuditEvent
-from service.auth.models import ApiToken
+from service.auth.models import ApiToken, AuthSession, PairingCode, PhoneCode
 from service.campaigns.models import (
     Batch,
     Campaign,
@@ -28,8 +28,9 @@ from service.stores.models import Store
 from service.sync.models import SyncRun
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Batch", "Campaign", "CampaignStore", "City", "Consumer", "Coupon",
-    "CouponEvent", "CouponTemplate", "Courier", "CourierLocation", "Delivery", "IdempotencyKey",
+    "ApiToken", "AuditEvent", "AuthSession", "Batch", "Campaign", "CampaignStore", "City",
+    "Consumer", "Coupon", "CouponEvent", "CouponTemplate", "Courier", "CourierLocation",
+    "Delivery", "IdempotencyKey",
     "LedgerEntry", "MatchingRefusal", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim",
-    "Product", "Promotion", "Store", "StoreStock", "SyncRun",
+    "PairingCode", "PhoneCode", "Product", "Promotion", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip

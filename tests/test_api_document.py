@@ -10,7 +10,10 @@ PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
           ("get", "/admin"),
           # demo mode only (404 otherwise): one-click sign-in as a seed consumer
           ("get", "/v1/demo/consumers"),
-          ("post", "/v1/demo/consumers/{consumer_id}/token")}  # fmt: skip
+          ("post", "/v1/demo/consumers/{consumer_id}/token"),
+          # sign-in (issue 23): what a caller without a session uses to get one
+          ("post", "/v1/auth/code"), ("post", "/v1/auth/sign-in"), ("post", "/v1/auth/refresh"),
+          ("post", "/v1/auth/operator/sign-in"), ("post", "/v1/auth/pair")}  # fmt: skip
 # The owner's bearer token, or none with the tracking link's share token.
 TOKEN_OR_LINK = {("get", "/v1/orders/{order_id}/tracking")}
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}

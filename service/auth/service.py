@@ -3,13 +3,14 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.auth.models import ApiToken, MeRead, Role
+from service.auth.sessions import ACCESS_PREFIX, live_session
 from service.db.hot import HotStatement, connection_of
 from service.errors import InvalidInput, Unauthenticated
 from service.people.models import Consumer, Courier, Operator
@@ -38,6 +39,10 @@ class Caller:
     role: Role
     principal_id: int
     label: str
+    # "token" for API tokens; for sessions how the person signed in: sms, password_totp, pairing.
+    method: str = "token"
+    session_id: int | None = None
+    expires_at: datetime | None = None
 
 
 PRINCIPALS = {
@@ -73,12 +78,15 @@ def issue_token(
     return token, secret
 
 
-def authenticate(*, session: Session | Connection, secret: str | None) -> Caller:
-    """The live token for `secret` (from this process's cache while fresh), or Unauthenticated.
-    `session` may be a hot route's Core connection (service.web.context.statements)."""
+def authenticate(*, session: Session | Connection, secret: str | None,
+                 now: datetime | None = None) -> Caller:  # fmt: skip
+    """The live token or session for `secret` (from this process's cache while fresh), or
+    Unauthenticated. `session` may be a hot route's Core connection."""
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
     token_hash = hash_token(secret)
+    if secret.startswith(ACCESS_PREFIX):
+        return _session_caller(session, token_hash, now or datetime.now(UTC))
 
     def load() -> Caller:  # raises for unknown and revoked tokens, so those are never cached
         token = TOKEN_BY_HASH.first(connection_of(session), {"token_hash": token_hash})
@@ -87,6 +95,28 @@ def authenticate(*, session: Session | Connection, secret: str | None) -> Caller
         return Caller(token.id, Role(token.role), token.principal_id, token.label)
 
     return caches.get_or_load(_callers, token_hash, load)
+
+
+def _session_caller(session: Session | Connection, token_hash: str, now: datetime) -> Caller:
+    def load() -> Caller:
+        row = live_session(connection_of(session), token_hash, now)
+        if row is None:
+            raise Unauthenticated("the session is unknown, expired or ended", field="Authorization")
+        return Caller(row.id, Role(row.role), row.principal_id, "", row.method, row.id,
+                      row.access_expires_at)  # fmt: skip
+
+    found = caches.get_or_load(_callers, token_hash, load)
+    if found.expires_at <= now:  # a cached session still expires on time
+        caches.forget(_callers, token_hash)
+        raise Unauthenticated("the access token expired; refresh it", code="token_expired",
+                              field="Authorization")  # fmt: skip
+    return found
+
+
+def forget_callers(token_hashes: list[str]) -> None:
+    """Drop revoked tokens and sessions from this process's cache (the others age out)."""
+    for token_hash in token_hashes:
+        caches.forget(_callers, token_hash)
 
 
 def revoke_token(*, session: Session, token_id: int, now: datetime) -> bool:
@@ -112,4 +142,7 @@ def describe_caller(*, session: Session, token: Caller) -> MeRead:
         name=principal.name,
         city_id=city_id,
         token_label=token.label,
+        phone=getattr(principal, "phone", None),
+        phone_verified=getattr(principal, "phone_verified_at", None) is not None,
+        signed_in_by=token.method,
     )

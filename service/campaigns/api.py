@@ -3,6 +3,7 @@
 from flask import Blueprint, request
 
 from service.auth.models import Role
+from service.auth.verified import ensure_phone_verified
 from service.campaigns.browse import my_coupons, open_campaigns
 from service.campaigns.claims import claim_pack
 from service.campaigns.schemas import (
@@ -41,6 +42,7 @@ def list_open():
 def claim(campaign_id: int):
     """Claim one pack from the campaign's open batch (one per consumer per batch)."""
     body: ClaimIn = request.context.json
+    ensure_phone_verified(session=db_session(), token=caller())
     claimed = claim_pack(
         session=db_session(),
         consumer_id=caller().principal_id,

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.auth.models import Role
+from service.auth.phones import normalise_phone
 from service.auth.service import issue_token
 from service.errors import NotFound
 from service.people.models import Consumer, Courier, Operator
@@ -12,9 +13,9 @@ from service.seed.files import read_json
 from service.stores.models import Store
 
 DEMO = (
-    (Role.CONSUMER, Consumer, Consumer.phone == "13800000001"),
+    (Role.CONSUMER, Consumer, Consumer.phone == "+8613800000001"),
     (Role.STORE, Store, Store.city_id.isnot(None)),
-    (Role.COURIER, Courier, Courier.phone == "13900000001"),
+    (Role.COURIER, Courier, Courier.phone == "+8613900000001"),
     (Role.OPERATOR, Operator, Operator.city_id.is_(None)),
 )
 
@@ -45,7 +46,7 @@ def issue_demo_tokens(*, session: Session, now: datetime) -> list[tuple[str, str
 
 def demo_consumers(*, session: Session) -> list[dict]:
     """The seed world's consumers (fixtures/people.json), for one-click sign-in in demo mode."""
-    phones = [phone for _, phone, _ in read_json("people.json")["consumers"]]
+    phones = [normalise_phone(phone) for _, phone, _ in read_json("people.json")["consumers"]]
     rows = session.exec(select(Consumer).where(Consumer.phone.in_(phones)).order_by(Consumer.id))
     return [{"id": c.id, "name": c.name} for c in rows]
 

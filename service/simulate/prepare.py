@@ -35,7 +35,7 @@ def prepare_world(*, session: Session, scenario: Scenario, now: datetime) -> dic
             "operator": token(Role.OPERATOR, operator.id),
             "stores": _stores(session, scenario, city, operator.id, rng, now, token),
             "consumers": _consumers(session, scenario, city, rng, now, token),
-            "couriers": _couriers(session, scenario, city, rng, token),
+            "couriers": _couriers(session, scenario, city, rng, token, now),
             "campaign_id": _campaign(session, scenario, city, operator, now)}  # fmt: skip
 
 
@@ -79,20 +79,24 @@ def _pause_the_rest(session, scenario, rest: list[Store], operator_id: int, now)
 
 
 def _consumers(session, scenario, city, rng, now, token) -> list[dict]:
-    spec, tag = scenario.consumers, secrets.token_hex(3)
-    people = [Consumer(name=f"模拟顾客{n}", phone=f"s{tag}{n:07d}", home_city_id=city.id,
-                       created_at=now) for n in range(spec["count"])]  # fmt: skip
+    spec = scenario.consumers
+    # Verified numbers (+86170…): claims bind the per-person limit to a verified number.
+    base = secrets.randbelow(10**8 - spec["count"])
+    people = [Consumer(name=f"模拟顾客{n}", phone=f"+86170{base + n:08d}", home_city_id=city.id,
+                       created_at=now, phone_verified_at=now)
+              for n in range(spec["count"])]  # fmt: skip
     session.add_all(people)
     session.flush()
     return [{"id": p.id, "token": token(Role.CONSUMER, p.id),
              "home": _near(rng, *spec["centre"], spec["radius_km"])} for p in people]  # fmt: skip
 
 
-def _couriers(session, scenario, city, rng, token) -> list[dict]:
-    spec, tag = scenario.couriers, secrets.token_hex(3)
+def _couriers(session, scenario, city, rng, token, now) -> list[dict]:
+    spec, base = scenario.couriers, secrets.randbelow(10**8 - scenario.couriers["count"])
     lat0, lon0 = scenario.consumers["centre"]
-    riders = [Courier(city_id=city.id, name=f"模拟骑手{n}", phone=f"r{tag}{n:06d}",
-                      speed_kmh=city.courier_speed_kmh) for n in range(spec["count"])]  # fmt: skip
+    riders = [Courier(city_id=city.id, name=f"模拟骑手{n}", phone=f"+86171{base + n:08d}",
+                      speed_kmh=city.courier_speed_kmh, phone_verified_at=now)
+              for n in range(spec["count"])]  # fmt: skip
     session.add_all(riders)
     session.flush()
     shifts = spec["shifts"]

@@ -22,6 +22,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.InvalidInput: 422,
     errors.Unprocessable: 422,
+    errors.TooManyRequests: 429,
 }
 
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
@@ -36,6 +37,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     503: "try_again",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -60,7 +62,10 @@ def register_error_handlers(app: Flask) -> None:
         if error.after_rollback is not None:
             _after_rollback(error)
         body = error_body(error.code, error.message, error.field, **error.details)
-        return jsonify(body), status_of(error)
+        response = jsonify(body)
+        if isinstance(error, errors.TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after_s)
+        return response, status_of(error)
 
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError):
