@@ -1,7 +1,6 @@
 """Signing in by mobile number and SMS code: one account per number, codes that expire, are
 used once and allow five tries per number; sessions that expire, refresh and end."""
 
-
 import pytest
 from sqlmodel import select
 

@@ -1,0 +1,63 @@
+"""Sign-in limits under real concurrency: 2 gunicorn workers, concurrent clients, both engines."""
+
+import json
+import secrets
+
+import pytest
+import requests
+
+from tests.support.race import race
+
+pytestmark = pytest.mark.live
+PHONE = "+8613812345678"
+
+
+def sink_env(tmp_path, **extra):
+    path = tmp_path / f"sms-{secrets.token_hex(4)}.jsonl"
+    return path, {"HD_SMS_SINK_PATH": str(path), **extra}
+
+
+def codes_sent(path, phone=PHONE) -> list[str]:
+    if not path.exists():
+        return []
+    sent = map(json.loads, path.read_text().splitlines())
+    return [message["code"] for message in sent if message["phone"] == phone]
+
+
+def test_twenty_concurrent_sign_ins_with_one_code_open_one_session(live_server, tmp_path):
+    path, env = sink_env(tmp_path, HD_RATELIMIT="0")
+    server = live_server(env=env)
+    assert requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE}).status_code == 202
+    (code,) = codes_sent(path)
+    body = {"phone": "138 1234 5678", "code": code}
+    answers = race([{"method": "POST", "url": f"{server.url}/v1/auth/sign-in", "json": body}] * 20,
+                   clients=20)  # fmt: skip
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] + [401] * 19
+
+
+def test_a_burst_of_code_requests_for_one_number_sends_one_code(live_server, tmp_path):
+    path, env = sink_env(tmp_path, HD_RATELIMIT="0")
+    server = live_server(env=env)
+    spellings = ["+86 138 1234 5678", "008613812345678", "13812345678", "１３８１２３４５６７８"]
+    asks = [{"method": "POST", "url": f"{server.url}/v1/auth/code",
+             "json": {"phone": spellings[n % 4]}} for n in range(60)]  # fmt: skip
+    answers = race(asks, clients=30)
+    assert sorted(a.status_code for a in answers) == [202] + [429] * 59
+    assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 429)
+    assert len(codes_sent(path)) == 1
+
+
+def test_per_address_limits_hold_across_workers_with_redis(live_server, tmp_path):
+    prefix = f"hdtest-{secrets.token_hex(4)}"
+    path, env = sink_env(tmp_path, HD_RATELIMIT_STORAGE="redis://127.0.0.1:6379",
+                         HD_RATELIMIT_PREFIX=prefix)  # fmt: skip
+    server = live_server(env=env)
+    asks = [{"method": "POST", "url": f"{server.url}/v1/auth/code",
+             "json": {"phone": f"1381234{n:04d}"}} for n in range(24)]  # fmt: skip
+    answers = race(asks, clients=12)
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(202) == 5  # "5 per minute" per address, counted once for 2 workers
+    refused = [a for a in answers if a.status_code == 429]
+    assert {a.json()["error"]["code"] for a in refused} == {"rate_limited"}
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
