@@ -1,7 +1,7 @@
 """sign-in: sessions, one-time codes by number, pairing codes; operators' passwords and TOTP
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 14:12:22.379898
 
 Existing consumers, couriers and operators keep their ids and their API tokens. Their numbers
@@ -20,7 +20,7 @@ from alembic import op
 import service.db.types
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
