@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.deliveries.watch_api import bp as watch_bp
     from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
+    from service.places.api import bp as places_bp
     from service.pricing.api import bp as pricing_bp
     from service.promotions.api import bp as promotions_bp
     from service.reports.api import bp as reports_bp
@@ -130,7 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
     blueprints += (sign_in_bp,)  # sign-in, sessions, pairing, operator accounts
-    blueprints += (catalog_bp, shop_bp)  # product search; the shop page
+    blueprints += (catalog_bp, places_bp, shop_bp)  # product and place search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     blueprints += (courier_bp, deliveries_bp, delivery_pages_bp, watch_bp)  # couriers, tracking
     blueprints += (reports_bp, promotions_bp, observability_bp, console_bp)  # operators

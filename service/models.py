@@ -24,6 +24,7 @@ from service.orders.models import (
     OrderLine,
 )
 from service.people.models import Consumer, Courier, Operator
+from service.places.models import Place
 from service.stores.models import Store
 from service.sync.models import SyncRun
 
@@ -32,5 +33,5 @@ __all__ = [
     "Consumer", "Coupon", "CouponEvent", "CouponTemplate", "Courier", "CourierLocation",
     "Delivery", "IdempotencyKey",
     "LedgerEntry", "MatchingRefusal", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim",
-    "PairingCode", "PhoneCode", "Product", "Promotion", "Store", "StoreStock", "SyncRun",
+    "PairingCode", "PhoneCode", "Place", "Product", "Promotion", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip

@@ -16,6 +16,9 @@ class ProductBase(SQLModel):
     brand: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     spec: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     barcode: str | None = Field(default=None, max_length=32)
+    # Category names and generic words of its kind (service/catalog/keywords.py), indexed
+    # with the name so 手机 finds a 小米14.
+    keywords: str = Field(default="", max_length=512, sa_column_kwargs={"server_default": ""})
 
 
 class Product(ProductBase, table=True):

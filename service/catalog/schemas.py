@@ -49,3 +49,7 @@ class SearchRead(SQLModel):
     city: str
     results: list[SearchHitRead]
     next_cursor: str | None
+    # Why nothing came back: no_match (no product matches the words) or not_deliverable
+    # (some match, but no store can bring them here within the hour); null when results came
+    # (a point outside every service area is a 422 outside_service_area instead).
+    empty_reason: str | None = None

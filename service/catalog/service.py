@@ -17,7 +17,7 @@ from service.catalog.schemas import (
     SearchQuery,
     SearchRead,
 )
-from service.catalog.search import matching_products, normalised
+from service.catalog.search import matching_every_word, normalised
 from service.cities.service import city_for_point
 from service.errors import Unprocessable
 from service.geo import exact_km
@@ -34,7 +34,7 @@ def search_products(*, session: Session | Connection, query: SearchQuery,
     city = city_for_point(session=session, lat=query.lat, lon=query.lon)
     fingerprint = _fingerprint(query, q)
     after = _decode(query.cursor, fingerprint) if query.cursor else None
-    products = {row.id: row for row in matching_products(session, q=q, category=query.category)}
+    products = {row.id: row for row in matching_every_word(session, q=q, category=query.category)}
     stores = nearby.eligible_stores(session=session, city=city, lat=query.lat, lon=query.lon,
                                     now=now) if products else []  # fmt: skip
     found = nearby.offers(session, city.id, stores, list(products), now) if stores else {}
@@ -51,6 +51,7 @@ def search_products(*, session: Session | Connection, query: SearchQuery,
         city=city.code,
         results=[_hit(products[key[-1]], found[key[-1]], query, shown) for key in page],
         next_cursor=_encode(page[-1], fingerprint) if more else None,
+        empty_reason=None if keyed or after else ("not_deliverable" if products else "no_match"),
     )
 
 

@@ -8,9 +8,11 @@ from sqlmodel import Session, SQLModel, select
 
 from service.auth.phones import normalise_phone
 from service.campaigns.models import Promotion
+from service.catalog.keywords import keywords_for
 from service.catalog.models import Product, StoreStock
 from service.cities.models import City
 from service.people.models import Consumer, Courier, Operator
+from service.places.models import Place
 from service.seed.campaigns import load_campaigns
 from service.seed.demo import make_demo_store_tablet
 from service.seed.files import fixtures_dir, read_json
@@ -33,6 +35,7 @@ def load_fixtures(*, session: Session, now: datetime, scale: int = 1) -> dict[st
     """Load cities, catalogue, stores and stock, people, promotions and campaigns."""
     anchor = now.replace(minute=0, second=0, microsecond=0)
     cities = _load_cities(session)
+    _load_places(session, cities)
     products = _load_catalog(session)
     stores = _load_stores(session, cities, products, scale)
     _attach_feeds(session, cities)
@@ -64,6 +67,7 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
     """Products by category, as (product id, base price) pairs."""
     by_category: dict[str, list[tuple[int, int]]] = {}
     catalog = read_json("catalog.json")
+    terms = read_json("search_terms.json")
     codes = sku_codes(catalog)
     for category, items in catalog.items():
         for sku, (name, price_fen, *brand_spec) in zip(codes[category], items, strict=True):
@@ -79,8 +83,29 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
                 brand=brand,
                 spec=spec,
             )
+            # The catalogue's own words: set on every load, so a changed table takes effect.
+            product.keywords = keywords_for(terms, category=category, name=name, brand=brand,
+                                            spec=spec)  # fmt: skip
             by_category.setdefault(category, []).append((product.id, price_fen))
     return by_category
+
+
+def _load_places(session: Session, cities: dict[str, City]) -> None:
+    """The gazetteer: each city's districts, streets and landmarks (new names only)."""
+    known = {(c, n) for c, n in session.execute(select(Place.city_id, Place.name)).all()}
+    rows = []
+    for code, entry in read_json("places.json").items():
+        if code not in cities:
+            continue
+        city_id = cities[code].id
+        places = [(n, "district", n, lat, lon) for n, lat, lon in entry["districts"]]
+        for name, kind, district, lat, lon in [*places, *entry["places"]]:
+            if (city_id, name) not in known:
+                known.add((city_id, name))
+                rows.append({"city_id": city_id, "name": name, "kind": kind,
+                             "district": district, "lat": lat, "lon": lon})  # fmt: skip
+    if rows:
+        session.execute(insert(Place), rows)
 
 
 def _load_stores(session: Session, cities: dict[str, City], products: dict, scale: int) -> int:
