@@ -1,0 +1,158 @@
+"""Benchmark: a city's evening on one host, against the `make run` server settings.
+
+TABLETS tablets long-poll their store's feed (wait=20), COURIERS couriers send a location every
+15 s, searches and orders arrive at their rates all along and a burst of claims in the middle,
+for DURATION_S, on the bench city (_bench_city: 5,000 stores x 200 SKUs). The load generator
+is one asyncio process (tests/bench/_city_actors.py). Figures: cores used by the app (gunicorn's
+processes), the database (PostgreSQL's backends) and the load generator; p50/p99 per route;
+order-to-tablet p99 (from the `placed` event's time, stamped in its transaction, to its
+tablet's answer); polls per tablet per minute; 5xx. One JSON line per engine; BENCH_SCALE=tiny
+plays a small city for 15 s.
+"""
+
+import math
+import multiprocessing
+import os
+import random
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
+
+from service.cities.models import City
+from service.db import Database, make_engine
+from service.stores.models import Store
+from tests.bench import _bench_city
+from tests.bench._city_actors import Plan, play
+from tests.bench._cpu import CpuSampler, postgres_backends
+from tests.bench._loadgen import percentile_ms
+from tests.bench.search import _query, _words
+from tests.support.deliveries import make_couriers, point
+from tests.support.factories import make_campaign, make_consumers
+from tests.support.live import start_server
+from tests.support.tablets import store_token
+
+TINY = os.environ.get("BENCH_SCALE") == "tiny"
+# stores x skus, tablets, couriers, searches/s, orders/s, claims/s, claim burst s, duration s
+SCALE = (
+    ((200, 20), 100, 100, 3.0, 1.0, 20.0, 5, 15)
+    if TINY
+    else ((5_000, 200), 2_000, 2_000, 30.0, 5.0, 200.0, 60, 180)
+)
+(STORES, SKUS), TABLETS, COURIERS, SEARCH_PER_S, ORDER_PER_S, CLAIM_PER_S, BURST_S, DURATION_S = (
+    SCALE
+)
+WAIT_S = 20
+SKU = "BEN-0001"
+
+
+def main() -> None:
+    _bench_city.each_engine("city_load", STORES, SKUS, run)
+
+
+def run(engine: str, url: str, workdir: Path) -> dict:
+    plan = _seed(url)
+    server = start_server(url, workdir, env={"LOG_LEVEL": "INFO"})  # make run's settings
+    try:
+        plan.url = server.url
+        seen, cpu, wall = _measured(server, plan)
+    finally:
+        server.stop()
+    return {"benchmark": "city_load", "engine": engine, "tablets": TABLETS, "couriers": COURIERS,
+            "duration_s": DURATION_S, **_figures(seen, cpu, wall)}  # fmt: skip
+
+
+def _seed(url: str) -> Plan:
+    """Tablet stores (24 h, room for orders) with tokens, couriers, consumers, a campaign."""
+    now = datetime.now(UTC)
+    rng = random.Random("city-load")
+    claims = int(CLAIM_PER_S * BURST_S)
+    orders = int(ORDER_PER_S * DURATION_S)
+    engine = make_engine(url)
+    with Database(engine).unit_of_work() as session:
+        city = session.execute(select(City).where(City.code == "benchcity")).scalar_one()
+        rows = session.execute(select(Store.id, Store.lat, Store.lon).where(
+            Store.city_id == city.id).order_by(Store.id).limit(TABLETS)).all()  # fmt: skip
+        session.execute(update(Store).where(Store.id.in_([r.id for r in rows])).values(
+            intake_mode="tablet", last_polled_at=now, opening_hours={"24h": True},
+            max_open_orders=10_000, min_basket_fen=0))  # fmt: skip
+        tablets = [(r.id, store_token(session, r.id, now), r.lat, r.lon) for r in rows]
+        offsets = [_offset(rng) for _ in range(COURIERS)]
+        made = make_couriers(session, city, offsets, now)
+        couriers = [(t, *point(city, *o)) for (_, t), o in zip(made, offsets, strict=True)]
+        consumers = [t for _, t in make_consumers(session, claims + orders, now)]
+        campaign, _ = make_campaign(session, now, code="benchcity", quota=claims,
+                                    budget_fen=10**12)  # fmt: skip
+    engine.dispose()
+    words = _words()
+    return Plan(
+        url="", duration_s=DURATION_S, wait_s=WAIT_S, tablets=tablets,
+        couriers=couriers,
+        searches=[_query(rng, words, n) for n in range(int(SEARCH_PER_S * DURATION_S))],
+        search_per_s=SEARCH_PER_S, orderers=consumers[claims:], order_per_s=ORDER_PER_S,
+        sku=SKU, claimers=consumers[:claims], claim_per_s=CLAIM_PER_S,
+        claim_from_s=(DURATION_S - BURST_S) / 2, campaign_id=campaign.id,
+        claim_point={"lat": _bench_city.CENTRE[0], "lon": _bench_city.CENTRE[1]},
+    )  # fmt: skip
+
+
+def _offset(rng: random.Random) -> tuple[float, float]:
+    """(north_km, east_km) of a point uniform in the bench city's disc."""
+    r, angle = (_bench_city.DISC_KM - 1) * math.sqrt(rng.random()), rng.random() * 2 * math.pi
+    return r * math.cos(angle), r * math.sin(angle)
+
+
+def _measured(server, plan: Plan):
+    """Play the plan in a child process while sampling the server's and database's CPU."""
+    groups = {"app": lambda: [server.process.pid, *server.worker_pids()]}
+    database = make_url(server.database_url)
+    if database.get_backend_name() == "postgresql":
+        groups["db"] = lambda: postgres_backends(database.database)
+    with CpuSampler(groups, interval_s=0.5) as sampler:
+        began = time.time()
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            seen = pool.apply(play, (plan,))
+        ended = time.time()
+    wall = ended - began
+    cpu = {name: sampler.used_ms(name, began, ended) / 1000 for name in groups}
+    cpu["loadgen"] = seen.cpu_s
+    return seen, cpu, wall
+
+
+def _figures(seen, cpu: dict, wall: float) -> dict:
+    """The JSON line's figures from what the actors saw and the CPU the processes used."""
+    by_route: dict[str, list] = {}
+    for route, status, seconds, _ in seen.answers:
+        by_route.setdefault(route, []).append((status, seconds))
+    placed = {o: lag for o, kind, lag in seen.event_lags if kind == "placed"}
+    lags = [lag for _, _, lag in seen.event_lags]
+    cores = {name: round(used / wall, 3) for name, used in cpu.items()}
+    figures = {
+        "server_5xx": sum(1 for _, status, _, _ in seen.answers if status >= 500),
+        "order_to_tablet_p99_ms": percentile_ms([placed[o] for o in seen.orders if o in placed],
+                                                99),
+        "poll_p99_ms": percentile_ms(lags, 99),
+        "polls_per_tablet_per_min": round(seen.polls / TABLETS / (DURATION_S / 60), 2),
+        "app_db_cores": round(cores.get("app", 0) + cores.get("db", 0), 3),
+        "app_cores": cores["app"], "db_cores": cores.get("db", 0.0),
+        "loadgen_cores": cores["loadgen"],
+        "orders_placed": len(seen.orders),
+        "orders_seen_by_tablets": sum(1 for o in seen.orders if o in placed),
+        "unanswered": seen.unanswered,
+        "load_average": round(os.getloadavg()[0], 2),
+    }  # fmt: skip
+    for route in ("location", "search", "order", "claim"):
+        answered = [s for _, s in by_route.get(route, [])]
+        figures[f"{route}_p50_ms"] = percentile_ms(answered, 50)
+        figures[f"{route}_p99_ms"] = percentile_ms(answered, 99)
+    figures["statuses"] = {
+        route: dict(Counter(status for status, _ in answers)) for route, answers in by_route.items()
+    }
+    return figures
+
+
+if __name__ == "__main__":
+    main()
