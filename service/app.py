@@ -103,6 +103,7 @@ def _clock_from(settings: Settings) -> Clock:
 
 def _register_blueprints(app: Flask) -> None:
     from service.audit.api import bp as audit_bp
+    from service.auth.admin_api import bp as accounts_admin_bp
     from service.auth.api import bp as auth_bp
     from service.auth.signin_api import bp as sign_in_bp
     from service.campaigns.admin_api import bp as campaign_admin_bp
@@ -130,7 +131,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
                   orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
-    blueprints += (sign_in_bp,)  # sign-in, sessions, pairing, operator accounts
+    blueprints += (sign_in_bp, accounts_admin_bp)  # sign-in, sessions, pairing, accounts
     blueprints += (catalog_bp, places_bp, shop_bp)  # product and place search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     blueprints += (courier_bp, deliveries_bp, delivery_pages_bp, watch_bp)  # couriers, tracking

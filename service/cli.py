@@ -32,11 +32,12 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to `app.cli`."""
+    from service.auth.commands import demo_sign_in
     from service.simulate.commands import simulate_group
     from service.sync.commands import scheduler_command, sync_command
 
     for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens, sync_command,
-                  scheduler_command, simulate_group):  # fmt: skip
+                  scheduler_command, simulate_group, demo_sign_in):  # fmt: skip
         app.cli.add_command(group)
 
 

@@ -5,9 +5,11 @@ import pytest
 from sqlmodel import select
 
 from service.auth.limits import limiter
-from service.auth.models import PhoneCode
+from service.auth.models import PhoneCode, Role
+from service.auth.service import issue_token
 from service.people.models import Consumer
 from sms_senders.sink import last_code
+from tests.support.factories import CHANGSHA_POINT, make_campaign
 
 PHONE = "+86 138 1234 5678"
 E164 = "+8613812345678"
@@ -170,3 +172,34 @@ def test_codes_and_session_tokens_are_stored_only_as_hashes(client, session, db)
     row = session.get(AuthSession, tokens["session_id"])
     stored = " ".join(str(v) for v in row.model_dump().values())
     assert tokens["access_token"] not in stored and tokens["refresh_token"] not in stored
+
+
+def test_a_number_signed_in_twice_is_one_account_claiming_one_pack_per_batch(
+    client, session, clock
+):
+    campaign, _ = make_campaign(session, clock.now())
+    session.commit()
+    outcomes = []
+    for spelling in ("+86 138 1234 5678", "0086 138 1234 5678"):
+        ask_code(client, spelling)
+        token = sign_in(client, spelling).json["access_token"]
+        claim = client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
+                            headers=bearer(token))  # fmt: skip
+        outcomes.append(claim.status_code)
+        clock.advance(minutes=2)
+    assert outcomes[0] == 201
+    assert outcomes[1] == 409
+
+
+def test_a_legacy_token_of_an_unverified_consumer_cannot_claim(client, session, clock):
+    campaign, _ = make_campaign(session, clock.now())
+    person = Consumer(name="旧账户", phone="legacy-0001", created_at=clock.now())
+    session.add(person)
+    session.flush()
+    _, secret = issue_token(session=session, role=Role.CONSUMER, principal_id=person.id,
+                            now=clock.now())  # fmt: skip
+    session.commit()
+    refused = client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
+                          headers=bearer(secret))  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json["error"]["code"] == "phone_not_verified"

@@ -2,10 +2,16 @@
 
 import json
 import secrets
+import time
 
+import pyotp
 import pytest
 import requests
 
+from service.auth.service import CALLER_TTL_S
+from service.clock import SystemClock
+from service.db import Database, make_engine
+from service.seed.demo_sign_in import prepare_demo_sign_in
 from tests.support.race import race
 
 pytestmark = pytest.mark.live
@@ -61,3 +67,32 @@ def test_per_address_limits_hold_across_workers_with_redis(live_server, tmp_path
     refused = [a for a in answers if a.status_code == 429]
     assert {a.json()["error"]["code"] for a in refused} == {"rate_limited"}
     assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
+
+
+def test_a_disabled_account_is_refused_by_every_worker_within_the_cache_bound(
+    live_server, tmp_path
+):
+    path, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
+    server = live_server(env=env)
+    with Database(make_engine(server.database_url)).unit_of_work() as session:
+        demo = prepare_demo_sign_in(session=session, secret_key="live-secret",
+                                    now=SystemClock().now())  # fmt: skip
+    console = requests.post(f"{server.url}/v1/auth/operator/sign-in", json={
+        "username": demo.operator, "password": demo.password,
+        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
+    requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE})
+    person = requests.post(f"{server.url}/v1/auth/sign-in",
+                           json={"phone": PHONE, "code": codes_sent(path)[-1]}).json()  # fmt: skip
+    me = {"method": "GET", "url": f"{server.url}/v1/me",
+          "headers": {"Authorization": f"Bearer {person['access_token']}"}}  # fmt: skip
+    assert {a.status_code for a in race([me] * 16, clients=8)} == {200}  # cached by each worker
+    disabled_at = time.monotonic()
+    off = requests.post(f"{server.url}/v1/admin/accounts/consumer/{person['principal_id']}/disable",
+                        headers={"Authorization": f"Bearer {console}"})  # fmt: skip
+    assert off.status_code == 200
+    while {a.status_code for a in race([me] * 16, clients=8)} != {401}:
+        assert time.monotonic() - disabled_at <= CALLER_TTL_S + 2
+        time.sleep(0.5)
+    refresh = requests.post(f"{server.url}/v1/auth/refresh",
+                            json={"refresh_token": person["refresh_token"]})  # fmt: skip
+    assert refresh.status_code == 401

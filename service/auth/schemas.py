@@ -107,3 +107,35 @@ class AccountRead(SQLModel):
 
 class AccountsRead(SQLModel):
     accounts: list[AccountRead]
+
+
+class EnrolmentRead(SQLModel):
+    """Password accepted, TOTP not yet enrolled: add this secret, then sign in with a code."""
+
+    totp_required: bool = True
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class PasswordRead(SQLModel):
+    operator_id: int
+    password: str
+
+
+class AccountsQuery(SQLModel):
+    role: Literal["consumer", "courier", "operator"] = "courier"
+
+
+class AccountAuditRead(SQLModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    target_id: int | None
+    old: dict
+    new: dict
+
+
+class AccountAuditList(SQLModel):
+    events: list[AccountAuditRead]

@@ -1,12 +1,21 @@
-"""Sign-in routes: codes by SMS, phone sign-in, refresh and sign-out (public, rate-limited)."""
+"""Sign-in routes: SMS codes, phone, operator and tablet sign-in, refresh, sign-out.
+
+Every route a caller without a session uses is rate-limited per client address."""
+
+import time
 
 from flask import Blueprint, request
 
 from service.auth import limits
 from service.auth.codes import CODE_TTL, RESEND_AFTER
+from service.auth.operators import Enrolment, sign_in_operator
+from service.auth.pairing import pair_device
 from service.auth.schemas import (
     CodeRequest,
     CodeSent,
+    EnrolmentRead,
+    OperatorSignIn,
+    PairIn,
     PhoneSignIn,
     RefreshIn,
     SessionRead,
@@ -48,6 +57,34 @@ def sign_in():
     tokens = sign_in_by_phone(session=db_session(), phone=body.phone, code=body.code,
                               role=body.role, secret_key=secret_key(), now=clock().now(),
                               label=request.user_agent.string[:64])  # fmt: skip
+    return SessionRead.model_validate(tokens, from_attributes=True), 201
+
+
+@bp.post("/operator/sign-in")
+@limiter.limit(limits.OPERATOR_SIGN_INS)
+@spec.validate(json=OperatorSignIn, resp=Resp(HTTP_200=EnrolmentRead, HTTP_201=SessionRead,
+               **REFUSALS), tags=["auth"])  # fmt: skip
+def operator_sign_in():
+    """Password and TOTP: a console session (or, at first, the TOTP secret to enrol)."""
+    body: OperatorSignIn = request.context.json
+    answer = sign_in_operator(session=db_session(), username=body.username,
+                              password=body.password, totp=body.totp, secret_key=secret_key(),
+                              now=clock().now(), unix_time=time.time(),
+                              label=request.user_agent.string[:64])  # fmt: skip
+    if isinstance(answer, Enrolment):
+        return EnrolmentRead.model_validate(answer, from_attributes=True)
+    return SessionRead.model_validate(answer, from_attributes=True), 201
+
+
+@bp.post("/pair")
+@limiter.limit(limits.PAIRINGS)
+@limiter.shared_limit(limits.PAIRINGS_OVERALL, scope="pairing-overall", key_func=limits.everyone)
+@spec.validate(json=PairIn, resp=Resp(HTTP_201=SessionRead, **REFUSALS), tags=["auth"])
+def pair():
+    """A tablet enters its store's pairing code once: a device session for that store."""
+    body: PairIn = request.context.json
+    tokens = pair_device(session=db_session(), code=body.code, device_name=body.device_name,
+                         now=clock().now())  # fmt: skip
     return SessionRead.model_validate(tokens, from_attributes=True), 201
 
 
