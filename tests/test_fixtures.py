@@ -75,6 +75,25 @@ def test_platform_promotion_and_hourly_drops_are_seeded(session):
     assert hours == {"20:00", "21:00", "22:00", "23:00"}
 
 
+def test_each_citys_drop_campaign_is_named_for_its_city_and_listed_with_its_city_and_issuer(
+        client, session, clock):  # fmt: skip
+    from tests.support.deliveries import make_operator
+
+    drops = session.exec(select(Campaign).where(Campaign.issuer == "platform",
+                                                Campaign.name.like("%惊喜券%"))).all()  # fmt: skip
+    assert len(drops) == len({c.name for c in drops}) == len({c.city_id for c in drops}) > 1
+    operator = {"Authorization": f"Bearer {make_operator(session, clock.now())}"}
+    session.commit()
+    listed = client.get("/v1/admin/campaigns", headers=operator).json["campaigns"]
+    shown = {c["name"]: c for c in listed}
+    for campaign in drops:
+        row = shown[campaign.name]
+        assert row["city_name"] and row["city_name"] in campaign.name
+        assert (row["issuer"], row["issuer_name"]) == ("platform", "京东小时购（平台）")
+    city = next(c for c in listed if c["issuer"] == "city")
+    assert city["city_code"] and city["issuer_name"].endswith("局")
+
+
 def test_the_counts_fixtures_load_reports_are_the_rows_it_wrote(session, clock):
     counts = load_fixtures(session=session, now=clock.now())
     products = session.exec(select(Product.sku, Product.category, Product.name)).all()

@@ -111,6 +111,31 @@ def test_the_audit_trail_names_who_changed_what(client, session, clock, ops):
     assert made.id not in [e["target_id"] for e in elsewhere.json["events"]]
 
 
+def test_the_audit_trail_filters_by_action_actor_role_and_time(client, session, clock, ops):
+    made, _ = make_campaign(session, clock.now())
+    session.commit()
+    url = f"/v1/campaigns/{made.id}"
+    client.patch(url, json={"paused": True}, headers=ops["platform"])
+    clock.advance(hours=1)
+    middle = clock.now().isoformat()
+    client.patch(url, json={"name": "新名字"}, headers=ops["platform"])
+
+    def actions(**query):
+        found = client.get("/v1/admin/audit", query_string={"target_id": made.id, **query},
+                           headers=ops["platform"])  # fmt: skip
+        assert found.status_code == 200, found.json
+        return [e["action"] for e in found.json["events"]]
+
+    assert actions(action="campaign.pause") == ["campaign.pause"]
+    assert actions(action="campaign.") == ["campaign.update", "campaign.pause"]
+    assert actions(actor_role="operator", since=middle) == ["campaign.update"]
+    assert actions(until=middle) == ["campaign.pause"]
+    assert actions(actor_role="store") == []
+    naive = client.get("/v1/admin/audit", query_string={"since": "2026-01-01T00:00:00"},
+                       headers=ops["platform"])  # fmt: skip
+    assert naive.status_code == 422 and naive.json["error"]["field"] == "since"
+
+
 def test_the_audit_trail_pages_newest_first(client, session, clock, ops):
     made, _ = make_campaign(session, clock.now())
     session.commit()

@@ -163,6 +163,7 @@ def test_operators_see_late_orders_and_the_delivery_figures(client, session, clo
     (city,) = figures["cities"]
     assert (city["delivered"], city["on_time_rate"], city["p50_minutes"]) == (1, 0.0, 10.0)
     assert figures["stores"][0]["store_id"] == job["store"].id
+    assert figures["stores"][0]["store_name"] == job["store"].name
     assert client.get("/v1/ops/late-orders", headers=operator).json["orders"] == []
     naive = client.get(
         "/v1/ops/delivery-figures",

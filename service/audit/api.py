@@ -17,11 +17,14 @@ bp = Blueprint("audit", __name__, url_prefix="/v1/admin")
 @require(Role.OPERATOR)
 @spec.validate(query=AuditQuery, resp=Resp(HTTP_200=AuditEventsRead), tags=["operators"])
 def audit():
-    """Who changed what, newest first; page with `before` = the last id seen."""
+    """Who changed what, newest first, filtered by target, action, actor role and time; page
+    with `before` = the last id seen."""
     query: AuditQuery = request.context.query
     events = list_audit(session=db_session(), city_id=current_operator().city_id,
                         target_type=query.target_type, target_id=query.target_id,
-                        before=query.before, limit=query.limit)  # fmt: skip
+                        before=query.before, limit=query.limit, action=query.action,
+                        actor_role=query.actor_role, since=query.since,
+                        until=query.until)  # fmt: skip
     more = len(events) == query.limit
     return AuditEventsRead(events=[AuditEventRead.model_validate(e) for e in events],
                            next_before=events[-1].id if more else None)  # fmt: skip

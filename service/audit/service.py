@@ -52,8 +52,13 @@ def list_audit(
     target_id: int | None = None,
     before: int | None = None,
     limit: int = 50,
+    action: str | None = None,
+    actor_role: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEvent]:
-    """Audit events newest first, optionally for one city or one target, paged by id."""
+    """Audit events newest first, optionally for one city or one target, an action (or its
+    prefix, "campaign." for every campaign change), an actor role and a time range; by id."""
     query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
     if city_id is not None:
         query = query.where(AuditEvent.city_id == city_id)
@@ -63,4 +68,14 @@ def list_audit(
         query = query.where(AuditEvent.target_id == target_id)
     if before is not None:
         query = query.where(col(AuditEvent.id) < before)
+    if action is not None:
+        exact = col(AuditEvent.action) == action
+        query = query.where(exact | col(AuditEvent.action).startswith(action, autoescape=True)
+                            if action.endswith(".") else exact)  # fmt: skip
+    if actor_role is not None:
+        query = query.where(AuditEvent.actor_role == actor_role)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEvent.at) < until)
     return list(session.exec(query))

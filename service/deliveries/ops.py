@@ -137,8 +137,10 @@ def figures(*, session: Session, operator: Operator, since: datetime, until: dat
     for row in rows:
         by_city.setdefault(row.city_id, []).append(row)
         by_store.setdefault(row.store_id, []).append(row)
+    names = dict(session.execute(select(Store.id, Store.name)
+                                 .where(col(Store.id).in_(list(by_store)))).all())  # fmt: skip
     return {"cities": [{"city_id": k, **_summary(v)} for k, v in sorted(by_city.items())],
-            "stores": [{"store_id": k, **_summary(v)}
+            "stores": [{"store_id": k, "store_name": names.get(k), **_summary(v)}
                        for k, v in sorted(by_store.items())]}  # fmt: skip
 
 

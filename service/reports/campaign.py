@@ -202,6 +202,13 @@ def _compensation_query(campaign: Campaign, span: Span, group, key_of):
     ).group_by(key)
 
 
+def store_names(session: Session, rows: dict) -> dict:
+    """store id -> name, for the rows of a report grouped by store."""
+    ids = [key for key in rows if isinstance(key, int)]
+    found = session.execute(select(Store.id, Store.name).where(col(Store.id).in_(ids))).all()
+    return dict(map(tuple, found))
+
+
 def batches(session: Session, campaign_id: int) -> list[dict]:
     """Each batch's packs claimed against its quota (rows are checked in reconciliation)."""
     rows = session.execute(

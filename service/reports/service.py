@@ -34,6 +34,7 @@ def campaign_report(
     )
     rows = figures_of.figures(session, campaign, span, group)
     total = figures_of.totals(session, campaign, span, group, rows)
+    names = figures_of.store_names(session, rows) if group == "store" else {}
     return {
         "campaign_id": campaign.id,
         "name": campaign.name,
@@ -51,9 +52,13 @@ def campaign_report(
         "batches": figures_of.batches(session, campaign.id),
         "totals": _with_rates(total),
         "rows": [
-            {"key": str(key), **_with_rates(values)}
+            {
+                "key": str(key),
+                **({"store_name": names.get(key)} if names else {}),
+                **_with_rates(values),
+            }
             for key, values in sorted(rows.items(), key=lambda kv: str(kv[0]))
-        ],
+        ],  # fmt: skip
         **reconcile(session, campaign),
     }
 
@@ -88,6 +93,9 @@ def _with_rates(values: dict) -> dict:
     net_redeemed = values.get("redeemed_count", 0) - values.get("released_count", 0)
     return {
         **values,
+        # Coupons redeemed less those a cancel gave back, in the bucket where each happened: a
+        # day chart of this adds up to the total (redeemed_count alone counts the cancelled too).
+        "net_redeemed_count": net_redeemed,
         "redemption_rate": round(net_redeemed / issued, 4) if issued else None,
         "leverage": round(values.get("gmv_fen", 0) / government, 2) if government else None,
     }

@@ -65,8 +65,10 @@ def _load_city_campaign(session, city: City, spec: dict, anchor: datetime, get_o
 def _load_platform_drops(session, city: City, spec: dict, anchor: datetime, get_or_add) -> None:
     zone = city_zone(city)
     first_day = anchor.astimezone(zone).date()
+    # One campaign a city (a platform offer dropped city by city), named for its city, so the
+    # console's list tells them apart; its batches are the drops, named by day and hour.
     campaign = get_or_add(
-        session, Campaign, {"city_id": city.id, "name": spec["name"]},
+        session, Campaign, {"city_id": city.id, "name": f"{spec['name']} · {city.name}"},
         issuer="platform", issuer_name=spec["issuer_name"], budget_fen=spec["budget_fen"],
         stacks_with_platform=True, categories=[], funding_government_pct=0,
         funding_platform_pct=100, funding_merchant_pct=0,
@@ -78,7 +80,8 @@ def _load_platform_drops(session, city: City, spec: dict, anchor: datetime, get_
         for hour in spec["hours"]:
             opens = datetime.combine(day, time(hour), zone)
             get_or_add(
-                session, Batch, {"campaign_id": campaign.id, "name": f"{day} {hour}:00"},
+                session, Batch,
+                {"campaign_id": campaign.id, "name": f"{day:%m月%d日} {hour}:00"},
                 city_id=city.id, pack_quota=spec["pack_quota"],
                 claim_starts_at=opens, claim_ends_at=opens + timedelta(hours=1),
             )  # fmt: skip

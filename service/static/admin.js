@@ -117,7 +117,7 @@
 
   function totalsView(t) {
     const cells = [["领取包数", t.packs_claimed], ["发券", `${t.issued_count} 张 ${HD.yuan(t.issued_fen)}`],
-                   ["核销", `${t.redeemed_count - t.released_count} 张 ${HD.yuan(t.redeemed_fen)}`],
+                   ["核销", `${t.net_redeemed_count} 张 ${HD.yuan(t.redeemed_fen)}`],
                    ["过期", `${t.expired_count} 张`], ["核销率", t.redemption_rate === null ? "—" : (100 * t.redemption_rate).toFixed(1) + "%"],
                    ["带动 GMV", HD.yuan(t.gmv_fen)], ["杠杆", t.leverage === null ? "—" : t.leverage + "×"],
                    ["补偿", HD.yuan(t.compensation_fen)]];
@@ -137,10 +137,10 @@
     $("totals").replaceChildren(...totalsView(days.totals));
     $("chart-days").replaceChildren(groupedBars(days.rows, [
       { key: "packs_claimed", label: "领取（包）", colour: "#e4393c" },
-      { key: "redeemed_count", label: "核销（张）", colour: "#2f6fde" }]));
+      { key: "net_redeemed_count", label: "核销（张）", colour: "#2f6fde" }]));
     $("chart-funding").replaceChildren(fundingBar(days.totals));
     const top = stores.rows.slice().sort((a, b) => b.gmv_fen - a.gmv_fen).slice(0, 10)
-      .map((r) => ({ label: "门店 " + r.key, value: r.gmv_fen, text: HD.yuan(r.gmv_fen) }));
+      .map((r) => ({ label: r.store_name || "门店 " + r.key, value: r.gmv_fen, text: HD.yuan(r.gmv_fen) }));
     $("chart-stores").replaceChildren(horizontalBars(top, "#1a7f37"));
     $("report").scrollIntoView();
   }
