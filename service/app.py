@@ -15,7 +15,7 @@ from service.observability.multiproc import prepare_metrics_dir
 from service.web.context import finish_unit_of_work
 from service.web.errors import register_error_handlers
 from service.web.requests import JSONProvider, check_request
-from service.web.spec import IdConverter, spec
+from service.web.spec import IdConverter
 
 
 class HourDeliveryFlask(Flask):
@@ -71,7 +71,6 @@ def create_app(
     register_error_handlers(app)
     install_sign_in(app)
     _register_blueprints(app)
-    spec.register(app)
     _register_cli(app)
     _trust_proxies(app, settings.proxy_hops)
     return app

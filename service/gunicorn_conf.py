@@ -74,8 +74,8 @@ def child_exit(_server, worker):
 
 
 def post_worker_init(worker):
-    """Before a worker takes its first connection: its search shelves, read and kept current
-    (service/catalog/warmup.py), so no search waits for a city's first stock read."""
+    """The worker's search shelves are kept current beside the requests
+    (service/catalog/warmup.py)."""
     from service.catalog import warmup
 
     warmup.start(worker.wsgi)

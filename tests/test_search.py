@@ -5,7 +5,6 @@ from sqlalchemy import select, text, update
 
 from service.catalog.models import Product, StoreStock
 from service.catalog.search import matching_products
-from service.db import Database
 from service.stores.models import Store
 from tests.support.factories import TEST_CENTRE, city, make_city, make_consumers, make_store
 
@@ -176,17 +175,6 @@ def test_bad_searches_are_422(client, town):
         response = search(client, **params)
         assert response.status_code == 422, (params, response.json)
         assert response.json["error"]["message"]
-
-
-def test_a_search_reads_on_a_core_connection_and_opens_no_orm_session(client, town, monkeypatch):
-    def no_session(*_args, **_kwargs):
-        raise AssertionError("search opened an ORM session")
-
-    monkeypatch.setattr(Database, "session", no_session)
-    hits = search(client, q="牛奶").json["results"]  # the city, stores and shelves read afresh
-    assert [h["product"]["sku"] for h in hits] == [MILK] and hits[0]["store"]["name"]
-    bad = search(client, q="x" * 65)
-    assert (bad.status_code, bad.json["error"]["field"]) == (422, "q")
 
 
 def test_the_best_store_is_the_store_an_order_placed_now_gets(client, session, clock):

@@ -215,3 +215,20 @@ def test_hours_edited_after_a_warm_up_show_once_the_refresh_pass_reads_them(
     warmup.bring_current(db)
     hit = milk(client)
     assert hit["store"]["id"] == far.id and hit["other_stores"] == 0
+
+
+def test_past_the_memory_bound_the_city_searched_least_lately_is_dropped_and_read_again(
+    client, session, town, monkeypatch
+):
+    test_city, _ = town
+    others = session.execute(select(Store.city_id, Store.id, Store.stock_version)
+                             .where(Store.city_id != test_city.id)).all()  # fmt: skip
+    other_city = others[0].city_id
+    other_stores = [(r.id, r.stock_version) for r in others if r.city_id == other_city]
+    assert milk(client) is not None  # the test city's shelves are read by its first search
+    assert shelves._cities.keys() == {test_city.id}
+    monkeypatch.setattr(shelves, "max_bytes", lambda: 1)
+    shelves.current(session, other_city, other_stores)  # another city read: over the bound
+    assert shelves._cities.keys() == {other_city}
+    assert milk(client)["store"]["name"]  # read again on its next search
+    assert shelves._cities.keys() == {test_city.id}

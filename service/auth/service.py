@@ -5,13 +5,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.auth.models import ApiToken, MeRead, Role
 from service.auth.sessions import ACCESS_PREFIX, live_session
-from service.db.hot import HotStatement, connection_of
 from service.errors import InvalidInput, Unauthenticated
 from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
@@ -25,10 +24,9 @@ TOKEN_PREFIX = "hd_"
 CALLER_TTL_S = 30.0
 _callers = caches.ttl_cache(maxsize=50_000, ttl=CALLER_TTL_S)
 # Every authenticated request runs this: built once, it only binds the hash.
-TOKEN_BY_HASH = HotStatement(
-    select(ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at)
-    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
-)  # fmt: skip
+TOKEN_BY_HASH = select(
+    ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at
+).where(col(ApiToken.token_hash) == bindparam("token_hash"))
 
 
 @dataclass(frozen=True)
@@ -78,10 +76,10 @@ def issue_token(
     return token, secret
 
 
-def authenticate(*, session: Session | Connection, secret: str | None,
+def authenticate(*, session: Session, secret: str | None,
                  now: datetime | None = None) -> Caller:  # fmt: skip
     """The live token or session for `secret` (from this process's cache while fresh), or
-    Unauthenticated. `session` may be a hot route's Core connection."""
+    Unauthenticated."""
     if not secret:
         raise Unauthenticated("send Authorization: Bearer <token>", field="Authorization")
     token_hash = hash_token(secret)
@@ -89,7 +87,7 @@ def authenticate(*, session: Session | Connection, secret: str | None,
         return _session_caller(session, token_hash, now or datetime.now(UTC))
 
     def load() -> Caller:  # raises for unknown and revoked tokens, so those are never cached
-        token = TOKEN_BY_HASH.first(connection_of(session), {"token_hash": token_hash})
+        token = session.execute(TOKEN_BY_HASH, {"token_hash": token_hash}).first()
         if token is None or token.revoked_at is not None:
             raise Unauthenticated("the token is unknown or revoked", field="Authorization")
         return Caller(token.id, Role(token.role), token.principal_id, token.label)
@@ -97,9 +95,9 @@ def authenticate(*, session: Session | Connection, secret: str | None,
     return caches.get_or_load(_callers, token_hash, load)
 
 
-def _session_caller(session: Session | Connection, token_hash: str, now: datetime) -> Caller:
+def _session_caller(session: Session, token_hash: str, now: datetime) -> Caller:
     def load() -> Caller:
-        row = live_session(connection_of(session), token_hash, now)
+        row = live_session(session, token_hash, now)
         if row is None:
             raise Unauthenticated("the session is unknown, expired or ended", field="Authorization")
         return Caller(row.id, Role(row.role), row.principal_id, "", row.method, row.id,

@@ -28,7 +28,9 @@ class Product(ProductBase, table=True):
 
 
 class StoreStock(SQLModel, table=True):
-    """Available = max(0, on_hand - reserved). Sync writes on_hand/price; orders write reserved."""
+    """Available = max(0, on_hand - reserved). Sync writes on_hand/price; orders write reserved.
+
+    Writers lock the store row before its stock rows (see service.orders.stock)."""
 
     __tablename__ = "store_stock"
     __table_args__ = (

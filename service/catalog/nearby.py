@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.catalog import shelves
 from service.cities.models import City
 from service.cities.service import city_zone
-from service.db.hot import connection_of
 from service.orders import reach
 from service.stores.hours import is_open_24h, open_spans, spans_cover
 from service.stores.models import Store
@@ -47,7 +46,7 @@ class Offer:
     lowest_price_fen: int
 
 
-def eligible_stores(*, session: Session | Connection, city: City, lat: float, lon: float,
+def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
                     now: datetime) -> list[tuple]:  # fmt: skip
     """(eta minutes, km, open orders, id, row, prep minutes, stock version) of the stores
     matching would accept, best first."""
@@ -98,7 +97,7 @@ def _ranked(rows: list, city: City, planar: reach.Planar) -> list[tuple]:
 
 
 def _limited_hours(
-    session: Session | Connection, city_id: int, store_ids: list[int]
+    session: Session, city_id: int, store_ids: list[int]
 ) -> tuple[dict, dict]:
     """(store id -> opening hours of the city's stores not open 24 h (read afresh when a store
     is new since), the open_spans kept from those hours)."""
@@ -109,7 +108,7 @@ def _limited_hours(
     return limited, spans
 
 
-def reload_hours(session: Session | Connection, city_id: int) -> tuple:
+def reload_hours(session: Session, city_id: int) -> tuple:
     """Read the city's opening hours afresh into the per-process cache (a new store, or the
     worker's refresh thread before the entry runs out: searches then never parse them)."""
     value = _read_hours(session, city_id)
@@ -118,13 +117,13 @@ def reload_hours(session: Session | Connection, city_id: int) -> tuple:
     return value
 
 
-def _read_hours(session: Session | Connection, city_id: int) -> tuple:
-    rows = connection_of(session).execute(HOURS, {"city_id": city_id}).all()
+def _read_hours(session: Session, city_id: int) -> tuple:
+    rows = session.execute(HOURS, {"city_id": city_id}).all()
     return frozenset(r.id for r in rows), {r.id: r.opening_hours for r in rows
                                            if not is_open_24h(r.opening_hours)}, {}  # fmt: skip
 
 
-def offers(session: Session | Connection, city_id: int, stores: list[tuple], product_ids: list[int],
+def offers(session: Session, city_id: int, stores: list[tuple], product_ids: list[int],
            now: datetime) -> dict[int, Offer]:  # fmt: skip
     """product id -> its Offer, for the products some eligible store has in stock."""
     current = shelves.current(session, city_id, [(r[3], r[6]) for r in stores])

@@ -9,11 +9,10 @@ matched on its own and a product must hold every one.
 
 import functools
 
-from sqlalchemy import Connection, and_, bindparam, column, literal_column, select, text
+from sqlalchemy import Select, and_, bindparam, column, literal_column, select, text
 from sqlmodel import Session, col
 
 from service.catalog.models import Product
-from service.db.hot import HotStatement, connection_of
 from service.db.search_objects import SEARCH_TABLE
 
 MIN_INDEXED = 3  # characters: the shortest query a trigram index can serve
@@ -33,7 +32,7 @@ def normalised(q: str | None) -> str:
     return " ".join((q or "").split())
 
 
-def matching_every_word(session: Session | Connection, *, q: str, category: str | None) -> list:
+def matching_every_word(session: Session, *, q: str, category: str | None) -> list:
     """Rows of PRODUCT_COLUMNS holding every word of `q` ("伊利 牛奶": both), each word
     matched through the index as a query of its own."""
     found: dict | None = None
@@ -45,22 +44,20 @@ def matching_every_word(session: Session | Connection, *, q: str, category: str 
     return list((found or {}).values())
 
 
-def matching_products(session: Session | Connection, *, q: str, category: str | None) -> list:
-    """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`
-    (`session` may be a Core connection)."""
-    connection = connection_of(session)
-    fts = _by_fts(q, connection.dialect.name)
+def matching_products(session: Session, *, q: str, category: str | None) -> list:
+    """Rows of PRODUCT_COLUMNS whose name, brand or spec holds `q` (any case), in `category`."""
+    fts = _by_fts(q, session.get_bind().dialect.name)
     params = {"category": category}
     if fts:
         params["phrase"] = _phrase(q)
     elif q:  # PostgreSQL's GIN trigram index serves ILIKE; under 3 characters it scans
         params["pattern"] = _pattern(q)
     statement = _statement(bool(category), "fts" if fts else "like" if q else "")
-    return statement.all(connection, params)
+    return session.execute(statement, params).all()
 
 
 @functools.cache
-def _statement(in_category: bool, match: str) -> HotStatement:
+def _statement(in_category: bool, match: str) -> Select:
     """The products query of one shape, built and compiled once: building it per search cost
     ~0.3 ms."""
     query = select(*PRODUCT_COLUMNS)
@@ -70,7 +67,7 @@ def _statement(in_category: bool, match: str) -> HotStatement:
         query = query.where(col(Product.id).in_(FTS_IDS))
     elif match == "like":
         query = query.where(SEARCH_TEXT.ilike(bindparam("pattern"), escape="\\"))
-    return HotStatement(query)
+    return query
 
 
 def text_matches(session: Session, q: str):

@@ -6,7 +6,6 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import Connection
 from sqlmodel import Session
 
 from service.catalog import nearby
@@ -23,10 +22,8 @@ from service.errors import Unprocessable
 from service.geo import exact_km
 
 
-def search_products(*, session: Session | Connection, query: SearchQuery,
-                    now: datetime) -> SearchRead:  # fmt: skip
-    """Products some store can deliver to the point within the promise, by ETA or price
-    (`session` may be a Core connection: every read here is a plain statement)."""
+def search_products(*, session: Session, query: SearchQuery, now: datetime) -> SearchRead:
+    """Products some store can deliver to the point within the promise, by ETA or price."""
     q = normalised(query.q)
     if not q and not query.category:
         raise Unprocessable("type something to search for, or pick a category",

@@ -5,23 +5,26 @@ can deliver there (to count them and find the lowest price); reading those ~11,0
 was two thirds of a search's CPU. Here they are a matrix (store x product) per city and
 process, filled store by store on first use and checked on EVERY search against
 `stores.stock_version`, which triggers (migration 0012) move in the same transaction as any
-write to the store's stock rows. The search reads the versions with the stores' live state
-in its one stores query; a store whose version moved is read again before it is used, so a
-sale, a sync or a SKU switched off shows in the very next search: nothing here is stale.
+write to the store's stock rows. A city's shelves are read on its first search in the process
+and kept while searched: past HD_SHELVES_MB (256 MB) per process, the cities searched least
+lately are dropped, to be read again by their next search. The search reads the versions with
+the stores' live state in its one stores query; a store whose version moved is read again
+before it is used, so a sale, a sync or a SKU switched off shows in the very next search:
+nothing here is stale.
 """
 
 import functools
+import os
 import threading
 import time
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, String, bindparam, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.catalog.models import StoreStock
-from service.db.hot import connection_of
 
 AVAILABLE = col(StoreStock.on_hand) - col(StoreStock.reserved)
 IN_STORES = col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True))
@@ -41,6 +44,11 @@ NEVER = 0.0  # `until` of a SKU no one switched off
 _cities = caches.lru_cache(maxsize=64)  # city id -> Shelves; emptied with every cache
 
 
+def max_bytes() -> int:
+    """The memory the process's shelves may hold (HD_SHELVES_MB, default 256)."""
+    return int(float(os.environ.get("HD_SHELVES_MB", "256")) * 2**20)
+
+
 class Shelves:
     """One city's stock: available units, price and "unavailable until" per store and product."""
 
@@ -53,6 +61,10 @@ class Shelves:
         self.price = np.zeros((0, 0), np.int64)
         self.until = np.zeros((0, 0), np.float64)  # epoch seconds; NEVER when not switched off
         self.searched_at = 0.0  # time.monotonic() of the last search that used them
+
+    def nbytes(self) -> int:
+        """Memory held by the matrices."""
+        return sum(m.nbytes for m in (self.version, self.available, self.price, self.until))
 
     def stale(self, store_ids: list[int], versions: list[int]) -> list[tuple[int, int]]:
         """(store id, version) of the stores whose rows are older than `versions`."""
@@ -125,7 +137,7 @@ class Shelves:
             setattr(self, name, new)
 
 
-def current(session: Session | Connection, city_id: int, stores: list[tuple[int, int]], *,
+def current(session: Session, city_id: int, stores: list[tuple[int, int]], *,
             searched: bool = True) -> Shelves:  # fmt: skip
     """The city's shelves with these (store id, stock version) read up to those versions
     (`searched`: for a search, which marks the city as searched now)."""
@@ -137,11 +149,20 @@ def current(session: Session | Connection, city_id: int, stores: list[tuple[int,
         chunk = stale[start : start + READ_CHUNK]
         params = {"store_ids": [s for s, _ in chunk]}
         # Read after the versions were: the rows hold at least what those versions promise.
-        connection = connection_of(session)
-        packed = connection.execute(READ, params).scalar() or ""
+        packed = session.execute(READ, params).scalar() or ""
         grid = np.fromstring(packed, dtype=np.int64, sep=",").reshape(-1, 4)
-        shelves.apply(chunk, grid, connection.execute(SWITCHED_OFF, params).all())
+        shelves.apply(chunk, grid, session.execute(SWITCHED_OFF, params).all())
+    if stale:
+        _bound_memory()
     return shelves
+
+
+def _bound_memory() -> None:
+    # LRUCache.popitem drops the city used least lately; the one just read is the latest.
+    with caches.locked(_cities):
+        total = sum(shelves.nbytes() for shelves in _cities.values())
+        while total > max_bytes() and len(_cities) > 1:
+            total -= _cities.popitem()[1].nbytes()
 
 
 def searched_since(city_id: int, since: float) -> bool:

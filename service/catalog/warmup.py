@@ -1,25 +1,17 @@
-"""Each worker's shelves, read before it serves and kept current beside the requests.
+"""Each worker's shelves, kept current beside the requests for the cities searched lately.
 
-A search never answers from stale stock: it still checks every store it uses against
+A search never answers from stale stock: it checks every store it uses against
 `stores.stock_version` and reads the stock of any store whose version moved
-(`shelves.current`). What moves out of the request path is the WAITING for those reads. A
-worker reads every city's stock before it accepts its first connection (gunicorn's
-post_worker_init, `start`), where it used to read it store by store inside the first searches
-(about 1 s of CPU per worker for a city of 1M stock rows); and a thread of the worker re-reads
-the stores whose version moved every REFRESH_S seconds, so a search after a sync or a sale
-mostly finds its stores already current and reads only what moved in the last few seconds.
-The same thread reads the cities' opening hours afresh well inside their cache's life
-(nearby.HOURS_TTL_S), so no search parses them either (7,000 JSON documents: ~50 ms).
-After the first pass the thread keeps current only the cities searched in the last ACTIVE_S:
-a worker nobody searches in (the order path's stock writes move versions all the time) would
-otherwise re-read hundreds of stores' stock every pass for nothing; a search in a city left
-alone reads what moved itself, as it always could.
-
-Once warm, the worker freezes what it holds (gc.freeze): the app, the caches and the shelves
-are long-lived, and each full collection would otherwise walk them again (~0.1 ms a search).
+(`shelves.current`); a city's first search in a worker reads the city (lazily: a worker holds
+only the cities its searches asked for, within HD_SHELVES_MB). What moves out of the request
+path is the WAITING for re-reads: a thread of the worker re-reads the stores whose version
+moved every REFRESH_S seconds in the cities searched in the last ACTIVE_S, so a search after a
+sync or a sale mostly finds its stores already current. A worker nobody searches in (the
+order path's stock writes move versions all the time) reads nothing. The same thread reads
+those cities' opening hours afresh well inside their cache's life (nearby.HOURS_TTL_S), so no
+search parses them either (7,000 JSON documents: ~50 ms).
 """
 
-import gc
 import logging
 import threading
 import time
@@ -62,10 +54,8 @@ def bring_current(database: Database, *, hours: bool = True,
 
 
 def start(app: Flask, *, every_s: float = REFRESH_S) -> threading.Thread:
-    """Warm this worker's shelves now, then keep them current from a daemon thread."""
+    """Keep this worker's searched cities' shelves current from a daemon thread."""
     database = app.extensions["hourdelivery.db"]
-    _pass(database, hours=True)
-    gc.freeze()
     thread = threading.Thread(target=_keep_current, args=(database, every_s), daemon=True,
                               name="shelves-refresh")  # fmt: skip
     thread.start()

@@ -3,12 +3,11 @@
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from service import caches
 from service.cities.models import City
-from service.db.hot import connection_of
 from service.errors import NotFound, Unprocessable
 from service.geo import KM_PER_DEGREE_LAT, rough_km
 
@@ -20,12 +19,12 @@ CITY = select(*City.__table__.columns).where(City.__table__.c.id == bindparam("c
 AREAS = select(City.id, City.center_lat, City.center_lon, City.service_radius_km).order_by(City.id)
 
 
-def city_for_point(*, session: Session | Connection, lat: float, lon: float) -> City:
+def city_for_point(*, session: Session, lat: float, lon: float) -> City:
     """The city whose service area holds (lat, lon), or 422 outside_service_area."""
     return cached_city(session, city_id_for_point(session=session, lat=lat, lon=lon))
 
 
-def city_id_for_point(*, session: Session | Connection, lat: float, lon: float) -> int:
+def city_id_for_point(*, session: Session, lat: float, lon: float) -> int:
     """The id of the city whose service area holds (lat, lon), or 422 outside_service_area;
     `session` may be a Core connection (it is read only when the cached areas miss)."""
     areas = caches.get_or_load(_areas, "areas", lambda: session.execute(AREAS).all())
@@ -50,13 +49,13 @@ def _city_id_at(areas: list, lat: float, lon: float) -> int | None:
     return None
 
 
-def cached_city(session: Session | Connection, city_id: int) -> City:
+def cached_city(session: Session, city_id: int) -> City:
     """The city, from a per-process cache (a detached copy; do not modify it)."""
     return caches.get_or_load(_cities, city_id, lambda: _detached_city(session, city_id))
 
 
-def _detached_city(session: Session | Connection, city_id: int) -> City:
-    row = connection_of(session).execute(CITY, {"city_id": city_id}).first()
+def _detached_city(session: Session, city_id: int) -> City:
+    row = session.execute(CITY, {"city_id": city_id}).first()
     if row is None:
         raise NotFound(f"no city {city_id}", field="city_id")
     return City.model_validate(dict(row._mapping))

@@ -36,28 +36,6 @@ def make_engine(url: str, *, echo: bool = False, writer_timeout_s: float | None 
     return engine
 
 
-def autocommit_twin(engine: Engine) -> Engine:
-    """A second PostgreSQL engine on the same database whose pooled connections stay in
-    autocommit, for the hot views' single statements (Database._bind_for).
-
-    An execution option on the main engine switched each connection to autocommit at checkout
-    and back at return, and the pool rolled it back on return: psycopg calls worth ~0.04 ms
-    of CPU a request, a third of a hot statement. An autocommit connection never holds a
-    transaction, so it goes back to the pool without a reset.
-
-    Its writes (a courier's position, a tablet's heartbeat: each overwritten within seconds)
-    commit with synchronous_commit off: committed and visible to every other transaction at
-    once, as always, but acknowledged before the WAL reaches the disk, so a crash of the
-    PostgreSQL server (not of the service) may lose the last ~0.6 s of them; the database stays
-    consistent. Waiting for the flush held one of the worker's four working threads per update.
-    """
-    twin = create_engine(engine.url, echo=engine.echo, isolation_level="AUTOCOMMIT",
-                         pool_reset_on_return=None, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c synchronous_commit=off"})  # fmt: skip
-    _ping_when_idle(twin)
-    return twin
-
-
 def _ping_when_idle(engine: Engine) -> None:
     """pool_pre_ping, but only for connections idle over IDLE_PING_S.
 
@@ -84,11 +62,11 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
-    engine = create_engine(
-        url,
-        echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-    )
+    writers = _writer_queue(url, writer_timeout_s)
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    if writers is not None:
+        connect_args["factory"] = _writer_connection_class(writers)
+    engine = create_engine(url, echo=echo, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -102,16 +80,12 @@ def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
         cursor.close()
         _ensure_sqrt(dbapi_connection)
 
-    writers = _writer_queue(url, writer_timeout_s)
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # A deferred transaction that reads and then writes fails with SQLITE_BUSY under
         # concurrent writers (busy_timeout does not cover the upgrade), so writers take the
         # write lock up front. Read-only scopes ask for DEFERRED and never block writers.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        if mode == "NONE":  # autocommit reads: each statement is its own transaction
-            return
         if mode != "IMMEDIATE" or writers is None:
             connection.exec_driver_sql(f"BEGIN {mode}")
             return
@@ -124,7 +98,11 @@ def _sqlite_engine(url: str, echo: bool, writer_timeout_s: float) -> Engine:
             raise
 
     if writers is not None:
-        _release_after_transaction(engine, writers)
+
+        @event.listens_for(engine, "invalidate")
+        def _on_invalidate(dbapi_connection, _record, _exc):
+            writers.release(dbapi_connection)
+
     return engine
 
 
@@ -143,21 +121,28 @@ def _writer_queue(url: str, timeout_s: float) -> WriterQueue | None:
     return WriterQueue(path, timeout_s=timeout_s)
 
 
-def _release_after_transaction(engine: Engine, writers: WriterQueue) -> None:
-    # The engine's commit/rollback events fire before the COMMIT; the next writer must come
-    # in after it, so this engine's dialect instance gets wrapped commit/rollback calls.
-    dialect = engine.dialect
-    for name in ("do_commit", "do_rollback"):
-        plain = getattr(dialect, name)
+def _writer_connection_class(writers: WriterQueue) -> type[sqlite3.Connection]:
+    """A sqlite3 connection (the `factory` sqlite3.connect documents) that lets the next
+    writer in once its COMMIT or ROLLBACK has run: SQLAlchemy's commit and rollback events
+    fire before them, too early."""
 
-        def finish(dbapi_connection, plain=plain):
+    class WriterConnection(sqlite3.Connection):
+        def commit(self) -> None:
             try:
-                plain(dbapi_connection)
+                super().commit()
             finally:
-                writers.release(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+                writers.release(self)
 
-        setattr(dialect, name, finish)
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                writers.release(self)
 
-    @event.listens_for(engine, "invalidate")
-    def _on_invalidate(dbapi_connection, _record, _exc):
-        writers.release(dbapi_connection)
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                writers.release(self)
+
+    return WriterConnection

@@ -11,14 +11,13 @@ import math
 import os
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from service import caches
 from service.campaigns.models import CampaignStore
 from service.cities.models import City
 from service.db import UTCDateTime
-from service.db.hot import HotStatement, connection_of
 from service.geo import KM_PER_DEGREE_LAT, bounding_box, exact_km
 from service.stores.models import Store
 
@@ -80,15 +79,15 @@ def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id:
     return session.connection().execute(statement, params).all()
 
 
-def covering(*, session: Session | Connection, city: City, planar: Planar, now: datetime) -> list:
+def covering(*, session: Session, city: City, planar: Planar, now: datetime) -> list:
     """Every open, free store whose radius covers the point, unranked, as SEARCH_COLUMNS:
     product search ranks them itself (`matching.ranked`'s order) and reads their stock
-    versions with their live state in this one query (`session` may be a Core connection)."""
-    connection = connection_of(session)
-    return _covering_statement().all(connection, _point_params(connection, city, planar, now))
+    versions with their live state in this one query."""
+    params = _point_params(session, city, planar, now)
+    return session.execute(_covering_statement(), params).all()
 
 
-def _point_params(session: Session | Connection, city: City, planar: Planar,
+def _point_params(session: Session, city: City, planar: Planar,
                   now: datetime) -> dict:  # fmt: skip
     box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
     return {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
@@ -109,9 +108,9 @@ def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude
     return session.connection().execute(statement, params).all()
 
 
-def max_radius(session: Session | Connection, city_id: int) -> float:
+def max_radius(session: Session, city_id: int) -> float:
     """The largest delivery radius in the city: the prefilter box's half-width."""
-    return caches.get_or_load(_max_radius, city_id, lambda: connection_of(session).execute(
+    return caches.get_or_load(_max_radius, city_id, lambda: session.execute(
         MAX_RADIUS, {"city_id": city_id}).scalar() or 0.0)  # fmt: skip
 
 
@@ -172,7 +171,5 @@ def _ranked_statement(in_campaign: bool, excluding: bool, paged: bool = True) ->
 
 
 @functools.cache
-def _covering_statement() -> HotStatement:
-    # Hundreds of rows of numbers a search: fetched in binary (service.db.hot), not as text.
-    statement = _within_reach(_base(False, False).with_only_columns(*SEARCH_COLUMNS))
-    return HotStatement(statement, binary=True)
+def _covering_statement() -> Select:
+    return _within_reach(_base(False, False).with_only_columns(*SEARCH_COLUMNS))

@@ -1,4 +1,11 @@
-"""Reserving and releasing a store's stock for an order, by conditional updates."""
+"""Reserving and releasing a store's stock for an order, by conditional updates.
+
+Lock order, for every writer of stock (orders here, syncs in service.sync, staff switches,
+operators): the store row first (LOCK_STORE, or an UPDATE of it), then its stock rows, stores
+in id order. The stock-version triggers (migration 0012) update the store row after a stock
+write; a writer that had not locked it first would take the two locks in the opposite order
+to another and deadlock on PostgreSQL.
+"""
 
 from datetime import datetime
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index
+from sqlalchemy import JSON, BigInteger, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
@@ -60,7 +60,10 @@ class Store(StoreBase, table=True):
     flagged_reason: str | None = Field(default=None, max_length=64)
     # Moved by database triggers with every write to this store's stock rows (migration 0012):
     # product search's in-memory shelves re-read a store whose version moved.
-    stock_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # BIGINT (migration 0017): a busy store's stock moves it with every sale and sync. SQLite's
+    # INTEGER holds 8 bytes already.
+    stock_version: int = Field(default=0, sa_type=BigInteger().with_variant(Integer, "sqlite"),
+                               sa_column_kwargs={"server_default": "0"})  # fmt: skip
 
 
 class NearbyQuery(PointIn):

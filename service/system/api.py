@@ -31,4 +31,4 @@ def healthz():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 document, generated from the request and response models."""
-    return jsonify(spec.spec)
+    return jsonify(spec.complete_document())

@@ -24,15 +24,8 @@ from service.tablet.schemas import (
     StoreStateRead,
 )
 from service.web.auth import BEARER, caller, require
-from service.web.context import (
-    clock,
-    database,
-    db_connection,
-    db_session,
-    finish_unit_of_work,
-    hot,
-)
-from service.web.spec import ID, Resp, documented_only, spec
+from service.web.context import clock, database, db_session, finish_unit_of_work
+from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("tablet", __name__, url_prefix="/v1/store")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
@@ -42,19 +35,14 @@ ORDER = f"/orders/<{ID}:order_id>"
 
 @bp.get("/feed")
 @require(Role.STORE)
-@hot  # reads only, each a single statement (no snapshot to share), on a Core connection
-@documented_only
 @spec.validate(query=FeedQuery, resp=Resp(HTTP_200=FeedRead, **ERRORS), tags=["store"],
-               security=BEARER, skip_validation=True)  # fmt: skip
+               security=BEARER)  # fmt: skip
 def feed_poll():
     """My orders' events after the cursor, oldest first; `wait` long-polls (at most 25 s)."""
-    # The hottest read: the query is validated here and the answer serialised directly, as
-    # the document describes them (tests check answers against it); spectree's generic
-    # request and response passes cost a fifth of an empty poll.
-    q = FeedQuery.model_validate(request.args.to_dict())
+    q: FeedQuery = request.context.query
     store_id, secret = caller().principal_id, current_app.config["SECRET_KEY"]
     after = None if q.after is None else read_cursor(secret, store_id, q.after)
-    page = feed.read_feed(session=db_connection(), store_id=store_id, after=after)
+    page = feed.read_feed(session=db_session(), store_id=store_id, after=after)
     _heartbeat(store_id)
     headers = {}
     if not page.events and after is not None and q.wait > 0:
@@ -66,7 +54,7 @@ def feed_poll():
         # Polls parked in this worker when this one parked (the store_feed bench reads it).
         headers.update({"X-Feed-Waiting": str(parked), "X-Feed-Worker": str(os.getpid())})
         if woken:
-            page = feed.read_feed(session=db_connection(), store_id=store_id,
+            page = feed.read_feed(session=db_session(), store_id=store_id,
                                     after=page.last_id)  # fmt: skip
     events = [feed.event_read(db_session(), row) for row in page.events] if page.events else []
     # Nothing new: the cursor given back is the one that came (signing is deterministic).
@@ -85,9 +73,9 @@ def _wait_s(asked: float) -> float:
 
 def _heartbeat(store_id: int) -> None:
     # A poll is a read; the heartbeat is written at most every 30 s, in its own short write.
-    if feed.heartbeat_due(store_id):  # one statement: autocommit on PostgreSQL
-        with database().core_work(write=True, autocommit=True) as connection:
-            feed.record_poll(session=connection, store_id=store_id, now=clock().now())
+    if feed.heartbeat_due(store_id):
+        with database().unit_of_work() as session:
+            feed.record_poll(session=session, store_id=store_id, now=clock().now())
 
 
 @bp.get("/orders")

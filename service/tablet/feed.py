@@ -8,12 +8,12 @@ service.orders.states.LOCK_STORE), so `id > cursor` never steps over a late comm
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlmodel import Session, col
 
 from service import caches
 from service.cities.service import cached_city, zone_named
-from service.db.hot import HotStatement, connection_of
+from service.db import lazy_commit
 from service.errors import Unprocessable
 from service.orders.models import OrderEvent
 from service.stores.models import Store
@@ -23,8 +23,8 @@ HEARTBEAT_EVERY = timedelta(seconds=30)
 EVENT_COLUMNS = (OrderEvent.id, OrderEvent.order_id, OrderEvent.store_id, OrderEvent.city_id,
                  OrderEvent.kind, OrderEvent.from_status, OrderEvent.to_status,
                  OrderEvent.actor_role, OrderEvent.data, OrderEvent.at)  # fmt: skip
-# The empty poll: one range probe of the (store_id, id) index, run as a HotStatement.
-AFTER = HotStatement(
+# The empty poll: one range probe of the (store_id, id) index.
+AFTER = (
     select(*EVENT_COLUMNS)
     .where(col(OrderEvent.store_id) == bindparam("store"), col(OrderEvent.id) > bindparam("after"))
     .order_by(col(OrderEvent.id))
@@ -32,10 +32,11 @@ AFTER = HotStatement(
 )
 HEAD = select(func.max(OrderEvent.id)).where(col(OrderEvent.store_id) == bindparam("store"))
 TOP = select(func.max(OrderEvent.id))
-TOUCH = HotStatement(
-    update(Store)
-    .where(col(Store.id) == bindparam("at_store"),
-           or_(col(Store.last_polled_at).is_(None), col(Store.last_polled_at) < bindparam("stale")))
+STORES = Store.__table__
+TOUCH = (
+    update(STORES)
+    .where(STORES.c.id == bindparam("at_store"),
+           or_(STORES.c.last_polled_at.is_(None), STORES.c.last_polled_at < bindparam("stale")))
     .values(last_polled_at=bindparam("polled"))
 )  # fmt: skip
 
@@ -53,18 +54,16 @@ class FeedPage:
     more: bool
 
 
-def read_feed(*, session: Session | Connection, store_id: int, after: int | None) -> FeedPage:
-    """The store's events after event id `after`, oldest first (None: start at the head).
-    `session` may be a Core connection (the poll route's, see web.context.db_connection)."""
-    conn = connection_of(session)
+def read_feed(*, session: Session, store_id: int, after: int | None) -> FeedPage:
+    """The store's events after event id `after`, oldest first (None: start at the head)."""
     if after is None:
-        return FeedPage([], conn.execute(HEAD, {"store": store_id}).scalar() or 0, False)
-    rows = AFTER.all(conn, {"store": store_id, "after": after, "page": PAGE})
+        return FeedPage([], session.execute(HEAD, {"store": store_id}).scalar() or 0, False)
+    rows = session.execute(AFTER, {"store": store_id, "after": after, "page": PAGE}).all()
     if rows:
         note_top(rows[-1].id)
         return FeedPage(rows, rows[-1].id, len(rows) == PAGE)
     if after > top_seen():
-        top = conn.execute(TOP).scalar() or 0
+        top = session.execute(TOP).scalar() or 0
         note_top(top)
         if after > top:
             raise Unprocessable("this cursor is ahead of the feed", code="invalid_cursor",
@@ -90,10 +89,12 @@ def heartbeat_due(store_id: int) -> bool:
         return store_id not in _beat
 
 
-def record_poll(*, session: Session | Connection, store_id: int, now: datetime) -> int:
+def record_poll(*, session: Session, store_id: int, now: datetime) -> int:
     """Record the store's poll if the stored one is more than 30 s old; rows written."""
+    # A heartbeat is overwritten every 30 s: a database crash may lose the last one.
+    lazy_commit(session)
     params = {"at_store": store_id, "stale": now - HEARTBEAT_EVERY, "polled": now}
-    written = TOUCH.execute(connection_of(session), params)[1]
+    written = session.execute(TOUCH, params).rowcount
     with caches.locked(_beat):
         _beat[store_id] = True
     return written

@@ -9,7 +9,7 @@ from service.auth.models import Role
 from service.auth.service import Caller, authenticate
 from service.errors import PermissionDenied
 from service.people.models import Operator
-from service.web.context import clock, db_session, statements
+from service.web.context import clock, db_session
 
 BEARER = {"bearer": []}
 
@@ -38,7 +38,7 @@ def authorise(roles: tuple[Role, ...]) -> Caller:
     """The request's caller, authenticated once per request; 403 if its role is not in `roles`."""
     token = g.get("caller")
     if token is None:
-        token = authenticate(session=statements(), secret=bearer_secret(), now=clock().now())
+        token = authenticate(session=db_session(), secret=bearer_secret(), now=clock().now())
         g.caller = token
     if roles and token.role not in roles:
         raise PermissionDenied(f"a {token.role} token may not do this")

@@ -9,8 +9,8 @@ route is built, so routes added later are documented the same way without listin
 - every error status (also those a route lists in its `Resp`) carries the ErrorBody schema.
 """
 
+import copy
 from collections.abc import Callable
-from functools import wraps
 
 from pydantic import BaseModel
 from spectree import Response as Resp  # noqa: F401  (re-exported for blueprints)
@@ -83,31 +83,22 @@ def header(name: str, description: str, *, required: bool = True) -> Callable:
     return decorate
 
 
-def documented_only(validated: Callable) -> Callable:
-    """Put above `spec.validate(..., skip_validation=True)` on a hot view that validates its own
-    input and writes its own answer: spectree still documents the route (it finds its record
-    through `__wrapped__`), but requests skip spectree's per-request wrapper, which with
-    validation skipped only re-made the answer (the feed's was read back into a second one)."""
-    view = validated.__wrapped__
-
-    @wraps(validated)
-    def direct(*args, **kwargs):
-        return view(*args, **kwargs)
-
-    return direct
-
-
 class Document(SpecTree):
     """SpecTree whose document states each route's security and every error it can answer."""
 
-    def _generate_spec(self) -> dict:
-        document = super()._generate_spec()
-        for route in self.backend.find_routes():
-            for method, view in self.backend.parse_func(route):
-                if self.backend.bypass(view, method) or self.bypass(view):
-                    continue
-                path, _ = self.backend.parse_path(route, None)
-                _complete(document["paths"][path][method.lower()], view)
+    def complete_document(self) -> dict:
+        """spectree's document (its public `spec`), completed from how each route is built;
+        made once per process, as spectree makes its own."""
+        document = getattr(self, "completed", None)
+        if document is None:
+            document = copy.deepcopy(self.spec)
+            for route in self.backend.find_routes():
+                for method, view in self.backend.parse_func(route):
+                    if self.backend.bypass(view, method) or self.bypass(view):
+                        continue
+                    path, _ = self.backend.parse_path(route, None)
+                    _complete(document["paths"][path][method.lower()], view)
+            self.completed = document
         return document
 
 
