@@ -1,7 +1,7 @@
 """stores.stock_version as BIGINT
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0014b
 Create Date: 2026-12-07 15:00:00.000000
 
 Every write to a store's stock moves its version (migration 0012's triggers): a busy store's
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
