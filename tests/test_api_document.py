@@ -3,6 +3,7 @@
 import pytest
 
 PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
+          ("get", "/v1/messages"),
           ("get", "/v1/stores/nearby"), ("get", "/v1/stores/{store_id}"),
           ("get", "/v1/stores/{store_id}/products"), ("get", "/v1/products/search"),
           ("get", "/v1/campaigns/upcoming"), ("get", "/"), ("get", "/store"),

@@ -1,4 +1,4 @@
-"""Health, the no-op ping benchmarks divide by, and the OpenAPI document."""
+"""Health, the no-op ping benchmarks divide by, the message catalogue and the OpenAPI document."""
 
 import os
 
@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from service.web.context import db_session
+from service.web.messages import catalogue
 from service.web.spec import spec
 
 bp = Blueprint("system", __name__)
@@ -26,6 +27,15 @@ def healthz():
     session.execute(text("SELECT 1"))
     engine = session.get_bind().dialect.name
     return jsonify({"status": "ok", "database": engine, "pid": os.getpid()})
+
+
+@bp.get("/v1/messages")
+def messages():
+    """Every status, event kind, reason and error code the API answers with, by group, each
+    with its English sentence: what the pages translate (no database, no auth)."""
+    response = jsonify(catalogue())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/openapi.json")
