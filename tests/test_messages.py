@@ -65,3 +65,11 @@ def test_every_sentence_is_a_sentence_and_the_catalogue_is_served(client):
     assert answer.status_code == 200
     assert answer.json["error_code"]["share_expired"].startswith("This tracking link")
     assert set(answer.json) == set(CATALOGUE)
+
+
+def test_error_messages_read_as_sentences(client):
+    refused = client.get("/v1/places/search", query_string={"q": ""}).json["error"]
+    assert refused["message"][0].isupper() and refused["message"].endswith(".")
+    assert refused["message"].endswith("(q).") and refused["field"] == "q"
+    missing = client.get("/v1/stores/999999999").json["error"]
+    assert missing["message"][0].isupper() and missing["message"].endswith(".")

@@ -42,8 +42,17 @@ HTTP_CODES = {
 
 
 def error_body(code: str, message: str, field: str | None = None, **details):
-    """The JSON error shape every failure uses."""
-    return {"error": {"code": code, "message": message, "field": field, **details}}
+    """The JSON error shape every failure uses; the message as a sentence."""
+    return {"error": {"code": code, "message": sentence(message), "field": field, **details}}
+
+
+def sentence(message: str) -> str:
+    """A message as a person reads it: a capital first letter and a full stop."""
+    text = (message or "").strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?。！？" else text + "."
 
 
 def status_of(error: errors.DomainError) -> int:
@@ -115,5 +124,5 @@ def validation_body(error: ValidationError) -> dict:
     first = error.errors(include_url=False)[0]
     location = [str(part) for part in first.get("loc", ())]
     field = ".".join(location) or None
-    message = f"{field}: {first['msg']}" if field else first["msg"]
+    message = f"{first['msg']} ({field})" if field else first["msg"]
     return error_body("validation_error", message, field)
