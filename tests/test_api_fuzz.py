@@ -21,7 +21,7 @@ from schemathesis.checks import (
 from sqlalchemy import select
 
 from service.auth.models import Role
-from service.auth.service import issue_token
+from service.auth.sessions import issue_session
 from service.clock import SystemClock
 from service.db import Database, make_engine
 from service.people.models import Consumer, Courier, Operator
@@ -35,9 +35,12 @@ PRINCIPALS = [(Role.CONSUMER, Consumer, None), (Role.STORE, Store, None),
               (Role.COURIER, Courier, None), (Role.OPERATOR, Operator, True),
               (Role.OPERATOR, Operator, False)]  # fmt: skip
 
+SIGN_IN = {Role.CONSUMER: "sms", Role.STORE: "pairing", Role.COURIER: "sms",
+           Role.OPERATOR: "password_totp"}  # fmt: skip
+
 
 def role_headers(database_url: str) -> list[dict]:
-    """Authorization headers: one per role (platform and city operator), and none at all."""
+    """Authorization headers: one session per role (platform and city operator), and none."""
     engine = make_engine(database_url)
     headers = [{}]
     with Database(engine).unit_of_work() as session:
@@ -47,9 +50,10 @@ def role_headers(database_url: str) -> list[dict]:
                 scope = model.city_id.is_(None) if platform else model.city_id.is_not(None)
                 query = query.where(scope)
             principal = session.execute(query).scalars().first()
-            _, secret = issue_token(session=session, role=role, principal_id=principal,
-                                    now=SystemClock().now())  # fmt: skip
-            headers.append({"Authorization": f"Bearer {secret}"})
+            # Sessions as people get them by signing in (issue 23), in place of API tokens.
+            tokens = issue_session(session=session, role=role, principal_id=principal,
+                                   method=SIGN_IN[role], now=SystemClock().now())  # fmt: skip
+            headers.append({"Authorization": f"Bearer {tokens.access_token}"})
     engine.dispose()
     return headers
 

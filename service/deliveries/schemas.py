@@ -38,6 +38,7 @@ class PlaceRef(SQLModel):
     address: str
     lat: float
     lon: float
+    phone: str | None = None  # the consumer's, masked (138****1234), on a current delivery only
 
 
 class DeliveryRead(SQLModel):

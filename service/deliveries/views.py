@@ -5,11 +5,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from service.auth.phones import mask_phone
 from service.cities.service import cached_city, zone_named
-from service.deliveries.models import Delivery
+from service.deliveries.models import ASSIGNED, AT_STORE, OFFERED, PICKED_UP, Delivery
 from service.deliveries.schemas import DeliveryRead, LateOrderRead, OpsDeliveryRead, PlaceRef
 from service.orders.models import Order, OrderLine
 from service.orders.numbers import number_text
+from service.people.models import Consumer
 from service.stores.models import Store
 
 
@@ -26,11 +28,21 @@ def delivery_read(session: Session, delivery: Delivery, now: datetime,
         id=delivery.id, order_id=order.id, status=delivery.status, order_status=order.status,
         order_number=number_text(order), items_count=items,
         store=PlaceRef(name=store.name, address=store.address, lat=store.lat, lon=store.lon),
-        drop_off=PlaceRef(name="顾客", address=order.address, lat=order.lat, lon=order.lon),
+        drop_off=_drop_off(session, delivery, order),
         offer_expires_at=expires.astimezone(zone) if expires else None,
         offer_seconds_left=max(0, int((expires - now).total_seconds())) if expires else None,
         wrong_codes=delivery.wrong_codes, locked=delivery.locked,
     )  # fmt: skip
+
+
+def _drop_off(session: Session, delivery: Delivery, order: Order) -> PlaceRef:
+    # Privacy (issue 23): the consumer's address and masked number only while the delivery is
+    # the courier's current one; an offer shows the point, an ended delivery neither.
+    current = delivery.status in (ASSIGNED, AT_STORE, PICKED_UP)
+    phone = session.get(Consumer, order.consumer_id).phone if current else None
+    address = order.address if current else ("接单后显示" if delivery.status == OFFERED else "")
+    return PlaceRef(name="顾客", address=address, lat=order.lat, lon=order.lon,
+                    phone=mask_phone(phone))  # fmt: skip
 
 
 def ops_delivery_read(session: Session, delivery: Delivery, order: Order) -> OpsDeliveryRead:
