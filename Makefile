@@ -49,6 +49,8 @@ run: $(STAMP)
 	@echo "Health:   http://$(HOST):$(PORT)/healthz"
 	@echo "Demo tokens (send as 'Authorization: Bearer <token>'):"
 	@$(BIN)/hourdelivery demo-tokens
+	@echo "Sign in (docs/sign-in.md; per-address limits count per worker with memory storage):"
+	@$(BIN)/hourdelivery demo-sign-in
 	@echo
 	@# The scheduler beside gunicorn; Ctrl-C reaches both, and the trap ends the scheduler
 	@# whenever gunicorn stops. HD_DEMO=1: the shop lists the demo consumers to sign in as.

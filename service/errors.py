@@ -87,6 +87,12 @@ class TooManyRequests(DomainError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(DomainError):
+    """An outside system the request needs (an SMS provider) failed; nothing changed (503)."""
+
+    code = "unavailable"
+
+
 class Unprocessable(DomainError):
     """The request is valid but cannot be served (e.g. outside every service area)."""
 

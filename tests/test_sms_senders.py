@@ -93,3 +93,12 @@ def test_aliyun_refusal_is_an_sms_error_without_the_number(stand_in):
 def test_an_unreachable_provider_is_an_sms_error():
     with pytest.raises(SmsError):
         aliyun("127.0.0.1:9").send_code(SmsMessage("+8613800000009", "654321", 5))
+
+
+def test_a_failing_provider_answers_503_and_counts_nothing_against_the_number(app, client):
+    app.extensions["hourdelivery.sms"] = aliyun("127.0.0.1:9")
+    failed = client.post("/v1/auth/code", json={"phone": "13800000009"})
+    assert failed.status_code == 503
+    assert failed.json["error"]["code"] == "sms_unavailable"
+    app.extensions["hourdelivery.sms"] = SinkSender()
+    assert client.post("/v1/auth/code", json={"phone": "13800000009"}).status_code == 202

@@ -9,9 +9,9 @@ from service.auth.codes import issue_code, spend_code
 from service.auth.models import Role
 from service.auth.phones import mask_phone, normalise_phone
 from service.auth.sessions import SessionTokens, issue_session
-from service.errors import PermissionDenied
+from service.errors import PermissionDenied, Unavailable
 from service.people.models import Consumer, Courier
-from sms_senders.base import SmsMessage, SmsReceipt, SmsSender
+from sms_senders.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 
 ACCOUNT = {Role.CONSUMER: Consumer, Role.COURIER: Courier}
 
@@ -22,7 +22,11 @@ def send_code(*, session: Session, phone: str, sender: SmsSender, secret_key: st
     issued = issue_code(session=session, phone=normalise_phone(phone), secret_key=secret_key,
                         now=now)  # fmt: skip
     # Sent inside the transaction: if the provider fails, the limits count nothing.
-    return sender.send_code(SmsMessage(issued.phone, issued.code, minutes_valid=5))
+    try:
+        return sender.send_code(SmsMessage(issued.phone, issued.code, minutes_valid=5))
+    except SmsError:
+        raise Unavailable("the code could not be sent; try again shortly",
+                          code="sms_unavailable") from None  # fmt: skip
 
 
 def sign_in_by_phone(*, session: Session, phone: str, code: str, role: Role, secret_key: str,

@@ -36,7 +36,8 @@ REFUSALS = {"HTTP_401": None, "HTTP_403": None, "HTTP_429": None}
 
 @bp.post("/code")
 @limiter.limit(limits.CODE_REQUESTS)
-@spec.validate(json=CodeRequest, resp=Resp(HTTP_202=CodeSent, HTTP_429=None), tags=["auth"])
+@spec.validate(json=CodeRequest, resp=Resp(HTTP_202=CodeSent, HTTP_429=None, HTTP_503=None),
+               tags=["auth"])  # fmt: skip
 def code():
     """Send a sign-in code by SMS (the same answer whether or not the number has an account)."""
     body: CodeRequest = request.context.json

@@ -23,6 +23,7 @@ STATUS = {
     errors.InvalidInput: 422,
     errors.Unprocessable: 422,
     errors.TooManyRequests: 429,
+    errors.Unavailable: 503,
 }
 
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
