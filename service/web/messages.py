@@ -163,6 +163,8 @@ ERROR_CODE = {
     "totp_required": "Enter the code from your authenticator app.",
     "totp_refused": "The authenticator code is not right.",
     "totp_session_required": "Sign in with your authenticator code first.",
+    "sms_unavailable": "The text message could not be sent; try again shortly.",
+    "unavailable": "A service we depend on is not answering; try again shortly.",
 }
 
 CATALOGUE = MappingProxyType({
