@@ -1,0 +1,178 @@
+/* Real sign-in on every page (issue 23): phone + SMS code (shop, courier), pairing code (tablet),
+   password + TOTP (console). Sessions are kept per role; access tokens are refreshed silently
+   before they expire and once more when a request meets 401. Loaded after hd.js. */
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const tokenKey = (role) => "hd.token." + role;
+  const sessionKey = (role) => "hd.session." + role;
+  const WORDS = {
+    code_refused: "验证码错误、已使用或已过期", rate_limited: "操作太频繁，请稍后再试",
+    not_a_courier: "此号码未登记为骑手", account_disabled: "账户已停用",
+    invalid: "请输入正确的手机号", validation_error: "请填写完整",
+    pairing_refused: "配对码无效、已使用或已过期", sign_in_refused: "用户名、密码或验证码不正确",
+    totp_required: "请输入身份验证器中的六位验证码", totp_refused: "身份验证器验证码不正确",
+    sms_unavailable: "短信发送失败，请稍后重试", unauthenticated: "请重新登录",
+  };
+  const say = (failure) => (failure && WORDS[failure.code]) ||
+    (failure instanceof HD.ApiError ? "登录失败" : "无法连接服务器");
+
+  function stored(role) {
+    try { return JSON.parse(localStorage.getItem(sessionKey(role)) || "null"); } catch (e) { return null; }
+  }
+  function keep(role, session) {
+    localStorage.setItem(sessionKey(role), JSON.stringify(session));
+    localStorage.setItem(tokenKey(role), session.access_token);
+  }
+  function forget(role) {
+    localStorage.removeItem(sessionKey(role));
+    localStorage.removeItem(tokenKey(role));
+  }
+
+  let refreshing = null;
+  async function refresh(role) {
+    const session = stored(role);
+    if (!session) return false;
+    refreshing = refreshing || (async () => {
+      const response = await fetch("/v1/auth/refresh", { method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ refresh_token: session.refresh_token }) });
+      if (response.status === 401) { forget(role); return false; }
+      if (!response.ok) return false;
+      keep(role, await response.json());
+      return true;
+    })().finally(() => { refreshing = null; });
+    return refreshing;
+  }
+
+  /* A request that meets 401 with a session refreshes it once and is sent again. */
+  const api = HD.api;
+  HD.api = async function (method, path, body, headers) {
+    try {
+      return await api(method, path, body, headers);
+    } catch (failure) {
+      if (!(failure instanceof HD.ApiError) || failure.status !== 401 || !HD.role
+          || !stored(HD.role) || !(await refresh(HD.role))) throw failure;
+      return api(method, path, body, headers);
+    }
+  };
+
+  /* Refresh a minute before the access token expires. */
+  setInterval(() => {
+    const session = HD.role && stored(HD.role);
+    if (session && Date.parse(session.access_expires_at) - Date.now() < 60000) refresh(HD.role);
+  }, 15000);
+
+  async function post(path, body) {
+    const response = await fetch(path, { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "application/json" } });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new HD.ApiError(response.status, data);
+    return { status: response.status, data };
+  }
+
+  function field(id, label, type, extra) {
+    const wrap = document.createElement("label");
+    wrap.textContent = label;
+    const input = document.createElement("input");
+    Object.assign(input, { id, type: type || "text", autocomplete: "off" }, extra || {});
+    wrap.appendChild(input);
+    return wrap;
+  }
+  function button(id, text) {
+    const b = document.createElement("button");
+    Object.assign(b, { id, type: "button", textContent: text });
+    return b;
+  }
+
+  function form(role, box, done) {
+    const error = document.createElement("p");
+    Object.assign(error, { id: "si-error", className: "hd-error", hidden: true });
+    error.setAttribute("role", "alert");
+    const fail = (failure) => { error.textContent = say(failure); error.hidden = false; };
+    const succeed = (session) => { keep(role, session); done(); };
+    if (role === "consumer" || role === "courier") phoneForm(role, box, fail, succeed);
+    else if (role === "store") pairForm(box, fail, succeed);
+    else if (role === "operator") operatorForm(box, fail, succeed);
+    box.appendChild(error);
+  }
+
+  function phoneForm(role, box, fail, succeed) {
+    const note = document.createElement("p");
+    Object.assign(note, { id: "si-note", className: "hd-muted", hidden: true });
+    box.append(field("si-phone", "手机号", "tel", { inputMode: "tel", placeholder: "138 0000 0000" }),
+               button("si-send", "获取验证码"),
+               field("si-code", "验证码", "text", { inputMode: "numeric", maxLength: 6 }),
+               button("si-go", "登录"), note);
+    $("si-send").addEventListener("click", async () => {
+      try {
+        const sent = (await post("/v1/auth/code", { phone: $("si-phone").value })).data;
+        note.textContent = sent.demo_code ? "演示模式：短信验证码 " + sent.demo_code
+                                          : "验证码已发送，5 分钟内有效";
+        note.hidden = false;
+      } catch (failure) { fail(failure); }
+    });
+    $("si-go").addEventListener("click", async () => {
+      try {
+        succeed((await post("/v1/auth/sign-in", { phone: $("si-phone").value,
+                                                  code: $("si-code").value.trim(), role })).data);
+      } catch (failure) { fail(failure); }
+    });
+  }
+
+  function pairForm(box, fail, succeed) {
+    box.append(field("si-pair", "配对码（由运营人员提供）", "text", { placeholder: "XXXXX-XXXXX" }),
+               field("si-device", "设备名称", "text", { value: "门店平板" }),
+               button("si-pair-go", "配对"));
+    $("si-pair-go").addEventListener("click", async () => {
+      try {
+        succeed((await post("/v1/auth/pair", { code: $("si-pair").value,
+                                               device_name: $("si-device").value })).data);
+      } catch (failure) { fail(failure); }
+    });
+  }
+
+  function operatorForm(box, fail, succeed) {
+    const enrol = document.createElement("div");
+    Object.assign(enrol, { id: "si-enrol", hidden: true });
+    box.append(field("si-user", "用户名"), field("si-pass", "密码", "password"),
+               field("si-totp", "身份验证器验证码", "text", { inputMode: "numeric", maxLength: 6 }),
+               button("si-op-go", "登录"), enrol);
+    $("si-op-go").addEventListener("click", async () => {
+      try {
+        const answer = await post("/v1/auth/operator/sign-in", { username: $("si-user").value,
+          password: $("si-pass").value, totp: $("si-totp").value.trim() || null });
+        if (answer.status === 201) return succeed(answer.data);
+        enrol.replaceChildren();
+        const img = document.createElement("img");
+        Object.assign(img, { id: "si-qr", src: answer.data.qr_svg, alt: "身份验证器二维码" });
+        const text = document.createElement("p");
+        text.innerHTML = "首次登录：用身份验证器扫描二维码，或输入密钥 <code id='si-secret'></code>，再填入验证码登录。";
+        enrol.append(img, text);
+        $("si-secret").textContent = answer.data.secret;
+        enrol.hidden = false;
+      } catch (failure) { fail(failure); }
+    });
+  }
+
+  /* Sign-out ends the session on the server too. */
+  function hookSignOut(role) {
+    $("hd-signout").addEventListener("click", () => {
+      const session = stored(role);
+      if (session) {
+        fetch("/v1/auth/sign-out", { method: "POST", keepalive: true,
+                                     headers: { Authorization: "Bearer " + session.access_token } });
+      }
+      forget(role);
+    }, { capture: true });
+  }
+
+  const signIn = HD.signIn;
+  HD.signIn = function (role, onReady, options) {
+    const box = $("hd-signin-real");
+    if (box) form(role, box, () => location.reload());
+    hookSignOut(role);
+    return signIn.call(HD, role, onReady, options);
+  };
+  HD.session = { stored, refresh, forget };
+})();

@@ -1,0 +1,93 @@
+"""Browser stories, in zh-CN, for each sign-in: the shop and the courier page by phone and SMS
+code (demo mode shows the code the sink kept), the tablet by pairing code, the console by
+password and TOTP (enrolled at first sign-in from the QR code's secret)."""
+
+import pyotp
+import pytest
+import requests
+
+from service.clock import SystemClock
+from service.db import Database, make_engine
+from service.seed.demo_sign_in import prepare_demo_sign_in
+from tests.support.browser import screenshot
+
+pytestmark = pytest.mark.live
+SECRET = "pages-secret"
+
+
+@pytest.fixture
+def server(live_server):
+    return live_server(env={"HD_DEMO": "1", "HD_RATELIMIT": "0", "SECRET_KEY": SECRET})
+
+
+@pytest.fixture
+def demo(server):
+    with Database(make_engine(server.database_url)).unit_of_work() as session:
+        return prepare_demo_sign_in(session=session, secret_key=SECRET, now=SystemClock().now())
+
+
+def phone_sign_in(page, url, phone):
+    page.goto(url)
+    page.fill("#si-phone", phone)
+    page.click("#si-send")
+    page.wait_for_selector("#si-note:visible")
+    note = page.inner_text("#si-note")
+    assert "演示模式：短信验证码" in note
+    page.fill("#si-code", note.split()[-1])
+    page.click("#si-go")
+    page.wait_for_selector("#hd-main:visible")
+
+
+def test_a_shopper_signs_in_with_phone_and_code(page, server):
+    phone_sign_in(page, server.url + "/", "138 1234 5678")
+    assert page.inner_text("#hd-who") == "顾客5678"
+    assert page.evaluate("JSON.parse(localStorage['hd.session.consumer']).refresh_token")
+    screenshot(page, "sign-in-shop")
+
+
+def test_a_wrong_code_is_refused_in_words(page, server):
+    page.goto(server.url + "/")
+    page.fill("#si-phone", "13812345678")
+    page.click("#si-send")
+    page.wait_for_selector("#si-note:visible")
+    page.fill("#si-code", "000000" if "000000" not in page.inner_text("#si-note") else "111111")
+    page.click("#si-go")
+    page.wait_for_selector("#si-error:visible")
+    assert page.inner_text("#si-error") == "验证码错误、已使用或已过期"
+
+
+def test_a_courier_signs_in_with_his_registered_number(page, server):
+    phone_sign_in(page, server.url + "/courier", "13900000001")
+    assert page.inner_text("#hd-who") == "赵师傅"
+
+
+def test_a_tablet_pairs_with_the_stores_code_and_refreshes_silently(page, server, demo):
+    page.goto(server.url + "/store")
+    page.fill("#si-pair", demo.pairing_code)
+    page.click("#si-pair-go")
+    page.wait_for_selector("#hd-main:visible")
+    assert page.inner_text("#hd-who") == demo.store
+    # An access token the server no longer accepts: the page refreshes and carries on.
+    page.evaluate("localStorage['hd.token.store'] = 'hda_expired'")
+    page.reload()
+    page.wait_for_selector("#hd-main:visible")
+    assert page.evaluate("localStorage['hd.token.store']") != "hda_expired"
+
+
+def test_the_console_needs_password_and_totp_and_enrols_at_first_sign_in(page, server, demo):
+    console = requests.post(server.url + "/v1/auth/operator/sign-in", json={
+        "username": demo.operator, "password": demo.password,
+        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
+    made = requests.post(server.url + "/v1/admin/operators", json={"name": "新运营"},
+                         headers={"Authorization": f"Bearer {console}"}).json()  # fmt: skip
+    page.goto(server.url + "/admin")
+    page.fill("#si-user", "新运营")
+    page.fill("#si-pass", made["password"])
+    page.click("#si-op-go")
+    page.wait_for_selector("#si-qr:visible")
+    secret = page.inner_text("#si-secret")
+    page.fill("#si-totp", pyotp.TOTP(secret).now())
+    page.click("#si-op-go")
+    page.wait_for_selector("#hd-main:visible")
+    assert page.inner_text("#hd-who") == "新运营"
+    screenshot(page, "sign-in-console")
