@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from service.cities.service import city_id_for_point
 from service.db import lazy_commit
-from service.deliveries.lifecycle import release_courier, state_conflict
+from service.deliveries.lifecycle import lock_delivery, release_courier, state_conflict
 from service.deliveries.models import ASSIGNED, OFFERED, WAITING, CourierLocation, Delivery
 from service.errors import Conflict, NotFound
 from service.orders import states
@@ -93,10 +93,19 @@ def own_delivery(session: Session, courier_id: int, delivery_id: int) -> Deliver
     return delivery
 
 
+def own_locked(session: Session, courier_id: int, delivery_id: int) -> tuple[Delivery, Order]:
+    """The courier's delivery and its order under their locks (store, order, delivery)."""
+    own_delivery(session, courier_id, delivery_id)  # 404 before any lock is taken
+    delivery, order = lock_delivery(session, delivery_id)
+    if delivery.courier_id != courier_id:  # the offer was withdrawn meanwhile
+        raise state_conflict(delivery, delivery.status)
+    return delivery, order
+
+
 def accept_offer(*, session: Session, courier_id: int, delivery_id: int,
                  now: datetime) -> Delivery:  # fmt: skip
     """Take the offer while it is open; 409 when it expired or was withdrawn."""
-    delivery = own_delivery(session, courier_id, delivery_id)
+    delivery, order = own_locked(session, courier_id, delivery_id)
     taken = session.execute(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.courier_id) == courier_id,
@@ -110,7 +119,6 @@ def accept_offer(*, session: Session, courier_id: int, delivery_id: int,
                            details={"status": delivery.status})  # fmt: skip
         raise state_conflict(delivery, ASSIGNED)
     courier = session.get(Courier, courier_id)
-    order = session.get(Order, delivery.order_id)
     data = {"courier_id": courier_id, "courier_name": first_name(courier.name)}
     states.record(session, order, kind="courier_assigned", actor_role="courier",
                   actor_id=courier_id, now=now, data=data)  # fmt: skip

@@ -1,4 +1,9 @@
-"""The courier's side with the goods: at the store, picked up, delivered (hand-off code), failed."""
+"""The courier's side with the goods: at the store, picked up, delivered (hand-off code), failed.
+
+Each locks the store, the order and the delivery first (courier.own_locked), then moves the
+delivery and the order with conditional updates; pick-up then sells the stock rows, deliver
+frees the courier and may take the compensation campaign's budget (service/orders/locks.py).
+"""
 
 import hmac
 from dataclasses import dataclass
@@ -8,7 +13,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from service.deliveries import compensation
-from service.deliveries.courier import own_delivery
+from service.deliveries.courier import own_locked
 from service.deliveries.lifecycle import release_courier, transition
 from service.deliveries.models import (
     ASSIGNED,
@@ -50,9 +55,9 @@ def current(*, session: Session, courier_id: int) -> list[tuple[Delivery, Order]
 
 def arrived(*, session: Session, courier_id: int, delivery_id: int, now: datetime) -> Delivery:
     """The courier is at the store; the store's feed says so."""
-    delivery = own_delivery(session, courier_id, delivery_id)
+    delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, AT_STORE, expect=(ASSIGNED,), arrived_at=now)
-    states.record(session, session.get(Order, delivery.order_id), kind="courier_arrived",
+    states.record(session, order, kind="courier_arrived",
                   actor_role="courier", actor_id=courier_id, now=now,
                   data={"courier_id": courier_id})  # fmt: skip
     return delivery
@@ -60,8 +65,7 @@ def arrived(*, session: Session, courier_id: int, delivery_id: int, now: datetim
 
 def picked_up(*, session: Session, courier_id: int, delivery_id: int, now: datetime) -> Delivery:
     """Only from a READY order: the goods are sold out of the store and its slot is freed."""
-    delivery = own_delivery(session, courier_id, delivery_id)
-    order = session.get(Order, delivery.order_id)
+    delivery, order = own_locked(session, courier_id, delivery_id)
     if order.status == states.PICKED_UP and delivery.picked_up_at is not None:
         return _picked_up_again(session, delivery, order, courier_id, now)
     if order.status != states.READY:
@@ -86,13 +90,12 @@ def _picked_up_again(session: Session, delivery: Delivery, order: Order, courier
 def delivered(*, session: Session, courier_id: int, delivery_id: int, code: str,
               now: datetime) -> Delivery | CodeRefused:  # fmt: skip
     """Hand the goods over against the consumer's code; a wrong code is counted, 5 lock it."""
-    delivery = own_delivery(session, courier_id, delivery_id)
+    delivery, order = own_locked(session, courier_id, delivery_id)
     if delivery.status != PICKED_UP:
         transition(session, delivery, DELIVERED, expect=(PICKED_UP,))  # raises the 409
     if delivery.locked:
         raise Conflict("too many wrong codes: an operator must unlock this delivery",
                        code="delivery_locked", details={"status": delivery.status})  # fmt: skip
-    order = session.get(Order, delivery.order_id)
     if not hmac.compare_digest(code.encode(), order.handoff_code.encode()):
         return _count_wrong_code(session, delivery)
     transition(session, delivery, DELIVERED, expect=(PICKED_UP,), delivered_at=now,
@@ -126,10 +129,10 @@ def _count_wrong_code(session: Session, delivery: Delivery) -> CodeRefused:
 def failed(*, session: Session, courier_id: int, delivery_id: int, reason: str,
            now: datetime) -> Delivery:  # fmt: skip
     """The consumer could not be reached at the door: the order waits for an operator."""
-    delivery = own_delivery(session, courier_id, delivery_id)
+    delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, FAILED, expect=(PICKED_UP,), fail_reason=reason, closed_at=now)
     release_courier(session, courier_id)
-    states.record(session, session.get(Order, delivery.order_id), kind="delivery_failed",
+    states.record(session, order, kind="delivery_failed",
                   actor_role="courier", actor_id=courier_id, now=now,
                   data={"reason": reason})  # fmt: skip
     return delivery

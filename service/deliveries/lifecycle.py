@@ -1,4 +1,9 @@
-"""A delivery's life alongside its order: opened at acceptance, closed by a cancel."""
+"""A delivery's life alongside its order: opened at acceptance, closed by a cancel.
+
+`lock_delivery` is how a courier's or an operator's action takes its rows: the store, the
+order, then the delivery (the lock order of service/orders/locks.py), the same order a
+consumer's cancel takes them in.
+"""
 
 import secrets
 from datetime import datetime
@@ -8,7 +13,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from service.deliveries.models import CANCELLED, HELD, WAITING, Delivery
-from service.errors import Conflict
+from service.errors import Conflict, NotFound
+from service.orders.locks import lock_order
 from service.orders.models import Order
 from service.people.models import Courier
 
@@ -16,6 +22,23 @@ RELEASE_COURIER = (
     update(Courier).where(col(Courier.id) == bindparam("of_courier"), col(Courier.held) > 0)
     .values(held=col(Courier.held) - 1)
 )  # fmt: skip
+
+
+ORDER_OF = select(Delivery.order_id).where(col(Delivery.id) == bindparam("of_delivery"))
+
+
+def lock_delivery(session: Session, delivery_id: int) -> tuple[Delivery, Order]:
+    """The delivery and its order, re-read under their locks (store, order, delivery); 404
+    when there is no such delivery."""
+    order_id = session.connection().execute(ORDER_OF, {"of_delivery": delivery_id}).scalar()
+    if order_id is None:
+        raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
+    order = lock_order(session, order_id)
+    delivery = session.execute(
+        select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()  # fmt: skip
+    return delivery, order
 
 
 def open_delivery(session: Session, order: Order, now: datetime) -> None:

@@ -1,4 +1,8 @@
-"""Operators: unlock a locked delivery, settle failed ones, see late orders and the figures."""
+"""Operators: unlock a locked delivery, settle failed ones, see late orders and the figures.
+
+Settling a failed delivery (refund or redeliver) locks the store, the order and the delivery
+first (lifecycle.lock_delivery), then the courier, the coupon and its campaign.
+"""
 
 from datetime import datetime
 
@@ -9,7 +13,7 @@ from sqlmodel import Session, col
 from service.audit.service import record_audit
 from service.campaigns.redemption import release_coupon
 from service.deliveries.dispatch import another_courier
-from service.deliveries.lifecycle import transition
+from service.deliveries.lifecycle import lock_delivery, transition
 from service.deliveries.models import DELIVERED, FAILED, PICKED_UP, WAITING, Delivery
 from service.errors import Conflict, NotFound
 from service.orders import ledger, states
@@ -34,9 +38,13 @@ def unlock(*, session: Session, operator: Operator, delivery_id: int, now: datet
     if not delivery.locked:
         raise Conflict("the delivery is not locked", code="not_locked")
     old = {"locked": True, "wrong_codes": delivery.wrong_codes}
-    session.execute(update(Delivery).where(col(Delivery.id) == delivery.id)
-                    .values(locked=False, wrong_codes=0))  # fmt: skip
+    unlocked = session.execute(update(Delivery).where(col(Delivery.id) == delivery.id,
+                                                      col(Delivery.locked).is_(True))
+                               .values(locked=False, wrong_codes=0)).rowcount  # fmt: skip
     session.refresh(delivery)
+    if unlocked != 1:  # another operator unlocked it meanwhile
+        raise Conflict("the delivery is not locked", code="not_locked",
+                       details={"status": delivery.status})  # fmt: skip
     _audit(session, operator, "delivery.unlock", delivery, now, old,
            {"locked": False, "wrong_codes": 0})  # fmt: skip
     return delivery
@@ -45,16 +53,14 @@ def unlock(*, session: Session, operator: Operator, delivery_id: int, now: datet
 def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
                   now: datetime) -> Delivery:  # fmt: skip
     """A failed delivery's money goes back; the order is cancelled (the goods were sold)."""
-    delivery = _failed(session, operator, delivery_id)
-    order = session.get(Order, delivery.order_id)
+    delivery, order = _failed(session, operator, delivery_id)
     states.move(session, order, states.CANCELLED, actor_role="operator", actor_id=operator.id,
                 now=now, data={"reason": "delivery_failed"})  # fmt: skip
     order.cancel_reason = "delivery_failed"
     if order.coupon_id is not None:
         release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
                        discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    ledger.write(session, order, "refund", ledger.net_paid(session, order.id), now,
-                 "delivery failed")  # fmt: skip
+    ledger.refund(session, order, now, "delivery failed")
     _audit(session, operator, "delivery.refund", delivery, now, {"status": FAILED},
            {"order_status": states.CANCELLED})  # fmt: skip
     return delivery
@@ -63,9 +69,9 @@ def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
 def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: datetime) -> Delivery:
     """Try the door again: dispatched afresh to another courier (the one who failed takes the
     goods back to the store), or, when no other courier could take it now, to the same one."""
-    delivery = _failed(session, operator, delivery_id)
+    delivery, order = _failed(session, operator, delivery_id)
     failed_by = delivery.courier_id
-    store = session.get(Store, session.get(Order, delivery.order_id).store_id)
+    store = session.get(Store, order.store_id)
     reset = {"closed_at": None, "wrong_codes": 0, "locked": False, "fail_reason": None}
     if another_courier(session, delivery, (store.lat, store.lon), now):
         passed = [*(delivery.passed_courier_ids or ()), failed_by]  # never offered him again
@@ -80,20 +86,20 @@ def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: da
                         .values(held=col(Courier.held) + 1))  # fmt: skip
         dispatch = "same_courier"
     data = {"dispatch": dispatch, "failed_courier_id": failed_by}
-    states.record(session, session.get(Order, delivery.order_id), kind="redelivery",
+    states.record(session, order, kind="redelivery",
                   actor_role="operator", actor_id=operator.id, now=now, data=data)  # fmt: skip
     _audit(session, operator, "delivery.redeliver", delivery, now, {"status": FAILED},
            {"status": delivery.status, **data})  # fmt: skip
     return delivery
 
 
-def _failed(session: Session, operator: Operator, delivery_id: int) -> Delivery:
-    delivery = operated_delivery(session, operator, delivery_id)
-    order = session.get(Order, delivery.order_id)
+def _failed(session: Session, operator: Operator, delivery_id: int) -> tuple[Delivery, Order]:
+    operated_delivery(session, operator, delivery_id)  # 404 before any lock is taken
+    delivery, order = lock_delivery(session, delivery_id)
     if delivery.status != FAILED or order.status != states.PICKED_UP:
         raise Conflict(f"the delivery is {delivery.status}, not an open failure",
                        code="invalid_transition", details={"status": delivery.status})  # fmt: skip
-    return delivery
+    return delivery, order
 
 
 def failed_queue(*, session: Session, operator: Operator) -> list[tuple[Delivery, Order]]:

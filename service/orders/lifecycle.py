@@ -1,14 +1,20 @@
-"""After placement: cancelling, and re-matching an order nobody accepted."""
+"""After placement: cancelling, and re-matching an order nobody accepted.
+
+Both start with locks.lock_order (store row, then the order row) and decide on the status
+read under that lock. Cancel then takes the delivery and its courier (states.follow_delivery),
+the stock rows, the coupon and its campaign, in the order of service/orders/locks.py.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from service.campaigns.redemption import release_coupon
 from service.cities.service import cached_city
-from service.errors import Conflict, NotFound
+from service.errors import NotFound
 from service.orders import ledger, matching, states
+from service.orders.locks import expect_status, lock_order
 from service.orders.models import Order, OrderLine
 from service.orders.numbers import next_number
 from service.orders.stock import release, reserve
@@ -24,10 +30,10 @@ def own_order(session: Session, *, consumer_id: int, order_id: int) -> Order:
 
 def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str,
                  actor_id: int | None, now: datetime) -> Order:  # fmt: skip
-    """Cancel from PLACED, ACCEPTED or READY: stock, coupon and money all go back."""
-    if order.status not in states.CANCELLABLE:
-        raise Conflict(f"an order that is {order.status} can no longer be cancelled",
-                       code="invalid_transition", field="status")  # fmt: skip
+    """Cancel from PLACED, ACCEPTED or READY: stock, coupon and money all go back (once: the
+    status is read under the order's lock, and every give-back is conditional)."""
+    order = lock_order(session, order.id)
+    expect_status(order, states.CANCELLABLE, "cancelled")
     states.move(session, order, states.CANCELLED, actor_role=actor_role, actor_id=actor_id,
                 now=now, data={"reason": reason})  # fmt: skip
     order.cancel_reason = reason
@@ -38,7 +44,8 @@ def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str
 def rematch_order(*, session: Session, order: Order, reason: str, actor_role: str,
                   actor_id: int | None, now: datetime) -> Order:  # fmt: skip
     """Move a PLACED order to the next store that can take it; cancel it if none can."""
-    _lock_placed(session, order, now)
+    order = lock_order(session, order.id)
+    expect_status(order, (states.PLACED,), "re-matched")
     qty = line_quantities(session, order.id)
     release(session, order.store_id, qty)
     city = cached_city(session, order.city_id)
@@ -56,20 +63,6 @@ def rematch_order(*, session: Session, order: Order, reason: str, actor_role: st
     order.cancel_reason = "no_store"
     _unwind(session, order, now, stock_released=True)
     return order
-
-
-def _lock_placed(session: Session, order: Order, now: datetime) -> None:
-    # The order row first, as accept and cancel take it: a store accepting while the deadline
-    # job re-matches must not deadlock on the store row, and exactly one of them wins.
-    locked = session.execute(
-        update(Order).where(col(Order.id) == order.id, col(Order.status) == states.PLACED)
-        .values(updated_at=now)
-    ).rowcount  # fmt: skip
-    if locked != 1:
-        session.refresh(order)
-        raise Conflict(f"only a PLACED order is re-matched, not a {order.status} one",
-                       code="invalid_transition", field="status",
-                       details={"status": order.status})  # fmt: skip
 
 
 def line_quantities(session: Session, order_id: int) -> dict[int, int]:
@@ -107,4 +100,4 @@ def _unwind(session: Session, order: Order, now: datetime, stock_released: bool 
     if order.coupon_id is not None:
         release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
                        discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    ledger.write(session, order, "refund", ledger.net_paid(session, order.id), now, "cancelled")
+    ledger.refund(session, order, now, "cancelled")

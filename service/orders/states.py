@@ -34,13 +34,16 @@ def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: 
     before = order.status  # the ORM UPDATE below sets order.status to `to` in the session
     if to not in TRANSITIONS[before]:
         raise Conflict(f"an order that is {before} cannot become {to}",
-                       code="invalid_transition", field="status")  # fmt: skip
+                       code="invalid_transition", field="status",
+                       details={"status": before})  # fmt: skip
     moved = session.execute(
         update(Order).where(col(Order.id) == order.id, col(Order.status) == before)
         .values(status=to, updated_at=now)
     ).rowcount  # fmt: skip
-    if moved != 1:  # someone else moved it first (a store accepting while the consumer cancels)
-        raise Conflict("the order changed meanwhile; reload it", code="invalid_transition")
+    if moved != 1:  # a caller that did not lock the order first (see service/orders/locks.py)
+        now_status = session.execute(select(Order.status).where(col(Order.id) == order.id))
+        raise Conflict("the order changed meanwhile; reload it", code="invalid_transition",
+                       details={"status": now_status.scalar()})  # fmt: skip
     record(session, order, kind=to.lower(), from_status=before, to_status=to,
            actor_role=actor_role, actor_id=actor_id, now=now, data=data)  # fmt: skip
     order.status = to

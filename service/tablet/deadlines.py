@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from service.errors import Conflict
 from service.orders import states
 from service.orders.lifecycle import rematch_order
+from service.orders.locks import lock_order
 from service.orders.models import Order, OrderEvent
 from service.stores.models import Store
 from service.tablet.switches import pause_flagged
@@ -38,7 +39,7 @@ def overdue_at_tablets(session: Session, now: datetime) -> list[int]:
 def time_out(*, session: Session, order_id: int, now: datetime) -> int:
     """Re-match one overdue order (if still overdue); pause and flag a store that keeps
     missing deadlines. Returns 1 if the order moved."""
-    order = session.get(Order, order_id)
+    order = lock_order(session, order_id)  # the store, then the order: as staff accepting it
     store = session.get(Store, order.store_id)
     if order.status != states.PLACED or order.updated_at + timedelta(
             seconds=store.accept_timeout_s) > now:  # fmt: skip

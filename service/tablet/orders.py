@@ -1,4 +1,8 @@
-"""A store's own orders: the queue, the pick list, and accept / reject / ready."""
+"""A store's own orders: the queue, the pick list, and accept / reject / ready.
+
+accept, ready and reject lock the store row and then the order (locks.lock_order) and move
+the order from the status read under that lock; a lost race is a 409 naming the status.
+"""
 
 from datetime import datetime, timedelta
 
@@ -7,9 +11,10 @@ from sqlmodel import Session, col
 
 from service.catalog.models import StoreStock
 from service.cities.service import cached_city, zone_named
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound
 from service.orders import money, states
 from service.orders.lifecycle import rematch_order
+from service.orders.locks import lock_order
 from service.orders.models import Order, OrderEvent, OrderLine
 from service.orders.numbers import number_text
 from service.orders.schemas import OrderEventRead
@@ -86,17 +91,12 @@ def ready(*, session: Session, store_id: int, order_id: int, now: datetime) -> O
 def reject(*, session: Session, store_id: int, order_id: int, reason: str,
            now: datetime) -> Order:  # fmt: skip
     """The store refuses a PLACED order: it moves to the next store, or is cancelled."""
-    order = store_order(session, store_id=store_id, order_id=order_id)
+    order = lock_order(session, order_id, store_id=store_id)
     return rematch_order(session=session, order=order, reason=f"rejected:{reason}",
                          actor_role="store", actor_id=store_id, now=now)  # fmt: skip
 
 
 def _move(session: Session, store_id: int, order_id: int, to: str, now: datetime) -> Order:
-    order = store_order(session, store_id=store_id, order_id=order_id)
-    try:
-        states.move(session, order, to, actor_role="store", actor_id=store_id, now=now)
-    except Conflict as refused:
-        session.refresh(order)
-        refused.details = {**refused.details, "status": order.status}
-        raise
+    order = lock_order(session, order_id, store_id=store_id)
+    states.move(session, order, to, actor_role="store", actor_id=store_id, now=now)
     return order

@@ -1,0 +1,55 @@
+"""The one lock order of every use case that changes an order, and the function that takes it.
+
+    store -> order -> delivery -> courier -> stock rows -> coupon -> campaign (-> batch)
+
+A writer takes the rows it needs in this order and never goes back to an earlier kind: a use
+case acting on an order first locks its store row, then the order row (`lock_order`), and only
+then reads the order's status and decides. Two actors on one order therefore queue on the
+store row, and the second one reads what the first committed: a lost race is a 409 naming the
+current status, never a write on a stale read. The store row is the one every order write
+holds anyway (the tablet feed's event ids commit in order under it, see states.LOCK_STORE), so
+taking it first adds no waiting. The courier's delivery paths lock through `lock_delivery`
+(store -> order -> delivery). SQLite serialises writers (BEGIN IMMEDIATE); FOR UPDATE is a
+no-op there and the same code reads the committed state.
+
+Which rows each use case locks is listed in docs/locking.md.
+"""
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
+
+from service.errors import Conflict, NotFound
+from service.orders.models import Order
+from service.stores.models import Store
+
+STORE_OF = select(Order.store_id).where(col(Order.id) == bindparam("of_order"))
+LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update()
+TRIES = 3  # a re-match moving the order to another store between the read and the lock
+
+
+def lock_order(session: Session, order_id: int, *, store_id: int | None = None) -> Order:
+    """The order, re-read with its store row and then its own row locked; 404 when missing
+    (or, with `store_id`, not at that store)."""
+    conn = session.connection()
+    for _ in range(TRIES):
+        at_store = conn.execute(STORE_OF, {"of_order": order_id}).scalar()
+        if at_store is None or store_id not in (None, at_store):
+            raise NotFound(f"no order {order_id}" + (" at this store" if store_id else ""),
+                           field="order_id")  # fmt: skip
+        conn.execute(LOCK_STORE, {"at_store": at_store})
+        order = session.execute(
+            select(Order).where(col(Order.id) == order_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()  # fmt: skip
+        if order.store_id == at_store:
+            return order
+    raise Conflict("the order moved to another store meanwhile; reload it",
+                   code="invalid_transition", details={"status": order.status})  # fmt: skip
+
+
+def expect_status(order: Order, allowed, action: str) -> None:
+    """409 naming the order's current status unless it is one of `allowed`."""
+    if order.status not in allowed:
+        raise Conflict(f"an order that is {order.status} cannot be {action}",
+                       code="invalid_transition", field="status",
+                       details={"status": order.status})  # fmt: skip
