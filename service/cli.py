@@ -37,7 +37,7 @@ def register_commands(app: Flask) -> None:
     from service.sync.commands import scheduler_command, sync_command
 
     for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens, sync_command,
-                  scheduler_command, simulate_group, demo_sign_in):  # fmt: skip
+                  scheduler_command, simulate_group, demo_sign_in, check_group):  # fmt: skip
         app.cli.add_command(group)
 
 
@@ -118,6 +118,23 @@ def jobs_run(name: str):
     click.echo(f"{name}: items={report.items} changed={report.changed} failed={len(report.failed)}")
     if report.failed:
         raise click.ClickException(f"{len(report.failed)} item(s) failed: {report.failed}")
+
+
+check_group = AppGroup("check", help="Invariant checks, for operators after an incident.")
+
+
+@check_group.command("money", help="Recompute money, stock, coupons and order histories from "
+                     "their rows; print every difference, exit 1 on any.")  # fmt: skip
+def check_money():
+    from service.checks.service import find_differences
+
+    with database().unit_of_work(write=False) as session:
+        found = find_differences(session=session)
+    for difference in found:
+        click.echo(difference.line())
+    click.echo(f"{len(found)} difference(s)")
+    if found:
+        raise SystemExit(1)
 
 
 @click.command("demo-tokens", help="Issue and print a demo token for each role.")

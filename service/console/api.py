@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, render_template
 
 from service.auth.models import Role
+from service.checks.service import last_run
 from service.console import service
 from service.web.auth import BEARER, require
 from service.web.context import clock, db_session
@@ -36,3 +37,12 @@ def board(city_id: int):
     found = service.city_board(session=db_session(), operator=current_operator(), city_id=city_id,
                                now=clock().now())  # fmt: skip
     return jsonify(found)
+
+
+@bp.get("/v1/admin/invariants")
+@require(Role.OPERATOR)
+@spec.validate(resp=RESP, tags=["operators"], security=BEARER)
+def invariants():
+    """The last money/stock/history check: when it ran and every difference it found."""
+    current_operator()  # an operator of any city may see them: they are the platform's
+    return jsonify(last_run(session=db_session()))

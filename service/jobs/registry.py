@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.campaigns.redemption import expire_coupons
+from service.checks.service import check_and_record
 from service.cities.models import City
 from service.deliveries import dispatch
 from service.deliveries.purge import purge_trail
@@ -65,6 +66,14 @@ JOBS = {
                 session=session, city_id=item, now=now
             ),
             every_s=3,
+        ),
+        Job(
+            name="check_money",
+            description="recompute money, stock, coupons and order histories; differences go "
+            "to the console (GET /v1/admin/invariants) and /metrics (hd_invariant_violations)",
+            items=lambda _session, _now: ["all"],
+            run_item=lambda *, session, item, now: check_and_record(session=session, now=now),
+            every_s=86_400,
         ),
         Job(
             name="purge_courier_trail",

@@ -1,0 +1,1 @@
+"""Standing invariant checks: money, stock, coupons and history recomputed from their rows."""
