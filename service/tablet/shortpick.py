@@ -41,8 +41,11 @@ def short_pick(*, session: Session, store_id: int, order_id: int, line_id: int, 
     if line is None or line.order_id != order.id:
         raise NotFound(f"no line {line_id} in this order", field="line_id")
     held = line.qty if line.picked_qty is None else line.picked_qty
-    if picked_qty >= held:
+    if picked_qty >= line.qty:
         raise InvalidInput(f"the line holds {held}; short-pick means fewer", field="picked_qty")
+    if picked_qty >= held:  # short-picked meanwhile (another tablet): a conflict, not bad input
+        raise Conflict(f"the line holds {held} now; reload the order", code="invalid_transition",
+                       field="picked_qty", details={"status": order.status, "held": held})
     refund, coupon_back = missing_part(line, held - picked_qty)
     _take_from_line(session, order, line, held, picked_qty)
     release_lines(session, order.store_id, {line.product_id: held - picked_qty})
