@@ -62,6 +62,12 @@ def compensate(*, session: Session, order: Order, delivery: Delivery, now: datet
     return coupon_id
 
 
+def is_compensation(campaign: Campaign) -> bool:
+    """Whether the campaign is a city's compensation campaign (its coupons are granted to late
+    orders, not claimed: one pack claim per consumer carries every coupon he was granted)."""
+    return campaign.issuer == "platform" and campaign.name == CAMPAIGN_NAME
+
+
 def compensation_campaign(session: Session, city_id: int, now: datetime):
     """The city's platform compensation campaign, its batch and template (made on first use)."""
     found = _find(session, city_id)

@@ -39,6 +39,7 @@ def campaign(campaign_id: int):
         first=query.from_,
         last=query.to,
         group=query.group,
+        now=clock().now(),
     )
     return _answer(report, query, csv_export.campaign_rows, f"campaign-{campaign_id}.csv")
 

@@ -4,6 +4,7 @@ from sqlalchemy import case, func, literal, select
 from sqlmodel import Session, col
 
 from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate, PackClaim
+from service.deliveries.compensation import is_compensation
 from service.orders.models import LedgerEntry, Order, OrderEvent, OrderLine
 from service.reports.facts import (
     SHORT_PICKED,
@@ -125,23 +126,6 @@ def _measures(facts, group, key_of) -> tuple:
 
 
 def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
-    # A pack's coupons are issued with it: its face value, and the pack's coupon count (the
-    # pack cannot change after the first claim). Reconciliation checks both against the rows.
-    per_pack = (
-        select(func.sum(col(CouponTemplate.quantity)))
-        .where(col(CouponTemplate.campaign_id) == campaign.id)
-        .scalar_subquery()
-    )
-    claims = select(
-        key_of(col(PackClaim.claimed_at)).label("key"),
-        func.count().label("packs_claimed"),
-        (func.count() * per_pack).label("issued_count"),
-        func.sum(col(PackClaim.face_value_fen)).label("issued_fen"),
-    ).where(
-        col(PackClaim.campaign_id) == campaign.id,
-        col(PackClaim.claimed_at) >= span.start,
-        col(PackClaim.claimed_at) < span.end,
-    )
     # Expiry writes no event: an expired coupon counts on the day its validity ended.
     expired = select(
         key_of(col(Coupon.valid_until)).label("key"),
@@ -153,7 +137,42 @@ def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
         col(Coupon.valid_until) >= span.start,
         col(Coupon.valid_until) < span.end,
     )
-    return [q.group_by(q.selected_columns[0]) for q in (claims, expired)]
+    queries = [*_issued_queries(campaign, span, key_of), expired]
+    return [q.group_by(q.selected_columns[0]) for q in queries]
+
+
+def _issued_queries(campaign: Campaign, span: Span, key_of) -> list:
+    # A pack's coupons are issued with it: its face value, and the pack's coupon count (the
+    # pack cannot change after the first claim). Reconciliation checks both against the rows.
+    # A compensation campaign's coupons are granted one by one to late orders: its rows.
+    per_pack = (
+        select(func.sum(col(CouponTemplate.quantity)))
+        .where(col(CouponTemplate.campaign_id) == campaign.id)
+        .scalar_subquery()
+    )
+    granted = is_compensation(campaign)
+    claims = select(
+        key_of(col(PackClaim.claimed_at)).label("key"),
+        func.count().label("packs_claimed"),
+        *() if granted else ((func.count() * per_pack).label("issued_count"),
+                             func.sum(col(PackClaim.face_value_fen)).label("issued_fen")),
+    ).where(
+        col(PackClaim.campaign_id) == campaign.id,
+        col(PackClaim.claimed_at) >= span.start,
+        col(PackClaim.claimed_at) < span.end,
+    )  # fmt: skip
+    if not granted:
+        return [claims]
+    coupons = select(
+        key_of(col(Coupon.claimed_at)).label("key"),
+        func.count().label("issued_count"),
+        func.sum(col(Coupon.discount_fen)).label("issued_fen"),
+    ).where(
+        col(Coupon.campaign_id) == campaign.id,
+        col(Coupon.claimed_at) >= span.start,
+        col(Coupon.claimed_at) < span.end,
+    )
+    return [claims, coupons]
 
 
 def _store_key(group):

@@ -1,4 +1,9 @@
-"""Reconciliation: the campaign's counters, its coupon rows and its events/ledger must agree."""
+"""Reconciliation: the campaign's counters, its coupon rows and its events/ledger must agree.
+
+A compensation campaign's coupons are granted to late deliveries, not claimed in packs: its
+one pack claim per consumer carries face value 0 and every coupon he was granted, so its
+issued figures are checked against the deliveries that were compensated instead.
+"""
 
 from sqlalchemy import case, func, literal, select, true, union_all
 from sqlmodel import Session, col
@@ -11,6 +16,8 @@ from service.campaigns.models import (
     CouponTemplate,
     PackClaim,
 )
+from service.deliveries.compensation import is_compensation
+from service.deliveries.models import Delivery
 from service.orders.models import LedgerEntry, Order
 
 
@@ -24,11 +31,7 @@ def reconcile(session: Session, campaign: Campaign) -> dict:
     for part in parts[1:]:
         joined = joined.join(part, true())
     v = session.execute(select(*parts).select_from(joined)).mappings().one()
-    checks = [
-        _check("issued_fen", campaign=campaign.issued_fen, coupon_rows=v["coupon_fen"],
-               pack_claims=v["face_fen"]),
-        _check("issued_count", coupon_rows=v["coupons"],
-               pack_claims=int(v["packs"] or 0) * int(v["per_pack"] or 0)),
+    checks = [*_issued_checks(session, campaign, v),
         _check("packs_claimed", campaign=v["claimed"], pack_claims=v["packs"]),
         _check("redeemed_fen", campaign=campaign.redeemed_fen, orders=v["live_fen"],
                coupon_events=v["events_fen"]),
@@ -39,6 +42,24 @@ def reconcile(session: Session, campaign: Campaign) -> dict:
     ]  # fmt: skip
     differences = [check for check in checks if len(set(check["values"].values())) > 1]
     return {"reconciled": not differences, "checks": checks, "differences": differences}
+
+
+def _issued_checks(session: Session, campaign: Campaign, v) -> list[dict]:
+    if is_compensation(campaign):
+        granted = session.execute(
+            select(func.count(), func.sum(col(Coupon.discount_fen))).select_from(Delivery)
+            .join(Coupon, col(Coupon.id) == col(Delivery.compensation_coupon_id))
+            .where(col(Coupon.campaign_id) == campaign.id)
+        ).one()  # fmt: skip
+        return [_check("issued_fen", campaign=campaign.issued_fen, coupon_rows=v["coupon_fen"],
+                       granted=granted[1]),
+                _check("issued_count", coupon_rows=v["coupons"], granted=granted[0])]  # fmt: skip
+    return [
+        _check("issued_fen", campaign=campaign.issued_fen, coupon_rows=v["coupon_fen"],
+               pack_claims=v["face_fen"]),
+        _check("issued_count", coupon_rows=v["coupons"],
+               pack_claims=int(v["packs"] or 0) * int(v["per_pack"] or 0)),
+    ]  # fmt: skip
 
 
 def _check(name: str, **values: int) -> dict:

@@ -12,7 +12,7 @@ from service.people.models import Operator
 from service.reports import campaign as figures_of
 from service.reports import city as city_figures
 from service.reports.reconcile import reconcile
-from service.reports.span import make_span
+from service.reports.span import MAX_DAYS, make_span
 
 
 def campaign_report(
@@ -23,15 +23,16 @@ def campaign_report(
     first: date | None,
     last: date | None,
     group: str,
+    now: datetime | None = None,
 ) -> dict:
-    """The campaign's figures in the range by `group`, its totals and their reconciliation."""
+    """The campaign's figures in the range by `group`, its totals and their reconciliation.
+
+    Without a range: the campaign's activity (its start to its end or `now`, whichever is
+    first), clipped to the MAX_DAYS a report covers (the latest of them).
+    """
     campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
     zone = city_zone(session.get(City, campaign.city_id))
-    span = make_span(
-        first or campaign.starts_at.astimezone(zone).date(),
-        last or campaign.ends_at.astimezone(zone).date(),
-        zone,
-    )
+    span = make_span(*_activity(campaign, first, last, zone, now), zone)
     rows = figures_of.figures(session, campaign, span, group)
     total = figures_of.totals(session, campaign, span, group, rows)
     names = figures_of.store_names(session, rows) if group == "store" else {}
@@ -86,6 +87,18 @@ def city_report(
         "to": span.last.isoformat(),
         **city_figures.figures(session, city.id, span, now),
     }
+
+
+def _activity(campaign, first: date | None, last: date | None, zone, now) -> tuple[date, date]:
+    """The range asked for, its missing ends filled from the campaign's activity."""
+    start = campaign.starts_at.astimezone(zone).date()
+    ended = min(campaign.ends_at, now or campaign.ends_at).astimezone(zone).date()
+    longest = timedelta(days=MAX_DAYS - 1)
+    if last is None:
+        last = max(start, ended) if first is None else min(max(first, ended), first + longest)
+    if first is None:
+        first = max(start, last - longest) if start <= last else last
+    return first, last
 
 
 def _with_rates(values: dict) -> dict:
