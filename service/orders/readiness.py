@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from service.errors import Conflict
 from service.orders import states
+from service.orders.locks import lock_order
 from service.orders.models import Order, OrderEvent
 from service.stores.models import Store
 
@@ -40,14 +40,11 @@ def due_auto_ready(session: Session, now: datetime) -> list[int]:
 
 def auto_ready(*, session: Session, order_id: int, now: datetime) -> int:
     """READY by the clock, if its store's system has not said so already; returns 1 if moved."""
-    order = session.get(Order, order_id)
-    if order is None or order.status != states.ACCEPTED:
+    order = lock_order(session, order_id)  # the store, then the order (service/orders/locks.py)
+    if order.status != states.ACCEPTED:  # the store (or a cancel) moved it meanwhile
         return 0
-    try:
-        states.move(session, order, states.READY, actor_role="system", actor_id=None, now=now,
-                    data={"reason": "prep_time_elapsed"})  # fmt: skip
-    except Conflict:  # the store (or a cancel) moved it meanwhile
-        return 0
+    states.move(session, order, states.READY, actor_role="system", actor_id=None, now=now,
+                data={"reason": "prep_time_elapsed"})  # fmt: skip
     return 1
 
 
