@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from service.auth.service import issue_token
 from service.db import Database, make_engine
+from service.jobs.registry import JOBS
+from service.jobs.runner import run_job
 from service.people.models import Operator
 from tests.support.browser import screenshot
 from tests.support.factories import CHANGSHA_POINT, city, make_campaign, make_consumers
@@ -45,6 +47,9 @@ def test_city_operator_opens_a_campaign_sees_charts_and_pauses_it(live_server, p
     *claimers, consumer = consumers
     for token in claimers:  # some claims, so the charts have bars
         assert claim(server, campaign_id, token).status_code == 201
+    database = Database(make_engine(server.database_url))
+    run_job(JOBS["check_money"], database=database, now=datetime.now(UTC))  # the nightly check
+    database.engine.dispose()
     page.goto(server.url + "/admin")
     page.fill("#hd-token", operator)
     page.click("#hd-signin-form button[type=submit]")
@@ -59,6 +64,8 @@ def test_city_operator_opens_a_campaign_sees_charts_and_pauses_it(live_server, p
     assert "已对账" in page.locator("#reconciled").inner_text()
     assert page.locator("#chart-days svg.bars rect").count() >= 3
     assert page.locator("#map circle").count() > 10
+    assert "0 处不符" in page.locator("#checked-at").inner_text()
+    assert page.locator("#invariants").inner_text() == "全部一致"
     card.locator(".pause").click()
     card.locator(".adm-paused").wait_for()
     screenshot(page, "admin-console")

@@ -82,9 +82,14 @@ def _city_lock(session: Session, city_id: int) -> bool:
 def expire_offers(*, session: Session, city_id: int, now: datetime) -> int:
     """Offers past their time go back to WAITING; the courier who let one lapse gets it again
     only after the other couriers in reach had their chance."""
-    query = select(Delivery).where(col(Delivery.city_id) == city_id,
-                                   col(Delivery.status) == OFFERED,
-                                   col(Delivery.offer_expires_at) <= now)  # fmt: skip
+    # All lapsed deliveries locked before any courier (service/orders/locks.py): else a cancel
+    # holding one courier's other delivery could wait for him while this waits for it.
+    query = (
+        select(Delivery).where(col(Delivery.city_id) == city_id, col(Delivery.status) == OFFERED,
+                               col(Delivery.offer_expires_at) <= now)
+        .order_by(col(Delivery.id)).with_for_update()
+        .execution_options(populate_existing=True)
+    )  # fmt: skip
     expired = session.execute(query).scalars().all()
     return sum(pass_offer(session, d, lapsed=True) for d in expired)
 

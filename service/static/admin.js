@@ -200,11 +200,25 @@
     fillList("timeouts", board.timeout_stores, (s) => `${s.name}：超时 ${s.timeouts} 次`);
   }
 
+  const CHECKS = { ledger: "订单账目", stock: "库存占用", slots: "门店在途单数", campaign: "活动计数",
+                   coupon: "券状态", history: "订单历程" };
+  const SUBJECTS = { order: "订单", stock_row: "库存行", store: "门店", campaign: "活动", coupon: "券" };
+
+  async function loadInvariants() {
+    const run = await HD.api("GET", "/v1/admin/invariants");
+    $("checked-at").textContent = run.checked_at === null ? "（尚未运行）"
+      : `（${new Date(run.checked_at).toLocaleString("zh-CN")}：${run.violations} 处不符）`;
+    $("invariants").replaceChildren(...(run.differences.length
+      ? run.differences.map((d) => html("li", {},
+          `${CHECKS[d.check] || "核对"}：${SUBJECTS[d.subject] || ""} ${d.subject_id} 应为 ${d.expected}，实为 ${d.actual}`))
+      : [html("li", { class: "hd-muted" }, run.checked_at === null ? "每日核对后在此显示" : "全部一致")]));
+  }
+
   HD.signIn("operator", async (me) => {
     const campaigns = await loadCampaigns();
     cityId = me.city_id || (campaigns[0] && campaigns[0].city_id) || null;
     $("csv").addEventListener("click", downloadCsv);
-    await Promise.all([loadPromotions(), loadBoard()]);
+    await Promise.all([loadPromotions(), loadBoard(), loadInvariants()]);
     setInterval(() => loadCampaigns().catch(() => {}), 5000);
   });
 })();
