@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service import caches
 from service.campaigns.claims import claim_pack
@@ -97,11 +97,18 @@ class Arena:
                 tablet_orders.accept(session=session, store_id=store_id, order_id=t.id, now=now)
         if stage >= 2:
             city = session.get(City, self.city_id)
-            self.couriers.update(make_couriers(session, city, [(1.1, 0)] * len(targets), now))
+            # As many as the city's waiting deliveries: a tick serves the oldest orders first,
+            # and earlier rounds leave accepted orders nobody dispatched.
+            riders = max(len(targets), self._waiting(session))
+            self.couriers.update(make_couriers(session, city, [(1.1, 0)] * riders, now))
         if stage >= 3:
             dispatch.tick(session=session, city_id=self.city_id, now=now)
             for t in targets:
                 self._carry(session, t, now, pick_up=stage >= 4)
+
+    def _waiting(self, session) -> int:
+        return session.execute(select(func.count()).where(
+            Delivery.city_id == self.city_id, Delivery.status == "WAITING")).scalar()  # fmt: skip
 
     def _carry(self, session, t: Target, now, pick_up: bool) -> None:
         delivery = session.execute(select(Delivery).where(Delivery.order_id == t.id)).scalar_one()
