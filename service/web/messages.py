@@ -152,6 +152,7 @@ ERROR_CODE = {
     "delivery_locked": "Too many wrong codes: the delivery is locked until an operator unlocks it.",
     "code_refused": "The code was not accepted.",
     "not_locked": "The delivery is not locked.",
+    "refund_exceeds_paid": "A refund cannot be more than what was paid less what was refunded.",
     # Tracking links
     "share_unknown": "There is no such tracking link.",
     "share_expired": "This tracking link has expired: its order ended more than 3 hours ago.",
