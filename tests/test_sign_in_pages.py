@@ -91,3 +91,24 @@ def test_the_console_needs_password_and_totp_and_enrols_at_first_sign_in(page, s
     page.wait_for_selector("#hd-main:visible")
     assert page.inner_text("#hd-who") == "新运营"
     screenshot(page, "sign-in-console")
+
+
+def test_the_console_registers_a_courier_disables_him_and_shows_the_trail(page, server, demo):
+    page.goto(server.url + "/admin")
+    page.fill("#si-user", demo.operator)
+    page.fill("#si-pass", demo.password)
+    page.fill("#si-totp", pyotp.TOTP(demo.totp_secret).now())
+    page.click("#si-op-go")
+    page.wait_for_selector("#acc-tools:visible")
+    page.fill("#acc-cr-name", "新骑手")
+    page.fill("#acc-cr-phone", "137 0000 2222")
+    page.fill("#acc-cr-city", "1")
+    page.click("#acc-cr-create")
+    page.wait_for_function(
+        "document.getElementById('acc-result').textContent.includes('137****2222')"
+    )
+    row = page.locator("#acc-list tr", has_text="新骑手")
+    row.locator("button", has_text="停用").click()
+    page.wait_for_selector("#acc-list tr:has-text('新骑手'):has-text('已停用')")
+    page.wait_for_selector("#acc-audit li:has-text('停用')")
+    screenshot(page, "sign-in-console-accounts")

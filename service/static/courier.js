@@ -54,7 +54,7 @@
     $("job-store-address").textContent = job.store.address;
     $("job-number").textContent = job.order_number;
     $("job-items").textContent = job.items_count;
-    $("job-drop").textContent = job.drop_off.address;
+    $("job-drop").textContent = job.drop_off.address + (job.drop_off.phone ? " · 顾客 " + job.drop_off.phone : "");
     $("arrived").hidden = job.status !== "ASSIGNED";
     $("picked").hidden = job.status === "PICKED_UP";
     $("picked").disabled = job.order_status !== "READY";
