@@ -192,5 +192,8 @@ def test_operators_see_orders_no_courier_took_and_tablet_orders_not_ready_in_tim
     assert (late["order_id"], late["overdue_s"]) == (slow, 600)
     tracking = client.get(f"/v1/orders/{waiting}/tracking", headers=world["consumers"][0]).json
     assert tracking["looking_for_courier"] is True and tracking["eta_s"] is None
+    elsewhere = client.get("/v1/ops/unassigned", query_string={"city_id": world["city"].id + 1},
+                           headers=operator).json["items"]  # fmt: skip
+    assert elsewhere == []
     consumer = client.get("/v1/ops/unassigned", headers=world["consumers"][0])
     assert consumer.status_code == 403

@@ -126,6 +126,11 @@ class FiguresRead(SQLModel):
     stores: list[dict[str, Any]]
 
 
+class WatchQuery(SQLModel):
+    city_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                description="a platform operator's choice of city")
+
+
 class UnassignedRead(SQLModel):
     delivery_id: int
     order_id: int

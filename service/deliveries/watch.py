@@ -17,9 +17,10 @@ UNASSIGNED_AFTER = timedelta(minutes=10)
 LIMIT = 500
 
 
-def unassigned(*, session: Session, operator: Operator, now: datetime) -> list[dict]:
+def unassigned(*, session: Session, operator: Operator, now: datetime,
+               city_id: int | None = None) -> list[dict]:  # fmt: skip
     """Deliveries of live orders still without a courier 10 minutes after they began needing
-    one, longest waiting first (the operator's city; a platform operator: all)."""
+    one, longest waiting first (the operator's city; a platform operator: all, or `city_id`)."""
     query = (
         select(Delivery.id, Delivery.order_id, Delivery.status, Delivery.seeking_since,
                Delivery.city_id, Store.id, Store.name, Order.status)
@@ -30,8 +31,9 @@ def unassigned(*, session: Session, operator: Operator, now: datetime) -> list[d
                col(Delivery.seeking_since) <= now - UNASSIGNED_AFTER)
         .order_by(col(Delivery.seeking_since), col(Delivery.id)).limit(LIMIT)
     )  # fmt: skip
-    if operator.city_id is not None:
-        query = query.where(col(Delivery.city_id) == operator.city_id)
+    city_id = operator.city_id or city_id
+    if city_id is not None:
+        query = query.where(col(Delivery.city_id) == city_id)
     return [
         {"delivery_id": row[0], "order_id": row[1], "delivery_status": row[2],
          "waiting_since": row[3], "waiting_s": int((now - row[3]).total_seconds()),
@@ -40,6 +42,9 @@ def unassigned(*, session: Session, operator: Operator, now: datetime) -> list[d
     ]  # fmt: skip
 
 
-def slow_stores(*, session: Session, operator: Operator, now: datetime) -> list[dict]:
-    """Tablet orders accepted and not ready by the store's preparation time + 10 minutes."""
-    return slow_tablet_orders(session=session, city_id=operator.city_id, now=now)[:LIMIT]
+def slow_stores(*, session: Session, operator: Operator, now: datetime,
+                city_id: int | None = None) -> list[dict]:  # fmt: skip
+    """Tablet orders accepted and not ready by the store's preparation time + 10 minutes (the
+    operator's city; a platform operator: all, or `city_id`)."""
+    city_id = operator.city_id or city_id
+    return slow_tablet_orders(session=session, city_id=city_id, now=now)[:LIMIT]
