@@ -30,7 +30,7 @@ OPS = "/v1/ops/deliveries"
 
 
 @bp.get(f"/v1/orders/<{ID}:order_id>/tracking")
-@spec.validate(query=TrackingQuery, resp=Resp(HTTP_200=TrackingRead, **ERRORS),
+@spec.validate(query=TrackingQuery, resp=Resp(HTTP_200=TrackingRead, HTTP_410=None, **ERRORS),
                tags=["tracking"], security=BEARER)  # fmt: skip
 def track(order_id: int):
     """Track my order (my token), or any order by its link's `share` token (no consumer data)."""
@@ -58,7 +58,7 @@ def _track_owned(order_id: int):
 
 
 @bp.get("/v1/tracking/<string(length=43):share>")
-@spec.validate(resp=Resp(HTTP_200=TrackingRead, **ERRORS), tags=["tracking"])
+@spec.validate(resp=Resp(HTTP_200=TrackingRead, HTTP_410=None, **ERRORS), tags=["tracking"])
 def track_shared(share: str):
     """Track an order by its tracking link alone (what /track/<token> polls)."""
     session, now = db_session(), clock().now()
