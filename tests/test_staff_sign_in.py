@@ -12,6 +12,7 @@ from service.seed.demo_sign_in import prepare_demo_sign_in
 from service.stores.models import Store
 from sms_senders.sink import last_code
 from tests.support.deliveries import make_operator
+from tests.support.tablets import store_token
 
 
 @pytest.fixture(autouse=True)
@@ -169,3 +170,15 @@ def test_a_registered_courier_signs_in_and_a_disabled_one_is_refused(client, dem
     trail = client.get("/v1/admin/accounts/audit", headers=bearer(console)).json["events"]
     assert [e["action"] for e in trail[:2]] == ["account.disable", "account.create"]
     assert session.exec(select(AuditEvent).where(AuditEvent.target_type == "account")).first()
+
+
+def test_the_stores_manager_account_pairs_a_tablet_but_a_tablet_cannot(client, session, clock):
+    store_id = session.exec(select(Store.id).order_by(Store.id)).first()
+    manager = store_token(session, store_id, clock.now())
+    session.commit()
+    issued = client.post("/v1/auth/pairing-codes", headers=bearer(manager))
+    assert issued.status_code == 201
+    paired = client.post("/v1/auth/pair", json={"code": issued.json["code"]}).json
+    assert paired["principal_id"] == store_id
+    again = client.post("/v1/auth/pairing-codes", headers=bearer(paired["access_token"]))
+    assert again.status_code == 403

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from service.auth.models import AuthSession, PairingCode, Role
-from service.auth.service import hash_token
+from service.auth.service import Caller, hash_token
 from service.auth.sessions import SessionTokens, issue_session, revoke_session
-from service.errors import NotFound, Unauthenticated
+from service.errors import NotFound, PermissionDenied, Unauthenticated
 from service.people.models import Operator
 from service.stores.models import Store
 
@@ -39,6 +39,16 @@ def issue_pairing_code(*, session: Session, store_id: int, issued_by: tuple[str,
     session.add(row)
     session.flush()
     return f"{code[:5]}-{code[5:]}", row.expires_at
+
+
+def manager_pairing(*, session: Session, token: Caller, now: datetime) -> tuple[str, datetime]:
+    """A pairing code issued by the store's manager account: a store API token; a paired
+    tablet's own session may not pair more tablets (403)."""
+    if token.role != Role.STORE or token.method != "token":
+        raise PermissionDenied("only the store's manager account issues pairing codes",
+                               code="forbidden")  # fmt: skip
+    return issue_pairing_code(session=session, store_id=token.principal_id,
+                              issued_by=("store", token.principal_id), now=now)  # fmt: skip
 
 
 def pair_device(*, session: Session, code: str, device_name: str, now: datetime) -> SessionTokens:

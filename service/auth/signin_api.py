@@ -8,14 +8,16 @@ from flask import Blueprint, request
 
 from service.auth import limits
 from service.auth.codes import CODE_TTL, RESEND_AFTER
+from service.auth.models import Role
 from service.auth.operators import Enrolment, sign_in_operator
-from service.auth.pairing import pair_device
+from service.auth.pairing import manager_pairing, pair_device
 from service.auth.schemas import (
     CodeRequest,
     CodeSent,
     EnrolmentRead,
     OperatorSignIn,
     PairIn,
+    PairingCodeRead,
     PhoneSignIn,
     RefreshIn,
     SessionRead,
@@ -87,6 +89,16 @@ def pair():
     tokens = pair_device(session=db_session(), code=body.code, device_name=body.device_name,
                          now=clock().now())  # fmt: skip
     return SessionRead.model_validate(tokens, from_attributes=True), 201
+
+
+@bp.post("/pairing-codes")
+@require(Role.STORE)
+@spec.validate(resp=Resp(HTTP_201=PairingCodeRead, HTTP_401=None, HTTP_403=None), tags=["auth"],
+               security=BEARER)  # fmt: skip
+def manager_pairing_code():
+    """The store's manager account (its API token, not a paired tablet) pairs another tablet."""
+    code, until = manager_pairing(session=db_session(), token=caller(), now=clock().now())
+    return PairingCodeRead(store_id=caller().principal_id, code=code, expires_at=until), 201
 
 
 @bp.post("/refresh")
