@@ -7,9 +7,11 @@ from service import caches, create_app
 from service.campaigns.models import Coupon
 from service.checks.service import find_differences
 from service.config import Settings
+from service.errors import Conflict
 from service.jobs.registry import JOBS
 from service.jobs.runner import run_job
-from service.orders.models import OrderEvent, OrderLine
+from service.orders import ledger
+from service.orders.models import Order, OrderEvent, OrderLine
 from tests.support.deliveries import make_operator
 from tests.support.factories import (
     TEST_CENTRE,
@@ -120,3 +122,16 @@ def test_check_money_exits_1_on_a_difference_and_the_job_shows_it_to_operators(c
     with committed_db.session() as session:
         assert session.get(Coupon, ids["coupon"]).status == "AVAILABLE"
         assert session.execute(select(OrderEvent.id)).first() is not None
+
+
+def test_a_refund_never_exceeds_what_is_left_of_the_payment(client, session, clock):
+    ids = world(client, session, clock)
+    order = session.get(Order, ids["order"])
+    with pytest.raises(Conflict):
+        ledger.refund(session, order, clock.now(), "too much", amount_fen=order.payable_fen + 1)
+    assert ledger.refund(session, order, clock.now(), "part", amount_fen=100) == 100
+    assert ledger.refund(session, order, clock.now(), "the rest") == order.payable_fen - 100
+    assert ledger.refund(session, order, clock.now(), "again") == 0  # nothing left: no row
+    with pytest.raises(Conflict):
+        ledger.refund(session, order, clock.now(), "one more fen", amount_fen=1)
+    assert ledger.net_paid(session, order.id) == 0
