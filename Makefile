@@ -7,7 +7,8 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install lock lock-upgrade run serve test lint format bench clean simulate
+.PHONY: install lock lock-upgrade run serve test lint format bench clean simulate ha-install ha-up \
+	ha-down test-ha
 
 # The locked set first (every dependency and the test extra, exact versions), then the project
 # itself without resolving anything again: what CI tests is what a fresh machine installs.
@@ -93,4 +94,33 @@ bench: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(HA_VENV) instance .pytest_cache
+
+# High availability (docs/ha.md): two PostgreSQL 15 nodes under Patroni with etcd, on ports of
+# their own with data in instance/ha. Patroni runs as the postgres user, who cannot read a python
+# under /root, so its venv is built on Debian's python3; etcd and the venv module from Debian.
+HA_VENV := .venv-ha
+PATRONI := patroni[etcd3,psycopg3]==4.1.5
+$(HA_VENV)/.installed:
+	@command -v etcd >/dev/null && test -x /usr/bin/python3 && /usr/bin/python3 -c 'import ensurepip' \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			etcd-server python3-venv postgresql-15 nginx >/dev/null; }
+	test -x $(HA_VENV)/bin/python || /usr/bin/python3 -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install --quiet '$(PATRONI)'
+	touch $@
+
+ha-install: $(HA_VENV)/.installed
+
+# Leaves the cluster running and prints its DATABASE_URL (libpq multi-host, read-write only).
+ha-up: $(STAMP) ha-install
+	$(PYTHON) deploy/ha/cluster.py up
+	DATABASE_URL="$$($(PYTHON) deploy/ha/cluster.py url)" $(BIN)/hourdelivery db upgrade
+
+ha-down:
+	$(PYTHON) deploy/ha/cluster.py down
+
+# The failover scenarios (tests/ha), kept out of `make test`. Outside CI a machine that cannot
+# install or run the cluster skips them with the reason; under CI=true that fails.
+test-ha: $(STAMP)
+	@$(MAKE) ha-install || [ "$$CI" != true ] || exit 1
+	$(BIN)/pytest tests/ha -m ha $(PYTEST_ARGS)
