@@ -3,16 +3,21 @@
 PostgreSQL: a session-level advisory lock on a dedicated connection; the server frees it the
 moment the leader's connection drops (a killed process included). SQLite: an exclusive
 flock on a file next to the database, which the kernel frees when the process dies.
-A standby polls for the lock every `poll_s` seconds.
+A standby polls for the lock every `poll_s` seconds. When the database primary is lost
+(docs/ha.md) the leader's connection dies with it, so the lock is gone: the leader sees that
+at its next check and stands by; whichever scheduler asks first takes the lock on the new primary.
 """
 
 import fcntl
+import logging
 import os
 import time
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
+log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x48445343  # "HDSC": the scheduler's lock, distinct from any row lock
 
 
@@ -60,8 +65,18 @@ class Leadership:
             self._fd = None
 
     def _try_advisory(self) -> bool:
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
+        try:
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as error:  # no primary this moment (a failover): ask again later
+            log.warning("scheduler: no database to take the leader lock on: %s", error.orig)
+            return False
+        try:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                     {"key": ADVISORY_KEY})  # fmt: skip
+        except DBAPIError as error:
+            connection.close()
+            log.warning("scheduler: asking for the leader lock failed: %s", error.orig)
+            return False
         if got.scalar():
             self._connection = connection
             return True

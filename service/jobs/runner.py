@@ -1,13 +1,22 @@
-"""Run a job item by item: each item its own transaction; one failure is logged, not fatal."""
+"""Run a job item by item: each item its own transaction; one failure is logged, not fatal.
+
+On PostgreSQL each item's transaction first takes pg_try_advisory_xact_lock(job, item): after
+a failover two schedulers may both believe they lead for a moment (the old one notices its lost
+lock only at its next check), and the lock keeps them off the same item at the same time. An
+item whose lock is taken is skipped; the jobs re-read their item's state inside the transaction,
+so the one that runs second finds nothing left to do.
+"""
 
 import logging
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from service.db import Database
@@ -52,11 +61,26 @@ def run_job(job: Job, *, database: Database, now: datetime) -> JobReport:
 def _run_items(job: Job, database: Database, now: datetime, report: JobReport) -> None:
     with database.unit_of_work(write=False) as session:
         items = job.items(session, now)
+    fenced = database.dialect == "postgresql"
     for item in items:
         report.items += 1
         try:
             with database.unit_of_work() as session:
+                if fenced and not _item_lock(session, job.name, item):
+                    log.warning("job %s: item %r is being run by another scheduler", job.name, item)
+                    continue
                 report.changed += job.run_item(session=session, item=item, now=now)
         except Exception:  # one bad item must not stop the others; it is logged and reported
             log.exception("job %s failed on item %r", job.name, item)
             report.failed.append(repr(item))
+
+
+def _item_lock(session: Session, job_name: str, item: Any) -> bool:
+    """Take (job, item)'s transaction-scoped advisory lock if free; the transaction frees it."""
+    keys = {"job": _int4(job_name), "item": _int4(repr(item))}
+    return session.execute(text("SELECT pg_try_advisory_xact_lock(:job, :item)"), keys).scalar()
+
+
+def _int4(name: str) -> int:
+    """A stable signed 32-bit key for `name` (PostgreSQL's two-key advisory locks are int4)."""
+    return zlib.crc32(name.encode()) - (1 << 31)

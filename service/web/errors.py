@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask, jsonify
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service import errors
@@ -28,6 +28,10 @@ STATUS = {
 
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+# The primary went away or stepped down (docs/ha.md): admin_shutdown, crash_shutdown,
+# cannot_connect_now (a node starting or being promoted), read_only_sql_transaction (a demoted
+# primary or a standby); class 08 is any connection exception.
+FAILOVER_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "25006"})
 
 HTTP_CODES = {
     400: "bad_request",
@@ -89,11 +93,15 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response, error.code
 
-    @app.errorhandler(OperationalError)
-    def _database(error: OperationalError):
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError):
         if is_transient(error):
             log.warning("transient database conflict: %s", error.orig)
             body = error_body("try_again", "the request collided with another; send it again")
+            return jsonify(body), 503, {"Retry-After": "1"}
+        if is_failover(error):
+            log.warning("the database primary is unreachable: %s", error.orig)
+            body = error_body("try_again", "the database is changing over; send it again")
             return jsonify(body), 503, {"Retry-After": "1"}
         log.exception("database error")
         return jsonify(error_body("internal", "internal error; it has been logged")), 500
@@ -114,7 +122,21 @@ def _after_rollback(error: errors.DomainError) -> None:
         log.exception("could not record after the refusal %s", error.code)
 
 
-def is_transient(error: OperationalError) -> bool:
+def is_failover(error: DBAPIError) -> bool:
+    """The connection to the primary broke, or it is no primary now: nothing of the request
+    was committed unless the break came during COMMIT (hence Idempotency-Key on retries)."""
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if sqlstate in FAILOVER_SQLSTATES or sqlstate.startswith("08"):
+        return True
+    # psycopg raises OperationalError without a SQLSTATE when no host accepts a connection
+    # (libpq's multi-host string found no read-write node).
+    from_psycopg = type(error.orig).__module__.startswith("psycopg")
+    return isinstance(error, OperationalError) and from_psycopg and not sqlstate
+
+
+def is_transient(error: DBAPIError) -> bool:
     """A deadlock, serialization failure or a SQLite lock wait that ran out: safe to retry."""
     sqlstate = getattr(error.orig, "sqlstate", None)
     return sqlstate in TRANSIENT_SQLSTATES or "database is locked" in str(error.orig)
