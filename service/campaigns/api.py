@@ -16,9 +16,11 @@ from service.campaigns.schemas import (
     UpcomingRead,
 )
 from service.campaigns.upcoming import upcoming_batches
+from service.orders.idempotency import answer_once
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
-from service.web.spec import ID, Resp, spec
+from service.web.keys import DESCRIPTION, idempotency_key
+from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None}
@@ -36,22 +38,25 @@ def list_open():
 
 
 @bp.post(f"/campaigns/<{ID}:campaign_id>/claim")
+@header("Idempotency-Key", f"optional: {DESCRIPTION}", required=False)
 @require(Role.CONSUMER)
 @spec.validate(json=ClaimIn, resp=Resp(HTTP_201=ClaimRead, **ERRORS), tags=["campaigns"],
                security=BEARER)  # fmt: skip
 def claim(campaign_id: int):
     """Claim one pack from the campaign's open batch (one per consumer per batch)."""
+    session, consumer_id, now = db_session(), caller().principal_id, clock().now()
     body: ClaimIn = request.context.json
-    ensure_phone_verified(session=db_session(), token=caller())
-    claimed = claim_pack(
-        session=db_session(),
-        consumer_id=caller().principal_id,
-        campaign_id=campaign_id,
-        lat=body.lat,
-        lon=body.lon,
-        now=clock().now(),
-    )
-    return claimed, 201
+    ensure_phone_verified(session=session, token=caller())
+
+    def answer() -> tuple[int, dict]:
+        claimed = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign_id,
+                             lat=body.lat, lon=body.lon, now=now)  # fmt: skip
+        return 201, claimed.model_dump(mode="json")
+
+    request_id = {"path": request.path, "body": body.model_dump(mode="json")}
+    status, answered = answer_once(session, consumer_id=consumer_id, key=idempotency_key(
+        required=False), request=request_id, now=now, answer=answer)  # fmt: skip
+    return answered, status
 
 
 @bp.get("/coupons")

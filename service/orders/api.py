@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from service.auth.models import Role
-from service.errors import MalformedRequest
+from service.orders.idempotency import answer_once
 from service.orders.lifecycle import cancel_order, own_order
 from service.orders.models import Order
 from service.orders.placement import place_order
@@ -20,6 +20,7 @@ from service.orders.schemas import (
 from service.orders.views import order_read
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
+from service.web.keys import DESCRIPTION, idempotency_key
 from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("orders", __name__, url_prefix="/v1/orders")
@@ -28,21 +29,17 @@ ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None
 
 
 @bp.post("")
-@header("Idempotency-Key", "1-128 characters naming this attempt; a retry sends the same key")
+@header("Idempotency-Key", DESCRIPTION)
 @require(Role.CONSUMER)
 @spec.validate(json=OrderIn, resp=Resp(HTTP_201=OrderPlacedRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip
 def place():
     """Place an order; the Idempotency-Key header makes retries safe."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 128:
-        raise MalformedRequest("send an Idempotency-Key header (1-128 characters)",
-                               code="missing_idempotency_key", field="Idempotency-Key")  # fmt: skip
     status, body = place_order(
         session=db_session(),
         consumer_id=caller().principal_id,
         order_in=request.context.json,
-        key=key,
+        key=idempotency_key(required=True),
         now=clock().now(),
     )
     return body, status
@@ -75,19 +72,22 @@ def mine():
 
 
 @bp.post(f"/<{ID}:order_id>/cancel")
+@header("Idempotency-Key", f"optional: {DESCRIPTION}", required=False)
 @require(Role.CONSUMER)
 @spec.validate(json=CancelIn, resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip
 def cancel(order_id: int):
     """Cancel from PLACED, ACCEPTED or READY; stock, coupon and money go back."""
-    session = db_session()
-    order = own_order(session, consumer_id=caller().principal_id, order_id=order_id)
-    cancel_order(
-        session=session,
-        order=order,
-        reason=request.context.json.reason,
-        actor_role="consumer",
-        actor_id=caller().principal_id,
-        now=clock().now(),
-    )
-    return order_read(session, order)
+    session, consumer_id, now = db_session(), caller().principal_id, clock().now()
+    body: CancelIn = request.context.json
+
+    def answer() -> tuple[int, dict]:
+        order = own_order(session, consumer_id=consumer_id, order_id=order_id)
+        cancel_order(session=session, order=order, reason=body.reason, actor_role="consumer",
+                     actor_id=consumer_id, now=now)  # fmt: skip
+        return 200, order_read(session, order).model_dump(mode="json")
+
+    request_id = {"path": request.path, "body": body.model_dump(mode="json")}
+    status, answered = answer_once(session, consumer_id=consumer_id, key=idempotency_key(
+        required=False), request=request_id, now=now, answer=answer)  # fmt: skip
+    return answered, status

@@ -1,4 +1,6 @@
-"""Idempotency keys for POST /orders (DESIGN.md section 5).
+"""Idempotency keys for POST /orders (DESIGN.md section 5), and optionally for claims and
+cancels (answer_once): a 503 during a database failover may hide a commit, so a client retries
+with the same key and gets the first answer instead of a second effect or a confusing refusal.
 
 The key row is the first write of the order's transaction. A concurrent duplicate blocks on
 the unique index until the first commits, then finds its row and replays the response. A
@@ -7,6 +9,7 @@ refused request rolls back, key included, so it may be retried with the same key
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -57,7 +60,30 @@ def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now:
     raise Replay(first.response_status, first.response_body)
 
 
-def remember(session: Session, key_id: int, *, status: int, body: dict, order_id: int) -> None:
+Answer = Callable[[], tuple[int, dict]]
+
+
+def answer_once(session: Session, *, consumer_id: int, key: str | None, request: dict,
+                now: datetime, answer: Answer) -> tuple[int, dict]:  # fmt: skip
+    """`answer()` in this transaction, or with a key already answered, that first answer.
+
+    `request` names the endpoint and its input (its hash tells a reused key from a retry);
+    without a key the request simply runs.
+    """
+    if key is None:
+        return answer()
+    try:
+        key_id = claim_key(session, consumer_id=consumer_id, key=key, digest=request_hash(request),
+                           now=now)  # fmt: skip
+    except Replay as replay:
+        return replay.status, replay.body
+    status, body = answer()
+    remember(session, key_id, status=status, body=body, order_id=None)
+    return status, body
+
+
+def remember(session: Session, key_id: int, *, status: int, body: dict,
+             order_id: int | None) -> None:  # fmt: skip
     """Store the response the key will replay."""
     session.connection().execute(
         update(IdempotencyKey).where(col(IdempotencyKey.id) == key_id)
