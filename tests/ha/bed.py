@@ -1,0 +1,97 @@
+"""The HA test bed as a context manager, for tests/ha and tests/bench/failover.py: the Patroni
+cluster, schema and seed world, the simulated drop's actors, two app hosts and nginx."""
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from tests.ha import harness
+from tests.support.live import ROOT, free_port
+from tests.support.simulation import SCENARIO, simulated_env
+
+# Twenty-five seconds after the world is made (real time: the clock runs at 1x) the batch opens.
+START, DROP = "2026-11-25T19:59:35+08:00", "2026-11-25T20:00:00+08:00"
+ACTORS = {"consumers": 24, "stores": 6, "couriers": 6, "quota": 16}
+
+
+@dataclass
+class Bed:
+    layout: object
+    url: str  # the app's DATABASE_URL: both nodes, read-write only
+    hosts: list[harness.AppHost]
+    proxy: harness.Proxy
+    world: dict
+    workdir: Path
+
+
+def unavailable() -> str | None:
+    """Why this machine cannot run the bed (None: it can)."""
+    return harness.cluster.available(harness.layout(ROOT / "instance" / "ha-probe"))
+
+
+@contextmanager
+def started_bed() -> Iterator[Bed]:
+    """Start everything on free ports under instance/ha-test-*; stop and remove it after."""
+    base = ROOT / "instance" / f"ha-test-{free_port()}"
+    layout = harness.layout(base)
+    hosts, proxy = [], None
+    try:
+        harness.cluster.up(layout)
+        url = layout.url()
+        harness.hourdelivery(url, "db", "upgrade")
+        harness.hourdelivery(url, "fixtures", "load")
+        sim_env = simulated_env(speed=1, start=START, lead_s=5)
+        world = prepare(url, base)
+        host_env = {**sim_env, "DATABASE_URL": url}
+        hosts = [harness.AppHost(name, free_port(), base, host_env) for name in ("app1", "app2")]
+        for host in hosts:
+            host.start()
+        proxy = harness.Proxy(base / "nginx", [host.port for host in hosts])
+        proxy.start()
+        yield Bed(layout, url, hosts, proxy, world, base)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        for host in hosts:
+            host.stop()
+        harness.cluster.down(layout)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def scenario_toml() -> str:
+    """The suite's short scenario, on the real clock, sized for the HA run."""
+    text = SCENARIO.replace('start = "2026-11-25T19:40:00+08:00"', f'start = "{START}"')
+    return text.replace('at = "2026-11-25T20:00:00+08:00"', f'at = "{DROP}"')
+
+
+def prepare(url: str, base: Path) -> dict:
+    """The drop's people, stores, couriers and campaign, made by the simulator's own code."""
+    from service.db import Database, make_engine
+    from service.simulate.prepare import prepare_world
+    from service.simulate.scenario import load_scenario
+
+    (base / "scenario.toml").write_text(scenario_toml(), encoding="utf-8")
+    scenario = load_scenario(base / "scenario.toml").scaled(**ACTORS)
+    engine = make_engine(url)
+    try:
+        with Database(engine).unit_of_work() as session:
+            world = prepare_world(session=session, scenario=scenario,
+                                  now=scenario.start - timedelta(seconds=5))  # fmt: skip
+            _stock_up(session, [store["id"] for store in world["stores"]])
+        return world
+    finally:
+        engine.dispose()
+
+
+def _stock_up(session, store_ids: list[int]) -> None:
+    """Shelves that outlast every scenario's orders, kept by hand (no feed resets them): the
+    runs measure outages, not a sell-out."""
+    ids = {"ids": store_ids}
+    session.execute(text("UPDATE stores SET adapter_kind = 'manual' WHERE id = ANY(:ids)"), ids)
+    session.execute(text("UPDATE store_stock SET on_hand = on_hand + 100000"
+                         " WHERE store_id = ANY(:ids) AND on_hand > 0"), ids)  # fmt: skip

@@ -1,0 +1,169 @@
+"""The HA test bed: the Patroni cluster of deploy/ha on ports of its own, two app hosts (each a
+gunicorn and a scheduler on one shared simulated clock) and nginx in front of both."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.support.live import ROOT, free_port
+
+sys.path.insert(0, str(ROOT / "deploy" / "ha"))
+import cluster  # noqa: E402  (deploy/ha/cluster.py: standard library only, not a package)
+
+BIN = Path(sys.executable).parent
+
+
+def layout(base: Path) -> "cluster.Layout":
+    """A cluster on free ports, so a `make ha-up` cluster or another test run is untouched."""
+    return cluster.Layout(base, etcd_port=free_port(), etcd_peer_port=free_port(),
+                          pg_ports=(free_port(), free_port()),
+                          rest_ports=(free_port(), free_port()))  # fmt: skip
+
+
+def hourdelivery(url: str, *args: str, env: dict | None = None) -> str:
+    """Run the CLI on `url`; its output."""
+    done = subprocess.run([str(BIN / "hourdelivery"), *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {}), "DATABASE_URL": url},
+                          timeout=300)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"hourdelivery {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class AppHost:
+    """One app host: gunicorn (2 workers) and its own scheduler, on one port."""
+
+    name: str
+    port: int
+    logdir: Path
+    env: dict
+    web: subprocess.Popen | None = None
+    scheduler: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, **self.env, "HD_BIND": f"127.0.0.1:{self.port}",
+               "WEB_CONCURRENCY": "2", "HD_THREADS": "4", "LOG_LEVEL": "WARNING",
+               "HD_SCHEDULER_LOCK_POLL_S": "1", "HD_SCHEDULER_REFRESH_S": "10"}  # fmt: skip
+        self.web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf"],
+                                    cwd=ROOT, env=env, stdout=self._log("web"),
+                                    stderr=subprocess.STDOUT)  # fmt: skip
+        self.scheduler = subprocess.Popen([str(BIN / "hourdelivery"), "scheduler"], cwd=ROOT,
+                                          env=env, stdout=self._log("scheduler"),
+                                          stderr=subprocess.STDOUT)  # fmt: skip
+        _until(lambda: _answers(f"http://127.0.0.1:{self.port}/healthz"), 60,
+               f"{self.name} did not answer /healthz")  # fmt: skip
+
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        """Stop both processes (SIGTERM: gracefully; SIGKILL: the host is lost)."""
+        for process in (self.web, self.scheduler):
+            if process is not None and process.poll() is None:
+                if how == signal.SIGKILL:
+                    for pid in cluster._tree(process.pid):
+                        os.kill(pid, signal.SIGKILL)
+                else:
+                    process.send_signal(how)
+        for process in (self.web, self.scheduler):
+            if process is not None:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def _log(self, what: str):
+        return (self.logdir / f"{self.name}-{what}.log").open("ab")
+
+
+def nginx_config(upstreams: list[int], port: int, prefix: Path) -> str:
+    """The proxy in front of the app hosts. The one place to switch to deploy/'s production
+    template (issue 21) once it is on main: same upstreams, retries of idempotent requests only."""
+    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams)
+    return f"""
+daemon off;
+user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  upstream app {{
+{servers}
+    keepalive 32;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 60s;
+      # A host that refuses or drops the connection: try the other one, but POSTs only when
+      # nothing was sent yet (nginx never repeats a non-idempotent request it already sent).
+      proxy_next_upstream error timeout http_502;
+      proxy_next_upstream_tries 2;
+    }}
+  }}
+}}
+"""
+
+
+@dataclass
+class Proxy:
+    """nginx on a free port in front of the app hosts."""
+
+    prefix: Path
+    upstreams: list[int]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(nginx_config(self.upstreams, self.port, self.prefix))
+        command = ["nginx", "-p", str(self.prefix), "-c", str(conf)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT)  # fmt: skip
+        _until(lambda: _answers(self.url + "/healthz"), 20, "nginx did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _until(ready, timeout_s: float, failure: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError(failure)
+        time.sleep(0.2)

@@ -1,0 +1,108 @@
+"""The three outages under the mixed load, shared by tests/ha and tests/bench/failover.py: each
+runs the load, causes its outage, waits for orders to flow again and returns the figures."""
+
+import signal
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine
+
+from tests.ha import checks, harness
+from tests.ha.load import Load
+
+BEFORE_S, AFTER_S = 6.0, 6.0  # load before the outage, and after orders flow again
+RECOVERY_LIMIT_S = 90.0
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    recovery_s: float
+    load: Load
+    broken: dict
+    report_broken: list
+    counts: dict
+    rate_before: float
+    rate_after: float
+
+    def line(self) -> dict:
+        """The benchmark's JSON line."""
+        ledger = self.load.ledger
+        lost = sum(len(v) for k, v in self.broken.items() if k.startswith("acknowledged"))
+        return {"engine": "postgresql", "scenario": self.scenario,
+                "recovery_s": round(self.recovery_s, 1), "acknowledged_lost": lost,
+                "try_again_503": ledger.try_again, "server_5xx_other": len(ledger.other_5xx),
+                "orders_per_s_before": round(self.rate_before, 1),
+                "orders_per_s_after": round(self.rate_after, 1),
+                "acknowledged": {"orders": len(ledger.orders), "claims": len(ledger.claims),
+                                 "cancels": len(ledger.cancels)},
+                "counts": self.counts,
+                "refusals": dict(ledger.refusals.most_common(8))}  # fmt: skip
+
+
+def primary_kill(bed, tag: str) -> Outcome:
+    """Lose the primary node: its Patroni, postmaster and backends SIGKILLed together."""
+    return _run(
+        bed,
+        "primary_kill",
+        tag,
+        lambda: harness.cluster.kill_node(bed.layout, harness.cluster.leader(bed.layout)),
+    )
+
+
+def switchover(bed, tag: str) -> Outcome:
+    """A planned switchover (patronictl) to the synchronous standby."""
+    return _run(bed, "switchover", tag, lambda: harness.cluster.switchover(bed.layout))
+
+
+def app_host_stop(bed, tag: str, how: signal.Signals) -> Outcome:
+    """Stop app host 1 (SIGTERM: gracefully; SIGKILL: lost); start it again afterwards."""
+    outcome = _run(bed, "app_host_stop", tag, lambda: bed.hosts[0].stop(how))
+    bed.hosts[0].start()
+    return outcome
+
+
+def _run(bed, scenario: str, tag: str, outage) -> Outcome:
+    load = Load(bed.proxy.url, bed.world, tag)
+    load.start()
+    try:
+        time.sleep(BEFORE_S)
+        began = time.monotonic()
+        rate_before = _rate(load, began - BEFORE_S, began)
+        outage()
+        recovered = _first_order_after_outage(load, began)
+        time.sleep(AFTER_S)
+        rate_after = _rate(load, recovered, time.monotonic())
+    finally:
+        load.finish()
+    engine = create_engine(bed.url)
+    try:
+        broken = checks.broken(engine, load.ledger)
+        counts = checks.counts(engine)
+    finally:
+        engine.dispose()
+    report = checks.report_broken(bed.proxy.url, bed.world["operator"], bed.world["campaign_id"])
+    return Outcome(scenario, recovered - began, load, broken, report, counts, rate_before,
+                   rate_after)  # fmt: skip
+
+
+def _first_order_after_outage(load: Load, began: float) -> float:
+    """When the first order acknowledged after the outage began (after its first failed
+    answer, if any failed) came back; an order in flight at the kill does not count."""
+    deadline = began + RECOVERY_LIMIT_S
+    while time.monotonic() < deadline:
+        failed_at = load.ledger.first_failure_after(began)
+        after = failed_at if failed_at is not None else began
+        acked = [t for t in load.ledger.order_times if t > after]
+        if acked and (failed_at is not None or time.monotonic() - began > 3):
+            return min(acked)
+        time.sleep(0.2)
+    raise TimeoutError(
+        f"no order acknowledged within {RECOVERY_LIMIT_S:.0f} s of the outage: "
+        f"{dict(load.ledger.statuses)} {dict(load.ledger.refusals)}"
+    )
+
+
+def _rate(load: Load, start: float, end: float) -> float:
+    times = [t for t in load.ledger.order_times if start <= t <= end]
+    return len(times) / max(end - start, 0.001)
