@@ -89,9 +89,10 @@ def prepare(url: str, base: Path) -> dict:
 
 
 def _stock_up(session, store_ids: list[int]) -> None:
-    """Shelves that outlast every scenario's orders, kept by hand (no feed resets them): the
-    runs measure outages, not a sell-out."""
+    """Shelves and counters that outlast every scenario's orders (no courier delivers them here),
+    kept by hand (no feed resets them): the runs measure outages, not a sell-out."""
     ids = {"ids": store_ids}
-    session.execute(text("UPDATE stores SET adapter_kind = 'manual' WHERE id = ANY(:ids)"), ids)
+    session.execute(text("UPDATE stores SET adapter_kind = 'manual', max_open_orders = 100000"
+                         " WHERE id = ANY(:ids)"), ids)  # fmt: skip
     session.execute(text("UPDATE store_stock SET on_hand = on_hand + 100000"
                          " WHERE store_id = ANY(:ids) AND on_hand > 0"), ids)  # fmt: skip
