@@ -145,6 +145,12 @@ class Proxy:
                                         stderr=subprocess.STDOUT)  # fmt: skip
         _until(lambda: _answers(self.url + "/healthz"), 20, "nginx did not start")
 
+    def route_to(self, upstreams: list[int]) -> None:
+        """Send new requests only to `upstreams` (nginx reloads: old workers finish theirs)."""
+        self.upstreams = upstreams
+        (self.prefix / "nginx.conf").write_text(nginx_config(upstreams, self.port, self.prefix))
+        self.process.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)

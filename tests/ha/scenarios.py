@@ -12,6 +12,7 @@ from tests.ha.load import Load
 
 BEFORE_S, AFTER_S = 6.0, 6.0  # load before the outage, and after orders flow again
 RECOVERY_LIMIT_S = 90.0
+DRAIN_S = 4.0  # nginx's old workers finish their requests (a tablet's poll holds 3 s)
 
 
 @dataclass
@@ -56,9 +57,19 @@ def switchover(bed, tag: str) -> Outcome:
 
 
 def app_host_stop(bed, tag: str, how: signal.Signals) -> Outcome:
-    """Stop app host 1 (SIGTERM: gracefully; SIGKILL: lost); start it again afterwards."""
-    outcome = _run(bed, "app_host_stop", tag, lambda: bed.hosts[0].stop(how))
-    bed.hosts[0].start()
+    """Stop app host 1 (SIGTERM: drained from nginx first, then stopped gracefully; SIGKILL:
+    lost at once); start it again and route to it afterwards."""
+    host, others = bed.hosts[0], [h.port for h in bed.hosts[1:]]
+
+    def stop() -> None:
+        if how == signal.SIGTERM:  # a planned stop: nginx first, then the host's last requests
+            bed.proxy.route_to(others)
+            time.sleep(DRAIN_S)
+        host.stop(how)
+
+    outcome = _run(bed, "app_host_stop", tag, stop)
+    host.start()
+    bed.proxy.route_to([h.port for h in bed.hosts])
     return outcome
 
 
