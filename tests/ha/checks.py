@@ -26,9 +26,10 @@ def broken(engine: Engine, ledger: Ledger) -> dict[str, list]:
     return {name: rows for name, rows in found.items() if rows}
 
 
-def report_broken(url: str, operator_token: str, campaign_id: int) -> list[str]:
+def report_broken(http: requests.Session, url: str, operator_token: str,
+                  campaign_id: int) -> list[str]:  # fmt: skip
     """The campaign report's own reconciliation, and its money adding up per funder."""
-    answer = requests.get(f"{url}/v1/admin/reports/campaigns/{campaign_id}", timeout=30,
+    answer = http.get(f"{url}/v1/admin/reports/campaigns/{campaign_id}", timeout=30,
                           headers={"Authorization": f"Bearer {operator_token}"})  # fmt: skip
     if answer.status_code != 200:
         return [f"report answered {answer.status_code}: {answer.text[:300]}"]

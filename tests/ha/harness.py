@@ -1,7 +1,10 @@
 """The HA test bed: the Patroni cluster of deploy/ha on ports of its own, two app hosts (each a
-gunicorn and a scheduler on one shared simulated clock) and nginx in front of both."""
+gunicorn and a scheduler on one shared simulated clock) and nginx in front of both, configured
+by deploy/'s production template."""
 
+import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +16,13 @@ import requests
 
 from tests.support.live import ROOT, free_port
 
-sys.path.insert(0, str(ROOT / "deploy" / "ha"))
+sys.path[:0] = [str(ROOT / "deploy" / "ha"), str(ROOT / "deploy")]
 import cluster  # noqa: E402  (deploy/ha/cluster.py: standard library only, not a package)
+from render_nginx import render  # noqa: E402
+
+from tests.test_nginx_live import self_signed  # noqa: E402
+
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin") or "nginx"
 
 BIN = Path(sys.executable).parent
 
@@ -50,14 +58,15 @@ class AppHost:
     def start(self) -> None:
         env = {**os.environ, **self.env, "HD_BIND": f"127.0.0.1:{self.port}",
                "WEB_CONCURRENCY": "2", "HD_THREADS": "4", "LOG_LEVEL": "WARNING",
-               "HD_SCHEDULER_LOCK_POLL_S": "1", "HD_SCHEDULER_REFRESH_S": "10"}  # fmt: skip
+               "HD_SCHEDULER_LOCK_POLL_S": "1", "HD_SCHEDULER_REFRESH_S": "10",
+               "HD_PROXY_HOPS": "1"}  # fmt: skip
         self.web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf"],
                                     cwd=ROOT, env=env, stdout=self._log("web"),
                                     stderr=subprocess.STDOUT)  # fmt: skip
         self.scheduler = subprocess.Popen([str(BIN / "hourdelivery"), "scheduler"], cwd=ROOT,
                                           env=env, stdout=self._log("scheduler"),
                                           stderr=subprocess.STDOUT)  # fmt: skip
-        _until(lambda: _answers(f"http://127.0.0.1:{self.port}/healthz"), 60,
+        _until(lambda: _answers(requests.Session(), f"http://127.0.0.1:{self.port}/healthz"), 60,
                f"{self.name} did not answer /healthz")  # fmt: skip
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
@@ -81,74 +90,56 @@ class AppHost:
         return (self.logdir / f"{self.name}-{what}.log").open("ab")
 
 
-def nginx_config(upstreams: list[int], port: int, prefix: Path) -> str:
-    """The proxy in front of the app hosts. The one place to switch to deploy/'s production
-    template (issue 21) once it is on main: same upstreams, retries of idempotent requests only."""
-    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams)
-    return f"""
-daemon off;
-user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  fastcgi_temp_path {prefix}/fastcgi;
-  uwsgi_temp_path {prefix}/uwsgi;
-  scgi_temp_path {prefix}/scgi;
-  upstream app {{
-{servers}
-    keepalive 32;
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_connect_timeout 2s;
-      proxy_read_timeout 60s;
-      # A host that refuses or drops the connection: try the other one, but POSTs only when
-      # nothing was sent yet (nginx never repeats a non-idempotent request it already sent).
-      proxy_next_upstream error timeout http_502;
-      proxy_next_upstream_tries 2;
-    }}
-  }}
-}}
-"""
+def nginx_config(upstreams: list[int], proxy: "Proxy") -> str:
+    """deploy/'s production nginx template (issue 21) rendered for these app hosts on the
+    proxy's free ports, with the certificate made for it."""
+    return render([f"127.0.0.1:{port}" for port in upstreams], cert=proxy.cert,
+                  key=str(proxy.prefix / "key.pem"), listen=f"127.0.0.1:{proxy.port}",
+                  http_listen=f"127.0.0.1:{proxy.http_port}", prefix=str(proxy.prefix),
+                  user=getpass.getuser(), worker_connections=1024)  # fmt: skip
 
 
 @dataclass
 class Proxy:
-    """nginx on a free port in front of the app hosts."""
+    """nginx (deploy/'s configuration, over TLS) on free ports in front of the app hosts."""
 
     prefix: Path
     upstreams: list[int]
     port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def cert(self) -> str:
+        return str(self.prefix / "cert.pem")
+
+    def session(self) -> requests.Session:
+        """A client session that trusts this proxy's certificate."""
+        http = requests.Session()
+        http.trust_env = False  # else REQUESTS_CA_BUNDLE would override `verify`
+        http.verify = self.cert
+        return http
 
     def start(self) -> None:
         self.prefix.mkdir(parents=True, exist_ok=True)
+        self.prefix.chmod(0o755)  # nginx's workers write their temporary files here
+        self_signed(self.prefix)
         conf = self.prefix / "nginx.conf"
-        conf.write_text(nginx_config(self.upstreams, self.port, self.prefix))
-        command = ["nginx", "-p", str(self.prefix), "-c", str(conf)]
+        conf.write_text(nginx_config(self.upstreams, self))
+        command = [NGINX, "-c", str(conf), "-p", str(self.prefix), "-e",
+                   str(self.prefix / "error.log"), "-g", "daemon off;"]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.STDOUT)  # fmt: skip
-        _until(lambda: _answers(self.url + "/healthz"), 20, "nginx did not start")
+        _until(lambda: _answers(self.session(), self.url + "/healthz"), 20, "nginx did not start")
 
     def route_to(self, upstreams: list[int]) -> None:
         """Send new requests only to `upstreams` (nginx reloads: old workers finish theirs)."""
         self.upstreams = upstreams
-        (self.prefix / "nginx.conf").write_text(nginx_config(upstreams, self.port, self.prefix))
+        (self.prefix / "nginx.conf").write_text(nginx_config(upstreams, self))
         self.process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
@@ -160,9 +151,9 @@ class Proxy:
                 self.process.kill()
 
 
-def _answers(url: str) -> bool:
+def _answers(http: requests.Session, url: str) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return http.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
 

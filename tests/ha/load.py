@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -58,6 +59,7 @@ class Load:
     url: str
     world: dict
     tag: str  # names this run in its idempotency keys
+    session: Callable[[], requests.Session] = requests.Session  # a client trusting the proxy
     ledger: Ledger = field(default_factory=Ledger)
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -96,7 +98,7 @@ class Load:
                 return None
 
     def _consumer(self, person: dict) -> None:
-        http, token, rng = requests.Session(), person["token"], random.Random(person["id"])
+        http, token, rng = self.session(), person["token"], random.Random(person["id"])
         home = {"lat": person["home"][0], "lon": person["home"][1]}
         coupon = self._claim(http, person, home)
         store = rng.choice(self.world["stores"])
@@ -145,7 +147,7 @@ class Load:
                 self.ledger.cancels.add(order_id)
 
     def _tablet(self, store: dict) -> None:
-        http, token, cursor = requests.Session(), store["token"], None
+        http, token, cursor = self.session(), store["token"], None
         while not self.stop.is_set():
             params = {"wait": 3, **({"after": cursor} if cursor else {})}
             feed = self.call(http, "GET", "/v1/store/feed", token, params=params, retry=False)
@@ -160,7 +162,7 @@ class Load:
                     self.call(http, "POST", path, token, json={})
 
     def _courier(self, person: dict) -> None:
-        http, token = requests.Session(), person["token"]
+        http, token = self.session(), person["token"]
         self.call(http, "POST", "/v1/courier/online", token)
         lat, lon = person["at"]
         while not self.stop.wait(1.0):

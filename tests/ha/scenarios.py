@@ -74,7 +74,7 @@ def app_host_stop(bed, tag: str, how: signal.Signals) -> Outcome:
 
 
 def _run(bed, scenario: str, tag: str, outage) -> Outcome:
-    load = Load(bed.proxy.url, bed.world, tag)
+    load = Load(bed.proxy.url, bed.world, tag, bed.proxy.session)
     load.start()
     try:
         time.sleep(BEFORE_S)
@@ -92,7 +92,8 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
         counts = checks.counts(engine)
     finally:
         engine.dispose()
-    report = checks.report_broken(bed.proxy.url, bed.world["operator"], bed.world["campaign_id"])
+    report = checks.report_broken(bed.proxy.session(), bed.proxy.url, bed.world["operator"],
+                                  bed.world["campaign_id"])  # fmt: skip
     return Outcome(scenario, recovered - began, load, broken, report, counts, rate_before,
                    rate_after)  # fmt: skip
 
