@@ -125,6 +125,19 @@ def kill_node(layout: Layout, name: str) -> None:
     _pidfile(layout, name).unlink(missing_ok=True)
 
 
+def wait_for_primary(layout: Layout, timeout_s: float = 60) -> str:
+    """Block until a node runs as primary (after a failover); its name."""
+    _until(lambda: leader(layout) is not None, time.monotonic() + timeout_s, "no primary")
+    return leader(layout)
+
+
+def wait_for_sync_standby(layout: Layout, timeout_s: float = 90) -> str:
+    """Block until a node streams as the synchronous standby; its name."""
+    _until(lambda: sync_standby(layout) is not None, time.monotonic() + timeout_s,
+           "no synchronous standby")  # fmt: skip
+    return sync_standby(layout)
+
+
 def switchover(layout: Layout, timeout_s: float = 60) -> str:
     """A planned switchover (patronictl): the synchronous standby becomes primary; its name."""
     old, new = leader(layout), sync_standby(layout)

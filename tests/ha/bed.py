@@ -60,7 +60,19 @@ def started_bed() -> Iterator[Bed]:
         for host in hosts:
             host.stop()
         harness.cluster.down(layout)
+        _keep_logs(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _keep_logs(base: Path) -> None:
+    """The last run's logs (Patroni, PostgreSQL, etcd, app hosts) in instance/ha-test-logs."""
+    kept = ROOT / "instance" / "ha-test-logs"
+    shutil.rmtree(kept, ignore_errors=True)
+    for log in [*base.glob("*.log"), *base.glob("*.out"), *base.glob("pg*/*.log"),
+                *base.glob("pg*/data/log/*")]:  # fmt: skip
+        target = kept / log.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, target)
 
 
 def scenario_toml() -> str:

@@ -42,7 +42,9 @@ class Outcome:
 
 
 def primary_kill(bed, tag: str) -> Outcome:
-    """Lose the primary node: its Patroni, postmaster and backends SIGKILLed together."""
+    """Lose the primary node: its Patroni, postmaster and backends SIGKILLed together (once the
+    standby is in sync: the promise is for a cluster whose standby is up)."""
+    harness.cluster.wait_for_sync_standby(bed.layout)
     return _run(
         bed,
         "primary_kill",
@@ -86,6 +88,7 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
         rate_after = _rate(load, recovered, time.monotonic())
     finally:
         load.finish()
+    harness.cluster.wait_for_primary(bed.layout)
     engine = create_engine(bed.url)
     try:
         broken = checks.broken(engine, load.ledger)
