@@ -23,6 +23,7 @@ class Ledger:
     claims: dict[int, int] = field(default_factory=dict)  # consumer -> pack claim id
     orders: dict[str, int] = field(default_factory=dict)  # idempotency key -> order id
     order_times: list[float] = field(default_factory=list)  # monotonic time of each 201
+    order_sent: list[float] = field(default_factory=list)  # when each 201's attempt was sent
     cancels: set[int] = field(default_factory=set)
     statuses: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)  # 4xx answers by path kind and code
@@ -63,6 +64,7 @@ class Load:
     ledger: Ledger = field(default_factory=Ledger)
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+    local: threading.local = field(default_factory=threading.local)
 
     def start(self) -> None:
         actors = [(self._consumer, c) for c in self.world["consumers"]]
@@ -86,6 +88,7 @@ class Load:
         if key is not None:
             headers["Idempotency-Key"] = key
         while True:
+            self.local.sent = time.monotonic()  # this thread's last attempt
             try:
                 answer = http.request(method, self.url + path, headers=headers, json=json,
                                       params=params, timeout=30)  # fmt: skip
@@ -120,6 +123,7 @@ class Load:
                 with self.ledger.lock:
                     self.ledger.orders[key] = order_id
                     self.ledger.order_times.append(time.monotonic())
+                    self.ledger.order_sent.append(self.local.sent)
                 if rng.random() < 0.3:
                     self._cancel(http, token, order_id, f"cancel-{self.tag}-{person['id']}-{n}")
             self.stop.wait(rng.uniform(0.2, 0.6))

@@ -83,12 +83,11 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
         began = time.monotonic()
         rate_before = _rate(load, began - BEFORE_S, began)
         outage()
-        recovered = _first_order_after_outage(load, began)
+        recovered = _first_order_after(load, time.monotonic())
         time.sleep(AFTER_S)
         rate_after = _rate(load, recovered, time.monotonic())
     finally:
         load.finish()
-    harness.cluster.wait_for_primary(bed.layout)
     engine = create_engine(bed.url)
     try:
         broken = checks.broken(engine, load.ledger)
@@ -101,15 +100,16 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
                    rate_after)  # fmt: skip
 
 
-def _first_order_after_outage(load: Load, began: float) -> float:
-    """When the first order acknowledged after the outage began (after its first failed
-    answer, if any failed) came back; an order in flight at the kill does not count."""
-    deadline = began + RECOVERY_LIMIT_S
+def _first_order_after(load: Load, done: float) -> float:
+    """When the first order sent after the outage was done (the primary killed, the switchover
+    or the host stop finished) came back acknowledged: an order sent then can only commit on
+    the database and host that serve now."""
+    deadline = done + RECOVERY_LIMIT_S
     while time.monotonic() < deadline:
-        failed_at = load.ledger.first_failure_after(began)
-        after = failed_at if failed_at is not None else began
-        acked = [t for t in load.ledger.order_times if t > after]
-        if acked and (failed_at is not None or time.monotonic() - began > 3):
+        with load.ledger.lock:
+            acked = [t for t, sent in zip(load.ledger.order_times, load.ledger.order_sent,
+                                          strict=True) if sent > done]  # fmt: skip
+        if acked:
             return min(acked)
         time.sleep(0.2)
     raise TimeoutError(
