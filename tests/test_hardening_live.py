@@ -58,6 +58,6 @@ def test_urls_and_headers_beyond_the_server_limits_are_4xx(live_server):
         requests.get(server.url + "/v1/me", timeout=10,
                      headers={f"X-H{n}": "1" for n in range(120)}),
     ]  # fmt: skip
+    # gunicorn's own refusals, before the app: its plain-text page (nginx refuses first in
+    # production, see deploy/).
     assert [r.status_code for r in too_long] == [414, 431, 431]
-    assert [r.json()["error"]["code"] for r in too_long] == ["uri_too_long", "headers_too_large",
-                                                            "headers_too_large"]  # fmt: skip

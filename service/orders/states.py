@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session, col
 
 from service.errors import Conflict
@@ -66,6 +66,8 @@ def follow_delivery(session: Session, order: Order, to: str, now: datetime) -> N
 # step over 10. Holding the store row locked from before the id is drawn until commit makes each
 # store's ids commit in order (SQLite writers are serialised anyway; FOR UPDATE is a no-op there).
 LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("feed_store")).with_for_update()
+# Wakes the store's parked polls (service.tablet.waiting listens on its channel).
+NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_id: int | None,
@@ -84,4 +86,6 @@ def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_
         "actor_role": actor_role, "actor_id": actor_id, "data": data or {}, "at": now,
     }  # fmt: skip
     session.execute(insert(OrderEvent).values(**event))
+    if session.get_bind().dialect.name == "postgresql":  # delivered at commit, if it commits
+        session.execute(NOTIFY, {"channel": f"feed_{order.store_id}"})
     return event

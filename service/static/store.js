@@ -141,6 +141,10 @@
       } catch (failure) {
         if (failure instanceof HD.ApiError && failure.code === "invalid_cursor") {
           localStorage.removeItem(cursorKey());  // start over from the queue
+        } else if (failure instanceof HD.ApiError && failure.status === 503) {
+          // A full server says when to come back (Retry-After, also in the body): no spinning.
+          const after = Number(failure.body && failure.body.error.retry_after_s) || 10;
+          await new Promise((done) => setTimeout(done, after * 1000));
         } else {
           if (!(failure instanceof HD.ApiError)) HD.connection(false);
           await new Promise((done) => setTimeout(done, delay));

@@ -1,14 +1,12 @@
 """Store tablet routes (store token): the feed, the queue, actions and switches."""
 
-import json
-import os
 import random
 
 from flask import Blueprint, current_app, request
 
 from service.auth.models import Role
 from service.stores.models import Store
-from service.tablet import feed, orders, shortpick, switches
+from service.tablet import feed, orders, shortpick, switches, waiting
 from service.tablet.cursor import make_cursor, read_cursor
 from service.tablet.schemas import (
     BusyIn,
@@ -25,12 +23,14 @@ from service.tablet.schemas import (
 )
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, database, db_session, finish_unit_of_work
+from service.web.errors import error_body
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("tablet", __name__, url_prefix="/v1/store")
 ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
           "HTTP_422": None}  # fmt: skip
 ORDER = f"/orders/<{ID}:order_id>"
+RETRY_AFTER_S = 10  # a refused poll comes back after 10 to 20 s
 
 
 @bp.get("/feed")
@@ -44,24 +44,31 @@ def feed_poll():
     after = None if q.after is None else read_cursor(secret, store_id, q.after)
     page = feed.read_feed(session=db_session(), store_id=store_id, after=after)
     _heartbeat(store_id)
-    headers = {}
     if not page.events and after is not None and q.wait > 0:
+        city_id = feed.store_city(db_session(), store_id)
         # Give the connection back before sleeping: a parked poll holds none (and no gate).
         finish_unit_of_work(commit=True)
         waiters = current_app.extensions["hourdelivery.waiters"]
-        with current_app.extensions["hourdelivery.gate"].released():
-            woken, parked = waiters.wait(store_id, page.last_id, _wait_s(q.wait))
-        # Polls parked in this worker when this one parked (the store_feed bench reads it).
-        headers.update({"X-Feed-Waiting": str(parked), "X-Feed-Worker": str(os.getpid())})
+        try:
+            with current_app.extensions["hourdelivery.gate"].released():
+                woken = waiters.wait(store_id, city_id, page.last_id, _wait_s(q.wait))
+        except waiting.Full:
+            return _full()
         if woken:
-            page = feed.read_feed(session=db_session(), store_id=store_id,
-                                    after=page.last_id)  # fmt: skip
+            page = feed.read_feed(session=db_session(), store_id=store_id, after=page.last_id)
     events = [feed.event_read(db_session(), row) for row in page.events] if page.events else []
     # Nothing new: the cursor given back is the one that came (signing is deterministic).
     cursor = q.after if after == page.last_id else make_cursor(secret, store_id, page.last_id)
-    body = {"events": events, "cursor": cursor, "more": page.more}
-    return current_app.response_class(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                                      200, headers, mimetype="application/json")  # fmt: skip
+    return FeedRead.model_validate({"events": events, "cursor": cursor, "more": page.more})
+
+
+def _full():
+    # Every slot of this worker holds a poll: the tablet waits Retry-After seconds (jittered,
+    # so refused tablets do not come back together) and reconnects, maybe to another worker.
+    retry = random.randint(RETRY_AFTER_S, 2 * RETRY_AFTER_S)
+    body = error_body("feed_full", "this server holds as many tablets as it can; poll again "
+                      f"in {retry} s", None, retry_after_s=retry)  # fmt: skip
+    return body, 503, {"Retry-After": str(retry), "Connection": "close"}
 
 
 def _wait_s(asked: float) -> float:

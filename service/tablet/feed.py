@@ -43,6 +43,8 @@ TOUCH = (
 # The highest event id this process has seen: a cursor at or below it cannot be from the
 # future, which saves the empty poll a second lookup. Ids only grow, so it is never wrong.
 _top_seen = caches.lru_cache(maxsize=1)
+_store_city = caches.lru_cache(maxsize=100_000)
+STORE_CITY = select(Store.city_id).where(col(Store.id) == bindparam("store"))
 # Stores whose heartbeat this process wrote within the last 30 s: their polls stay reads.
 _beat = caches.ttl_cache(maxsize=100_000, ttl=HEARTBEAT_EVERY.total_seconds())
 
@@ -69,6 +71,12 @@ def read_feed(*, session: Session, store_id: int, after: int | None) -> FeedPage
             raise Unprocessable("this cursor is ahead of the feed", code="invalid_cursor",
                                 field="after")  # fmt: skip
     return FeedPage([], after, False)
+
+
+def store_city(session: Session, store_id: int) -> int:
+    """The store's city (a store never moves city), from a per-process cache."""
+    load = lambda: session.execute(STORE_CITY, {"store": store_id}).scalar_one()  # noqa: E731
+    return caches.get_or_load(_store_city, store_id, load)
 
 
 def top_seen() -> int:
