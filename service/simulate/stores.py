@@ -36,10 +36,17 @@ async def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outco
             cursor = feed.json()["cursor"]
             for event in feed.json()["events"]:
                 _on_event(scenario, store, event, later, rng, outcomes)
-        elif not await api.sleep_real(0.2):
+        elif not await api.sleep_real(_retry_after(feed)):
             break
     for task in list(pending):
         task.cancel()
+
+
+def _retry_after(feed) -> float:
+    """Real seconds before the next poll after a failed one: a full server's Retry-After."""
+    if feed is not None and feed.status_code == 503:
+        return float(feed.headers.get("Retry-After", 1))
+    return 0.2
 
 
 async def _after(api: Api, business_s: float, *args) -> None:
