@@ -81,7 +81,8 @@ def start_server(
     return server
 
 
-def _wait_ready(server: LiveServer, workers: int, timeout_s: float = 30) -> None:
+def _wait_ready(server: LiveServer, workers: int, timeout_s: float = 120) -> None:
+    # Generous: on a loaded machine (load 25+ on 2 cores) a worker took 50 s to import the app.
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
