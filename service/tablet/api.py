@@ -66,8 +66,8 @@ def _full():
     # Every slot of this worker holds a poll: the tablet waits Retry-After seconds (jittered,
     # so refused tablets do not come back together) and reconnects, maybe to another worker.
     retry = random.randint(RETRY_AFTER_S, 2 * RETRY_AFTER_S)
-    body = error_body("feed_full", "this server holds as many tablets as it can; poll again "
-                      f"in {retry} s", None, retry_after_s=retry)  # fmt: skip
+    body = error_body(code="feed_full", message="This server holds as many tablets as it can; "
+                      f"poll again in {retry} s.", retry_after_s=retry)  # fmt: skip
     return body, 503, {"Retry-After": str(retry), "Connection": "close"}
 
 

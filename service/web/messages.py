@@ -113,6 +113,7 @@ ERROR_CODE = {
     "unprocessable": "The request cannot be served.",
     "rate_limited": "Too many attempts; wait a moment and try again.",
     "try_again": "The service is busy; try again.",
+    "feed_full": "This server holds as many tablets as it can; the tablet polls again shortly.",
     "internal": "Something went wrong on our side; it has been logged.",
     "http_error": "The request failed.",
     "error": "The request failed.",
