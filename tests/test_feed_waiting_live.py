@@ -4,6 +4,7 @@ worker refuses with 503 and Retry-After instead of answering empty polls at once
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
@@ -42,6 +43,13 @@ async def park(http, url: str, headers: dict, wait: float) -> tuple[int, dict, f
         return got.status, dict(got.headers) | {"body": await got.json()}, time.monotonic()
 
 
+def run_apart(scenario):
+    """Run the scenario's event loop on a thread of its own: the session's playwright browser
+    keeps a loop running on the test's thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
+
+
 def place_order(server, consumer: str) -> requests.Response:
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME}
     headers = {"Authorization": f"Bearer {consumer}", "Idempotency-Key": "park"}
@@ -69,7 +77,7 @@ def test_hundreds_of_parked_polls_and_an_order_wakes_only_its_own_stores_tablets
                 poll.cancel()
             return answers, still_parked
 
-    answers, still_parked = asyncio.run(scenario())
+    answers, still_parked = run_apart(scenario)
     assert len(answers) == TABLETS // STORES
     for status, got, _ in answers:
         assert status == 200 and [e["kind"] for e in got["body"]["events"]] == ["placed"]
@@ -94,7 +102,7 @@ def test_a_full_worker_answers_503_with_retry_after_and_the_parked_polls_keep_wa
                 poll.cancel()
             return refused, waiting
 
-    (status, got, _), waiting = asyncio.run(scenario())
+    (status, got, _), waiting = run_apart(scenario)
     assert status == 503 and got["body"]["error"]["code"] == "feed_full"
     retry = int(got["Retry-After"])
     assert 10 <= retry <= 20 and got["body"]["error"]["retry_after_s"] == retry
