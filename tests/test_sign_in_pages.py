@@ -70,7 +70,7 @@ def test_a_tablet_pairs_with_the_stores_code_and_refreshes_silently(page, server
     # An access token the server no longer accepts: the page refreshes and carries on.
     page.evaluate("localStorage['hd.token.store'] = 'hda_expired'")
     page.reload()
-    page.wait_for_selector("#hd-main:visible")
+    page.wait_for_selector("#hd-main:visible", timeout=30_000)  # a refresh more under load
     assert page.evaluate("localStorage['hd.token.store']") != "hda_expired"
 
 
