@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import failpoints
+from service import failpoints, i18n
 from service.auth.setup import install_sign_in
 from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
 from service.config import Settings
@@ -70,6 +70,7 @@ def create_app(
     app.teardown_request(lambda _exc: finish_unit_of_work(commit=False))
     register_error_handlers(app)
     install_sign_in(app)
+    i18n.install(app)
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxies(app, settings.proxy_hops)

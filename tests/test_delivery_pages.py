@@ -67,4 +67,4 @@ def test_the_tracking_link_shows_the_timeline_an_eta_and_a_sketch(page, world):
     assert order["handoff_code"] not in page.content()
     screenshot(page, "tracking")
     page.goto(f"{world.server.url}/track/{'x' * 43}")
-    page.wait_for_selector("text=链接无效或已过期")
+    page.wait_for_selector("text=跟踪链接无效")

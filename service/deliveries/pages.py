@@ -15,3 +15,10 @@ def courier_page():
 def track_page(share: str):
     """The tracking page anyone with the link may open; it polls /v1/tracking/<share>."""
     return render_template("track.html", share=share)
+
+
+@bp.get("/track/<path:share>")
+@bp.get("/track/")
+def unknown_track_page(share: str = ""):
+    """A link that cannot be a share token: the tracking page saying so, never JSON."""
+    return render_template("track.html", share=None), 404

@@ -2,10 +2,11 @@
 
 import functools
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 from sqlmodel import SQLModel
 
 from service.errors import NotFound
+from service.i18n.catalogue import CATEGORIES, category_names
 from service.seed.demo import demo_consumer_token, demo_consumers
 from service.seed.files import read_json
 from service.web.context import clock, db_session
@@ -29,8 +30,15 @@ class DemoTokenRead(SQLModel):
 
 @bp.get("/")
 def shop():
-    """The mobile shop page: location, search, coupons, cart, order, timeline."""
-    return render_template("shop.html", places=_places(), demo=_demo_mode())
+    """The mobile shop page: place, search, store menus, coupons, cart, my orders."""
+    return render_template("shop.html", places=_places(), demo=_demo_mode(),
+                           categories=CATEGORIES, category_names=category_names())  # fmt: skip
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon browsers ask for on every page."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
 
 
 @bp.get("/v1/demo/consumers")

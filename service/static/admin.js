@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const NS = "http://www.w3.org/2000/svg";
   const STATE_COLOURS = { open: "#1a7f37", paused: "#b35900", disconnected: "#e4393c", stale: "#8a8f96" };
-  const STATE_NAMES = { open: "营业", paused: "暂停", disconnected: "失联", stale: "库存过期" };
+  const cities = new Map();  // id -> name, from the board and the campaigns
   let cityId = null;
   let openCampaign = null;
 
@@ -34,22 +34,27 @@
 
   function campaignCard(c) {
     const item = html("li", { class: "adm-campaign", "data-campaign": c.id });
-    item.appendChild(html("h3", {}, c.name + (c.paused ? "（已暂停）" : "")));
-    item.appendChild(html("div", { class: "hd-muted" }, `领取 ${c.packs_claimed} / ${c.pack_quota} 包`));
+    if (c.city_name) cities.set(c.city_id, c.city_name);
+    item.appendChild(html("h3", {}, c.name + (c.paused ? HD.t("console.paused_suffix") : "")));
+    item.appendChild(html("div", { class: "adm-where" }, HD.t("console.campaign_where", {
+      city: c.city_name || cities.get(c.city_id) || HD.t("console.national"), issuer: c.issuer_name || HD.word("issuer", c.issuer) })));
+    item.appendChild(html("div", { class: "hd-muted" }, HD.t("console.packs", { claimed: c.packs_claimed, quota: c.pack_quota })));
     item.appendChild(bar("claims", c.packs_claimed, c.pack_quota));
-    item.appendChild(html("div", { class: "hd-muted" }, `预算 ${HD.yuan(c.issued_fen)} / ${HD.yuan(c.budget_fen)}`));
+    item.appendChild(html("div", { class: "hd-muted" }, HD.t("console.budget", { issued: HD.yuan(c.issued_fen), budget: HD.yuan(c.budget_fen) })));
     item.appendChild(bar("budget", c.issued_fen, c.budget_fen));
     const row = html("div", { class: "adm-row" });
-    const pause = html("button", { type: "button", class: "pause" }, c.paused ? "恢复 Resume" : "暂停 Pause");
+    const pause = html("button", { type: "button", class: "pause" }, HD.t(c.paused ? "console.resume" : "console.pause"));
     pause.addEventListener("click", async () => {
+      if (!window.confirm(HD.t(c.paused ? "console.resume_confirm" : "console.pause_confirm", { name: c.name }))) return;
       pause.disabled = true;
       try { await HD.api("PATCH", `/v1/campaigns/${c.id}`, { paused: !c.paused }); }
+      catch (error) { window.alert(HD.errorText(error)); }
       finally { await loadCampaigns(); }
     });
-    const report = html("button", { type: "button", class: "primary open-report" }, "报告 Report");
+    const report = html("button", { type: "button", class: "primary open-report" }, HD.t("console.report"));
     report.addEventListener("click", () => openReport(c));
     row.append(pause, report);
-    if (c.paused) row.appendChild(html("span", { class: "adm-paused" }, "已暂停"));
+    if (c.paused) row.appendChild(html("span", { class: "adm-paused" }, HD.t("console.paused")));
     item.appendChild(row);
     return item;
   }
@@ -57,7 +62,7 @@
   async function loadCampaigns() {
     const { campaigns } = await HD.api("GET", "/v1/admin/campaigns");
     const list = $("campaigns");
-    list.replaceChildren(...campaigns.map(campaignCard));
+    list.replaceChildren(...(campaigns.length ? campaigns.map(campaignCard) : [html("li", { class: "hd-muted" }, HD.t("console.no_campaigns"))]));
     return campaigns;
   }
 
@@ -79,7 +84,7 @@
         chart.appendChild(svg("text", { x: pad + i * slot, y: height - 10, "font-size": 16 }, row.key.slice(5)));
       }
     });
-    if (!rows.length) chart.appendChild(svg("text", { x: pad, y: height / 2, "font-size": 18 }, "暂无数据"));
+    if (!rows.length) chart.appendChild(svg("text", { x: pad, y: height / 2, "font-size": 18 }, HD.t("console.no_data")));
     series.forEach((s, j) => {
       chart.appendChild(svg("rect", { x: pad + j * 180, y: 4, width: 14, height: 14, fill: s.colour }));
       chart.appendChild(svg("text", { x: pad + 20 + j * 180, y: 17, "font-size": 18 }, s.label));
@@ -97,12 +102,13 @@
       chart.appendChild(svg("rect", { x: 160, y: i * line + 6, width: w, height: 18, fill: colour }));
       chart.appendChild(svg("text", { x: 166 + w, y: i * line + 20, "font-size": 16 }, item.text));
     });
-    if (!items.length) chart.appendChild(svg("text", { x: 0, y: 24, "font-size": 18 }, "暂无数据"));
+    if (!items.length) chart.appendChild(svg("text", { x: 0, y: 24, "font-size": 18 }, HD.t("console.no_data")));
     return chart;
   }
 
   function fundingBar(totals) {
-    const parts = [["government", "政府", "#e4393c"], ["platform", "平台", "#2f6fde"], ["merchant", "商户", "#f0a500"]];
+    const parts = [["government", HD.t("funder.government"), "#e4393c"], ["platform", HD.t("funder.platform"), "#2f6fde"],
+                   ["merchant", HD.t("funder.merchant"), "#f0a500"]];
     const whole = parts.reduce((sum, [key]) => sum + totals[key + "_fen"], 0);
     const chart = svg("svg", { viewBox: "0 0 600 66", role: "img", class: "funding" });
     let x = 0;
@@ -116,11 +122,13 @@
   }
 
   function totalsView(t) {
-    const cells = [["领取包数", t.packs_claimed], ["发券", `${t.issued_count} 张 ${HD.yuan(t.issued_fen)}`],
-                   ["核销", `${t.net_redeemed_count} 张 ${HD.yuan(t.redeemed_fen)}`],
-                   ["过期", `${t.expired_count} 张`], ["核销率", t.redemption_rate === null ? "—" : (100 * t.redemption_rate).toFixed(1) + "%"],
-                   ["带动 GMV", HD.yuan(t.gmv_fen)], ["杠杆", t.leverage === null ? "—" : t.leverage + "×"],
-                   ["补偿", HD.yuan(t.compensation_fen)]];
+    const n = (count, fen) => HD.t("console.coupons_n", { n: count }) + (fen === undefined ? "" : " " + HD.yuan(fen));
+    const cells = [[HD.t("console.t_packs"), t.packs_claimed], [HD.t("console.t_issued"), n(t.issued_count, t.issued_fen)],
+                   [HD.t("console.t_redeemed"), n(t.net_redeemed_count, t.redeemed_fen)],
+                   [HD.t("console.t_expired"), n(t.expired_count)],
+                   [HD.t("console.t_rate"), t.redemption_rate === null ? "—" : (100 * t.redemption_rate).toFixed(1) + "%"],
+                   [HD.t("console.t_gmv"), HD.yuan(t.gmv_fen)], [HD.t("console.t_leverage"), t.leverage === null ? "—" : t.leverage + "×"],
+                   [HD.t("console.t_compensation"), HD.yuan(t.compensation_fen)]];
     return cells.map(([label, value]) => { const d = html("div", {}, label); d.appendChild(html("b", {}, String(value))); return d; });
   }
 
@@ -129,18 +137,18 @@
     const base = `/v1/admin/reports/campaigns/${c.id}`;
     const [days, stores] = await Promise.all([HD.api("GET", base + "?group=day"), HD.api("GET", base + "?group=store")]);
     $("report").hidden = false;
-    $("report-title").textContent = "活动报告 · " + c.name;
+    $("report-title").textContent = HD.t("console.report_title", { name: c.name });
     const badge = $("reconciled");
     badge.className = "adm-badge " + (days.reconciled ? "ok" : "bad");
-    badge.textContent = days.reconciled ? "✓ 已对账：活动计数、券记录与流水一致"
-      : "✗ 对账不一致：" + days.differences.map((d) => d.check).join("、");
+    badge.textContent = days.reconciled ? HD.t("console.reconciled")
+      : HD.t("console.not_reconciled", { checks: days.differences.map((d) => HD.word("reconcile_check", d.check)).join("、") });
     $("totals").replaceChildren(...totalsView(days.totals));
     $("chart-days").replaceChildren(groupedBars(days.rows, [
-      { key: "packs_claimed", label: "领取（包）", colour: "#e4393c" },
-      { key: "net_redeemed_count", label: "核销（张）", colour: "#2f6fde" }]));
+      { key: "packs_claimed", label: HD.t("console.series_claims"), colour: "#e4393c" },
+      { key: "net_redeemed_count", label: HD.t("console.series_redeemed"), colour: "#2f6fde" }]));
     $("chart-funding").replaceChildren(fundingBar(days.totals));
     const top = stores.rows.slice().sort((a, b) => b.gmv_fen - a.gmv_fen).slice(0, 10)
-      .map((r) => ({ label: r.store_name || "门店 " + r.key, value: r.gmv_fen, text: HD.yuan(r.gmv_fen) }));
+      .map((r) => ({ label: r.store_name || r.name || HD.storeName(r.key), value: r.gmv_fen, text: HD.yuan(r.gmv_fen) }));
     $("chart-stores").replaceChildren(horizontalBars(top, "#1a7f37"));
     $("report").scrollIntoView();
   }
@@ -154,11 +162,13 @@
 
   async function loadPromotions() {
     const { promotions } = await HD.api("GET", "/v1/admin/promotions");
+    if (!promotions.length) { $("promotions").replaceChildren(html("tr", {}, "")); $("promotions").firstChild.appendChild(html("td", { colspan: 4, class: "hd-muted" }, HD.t("console.no_promotions"))); return; }
     $("promotions").replaceChildren(...promotions.map((p) => {
       const row = html("tr");
-      const rule = (p.kind === "every_threshold" ? "每满" : "满") + HD.yuan(p.threshold_fen) + "减" + HD.yuan(p.discount_fen);
-      for (const text of [p.name, rule, p.city_id === null ? "全国" : "城市 " + p.city_id,
-                          p.paused ? "已暂停" : p.running ? "进行中" : "未在时段内"]) row.appendChild(html("td", {}, text));
+      const rule = HD.t(p.kind === "every_threshold" ? "console.rule_every" : "console.rule_once",
+                        { threshold: HD.yuan(p.threshold_fen), discount: HD.yuan(p.discount_fen) });
+      for (const text of [p.name, rule, p.city_id === null ? HD.t("console.national") : cities.get(p.city_id) || HD.t("console.city_n", { id: p.city_id }),
+                          HD.t(p.paused ? "console.paused" : p.running ? "console.running" : "console.outside_hours")]) row.appendChild(html("td", {}, text));
       return row;
     }));
   }
@@ -173,7 +183,7 @@
     for (const s of stores) {
       const dot = svg("circle", { cx: pad + (s.lon - west) * scale, cy: height - pad - (s.lat - south) * scale,
                                   r: 4, fill: STATE_COLOURS[s.state] || "#000", "data-state": s.state });
-      dot.appendChild(svg("title", {}, `${s.name}（${STATE_NAMES[s.state] || s.state}）`));
+      dot.appendChild(svg("title", {}, `${s.name}（${HD.word("store_state", s.state)}）`));
       chart.appendChild(dot);
     }
     return chart;
@@ -181,23 +191,27 @@
 
   function fillList(id, items, describe) {
     $(id).replaceChildren(...(items.length ? items.map((i) => html("li", {}, describe(i)))
-                                           : [html("li", { class: "hd-muted" }, "暂无（功能上线后在此显示）")]));
+                                           : [html("li", { class: "hd-muted adm-empty" }, HD.t("console.empty_" + id))]));
   }
+  HD.fillList = fillList;
 
   async function loadBoard() {
     if (cityId === null) return;
     const board = await HD.api("GET", `/v1/admin/cities/${cityId}/board`);
     $("city-name").textContent = board.city.name;
+    cities.set(board.city.id, board.city.name);
+    for (const s of board.stores) HD.storeNames.set(s.id, s.name);
     $("map").replaceChildren(storeMap(board.stores));
     const counts = {};
     for (const s of board.stores) counts[s.state] = (counts[s.state] || 0) + 1;
     $("map-legend").replaceChildren(...Object.keys(STATE_COLOURS).map((state) => {
       const span = html("span"); const dot = html("i"); dot.style.background = STATE_COLOURS[state];
-      span.append(dot, `${STATE_NAMES[state]} ${counts[state] || 0}`); return span;
+      span.append(dot, `${HD.word("store_state", state)} ${counts[state] || 0}`); return span;
     }));
-    fillList("late", board.late_orders, (o) => `订单 ${o.order_id}（${o.status}）晚 ${o.late_minutes} 分钟`);
-    fillList("failed", board.failed_deliveries, (d) => `配送 ${d.delivery_id} · 订单 ${d.order_id}`);
-    fillList("timeouts", board.timeout_stores, (s) => `${s.name}：超时 ${s.timeouts} 次`);
+    fillList("late", board.late_orders, (o) => HD.t("console.late_order", { id: o.order_id, store: o.store_name || HD.storeName(o.store_id),
+      status: HD.word("order_status", o.status), minutes: o.late_minutes }));
+    fillList("failed", board.failed_deliveries, (d) => HD.t("console.failed_delivery", { id: d.order_id, delivery: d.delivery_id }));
+    fillList("timeouts", board.timeout_stores, (s) => HD.t("console.timeouts", { store: s.name, n: s.timeouts }));
   }
 
   const CHECKS = { ledger: "订单账目", stock: "库存占用", slots: "门店在途单数", campaign: "活动计数",
@@ -207,18 +221,23 @@
   async function loadInvariants() {
     const run = await HD.api("GET", "/v1/admin/invariants");
     $("checked-at").textContent = run.checked_at === null ? "（尚未运行）"
-      : `（${new Date(run.checked_at).toLocaleString("zh-CN")}：${run.violations} 处不符）`;
+      : `（${HD.dateTime(run.checked_at)}：${run.violations} 处不符）`;
     $("invariants").replaceChildren(...(run.differences.length
       ? run.differences.map((d) => html("li", {},
           `${CHECKS[d.check] || "核对"}：${SUBJECTS[d.subject] || ""} ${d.subject_id} 应为 ${d.expected}，实为 ${d.actual}`))
       : [html("li", { class: "hd-muted" }, run.checked_at === null ? "每日核对后在此显示" : "全部一致")]));
   }
 
+  HD.storeNames = new Map();
+  HD.storeName = (id) => HD.storeNames.get(Number(id)) || HD.t("console.store_n", { id });
+
   HD.signIn("operator", async (me) => {
+    await HD.ops.loadSync();  // first: it names every synced store
     const campaigns = await loadCampaigns();
     cityId = me.city_id || (campaigns[0] && campaigns[0].city_id) || null;
     $("csv").addEventListener("click", downloadCsv);
-    await Promise.all([loadPromotions(), loadBoard(), loadInvariants()]);
+    await loadBoard();
+    await Promise.all([loadPromotions(), loadInvariants(), HD.ops.start()]);
     setInterval(() => loadCampaigns().catch(() => {}), 5000);
   });
 })();

@@ -2,28 +2,30 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const STATUS = { ASSIGNED: "前往门店", AT_STORE: "已到店，等待取货", PICKED_UP: "配送中" };
-  let offer = null, job = null, offerDeadline = 0, lastPoint = null;
+  let offer = null, job = null, offerDeadline = 0, lastPoint = null, offline = false;
 
-  function say(text) { $("message").textContent = text || ""; }
+  function say(text) { $("message").textContent = text || ""; offline = false; }
+  /* A failure in words; "offline" clears itself at the next answer from the server. */
   function failure(error) {
-    if (error instanceof HD.ApiError) say(error.message); else say("网络不通，稍后重试");
+    say(HD.errorText(error));
+    offline = !(error instanceof HD.ApiError);
   }
+  function reached() { if (offline) say(""); }
 
   async function sendLocation(lat, lon, accuracy) {
     lastPoint = { lat, lon };
     const body = { lat, lon };
     if (accuracy != null) body.accuracy_m = Math.min(accuracy, 100000);
     await HD.api("PUT", "/v1/courier/location", body);
-    $("location-state").textContent = "位置已发送 " + lat.toFixed(5) + ", " + lon.toFixed(5) +
-      " · " + new Date().toLocaleTimeString("zh-CN");
+    reached();
+    $("location-state").textContent = HD.t("courier.location_sent", { time: HD.time(new Date().toISOString()) });
   }
 
   function watchGeolocation() {
     if (!navigator.geolocation) return;
     navigator.geolocation.watchPosition(
       (p) => sendLocation(p.coords.latitude, p.coords.longitude, p.coords.accuracy).catch(failure),
-      () => { $("location-state").textContent = "无法获取定位，请手动输入"; },
+      () => { $("location-state").textContent = HD.t("courier.no_geolocation"); },
       { enableHighAccuracy: true, maximumAge: 5000 });
   }
 
@@ -33,14 +35,14 @@
     if (!offer) return;
     offerDeadline = Date.now() + offer.offer_seconds_left * 1000;
     $("offer-store").textContent = offer.store.name + " · " + offer.store.address;
-    $("offer-drop").textContent = "送至 " + offer.drop_off.address + " · " + offer.items_count + " 件";
+    $("offer-drop").textContent = HD.t("courier.offer_drop", { address: offer.drop_off.address, n: offer.items_count });
     tickCountdown();
   }
 
   function tickCountdown() {
     if (!offer) return;
     const left = Math.max(0, Math.round((offerDeadline - Date.now()) / 1000));
-    $("offer-countdown").textContent = left + " 秒";
+    $("offer-countdown").textContent = HD.t("courier.seconds", { n: left });
     if (left === 0) showOffer(null);
   }
 
@@ -49,7 +51,8 @@
     $("job").hidden = !job;
     $("idle").hidden = Boolean(job || offer);
     if (!job) return;
-    $("job-status").textContent = STATUS[job.status] || job.status;
+    $("job-status").textContent = HD.word("courier_status", job.status) +
+      (job.status !== "PICKED_UP" && job.order_status !== "READY" ? HD.t("courier.not_ready") : "");
     $("job-store").textContent = job.store.name;
     $("job-store-address").textContent = job.store.address;
     $("job-number").textContent = job.order_number;
@@ -67,6 +70,7 @@
         HD.api("GET", "/v1/courier/offers"), HD.api("GET", "/v1/courier/deliveries/current")]);
       showOffer(offers.deliveries[0] || null);
       showJob(current.deliveries[0] || null);
+      reached();
     } catch (error) { failure(error); }
   }
 
@@ -79,11 +83,11 @@
 
   function wire() {
     $("online").addEventListener("change", (e) => act("POST", "/v1/courier/" + (e.target.checked ? "online" : "offline"),
-      undefined, (me) => { $("online-label").textContent = me.status === "offline" ? "离线" : "在线接单"; }));
+      undefined, (me) => { $("online-label").textContent = HD.t(me.status === "offline" ? "courier.offline" : "courier.online"); }));
     $("manual-location").addEventListener("submit", (e) => {
       e.preventDefault();
       const lat = parseFloat($("lat").value), lon = parseFloat($("lon").value);
-      if (Number.isNaN(lat) || Number.isNaN(lon)) { say("请输入有效的经纬度"); return; }
+      if (Number.isNaN(lat) || Number.isNaN(lon)) { say(HD.t("courier.bad_point")); return; }
       sendLocation(lat, lon).then(() => say(""), failure);
     });
     $("accept").addEventListener("click", () => act("POST", "/v1/courier/offers/" + offer.id + "/accept"));
@@ -93,7 +97,7 @@
     $("deliver").addEventListener("submit", (e) => {
       e.preventDefault();
       act("POST", "/v1/courier/deliveries/" + job.id + "/delivered", { code: $("code").value.trim() },
-          () => { $("code").value = ""; say("已送达，辛苦了！"); });
+          () => { $("code").value = ""; say(HD.t("courier.delivered")); });
     });
     $("fail").addEventListener("click", () => act("POST", "/v1/courier/deliveries/" + job.id + "/failed",
       { reason: "consumer_unreachable" }));

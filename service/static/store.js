@@ -4,7 +4,6 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const OPEN = ["PLACED", "ACCEPTED", "READY"];
-  const LABEL = { PLACED: "待接单", ACCEPTED: "拣货中", READY: "待取货" };
   const orders = new Map();
   let storeId = null;
   const cursorKey = () => "hd.store.cursor." + storeId;
@@ -41,9 +40,12 @@
     node.dataset.orderId = order.id;
     node.classList.toggle("is-new", order.status === "PLACED");
     node.querySelector(".st-id").textContent = "#" + order.order_number;  // what the courier says
-    node.querySelector(".st-status").textContent = LABEL[order.status] || order.status;
-    node.querySelector(".st-total").textContent = HD.yuan(order.payable_fen);
-    node.querySelector(".st-by").textContent = order.accept_by ? "请在 " + order.accept_by.slice(11, 16) + " 前接单" : "";
+    node.querySelector(".st-status").textContent = HD.word("tablet_status", order.status);
+    node.querySelector(".st-total").textContent = order.refund_fen
+      ? HD.t("tablet.net", { net: HD.yuan(order.net_fen), paid: HD.yuan(order.payable_fen), refund: HD.yuan(order.refund_fen) })
+      : HD.yuan(order.payable_fen);
+    node.querySelector(".st-by").textContent = order.accept_by && order.status === "PLACED"
+      ? HD.t("tablet.accept_by", { time: HD.time(order.accept_by) }) : "";
     node.querySelector(".st-address").textContent = order.address;
     const body = node.querySelector("tbody");
     for (const line of order.lines) body.appendChild(lineRow(order, line));
@@ -63,14 +65,14 @@
     const row = document.createElement("tr");
     const held = line.picked_qty === null ? line.qty : line.picked_qty;
     row.classList.toggle("is-short", held < line.qty);
-    for (const text of [line.name + " (" + line.sku + ")", held < line.qty ? held + "/" + line.qty : line.qty,
+    for (const text of [line.name, held < line.qty ? held + "/" + line.qty : line.qty,
                         HD.yuan(line.unit_price_fen), line.on_hand]) {
       const cell = document.createElement("td"); cell.textContent = text; row.appendChild(cell);
     }
     const cell = document.createElement("td");
     if (order.status === "ACCEPTED" && held > 0) {
       const button = document.createElement("button");
-      button.type = "button"; button.className = "st-short"; button.textContent = "缺货 −1";
+      button.type = "button"; button.className = "st-short"; button.textContent = HD.t("tablet.short_one");
       button.addEventListener("click", () => action(row.closest("article"), order, "short-pick",
                                                     { line_id: line.id, picked_qty: held - 1 }));
       cell.appendChild(button);
@@ -87,7 +89,7 @@
       if (path === "reject") orders.delete(order.id); else orders.set(result.id, result);
       render();
     } catch (failure) {
-      error.textContent = failure instanceof HD.ApiError ? failure.message : "离线，稍后重试";
+      error.textContent = HD.errorText(failure);
       error.hidden = false;
       if (failure instanceof HD.ApiError && failure.status === 409) refresh(order.id);
     }
@@ -158,7 +160,7 @@
     const state = await HD.api("GET", "/v1/store/state");
     $("st-busy").checked = state.paused;
     $("st-flag").hidden = !state.flagged_reason;
-    $("st-flag").textContent = state.flagged_reason ? "多次超时未接单，已暂停 — 取消忙碌以恢复" : "";
+    $("st-flag").textContent = state.flagged_reason ? HD.t("tablet.flagged") : "";
   }
 
   HD.signIn("store", async (me) => {
