@@ -40,7 +40,8 @@ def install(app: Flask) -> None:
         from service.i18n.catalogue import page_messages
 
         chinese = get_locale().language == "zh"
-        return {"hd_locale": DEFAULT_LOCALE if chinese else "en", "hd_lang": "zh-CN" if chinese else "en",
+        return {"hd_locale": DEFAULT_LOCALE if chinese else "en",
+                "hd_lang": "zh-CN" if chinese else "en",
                 "hd_messages": page_messages(), "hd_zone": CITY_ZONE}  # fmt: skip
 
     @app.after_request

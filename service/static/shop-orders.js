@@ -72,10 +72,9 @@
     if (order.coupon_fen) rows.push([HD.t("order.coupon"), "−" + HD.yuan(order.coupon_fen)]);
     rows.push([HD.t("order.delivery_fee"), order.delivery_fee_fen ? HD.yuan(order.delivery_fee_fen) : HD.t("quote.free_delivery")]);
     rows.push([HD.t("order.paid"), HD.yuan(order.payable_fen), "payable"]);
-    const short = order.short_pick;
-    if (short && short.refund_fen) {
-      rows.push([HD.t("order.refund"), "−" + HD.yuan(short.refund_fen), "refund"]);
-      rows.push([HD.t("order.net"), HD.yuan(short.net_fen), "net"]);
+    if (order.refunded_fen) {
+      rows.push([HD.t(order.short_pick ? "order.refund" : "order.refunded"), "−" + HD.yuan(order.refunded_fen), "refund"]);
+      rows.push([HD.t("order.net"), HD.yuan(order.net_fen), "net"]);
     }
     return el("table", { className: "totals" }, ...rows.map(([k, v, id]) =>
       el("tr", { className: id || "" }, el("td", { textContent: k }), el("td", { id: id ? "order-" + id : "", textContent: v }))));
@@ -87,15 +86,14 @@
     return el("div", { className: "sh-short", id: "short-pick" },
       el("p", { className: "name", textContent: HD.t("order.short_title") }),
       el("ul", {}, ...short.missing.map((m) => el("li", { textContent: HD.t("order.short_line",
-        { name: m.name, missing: m.missing_qty, qty: m.qty }) }))),
+        { name: m.name, missing: m.missing_qty, qty: m.qty, refund: HD.yuan(m.refund_fen) }) }))),
       el("p", { className: "hd-muted", textContent: HD.t("order.short_refund", { refund: HD.yuan(short.refund_fen),
-        paid: HD.yuan(short.paid_fen), net: HD.yuan(short.net_fen) }) }));
+        paid: HD.yuan(order.paid_fen || order.payable_fen), net: HD.yuan(order.net_fen) }) }));
   }
 
   function eventText(event) {
-    if (event.kind === "short_picked" && event.data && event.data.refund_fen) {
-      return HD.t("event_kind.short_picked_refund", { refund: HD.yuan(event.data.refund_fen) });
-    }
+    const refund = event.data && (event.data.refund_fen || event.data.refunded_fen);
+    if (event.kind === "short_picked" && refund) return HD.t("event_kind.short_picked_refund", { refund: HD.yuan(refund) });
     return HD.word("event_kind", event.kind) || HD.word("order_status", event.to_status);
   }
 

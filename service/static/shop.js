@@ -10,8 +10,8 @@
   /* A refusal as a sentence; "no store can deliver" says why, store by store. */
   Shop.refusal = function (error) {
     if (error instanceof HD.ApiError && error.code === "no_store_available") {
-      const details = (error.body && error.body.error && error.body.error.details) || {};
-      const reasons = details.reasons || {};
+      const body = (error.body && error.body.error) || {};
+      const reasons = body.reasons || (body.details && body.details.reasons) || {};
       if (lastStore && reasons.closed && Shop.cart_ && lastStore.id === (Shop.cart().storeId)) {
         return HD.t("store.closed_now", { store: lastStore.name, opens: lastStore.next_opening ? HD.time(lastStore.next_opening) : "" });
       }

@@ -98,9 +98,20 @@ def open_page(browser, stack: Stack, size: dict = PHONE, **options) -> Page:
     context = browser.new_context(viewport=size, locale="zh-CN", **options)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.on("console", lambda m: m.type == "error" and stack.errors.append(f"{page.url}: {m.text}"))
+    page.on("console", lambda m: _console(stack, page, m))
     page.on("pageerror", lambda e: stack.errors.append(f"{page.url}: {e}"))
     return page
+
+
+def _console(stack: Stack, page: Page, message) -> None:
+    """An error in the console is a failure, except the browser's note on an API refusal (4xx)
+    that the page turned into a sentence; a page resource that fails (favicon!) still counts."""
+    if message.type != "error":
+        return
+    url = (message.location or {}).get("url", "")
+    refused = re.search(r"status of 4\d\d", message.text) and "/v1/" in url
+    if not refused:
+        stack.errors.append(f"{page.url}: {message.text} ({url})")
 
 
 def visible_text(page: Page) -> str:
