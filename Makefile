@@ -7,8 +7,8 @@ export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install lock lock-upgrade run serve test lint format bench clean simulate ha-install ha-up \
-	ha-down test-ha
+.PHONY: install messages lock lock-upgrade run serve test lint format bench clean simulate ha-install \
+	ha-up ha-down test-ha
 
 # The locked set first (every dependency and the test extra, exact versions), then the project
 # itself without resolving anything again: what CI tests is what a fresh machine installs.
@@ -20,6 +20,11 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The pages' translations: compile service/i18n/translations/*/LC_MESSAGES/messages.po to .mo
+# (commit both; tests/test_pages_language.py checks they agree and that nothing is untranslated).
+messages: $(STAMP)
+	$(BIN)/python -m service.i18n.build
 
 # requirements.lock from setup.cfg (install_requires + the test extra) by pip-tools. `make lock`
 # keeps the pins it can and adds what setup.cfg gained; `make lock-upgrade` moves every pin to the
