@@ -57,9 +57,11 @@ def start_server(
     failpoints: str = "",
     threads: int = 4,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> LiveServer:
-    """Start gunicorn on `database_url` (with extra `env`) and wait until /healthz answers."""
-    port = free_port()
+    """Start gunicorn on `database_url` (with extra `env`; on `port`, else a free one) and wait
+    until /healthz answers."""
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

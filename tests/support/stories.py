@@ -4,6 +4,7 @@ pages at phone and tablet sizes that collect console errors, and the zh-CN text 
 import re
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,8 @@ def business_clock(speed: float) -> dict[str, str]:
     start = city.replace(hour=10, minute=0, second=0, microsecond=0)
     anchor = datetime.now(UTC).replace(microsecond=0)
     return {"HD_SIM_START": start.isoformat(), "HD_SIM_ANCHOR": anchor.isoformat(),
-            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": f"{60 * speed:g}"}  # fmt: skip
+            "HD_SIM_SPEED": f"{speed:g}",
+            "HD_TABLET_SILENCE_S": f"{max(180, 60 * speed):g}"}  # fmt: skip
 
 
 def start_stack(database_url: str, logdir: Path, *, speed: float = 1, scheduler: bool = True,
@@ -83,14 +85,18 @@ def start_stack(database_url: str, logdir: Path, *, speed: float = 1, scheduler:
     """Gunicorn (demo mode) and, if asked, the scheduler, both on one business clock that runs
     `speed` times faster than the wall clock from now."""
     sim = business_clock(speed)
-    env = {**sim, "HD_DEMO": "1"}
-    if port:
-        env["HD_BIND"] = f"127.0.0.1:{port}"
-    server = start_server(database_url, logdir, env=env)
-    if port:
-        server.url = f"http://127.0.0.1:{port}"
+    server = start_server(database_url, logdir, env={**sim, "HD_DEMO": "1"}, port=port)
     runner = start_scheduler(database_url, sim, logdir / "scheduler.log") if scheduler else None
     return Stack(server, runner, sim, Database(make_engine(database_url)))
+
+
+def restart_after(stack: Stack, logdir: Path, down_s: float) -> None:
+    """Stop gunicorn, keep it down `down_s` seconds, start it again on the same port."""
+    port = int(stack.url.rsplit(":", 1)[1])
+    stack.server.stop()
+    time.sleep(down_s)
+    env = {**stack.sim_env, "HD_DEMO": "1"}
+    stack.server = start_server(stack.server.database_url, logdir, env=env, port=port)
 
 
 def open_page(browser, stack: Stack, size: dict = PHONE, **options) -> Page:
