@@ -43,7 +43,7 @@ def test_the_tablet_and_the_courier_recover_after_the_server_was_down(stack, bro
     tablet_store = (
         "SELECT id, lat, lon FROM stores WHERE intake_mode = 'tablet' ORDER BY id LIMIT 1"
     )
-    ((store_id, lat, lon),) = stack.sql(text(tablet_store))
+    (store_id, lat, lon) = stack.sql(text(tablet_store))[0]
     ((sku,),) = stack.sql(text(
         "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
         " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5 ORDER BY s.price_fen DESC LIMIT 1"),
