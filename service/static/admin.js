@@ -32,12 +32,18 @@
     return outer;
   }
 
+  /* city_name null: a national campaign; absent (an older server): the name the board gave. */
+  function cityOf(c) {
+    if (c.city_name !== undefined) return c.city_name || HD.t("console.national");
+    return cities.get(c.city_id) || HD.t("console.city_n", { id: c.city_id });
+  }
+
   function campaignCard(c) {
     const item = html("li", { class: "adm-campaign", "data-campaign": c.id });
     if (c.city_name) cities.set(c.city_id, c.city_name);
     item.appendChild(html("h3", {}, c.name + (c.paused ? HD.t("console.paused_suffix") : "")));
     item.appendChild(html("div", { class: "adm-where" }, HD.t("console.campaign_where", {
-      city: c.city_name || cities.get(c.city_id) || HD.t("console.national"), issuer: c.issuer_name || HD.word("issuer", c.issuer) })));
+      city: cityOf(c), issuer: c.issuer_name || HD.word("issuer", c.issuer) })));
     item.appendChild(html("div", { class: "hd-muted" }, HD.t("console.packs", { claimed: c.packs_claimed, quota: c.pack_quota })));
     item.appendChild(bar("claims", c.packs_claimed, c.pack_quota));
     item.appendChild(html("div", { class: "hd-muted" }, HD.t("console.budget", { issued: HD.yuan(c.issued_fen), budget: HD.yuan(c.budget_fen) })));
