@@ -64,9 +64,19 @@ def test_a_new_consumer_shops_signed_out_claims_orders_once_and_finds_the_order_
     expect(page.locator(".sh-intro")).to_be_visible()  # what the service is, before any sign-in
     expect(page.locator("#hd-signin")).to_be_hidden()
     assert_chinese(page)
-    page.locator("#where details summary").click()
-    page.select_option("#place", label="长沙 · 五一广场")
-    expect(page.locator("#where-now")).to_have_text("送至：长沙 · 五一广场")
+    page.fill("#place-q", "五一广场")  # a place found by name becomes the drop point
+    page.get_by_role("button", name="找地点").click()
+    found = page.locator("#place-results li").filter(has_text="五一广场").first
+    expect(found).to_contain_text("长沙")
+    assert_chinese(page)
+    found.get_by_role("button", name="送到这里").click()
+    expect(page.locator("#where-now")).to_contain_text("五一广场")
+    where = page.locator("#where-now").inner_text()
+    for words, expected in (("手机", "华为"), ("矿泉水", "农夫山泉"), ("伊利 牛奶", "伊利纯牛奶")):
+        search(page, words)  # generic words, a category's name, two words at once
+        expect(page.locator("#results li.hit").first).to_be_visible()
+        expect(page.locator("#results")).to_contain_text(expected)
+        assert_chinese(page)
     search(page, "牛奶")
     first = page.locator("#results li.hit").first
     expect(first).to_contain_text("伊利纯牛奶")
@@ -84,7 +94,7 @@ def test_a_new_consumer_shops_signed_out_claims_orders_once_and_finds_the_order_
     first.get_by_role("button", name="加入购物车").click()
     expect(page.locator("#cart")).to_contain_text("登录后")  # signed out: goods total, no quote yet
     page.reload()  # the place and the cart survive
-    expect(page.locator("#where-now")).to_have_text("送至：长沙 · 五一广场")
+    expect(page.locator("#where-now")).to_have_text(where)
     expect(page.locator("#lines li")).to_have_count(1)
     assert_chinese(page)
     # Claiming asks for sign-in (the demo's one-click sign-in), then claims.

@@ -49,8 +49,10 @@
       let name = HD.t("where.my_location");
       try {
         const near = await HD.api("GET", "/v1/places/nearest?lat=" + lat + "&lon=" + lon);
-        if (near && near.name) name = HD.t("where.near", { place: label(near) });
-      } catch (error) { /* no place nearby has a name: "my location" it is */ }
+        if (near && near.place) name = HD.t("where.near", { place: label(near.place) });
+      } catch (error) {
+        if (error instanceof HD.ApiError && error.code === "outside_service_area") { say(HD.errorText(error)); return; }
+      }
       choose({ lat, lon, label: name });
     }, (failure) => {
       say(HD.t(failure.code === 1 ? "where.geolocation_denied" : "where.geolocation_failed"));
