@@ -81,3 +81,23 @@ def test_a_link_that_cannot_be_a_share_token_gets_the_tracking_page_not_json(cli
 def test_the_favicon_is_served(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"
+
+
+def emitted(pattern: str) -> set[str]:
+    """Every string the service's code passes as `pattern` (code=, kind=, ...)."""
+    root = TRANSLATIONS.parents[1]
+    found = set()
+    for path in root.rglob("*.py"):
+        found |= set(re.findall(pattern + r'="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_error_code_and_event_the_service_emits_has_words():
+    keys = source()
+    assert emitted("code") and not [c for c in emitted("code") if f"error_code.{c}" not in keys]
+    assert not [k for k in emitted("kind") if f"event_kind.{k}" not in keys]
+    from service.orders import states
+    from service.orders.explain import REASONS
+
+    assert not [s for s in states.TRANSITIONS if f"order_status.{s}" not in keys]
+    assert not [r for r in REASONS if f"refusal.{r}" not in keys]
