@@ -103,3 +103,13 @@ def test_every_error_code_and_event_the_service_emits_has_words():
 
     assert not [s for s in states.TRANSITIONS if f"order_status.{s}" not in keys]
     assert not [r for r in REASONS if f"refusal.{r}" not in keys]
+
+
+def test_every_code_of_the_api_catalogue_has_a_chinese_sentence():
+    from service.web.messages import catalogue
+
+    groups = {"refusal_reason": "refusal", "role": "actor_role"}  # the pages' group names
+    keys = source()
+    missing = [f"{group}.{code}" for group, codes in catalogue().items() for code in codes
+               if f"{groups.get(group, group)}.{code}" not in keys]  # fmt: skip
+    assert not missing
