@@ -84,23 +84,26 @@ def available(layout: Layout) -> str | None:
     return None
 
 
-def up(layout: Layout, timeout_s: float = 90) -> None:
-    """Start etcd and both nodes; return once pg1 leads and pg2 is its synchronous standby."""
+def up(layout: Layout, timeout_s: float = 120) -> None:
+    """Start etcd and both nodes; return once one leads and the other is its synchronous
+    standby. Both start together: on a first start one wins the bootstrap and the other clones
+    it; on a restart the node that led last leads again (Patroni decides, not the order here)."""
     deadline = time.monotonic() + timeout_s
     _prepare(layout)
     if not _healthy_etcd(layout):
         _spawn(layout, "etcd", _etcd_command(layout))
         _until(lambda: _healthy_etcd(layout), deadline, "etcd did not become healthy")
-    start_node(layout, "pg1")
+    for name in NODES:
+        start_node(layout, name)
     _until(lambda: leader(layout) is not None, deadline, "no Patroni node became the leader")
-    start_node(layout, "pg2")
     _until(lambda: sync_standby(layout) is not None, deadline, "no synchronous standby appeared")
     _create_database(layout, leader(layout))
 
 
 def down(layout: Layout) -> None:
-    """Stop both nodes (Patroni stops its PostgreSQL) and then etcd."""
-    for name in NODES:
+    """Stop the standby, then the primary (so no failover starts), then etcd."""
+    first = leader(layout)
+    for name in sorted(NODES, key=lambda node: node == first):
         stop_node(layout, name)
     _stop(layout, "etcd", signal.SIGTERM)
 
