@@ -108,3 +108,27 @@ def test_a_disabled_account_is_refused_by_every_worker_within_the_cache_bound(
     refresh = requests.post(f"{server.url}/v1/auth/refresh",
                             json={"refresh_token": person["refresh_token"]})  # fmt: skip
     assert refresh.status_code == 401
+
+
+def test_an_unpaired_tablets_feed_is_refused_within_the_cache_bound(live_server, tmp_path):
+    _, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
+    server = live_server(env=env)
+    with Database(make_engine(server.database_url)).unit_of_work() as session:
+        demo = prepare_demo_sign_in(session=session, secret_key="live-secret",
+                                    now=SystemClock().now())  # fmt: skip
+    console = requests.post(f"{server.url}/v1/auth/operator/sign-in", json={
+        "username": demo.operator, "password": demo.password,
+        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
+    tablet = requests.post(f"{server.url}/v1/auth/pair", json={"code": demo.pairing_code}).json()
+    feed = {"method": "GET", "url": f"{server.url}/v1/store/feed",
+            "headers": {"Authorization": f"Bearer {tablet['access_token']}"}}  # fmt: skip
+    assert {a.status_code for a in race([feed] * 16, clients=8)} == {200}
+    store_id = tablet["principal_id"]
+    unpaired_at = time.monotonic()
+    ended = requests.post(
+        f"{server.url}/v1/admin/stores/{store_id}/devices/{tablet['session_id']}/revoke",
+        headers={"Authorization": f"Bearer {console}"})  # fmt: skip
+    assert ended.json()["sessions_ended"] == 1
+    while {a.status_code for a in race([feed] * 16, clients=8)} != {401}:
+        assert time.monotonic() - unpaired_at <= CALLER_TTL_S + 2
+        time.sleep(0.5)
