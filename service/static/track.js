@@ -9,7 +9,8 @@
     if (finished) return;
     if (!etaAt) return;
     const left = Math.max(0, Math.round((etaAt - Date.now()) / 1000));
-    $("eta").textContent = HD.t("track.eta_left", { m: Math.floor(left / 60), s: String(left % 60).padStart(2, "0") });
+    $("eta").textContent = left ? HD.t("track.eta_left", { m: Math.floor(left / 60), s: String(left % 60).padStart(2, "0") })
+                                : HD.t("track.any_minute");
   }
 
   function sketch(t) {
@@ -46,7 +47,8 @@
 
   function render(t) {
     finished = t.status === "DELIVERED" || t.status === "CANCELLED";
-    etaAt = t.eta_at ? Date.parse(t.eta_at) : null;
+    // eta_s is the service's own count: this browser's clock may differ from the business clock.
+    etaAt = t.eta_s != null ? Date.now() + t.eta_s * 1000 : t.eta_at ? Date.parse(t.eta_at) : null;
     if (finished) $("eta").textContent = HD.word("order_status", t.status);
     else if (!etaAt) $("eta").textContent = t.looking_for_courier ? HD.t("track.looking_short") : "--";
     $("eta-note").textContent = HD.t("track.promised", { time: HD.time(t.promised_at) });
