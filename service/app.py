@@ -63,6 +63,7 @@ def create_app(
         make_engine(settings.database_url, echo=settings.sql_echo)
     )
     app.extensions["hourdelivery.clock"] = clock or _clock_from(settings)
+    _configure_payments(settings, app.extensions["hourdelivery.clock"])
 
     web.install(app)  # first, so even a refused body is timed, counted and logged
     _install_feed_waiting(app)
@@ -95,6 +96,14 @@ def _install_feed_waiting(app: Flask) -> None:
     )
 
 
+def _configure_payments(settings: Settings, clock: Clock) -> None:
+    """The merchant accounts of this process; refuses the sandbox outside demo and test mode."""
+    from service.payments import accounts, service
+
+    accounts.configure(settings, clock=clock.now)
+    service.configure(settings.public_url)
+
+
 def _clock_from(settings: Settings) -> Clock:
     if settings.frozen_time:
         return FrozenClock(datetime.fromisoformat(settings.frozen_time))
@@ -117,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.deliveries.watch_api import bp as watch_bp
     from service.observability.api import bp as observability_bp
     from service.orders.api import bp as orders_bp
+    from service.payments.api import bp as payments_bp
     from service.places.api import bp as places_bp
     from service.pricing.api import bp as pricing_bp
     from service.promotions.api import bp as promotions_bp
@@ -136,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets
     blueprints += (courier_bp, deliveries_bp, delivery_pages_bp, watch_bp)  # couriers, tracking
     blueprints += (reports_bp, promotions_bp, observability_bp, console_bp)  # operators
+    blueprints += (payments_bp,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

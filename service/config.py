@@ -1,6 +1,7 @@
 """Configuration read from the environment, with defaults for a laptop."""
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,23 @@ class Settings:
     demo: bool = False
     # Proxies in front whose X-Forwarded-For/-Proto/-Host are trusted (nginx: 1; none: 0).
     proxy_hops: int = 0
+    # Test mode (HD_TESTING=1, set by the test suite): the payment sandbox is allowed.
+    testing: bool = field(default_factory=lambda: os.environ.get("HD_TESTING") == "1")
+    # JSON file of merchant accounts (service/payments/accounts.py); none: the sandbox only.
+    payment_accounts_file: str | None = field(
+        default_factory=lambda: os.environ.get("HD_PAYMENT_ACCOUNTS") or None
+    )
+    # The sandbox provider's books (a SQLite file of its own).
+    sandbox_path: str = field(
+        default_factory=lambda: (
+            os.environ.get("HD_PAY_SANDBOX_DB")
+            or os.path.join(tempfile.gettempdir(), "hourdelivery-pay-sandbox.sqlite3")
+        )
+    )
+    # Where providers reach this service (the notify URLs), e.g. https://pay.example.cn
+    public_url: str = field(
+        default_factory=lambda: os.environ.get("HD_PUBLIC_URL", "http://127.0.0.1:5000")
+    )
 
     @classmethod
     def from_env(cls, instance_path: str | os.PathLike) -> "Settings":

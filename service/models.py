@@ -23,6 +23,7 @@ from service.orders.models import (
     OrderEvent,
     OrderLine,
 )
+from service.payments.models import Payment, Reconciliation, ReconciliationLine, Refund
 from service.people.models import Consumer, Courier, Operator
 from service.places.models import Place
 from service.stores.models import Store
@@ -33,5 +34,6 @@ __all__ = [
     "Consumer", "Coupon", "CouponEvent", "CouponTemplate", "Courier", "CourierLocation",
     "Delivery", "IdempotencyKey",
     "LedgerEntry", "MatchingRefusal", "Operator", "Order", "OrderEvent", "OrderLine", "PackClaim",
-    "PairingCode", "PhoneCode", "Place", "Product", "Promotion", "Store", "StoreStock", "SyncRun",
+    "PairingCode", "Payment", "PhoneCode", "Place", "Product", "Promotion", "Reconciliation",
+    "ReconciliationLine", "Refund", "Store", "StoreStock", "SyncRun",
 ]  # fmt: skip

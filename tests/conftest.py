@@ -5,9 +5,16 @@ one migrated, seeded template per run; in-process tests run inside a transaction
 rolled back (the app's commits only release a SAVEPOINT); live-server tests get their own copy.
 """
 
+import os
+import tempfile
 from datetime import UTC, datetime
 
 import pytest
+
+# Test mode: the payment sandbox is allowed (here and in the servers and CLIs tests start).
+os.environ["HD_TESTING"] = "1"
+# The sandbox provider's books: one file per test run, shared with the servers it starts.
+os.environ.setdefault("HD_PAY_SANDBOX_DB", os.path.join(tempfile.mkdtemp(), "sandbox.sqlite3"))
 
 from service import caches, create_app
 from service.clock import FrozenClock
@@ -92,6 +99,7 @@ def client(app):
 @pytest.fixture
 def committed_db(template) -> Database:
     """A Database on its own copy of the template, where commits are real (for races)."""
+    caches.clear_all()  # rows an earlier test cached (a city by id) belong to another copy
     url = template.copy()
     engine = make_engine(url)
     yield Database(engine)

@@ -14,7 +14,11 @@ PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
           ("post", "/v1/demo/consumers/{consumer_id}/token"),
           # sign-in (issue 23): what a caller without a session uses to get one
           ("post", "/v1/auth/code"), ("post", "/v1/auth/sign-in"), ("post", "/v1/auth/refresh"),
-          ("post", "/v1/auth/operator/sign-in"), ("post", "/v1/auth/pair")}  # fmt: skip
+          ("post", "/v1/auth/operator/sign-in"), ("post", "/v1/auth/pair"),
+          # payment providers' notifications (signature-checked) and the sandbox's cashier
+          ("post", "/v1/payments/notify/{kind}"), ("get", "/pay/sandbox/{account}/{out_trade_no}"),
+          ("post", "/pay/sandbox/{account}/{out_trade_no}"),
+          ("get", "/admin/payments")}  # fmt: skip
 # The owner's bearer token, or none with the tracking link's share token.
 TOKEN_OR_LINK = {("get", "/v1/orders/{order_id}/tracking")}
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}

@@ -20,6 +20,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
+from tests.support.payments import place_and_pay, settle_refunds
 from tests.support.tablets import store_token, tablet
 
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
@@ -39,14 +40,14 @@ def world(client, session, clock) -> dict:
     coupon_id = claimed.json["coupons"][0]["id"]
     orders = []
     for key, extra in (("a", {"coupon_id": coupon_id}), ("b", {})):
-        placed = client.post("/v1/orders", json={**CART, **extra},
-                             headers={**me, "Idempotency-Key": key})  # fmt: skip
+        placed = place_and_pay(client, {**CART, **extra}, me, key)
         assert placed.status_code == 201, placed.json
         orders.append(placed.json["order"]["id"])
     kept, cancelled = orders
     assert client.post(f"/v1/store/orders/{kept}/accept", headers=staff).status_code == 200
     assert client.post(f"/v1/orders/{cancelled}/cancel", headers=me,
                        json={"reason": "changed_mind"}).status_code == 200  # fmt: skip
+    settle_refunds(client)  # the provider gives the money back: the ledger's refund
     line = session.execute(select(OrderLine.id).where(OrderLine.order_id == kept)).scalar()
     return {"order": kept, "cancelled": cancelled, "store": store.id, "campaign": campaign.id,
             "coupon": coupon_id, "line": line}  # fmt: skip

@@ -13,6 +13,7 @@ from tests.support.deliveries import (
     offered_job,
     store_moves,
 )
+from tests.support.payments import place_and_pay
 
 
 def deliver_late(client, session, clock, job) -> None:
@@ -27,9 +28,7 @@ def deliver_late(client, session, clock, job) -> None:
 def test_a_consumer_compensated_twice_reconciles_over_the_default_range(client, session, clock):
     job = offered_job(client, session, clock)
     deliver_late(client, session, clock, job)
-    again = client.post(
-        "/v1/orders", json=BODY, headers={**job["consumer"], "Idempotency-Key": "second"}
-    )
+    again = place_and_pay(client, BODY, job["consumer"], "second")
     job["order"] = again.json["order"]
     store_moves(session, job["order"]["id"], "ACCEPTED", clock.now())
     dispatch.tick(session=session, city_id=job["city"].id, now=clock.now())

@@ -9,6 +9,7 @@ from service.deliveries.models import CourierLocation
 from service.people.models import Courier
 from service.stores.models import Store
 from tests.support.deliveries import HOME, carried, make_operator, offered_job, store_moves
+from tests.support.payments import settle_refunds
 
 
 @pytest.fixture
@@ -174,6 +175,7 @@ def test_a_redelivery_goes_back_to_the_same_courier_only_when_nobody_else_can_ta
     me, order = job["me"], job["order"]
     client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=me, json={"reason": "x"})
     refund = client.post(f"/v1/ops/deliveries/{delivery_id}/refund", headers=operator)
+    settle_refunds(client)
     assert refund.json["order_status"] == "CANCELLED"
     from service.orders.ledger import net_paid
 

@@ -29,6 +29,7 @@ from tests.support.deliveries import (
     store_moves,
 )
 from tests.support.factories import make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay_live
 from tests.support.race import race
 
 pytestmark = pytest.mark.live
@@ -54,9 +55,8 @@ class World:
 
     def place(self, n=0) -> dict:
         consumer = self.consumers[n][1]
-        placed = requests.post(self.server.url + "/v1/orders", json=BODY, timeout=30,
-                               headers={"Authorization": f"Bearer {consumer}",
-                                        "Idempotency-Key": f"k{n}"})  # fmt: skip
+        placed = place_and_pay_live(self.server.url, BODY, {"Authorization": f"Bearer {consumer}"},
+                                    f"k{n}")  # fmt: skip
         assert placed.status_code == 201, placed.text
         return placed.json()["order"]
 

@@ -10,6 +10,7 @@ from service.deliveries.models import Delivery
 from service.people.models import Courier
 from tests.support.deliveries import make_couriers, store_moves
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
 BODY = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME}
@@ -24,8 +25,7 @@ def town(session, clock):
 
 
 def accepted_order(client, session, clock, headers, store, key="k"):
-    placed = client.post("/v1/orders", json={**BODY, "store_id": store.id},
-                         headers={**headers, "Idempotency-Key": key})  # fmt: skip
+    placed = place_and_pay(client, {**BODY, "store_id": store.id}, headers, key)
     assert placed.status_code == 201, placed.json
     store_moves(session, placed.json["order"]["id"], "ACCEPTED", clock.now())
     session.commit()

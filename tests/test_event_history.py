@@ -8,6 +8,7 @@ from service import caches, create_app
 from service.config import Settings
 from service.orders.models import OrderEvent
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 from tests.support.tablets import store_token, tablet
 
 
@@ -20,11 +21,7 @@ def placed_accepted_ready(client, session, clock) -> int:
     session.commit()
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat",
             "lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}  # fmt: skip
-    placed = client.post(
-        "/v1/orders",
-        json=body,
-        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"},
-    )
+    placed = place_and_pay(client, body, {"Authorization": f"Bearer {token}"}, "k")
     order_id = placed.json["order"]["id"]
     for step in ("accept", "ready"):
         answer = client.post(f"/v1/store/orders/{order_id}/{step}", headers=staff)

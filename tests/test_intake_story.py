@@ -13,6 +13,7 @@ from service.orders.models import Order, OrderEvent
 from service.people.models import Courier
 from tests.support.deliveries import make_couriers, make_operator
 from tests.support.factories import make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 from tests.support.tablets import store_token, tablet
 
 HOME = {"lat": 0.0, "lon": 0.0, "address": "测试路100号"}
@@ -49,8 +50,7 @@ def world(session, clock):
 def _place(client, world, n: int, sku: str, store: str) -> int:
     body = {"items": [{"sku": sku, "qty": 1}], "payment_method": "wechat", **world["home"],
             "store_id": world["stores"][store].id}  # fmt: skip
-    placed = client.post("/v1/orders", json=body,
-                         headers={**world["consumers"][n], "Idempotency-Key": f"k{n}"})  # fmt: skip
+    placed = place_and_pay(client, body, world["consumers"][n], f"k{n}")
     assert placed.status_code == 201, placed.json
     return placed.json["order"]["id"]
 

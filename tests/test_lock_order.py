@@ -14,6 +14,7 @@ from service.orders import stock
 from service.orders.models import OrderLine
 from tests.support.deliveries import HOME, offered_job, store_moves
 from tests.support.factories import make_campaign, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 from tests.support.tablets import store_token, tablet
 
 
@@ -95,7 +96,7 @@ def accepted(client, session, clock):
         "coupon_id": coupon.json["coupons"][0]["id"],
         **HOME,
     }
-    order = client.post("/v1/orders", json=body, headers={**me, "Idempotency-Key": "k"}).json
+    order = place_and_pay(client, body, me, "k").json
     order_id = order["order"]["id"]
     assert client.post(f"/v1/store/orders/{order_id}/accept", headers=staff).status_code == 200
     return {"order_id": order_id, "store_id": store.id, "me": me, "staff": staff}

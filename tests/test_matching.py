@@ -13,6 +13,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
+from tests.support.payments import place_and_pay
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
@@ -29,7 +30,7 @@ def town(session, clock):
 def order(client, headers, key="k", items=(("BAK-0001", 1),), **extra):
     body = {"items": [{"sku": s, "qty": q} for s, q in items], "payment_method": "wechat",
             **HOME, **extra}  # fmt: skip
-    return client.post("/v1/orders", json=body, headers={**headers, "Idempotency-Key": key})
+    return place_and_pay(client, body, headers, key)
 
 
 def refused_reasons(response) -> dict:

@@ -32,6 +32,7 @@ from tests.support.factories import (
     make_store,
 )  # fmt: skip
 from tests.support.live import ROOT, free_port, start_server
+from tests.support.payments import cashier_path
 from tests.support.tablets import store_token, tablet
 
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -160,9 +161,15 @@ def world(database_url: str) -> dict:
 
 
 def order(proxy: Proxy, token: str, key: str) -> requests.Response:
+    """Place an order and pay it at the sandbox cashier, both through the proxy."""
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-    return proxy.http.post(proxy.url + "/v1/orders", json=body, headers=headers, timeout=30)
+    placed = proxy.http.post(proxy.url + "/v1/orders", json=body, headers=headers, timeout=30)
+    if placed.status_code == 201:
+        paid = proxy.http.post(proxy.url + cashier_path(placed.json()["payment"]), timeout=30,
+                               json={"action": "pay", "deliver": "now"})  # fmt: skip
+        assert paid.status_code == 200, paid.text
+    return placed
 
 
 def claim(proxy: Proxy, token: str, campaign_id: int) -> requests.Response:

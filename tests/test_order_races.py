@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from service.campaigns.claims import claim_pack
@@ -23,6 +24,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
+from tests.support.payments import cashier_path
 from tests.support.race import race
 
 pytestmark = pytest.mark.live
@@ -75,6 +77,9 @@ def test_10_posts_with_one_key_make_one_order_one_redemption_one_charge(server):
     responses = race(calls, clients=10)
     assert {r.status_code for r in responses} == {201}
     assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 1
+    paid = requests.post(server.url + cashier_path(responses[0].json()["payment"]), timeout=30,
+                         json={"action": "pay", "deliver": "now"})  # fmt: skip
+    assert paid.status_code == 200, paid.text
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Order)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(IdempotencyKey)).scalar() == 1

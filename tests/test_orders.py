@@ -16,6 +16,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
+from tests.support.payments import place_and_pay, settle_refunds
 
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
 BODY = {"items": [{"sku": "BAK-0001", "qty": 2}], "payment_method": "wechat", **HOME}
@@ -38,7 +39,8 @@ def crash_at():
 
 
 def post(client, headers, key, body=BODY):
-    return client.post("/v1/orders", json=body, headers={**headers, "Idempotency-Key": key})
+    """Place and pay (through the sandbox cashier)."""
+    return place_and_pay(client, body, headers, key)
 
 
 def reserved(session, store_id) -> int:
@@ -69,9 +71,10 @@ def test_placed_order_reserves_stock_and_charges_the_payable(client, session, to
 
 def test_same_key_and_body_replays_the_first_answer(client, session, town):
     _, _, headers, _ = town
-    first = post(client, headers[0], "same")
-    again = post(client, headers[0], "same")
+    first = client.post("/v1/orders", json=BODY, headers={**headers[0], "Idempotency-Key": "same"})
+    again = client.post("/v1/orders", json=BODY, headers={**headers[0], "Idempotency-Key": "same"})
     assert (again.status_code, again.json) == (first.status_code, first.json)
+    assert first.json["order"]["status"] == "AWAITING_PAYMENT"
     assert session.execute(select(func.count()).select_from(Order)).scalar() == 1
 
 
@@ -165,6 +168,7 @@ def test_cancel_gives_back_stock_coupon_and_money(client, session, clock, town):
     assert placed["coupon_fen"] == 1000 and placed["payable_fen"] == 8600
     cancelled = client.post(f"/v1/orders/{placed['id']}/cancel", json={}, headers=headers[0])
     assert cancelled.status_code == 200 and cancelled.json["status"] == "CANCELLED"
+    settle_refunds(client)
     session.expire_all()
     assert reserved(session, store.id) == 0 and session.get(Store, store.id).open_orders == 0
     assert session.get(Coupon, coupon_id).status == "AVAILABLE"
@@ -209,6 +213,7 @@ def test_money_balances_after_orders_and_cancels(client, session, clock, town):
     ] + [post(client, headers[0], "plain", one).json["order"]["id"]]
     for order_id in placed[::2]:
         client.post(f"/v1/orders/{order_id}/cancel", json={}, headers=headers[0])
+    settle_refunds(client)
     session.expire_all()
     live = session.execute(select(Order).where(Order.status != "CANCELLED")).scalars().all()
     charges = session.execute(select(func.sum(LedgerEntry.amount_fen)).where(

@@ -13,6 +13,7 @@ from service.db import UTCDateTime, make_engine
 from service.db.migrate import upgrade
 from service.orders.models import MatchingRefusal
 from service.reports.span import Span, bucket, local_label
+from tests.support.payments import place_and_pay
 from tests.test_reports import operator_of
 from tests.test_short_pick import (  # noqa: F401
     CART,
@@ -84,7 +85,7 @@ def test_a_refused_order_is_counted_in_the_city_report_by_reason(client, session
     session.commit()
     body = {**CART, "items": [{"sku": "BAK-0001", "qty": 50}]}  # the store holds 5
     for key in ("r1", "r2"):
-        refused = client.post("/v1/orders", json=body, headers={**consumer, "Idempotency-Key": key})
+        refused = place_and_pay(client, body, consumer, key)
         assert refused.status_code == 409 and refused.json["error"]["code"] == "no_store_available"
     report = city_report(client, store.city_id, operator)
     assert report["refusals_by_reason"] == [{"reason": "out_of_stock", "orders": 2, "stores": 2}]
@@ -123,6 +124,13 @@ def test_0010_backfills_orders_campaign_and_the_goods_of_old_short_picks(tmp_pat
     upgrade(engine, "0008")
     engine.dispose()
     raw = sqlite3.connect(path)  # foreign keys off: only the rows the migration reads matter
+    # the city and consumer too: 0015 gives every order placed a legacy payment naming them
+    raw.execute("INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
+                " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
+                " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
+                " 15, 500, 5900, 180)")  # fmt: skip
+    raw.execute("INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1',"
+                " '2026-01-01')")  # fmt: skip
     raw.execute("INSERT INTO campaigns (id, city_id, issuer, issuer_name, name, budget_fen,"
                 " issued_fen, redeemed_fen, stacks_with_platform, categories, all_stores,"
                 " funding_government_pct, funding_platform_pct, funding_merchant_pct, starts_at,"

@@ -15,6 +15,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
+from tests.support.payments import place_and_pay, settle_refunds
 from tests.test_orders import HOME
 
 
@@ -80,7 +81,7 @@ def order(client, headers, key, qty, coupon_id=None) -> dict:
     body = {"items": [{"sku": "BAK-0001", "qty": qty}], "payment_method": "wechat", **HOME}
     if coupon_id:
         body["coupon_id"] = coupon_id
-    placed = client.post("/v1/orders", json=body, headers={**headers, "Idempotency-Key": key})
+    placed = place_and_pay(client, body, headers, key)
     assert placed.status_code == 201, placed.json
     return placed.json["order"]
 
@@ -100,6 +101,7 @@ def play(client, clock, world) -> None:
     clock.advance(days=1)
     cancelled = client.post(f"/v1/orders/{doomed['id']}/cancel", json={}, headers=people[2])
     assert cancelled.status_code == 200
+    settle_refunds(client)
 
 
 def report(client, world, **query):

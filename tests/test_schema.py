@@ -127,6 +127,9 @@ def test_a_sqlite_database_holding_an_order_with_a_promotion_upgrades_to_head(tm
                 " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
                 " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
                 " 15, 500, 5900, 180)")  # fmt: skip
+    # its consumer too: 0015 gives every order already placed a legacy payment naming him
+    raw.execute("INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1',"
+                " '2026-01-01')")  # fmt: skip
     raw.execute("INSERT INTO promotions (id, name, kind, threshold_fen, discount_fen, categories,"
                 " city_id, starts_at, ends_at) VALUES (1, 'p', 'threshold', 100, 10, '[]', 1,"
                 " '2026-01-01', '2027-01-01')")  # fmt: skip

@@ -7,6 +7,7 @@ from service.catalog.models import Product, StoreStock
 from service.catalog.search import matching_products
 from service.stores.models import Store
 from tests.support.factories import TEST_CENTRE, city, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 
 HERE = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1]}
 WUYI_SQUARE = (28.195, 112.976)  # central Changsha
@@ -197,9 +198,7 @@ def test_the_best_store_is_the_store_an_order_placed_now_gets(client, session, c
                 "address": "五一大道1号",
                 **point,
             }
-            placed = client.post(
-                "/v1/orders", json=body, headers={**headers, "Idempotency-Key": f"k{n}{checked}"}
-            )
+            placed = place_and_pay(client, body, headers, f"k{n}{checked}")
             assert placed.status_code == 201, placed.json
             assert placed.json["order"]["store"]["id"] == hit["store"]["id"], (point, hit)
             checked += 1

@@ -9,6 +9,7 @@ from service.orders.models import Order
 from service.people.models import Operator
 from service.tablet.cursor import make_cursor
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 from tests.support.tablets import store_token, tablet
 
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
@@ -34,7 +35,7 @@ def auth(token: str) -> dict:
 
 
 def place(client, headers, key, body=BODY):
-    response = client.post("/v1/orders", json=body, headers={**headers, "Idempotency-Key": key})
+    response = place_and_pay(client, body, headers, key)
     assert response.status_code == 201, response.json
     return response.json["order"]
 

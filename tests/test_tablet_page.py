@@ -2,12 +2,12 @@
 accept it, short-pick, mark it ready, lose the connection and recover from the cursor."""
 
 import pytest
-import requests
 
 from service.clock import SystemClock
 from service.db import Database, make_engine
 from tests.support.browser import screenshot
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay_live
 from tests.support.tablets import store_token, tablet
 
 pytestmark = pytest.mark.live
@@ -30,8 +30,7 @@ def shop(live_server):
 def place(server, consumer, key) -> int:
     body = {"items": [{"sku": "BAK-0001", "qty": 2}, {"sku": "BAK-0002", "qty": 1}],
             "payment_method": "wechat", **HOME}  # fmt: skip
-    headers = {"Authorization": f"Bearer {consumer}", "Idempotency-Key": key}
-    response = requests.post(server.url + "/v1/orders", json=body, headers=headers, timeout=30)
+    response = place_and_pay_live(server.url, body, {"Authorization": f"Bearer {consumer}"}, key)
     assert response.status_code == 201, response.text
     return response.json()["order"]["id"]
 

@@ -19,8 +19,12 @@ def history_differences(session: Session) -> list[Difference]:
 
 
 def _illegal_steps(session: Session) -> list[Difference]:
-    before = func.lag(col(OrderEvent.to_status)).over(
-        partition_by=col(OrderEvent.order_id), order_by=col(OrderEvent.id)
+    # every chain starts at AWAITING_PAYMENT (an order is created waiting for its payment)
+    before = func.coalesce(
+        func.lag(col(OrderEvent.to_status)).over(
+            partition_by=col(OrderEvent.order_id), order_by=col(OrderEvent.id)
+        ),
+        states.AWAITING_PAYMENT,
     )
     steps = (
         select(OrderEvent.id, OrderEvent.order_id, OrderEvent.kind, OrderEvent.from_status,
@@ -55,7 +59,8 @@ def _chain_ends(session: Session) -> list[Difference]:
         select(Order.id, Order.status, OrderEvent.to_status)
         .outerjoin(last, last.c.order_id == col(Order.id))
         .outerjoin(OrderEvent, col(OrderEvent.id) == last.c.id)
-        .where(col(Order.status).is_distinct_from(col(OrderEvent.to_status)))
+        .where(col(Order.status).is_distinct_from(
+            func.coalesce(col(OrderEvent.to_status), states.AWAITING_PAYMENT)))
         .order_by(col(Order.id))
     ).all()  # fmt: skip
     return [Difference("history", "order", r.id, "status", r.to_status, r.status)

@@ -7,13 +7,16 @@ from sqlmodel import Session, col
 from service.campaigns.models import Batch, Campaign, Coupon, PackClaim
 from service.checks.differences import Difference
 from service.orders.models import LedgerEntry, Order, OrderEvent
+from service.payments.models import PAID, SUCCEEDED, Payment, Refund
 
 CANCELLED = "CANCELLED"
 
 
 def ledger_differences(session: Session) -> list[Difference]:
-    """Per order: one charge of its payable; refunds = all of it once cancelled, else what its
-    short-picks said; never more refunded than charged."""
+    """Per order: one charge of its payable once its payment succeeded (none before); refunds
+    asked of the provider = all of it once a paid order is cancelled, else what its
+    short-picks said; ledger refunds = the refunds that succeeded; never more refunded than
+    charged."""
     amount, kind = col(LedgerEntry.amount_fen), col(LedgerEntry.kind)
     ledger = (
         select(col(LedgerEntry.order_id).label("order_id"),
@@ -27,25 +30,44 @@ def ledger_differences(session: Session) -> list[Difference]:
         .where(col(OrderEvent.kind) == "short_picked")
         .group_by(col(OrderEvent.order_id)).subquery()
     )  # fmt: skip
+    paid = select(Payment.order_id, Payment.amount_fen).where(col(Payment.status) == PAID)
+    paid = paid.subquery()
+    back = (
+        select(col(Refund.order_id).label("order_id"),
+               func.sum(col(Refund.amount_fen)).label("asked"),
+               func.sum(case((col(Refund.status) == SUCCEEDED, col(Refund.amount_fen)), else_=0))
+               .label("succeeded"))
+        .group_by(col(Refund.order_id)).subquery()
+    )  # fmt: skip
     charges = func.coalesce(ledger.c.charges, 0)
     refunds = func.coalesce(ledger.c.refunds, 0)
-    owed_back = case((col(Order.status) == CANCELLED, col(Order.payable_fen)),
+    charged = case((paid.c.order_id.is_not(None), col(Order.payable_fen)), else_=0)
+    owed_back = case((paid.c.order_id.is_(None), 0),
+                     (col(Order.status) == CANCELLED, col(Order.payable_fen)),
                      else_=func.coalesce(picks.c.fen, 0))  # fmt: skip
+    asked, succeeded = func.coalesce(back.c.asked, 0), func.coalesce(back.c.succeeded, 0)
     rows = session.execute(
-        select(Order.id, Order.payable_fen, charges.label("charges"), refunds.label("refunds"),
-               owed_back.label("owed_back"))
+        select(Order.id, charged.label("charged"), charges.label("charges"),
+               refunds.label("refunds"), owed_back.label("owed_back"), asked.label("asked"),
+               succeeded.label("succeeded"))
         .outerjoin(ledger, ledger.c.order_id == col(Order.id))
         .outerjoin(picks, picks.c.order_id == col(Order.id))
-        .where(or_(charges != col(Order.payable_fen), refunds != owed_back, refunds > charges))
+        .outerjoin(paid, paid.c.order_id == col(Order.id))
+        .outerjoin(back, back.c.order_id == col(Order.id))
+        .where(or_(charges != charged, asked != owed_back, refunds != succeeded,
+                   refunds > charges))
         .order_by(col(Order.id))
     ).all()  # fmt: skip
     found = []
     for row in rows:
-        if row.charges != row.payable_fen:
-            found.append(Difference("ledger", "order", row.id, "charges_fen", row.payable_fen,
+        if row.charges != row.charged:
+            found.append(Difference("ledger", "order", row.id, "charges_fen", row.charged,
                                     row.charges))  # fmt: skip
-        if row.refunds != row.owed_back:
-            found.append(Difference("ledger", "order", row.id, "refunds_fen", row.owed_back,
+        if row.asked != row.owed_back:
+            found.append(Difference("ledger", "order", row.id, "refunds_asked_fen",
+                                    row.owed_back, row.asked))  # fmt: skip
+        if row.refunds != row.succeeded:
+            found.append(Difference("ledger", "order", row.id, "refunds_fen", row.succeeded,
                                     row.refunds))  # fmt: skip
         if row.refunds > row.charges:
             found.append(Difference("ledger", "order", row.id, "net_paid_fen", ">= 0",

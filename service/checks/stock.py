@@ -9,11 +9,12 @@ from service.checks.differences import Difference
 from service.orders.models import Order, OrderLine
 from service.stores.models import Store
 
-HOLDING = ("PLACED", "ACCEPTED", "READY")  # picked up: the units were sold, not held
+# unpaid orders hold their stock and slot too; picked up: the units were sold, not held
+HOLDING = ("AWAITING_PAYMENT", "PLACED", "ACCEPTED", "READY")
 
 
 def stock_differences(session: Session) -> list[Difference]:
-    """reserved = the units (less short-picks) of the store's PLACED/ACCEPTED/READY orders."""
+    """reserved = the units (less short-picks) of the store's open orders (unpaid ones too)."""
     units = func.sum(func.coalesce(col(OrderLine.picked_qty), col(OrderLine.qty)))
     held = (
         select(col(Order.store_id).label("store_id"),
@@ -34,7 +35,7 @@ def stock_differences(session: Session) -> list[Difference]:
 
 
 def slot_differences(session: Session) -> list[Difference]:
-    """open_orders = the store's PLACED/ACCEPTED/READY orders."""
+    """open_orders = the store's open orders (unpaid ones too)."""
     open_ = (
         select(col(Order.store_id).label("store_id"), func.count().label("orders"))
         .where(col(Order.status).in_(HOLDING)).group_by(col(Order.store_id)).subquery()

@@ -1,6 +1,6 @@
 """City: where the service runs, its local time and its delivery-fee rule."""
 
-from sqlalchemy import BigInteger
+from sqlalchemy import JSON, BigInteger
 from sqlmodel import Field, SQLModel
 
 
@@ -34,3 +34,5 @@ class City(CityBase, table=True):
     __tablename__ = "cities"
 
     id: int | None = Field(default=None, primary_key=True)
+    # payment method -> merchant account name (HD_PAYMENT_ACCOUNTS); None: the sandbox
+    payment_accounts: dict[str, str] | None = Field(default=None, sa_type=JSON)

@@ -60,7 +60,7 @@ def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
     if order.coupon_id is not None:
         release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
                        discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    ledger.refund(session, order, now, "delivery failed")
+    ledger.refund(session, order, now, "delivery_failed", key="-failed")
     _audit(session, operator, "delivery.refund", delivery, now, {"status": FAILED},
            {"order_status": states.CANCELLED})  # fmt: skip
     return delivery

@@ -12,6 +12,8 @@ from service.deliveries.purge import purge_trail
 from service.jobs.runner import Job
 from service.orders.idempotency import purge_keys
 from service.orders.readiness import auto_ready, due_auto_ready
+from service.payments import daily
+from service.payments import jobs as payments
 from service.tablet.deadlines import overdue_at_tablets, time_out
 
 
@@ -74,6 +76,43 @@ JOBS = {
             items=lambda _session, _now: ["all"],
             run_item=lambda *, session, item, now: check_and_record(session=session, now=now),
             every_s=86_400,
+        ),
+        Job(
+            name="close_unpaid",
+            description="close at the provider the payments past pay-by (or whose order was "
+            "cancelled), then their orders; a payment found paid is paid",
+            items=payments.unpaid_due,
+            run_item=payments.close_unpaid,
+            every_s=15,
+        ),
+        Job(
+            name="query_payments",
+            description="ask the provider about payments and refunds with no notification",
+            items=payments.silent,
+            run_item=payments.query_one,
+            every_s=30,
+        ),
+        Job(
+            name="send_refunds",
+            description="ask the provider for the refunds requested (one refund number each)",
+            items=lambda session, now: payments.refunds_due(session, now),
+            run_item=payments.send_refund,
+            every_s=5,
+        ),
+        Job(
+            name="reconcile_payments",
+            description="match each merchant account's statement of yesterday (provider day, "
+            "ready from 10:00) with our payments and refunds, line by line",
+            items=daily.days_due,
+            run_item=daily.reconcile_item,
+            every_s=600,
+        ),
+        Job(
+            name="sandbox_notifications",
+            description="demo/test only: deliver the sandbox's late payment notifications",
+            items=payments.sandbox_accounts,
+            run_item=payments.sandbox_deliver,
+            every_s=5,
         ),
         Job(
             name="purge_courier_trail",

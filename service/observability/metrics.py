@@ -31,6 +31,11 @@ ORDERS = Counter(
 REFUSALS = Counter(
     "hd_matching_refusals", "Stores refused when no store could take an order", ("reason",)
 )
+PAYMENT_NOTIFICATIONS_REFUSED = Counter(
+    "hd_payment_notifications_refused",
+    "Payment notifications refused (forged or not matching our payment), by reason",
+    ("reason",),
+)
 JOB_RUNS = Counter("hd_job_runs", "Scheduled job runs", ("job",))
 JOB_FAILURES = Counter("hd_job_failures", "Job items that failed", ("job",))
 JOB_SECONDS = Histogram("hd_job_seconds", "Job run duration", ("job",))

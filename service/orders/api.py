@@ -5,10 +5,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from service.auth.models import Role
+from service.orders.checkout import checkout
 from service.orders.idempotency import answer_once
 from service.orders.lifecycle import cancel_order, own_order
 from service.orders.models import Order
-from service.orders.placement import place_order
 from service.orders.schemas import (
     CancelIn,
     OrderIn,
@@ -18,8 +18,10 @@ from service.orders.schemas import (
     OrdersRead,
 )
 from service.orders.views import order_read
+from service.payments.cashier import pay_again
+from service.payments.schemas import PaymentRead
 from service.web.auth import BEARER, caller, require
-from service.web.context import clock, db_session
+from service.web.context import clock, database, db_session, read_only
 from service.web.keys import DESCRIPTION, idempotency_key
 from service.web.spec import ID, Resp, header, spec
 
@@ -28,15 +30,17 @@ ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None
           "HTTP_409": None, "HTTP_422": None}  # fmt: skip
 
 
+# Its own units of work write (around a provider call): the request's session only reads.
 @bp.post("")
+@read_only
 @header("Idempotency-Key", DESCRIPTION)
 @require(Role.CONSUMER)
 @spec.validate(json=OrderIn, resp=Resp(HTTP_201=OrderPlacedRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip
 def place():
     """Place an order; the Idempotency-Key header makes retries safe."""
-    status, body = place_order(
-        session=db_session(),
+    status, body = checkout(
+        database(),
         consumer_id=caller().principal_id,
         order_in=request.context.json,
         key=idempotency_key(required=True),
@@ -77,7 +81,7 @@ def mine():
 @spec.validate(json=CancelIn, resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"],
                security=BEARER)  # fmt: skip
 def cancel(order_id: int):
-    """Cancel from PLACED, ACCEPTED or READY; stock, coupon and money go back."""
+    """Cancel from AWAITING_PAYMENT, PLACED, ACCEPTED or READY; stock, coupon and money go back."""
     session, consumer_id, now = db_session(), caller().principal_id, clock().now()
     body: CancelIn = request.context.json
 
@@ -91,3 +95,14 @@ def cancel(order_id: int):
     status, answered = answer_once(session, consumer_id=consumer_id, key=idempotency_key(
         required=False), request=request_id, now=now, answer=answer)  # fmt: skip
     return answered, status
+
+
+# Its own units of work write (around a provider call): the request's session only reads.
+@bp.post(f"/<{ID}:order_id>/pay")
+@read_only
+@require(Role.CONSUMER)
+@spec.validate(resp=Resp(HTTP_200=PaymentRead, **ERRORS), tags=["orders"], security=BEARER)
+def pay(order_id: int):
+    """Pay again: the order's same payment, while it is open (until pay_by)."""
+    return pay_again(database(), consumer_id=caller().principal_id, order_id=order_id,
+                     now=clock().now())  # fmt: skip

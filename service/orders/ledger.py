@@ -1,17 +1,17 @@
 """The money ledger of orders: charges - refunds = what consumers paid.
 
-Every path that gives a consumer money back goes through `refund` (cancel, short-pick, an
-operator settling a failed delivery): one place to hand refunds to a payment provider, and
-the guard that a refund never exceeds what was paid less what was refunded lives in its
-INSERT, not in a read before it.
+Every path that gives a consumer money back goes through `refund` (cancel, short-pick, no
+store after re-matching, an operator settling a failed delivery): it hands the refund to the
+payment provider (service.payments.refunds), whose INSERT guards that a refund never exceeds
+what was paid less what was refunded or is being refunded. The ledger records money that
+moved: a charge when a payment succeeds, a refund when a refund succeeds.
 """
 
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, literal, select
+from sqlalchemy import case, func, insert, select
 from sqlmodel import Session, col
 
-from service.errors import Conflict
 from service.orders.models import LedgerEntry, Order
 
 SIGNED = case((col(LedgerEntry.kind) == "refund", -col(LedgerEntry.amount_fen)),
@@ -31,21 +31,17 @@ def write(session: Session, order: Order, kind: str, amount_fen: int, now: datet
 
 
 def refund(session: Session, order: Order, now: datetime, note: str,
-           amount_fen: int | None = None) -> int:  # fmt: skip
-    """Give back `amount_fen` (None: all that is left); the fen refunded. 409 rather than
-    refund more than paid less refunded: the INSERT itself carries that condition."""
-    left = _left_subquery(order.id)
-    amount = left if amount_fen is None else literal(amount_fen)
-    at = literal(now, type_=LedgerEntry.__table__.c.at.type)
-    rows = select(literal(order.id), literal(order.city_id), literal("refund"), amount,
-                  literal(note), at).where(amount > 0, left >= amount)  # fmt: skip
-    written = session.execute(
-        insert(LedgerEntry).from_select(list(COLUMNS), rows).returning(col(LedgerEntry.amount_fen))
-    ).scalar()  # fmt: skip
-    if written is None and amount_fen:
-        raise Conflict(f"a refund of {amount_fen} fen exceeds what is left of the payment",
-                       code="refund_exceeds_paid", details={"status": order.status})  # fmt: skip
-    return written or 0
+           amount_fen: int | None = None, key: str | None = None) -> int:  # fmt: skip
+    """Give back `amount_fen` (None: all that is left) through the order's payment provider:
+    a refund requested there under its own number (the payment's plus `key`, so the same
+    money-back event is one refund); its ledger row is written when the provider says it
+    succeeded. 409 rather than refund more than paid less refunds requested or succeeded: the
+    refund's INSERT carries that condition. The fen asked for (0 if nothing was paid)."""
+    from service.payments.refunds import give_back  # payments builds on orders
+
+    asked = give_back(session, order=order, amount_fen=amount_fen, reason=note,
+                      key=key or f"-{note}", now=now)  # fmt: skip
+    return asked.amount_fen if asked else 0
 
 
 def _left_subquery(order_id: int):

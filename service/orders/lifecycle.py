@@ -30,8 +30,8 @@ def own_order(session: Session, *, consumer_id: int, order_id: int) -> Order:
 
 def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str,
                  actor_id: int | None, now: datetime) -> Order:  # fmt: skip
-    """Cancel from PLACED, ACCEPTED or READY: stock, coupon and money all go back (once: the
-    status is read under the order's lock, and every give-back is conditional)."""
+    """Cancel from AWAITING_PAYMENT, PLACED, ACCEPTED or READY: stock, coupon and money all go
+    back (once: the status is read under the order's lock, and every give-back is conditional)."""
     order = lock_order(session, order.id)
     expect_status(order, states.CANCELLABLE, "cancelled")
     states.move(session, order, states.CANCELLED, actor_role=actor_role, actor_id=actor_id,
@@ -100,4 +100,5 @@ def _unwind(session: Session, order: Order, now: datetime, stock_released: bool 
     if order.coupon_id is not None:
         release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
                        discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    ledger.refund(session, order, now, "cancelled")
+    # what was paid and not yet given back goes back through the provider (nothing if unpaid)
+    ledger.refund(session, order, now, order.cancel_reason or "cancelled", key="-cancel")

@@ -1,4 +1,4 @@
-"""Placing an order: match, reserve, price, redeem, record, charge; one transaction."""
+"""Placing an order: match, reserve, price, redeem, record, open its payment; one transaction."""
 
 import secrets
 from datetime import datetime
@@ -12,14 +12,14 @@ from service.catalog.models import Product
 from service.cities.service import city_for_point, city_zone
 from service.errors import Conflict, InvalidInput, Unprocessable
 from service.failpoints import failpoint
-from service.orders import idempotency, ledger, matching, states
+from service.orders import idempotency, matching, states
 from service.orders.explain import explain
 from service.orders.models import Order, OrderLine
-from service.orders.numbers import next_number
 from service.orders.refusals import count_refusal
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
+from service.payments.service import open_payment
 from service.pricing.engine import FeeRule, PriceLine
 from service.pricing.inputs import active_promotions
 from service.pricing.service import Basket, price_basket, quote_read
@@ -126,9 +126,9 @@ def _check_price(order_in: OrderIn, basket, priced) -> None:
 def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     order = Order(
         city_id=basket.city.id, consumer_id=consumer_id, store_id=chosen.store.id,
-        status=states.ACCEPTED if chosen.store.intake_mode == states.AUTO_ACCEPT
-        else states.PLACED, payment_method=order_in.payment_method, address=order_in.address,
-        lat=order_in.lat, lon=order_in.lon, subtotal_fen=priced.subtotal_fen,
+        status=states.AWAITING_PAYMENT, payment_method=order_in.payment_method,
+        address=order_in.address, lat=order_in.lat, lon=order_in.lon,
+        subtotal_fen=priced.subtotal_fen,
         promotion_fen=priced.promotion.discount_fen if priced.promotion else 0,
         coupon_fen=priced.coupon.discount_fen if priced.coupon else 0,
         delivery_fee_fen=priced.delivery_fee_fen, payable_fen=priced.payable_fen,
@@ -136,8 +136,7 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
         coupon_id=priced.coupon.coupon_id if priced.coupon else None,
         campaign_id=priced.coupon.campaign_id if priced.coupon else None,
         handoff_code=f"{secrets.randbelow(10_000):04d}", tried_store_ids=[chosen.store.id],
-        store_number=next_number(session, city_id=basket.city.id, store_id=chosen.store.id,
-                                 now=now),
+        # until it is paid (service.orders.paid): the creation time and the ETA as of now
         placed_at=now, promised_at=now + matching.PROMISE, eta_at=chosen.eta, updated_at=now,
     )  # fmt: skip
     session.add(order)
@@ -146,16 +145,9 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
     if order.coupon_id is not None:
         redeem_coupon(session=session, coupon_id=order.coupon_id, consumer_id=consumer_id,
                       order_id=order.id, discount_fen=order.coupon_fen, now=now)  # fmt: skip
-    # The store row is held since its order slot was taken (see states.LOCK_STORE).
-    events = [states.record(session, order, kind="placed", to_status=states.PLACED,
-                            actor_role="consumer", actor_id=consumer_id, now=now,
-                            data={"store_id": order.store_id}, store_locked=True)]  # fmt: skip
-    if order.status == states.ACCEPTED:  # an auto_accept store: accepted in the same breath
-        events.append(states.record(session, order, kind="accepted", from_status=states.PLACED,
-                                    to_status=states.ACCEPTED, actor_role="system", actor_id=None,
-                                    now=now, store_locked=True))  # fmt: skip
-        states.follow_delivery(session, order, states.ACCEPTED, now)  # a courier is sought now
-    ledger.write(session, order, "charge", order.payable_fen, now)
+    # No event yet: no store, courier or deadline sees an order before it is paid.
+    open_payment(session, order=order, city=basket.city, now=now)
+    events: list[dict] = []
     return order, lines, events
 
 

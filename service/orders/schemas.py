@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
 from service.fields import StrictInt
+from service.payments.schemas import PaymentRead
 from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
@@ -95,11 +96,14 @@ class OrderRead(SQLModel):
     refunded_fen: int = 0
     net_fen: int = 0
     short_pick: ShortPickRead | None = None
+    refund_pending_fen: int = 0  # refunds asked for at the provider, not yet through
+    payment: PaymentRead | None = None
 
 
 class OrderPlacedRead(SQLModel):
     order: OrderRead
     breakdown: QuoteRead
+    payment: PaymentRead | None = None
 
 
 class OrdersQuery(SQLModel):

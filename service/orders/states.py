@@ -10,6 +10,7 @@ from service.errors import Conflict
 from service.orders.models import Order, OrderEvent
 from service.stores.models import Store
 
+AWAITING_PAYMENT = "AWAITING_PAYMENT"  # created, stock and coupon held; no store sees it yet
 PLACED, ACCEPTED, READY = "PLACED", "ACCEPTED", "READY"
 PICKED_UP, DELIVERED, CANCELLED = "PICKED_UP", "DELIVERED", "CANCELLED"
 # A store's intake mode: staff accept on a tablet, or every order is ACCEPTED at once.
@@ -17,6 +18,7 @@ TABLET, AUTO_ACCEPT = "tablet", "auto_accept"
 INTAKE_MODES = (TABLET, AUTO_ACCEPT)
 
 TRANSITIONS = {
+    AWAITING_PAYMENT: {PLACED, CANCELLED},  # paid; cancelled by the consumer or closed unpaid
     PLACED: {ACCEPTED, CANCELLED},
     ACCEPTED: {READY, CANCELLED},
     READY: {PICKED_UP, CANCELLED},
@@ -25,7 +27,8 @@ TRANSITIONS = {
     CANCELLED: set(),
 }
 LIVE = frozenset({PLACED, ACCEPTED, READY, PICKED_UP, DELIVERED})
-CANCELLABLE = frozenset({PLACED, ACCEPTED, READY})  # by the consumer; the goods not yet out
+# by the consumer; the goods not yet out
+CANCELLABLE = frozenset({AWAITING_PAYMENT, PLACED, ACCEPTED, READY})
 
 
 def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: int | None,

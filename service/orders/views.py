@@ -36,8 +36,19 @@ def order_read(session: Session, order: Order, distance_km: float | None = None,
         placed_at=order.placed_at.astimezone(zone),
         promised_at=order.promised_at.astimezone(zone),
         eta_at=order.eta_at.astimezone(zone),
+        **_money(session, order.id, zone),
         lines=[OrderLineRead(**line) for line in lines],
         events=[OrderEventRead(**{**e, "at": e["at"].astimezone(zone)}) for e in events],
         short_pick=money.short_pick(lines, events),
         **money.money_fields(session, order.id),
     )  # fmt: skip
+
+
+def _money(session: Session, order_id: int, zone) -> dict:
+    from service.payments.views import money_of, payment_read  # payments builds on orders
+
+    # paid and refunded come from the ledger (money.money_fields); pending refunds from here
+    found = money_of(session, order_id)
+    payment = found["payment"]
+    return {"refund_pending_fen": found["refund_pending_fen"],
+            "payment": payment_read(payment, zone) if payment else None}  # fmt: skip

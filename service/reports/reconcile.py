@@ -3,9 +3,15 @@
 A compensation campaign's coupons are granted to late deliveries, not claimed in packs: its
 one pack claim per consumer carries face value 0 and every coupon he was granted, so its
 issued figures are checked against the deliveries that were compensated instead.
+
+Money (DESIGN s9): the ledger holds what moved. Paid orders' payable = their PAID payments =
+ledger charges; refunds that succeeded at the provider = ledger refunds; a cancelled paid order's
+refunds asked for (requested, succeeded or failed) = its payable. Refunds still pending and those
+failed are shown apart; orders closed unpaid charge nothing. `reconciled`: computed, and no
+check differs.
 """
 
-from sqlalchemy import case, func, literal, select, true, union_all
+from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlmodel import Session, col
 
 from service.campaigns.models import (
@@ -19,6 +25,7 @@ from service.campaigns.models import (
 from service.deliveries.compensation import is_compensation
 from service.deliveries.models import Delivery
 from service.orders.models import LedgerEntry, Order
+from service.payments.models import FAILED, PAID, REQUESTED, SUCCEEDED, Payment, Refund
 
 
 def reconcile(session: Session, campaign: Campaign) -> dict:
@@ -37,11 +44,17 @@ def reconcile(session: Session, campaign: Campaign) -> dict:
                coupon_events=v["events_fen"]),
         _check("redeemed_count", coupon_rows=v["redeemed_rows"], orders=v["live_count"],
                coupon_events=v["events_count"]),
-        _check("charged_fen", orders=v["charged"], ledger=v["ledger_charged"]),
-        _check("cancel_refunds_fen", orders=v["refunded"], ledger=v["ledger_refunded"]),
+        _check("charged_fen", paid_orders=v["charged"], payments=v["paid_fen"],
+               ledger=v["ledger_charged"]),
+        _check("refunded_fen", refunds=v["refunds_done"], ledger=v["ledger_refunded"]),
+        _check("cancel_refunds_fen", orders=v["refunded"], refunds=v["refunds_cancelled"]),
     ]  # fmt: skip
     differences = [check for check in checks if len(set(check["values"].values())) > 1]
-    return {"reconciled": not differences, "checks": checks, "differences": differences}
+    apart = {"refunds_pending_fen": int(v["refunds_pending"] or 0),
+             "refunds_failed_fen": int(v["refunds_failed"] or 0),
+             "closed_unpaid_orders": int(v["closed_unpaid"] or 0)}  # fmt: skip
+    return {"reconciled": not differences, "checks": checks, "differences": differences,
+            "money_apart": apart}  # fmt: skip
 
 
 def _issued_checks(session: Session, campaign: Campaign, v) -> list[dict]:
@@ -86,18 +99,37 @@ def _coupon_side(campaign_id: int) -> list:
 
 
 def _order_side(campaign_id: int) -> list:
-    """The campaign's orders (by orders.campaign_id), then their ledger entries and coupon
-    events as one stream joined to those orders once (one hash of 300,000 orders, not two)."""
+    """The campaign's orders (by orders.campaign_id) with their payments, then their ledger
+    entries and coupon events as one stream joined to those orders once, then their refunds."""
     live = col(Order.status) != "CANCELLED"
-    orders = _of(
-        Order,
-        campaign_id,
-        func.sum(case((live, 1), else_=0)).label("live_count"),
-        func.sum(case((live, col(Order.coupon_fen)), else_=0)).label("live_fen"),
-        func.sum(col(Order.payable_fen)).label("charged"),
-        func.sum(case((live, 0), else_=col(Order.payable_fen))).label("refunded"),
-    )
-    return [orders, _moves_of_orders(campaign_id)]
+    paid = col(Payment.status) == PAID
+    orders = (
+        select(func.sum(case((live, 1), else_=0)).label("live_count"),
+               func.sum(case((live, col(Order.coupon_fen)), else_=0)).label("live_fen"),
+               func.sum(case((paid, col(Order.payable_fen)), else_=0)).label("charged"),
+               func.sum(case((paid, col(Payment.amount_fen)), else_=0)).label("paid_fen"),
+               func.sum(case((and_(paid, ~live), col(Order.payable_fen)), else_=0))
+               .label("refunded"),
+               func.sum(case((col(Order.cancel_reason) == "unpaid", 1), else_=0))
+               .label("closed_unpaid"))
+        .select_from(Order).join(Payment, col(Payment.order_id) == col(Order.id), isouter=True)
+        .where(col(Order.campaign_id) == campaign_id).subquery()
+    )  # fmt: skip
+    return [orders, _moves_of_orders(campaign_id), _refunds_of_orders(campaign_id)]
+
+
+def _refunds_of_orders(campaign_id: int):
+    """Subquery: the campaign's orders' refunds by state (and those of cancelled orders)."""
+    amount, status = col(Refund.amount_fen), col(Refund.status)
+    cancelled = col(Order.status) == "CANCELLED"
+    return (
+        select(func.sum(case((status == SUCCEEDED, amount), else_=0)).label("refunds_done"),
+               func.sum(case((status == REQUESTED, amount), else_=0)).label("refunds_pending"),
+               func.sum(case((status == FAILED, amount), else_=0)).label("refunds_failed"),
+               func.sum(case((cancelled, amount), else_=0)).label("refunds_cancelled"))
+        .select_from(Refund).join(Order, col(Order.id) == col(Refund.order_id))
+        .where(col(Order.campaign_id) == campaign_id).subquery()
+    )  # fmt: skip
 
 
 def _moves_of_orders(campaign_id: int):
@@ -113,11 +145,9 @@ def _moves_of_orders(campaign_id: int):
                literal(0).label("event")),
         select(col(CouponEvent.order_id), literal(0), literal(0), sign),
     ).subquery("moves")  # fmt: skip
-    # a cancelled order's refunds (its cancel's and any short-pick's before) add up to its payable
-    cancelled = col(Order.status) == "CANCELLED"
     joined = (
         select(func.sum(moves.c.charge).label("ledger_charged"),
-               func.sum(case((cancelled, moves.c.refund), else_=0)).label("ledger_refunded"),
+               func.sum(moves.c.refund).label("ledger_refunded"),
                func.sum(moves.c.event).label("events_count"),
                func.sum(moves.c.event * col(Order.coupon_fen)).label("events_fen"))
         .select_from(moves).join(Order, col(Order.id) == moves.c.order_id)

@@ -26,7 +26,14 @@ EVENT_COLUMNS = (OrderEvent.id, OrderEvent.order_id, OrderEvent.store_id, OrderE
 # The empty poll: one range probe of the (store_id, id) index.
 AFTER = (
     select(*EVENT_COLUMNS)
-    .where(col(OrderEvent.store_id) == bindparam("store"), col(OrderEvent.id) > bindparam("after"))
+    .where(
+        col(OrderEvent.store_id) == bindparam("store"),
+        col(OrderEvent.id) > bindparam("after"),
+        # an order closed or cancelled before it was paid never reached the store
+        or_(
+            col(OrderEvent.from_status).is_(None), col(OrderEvent.from_status) != "AWAITING_PAYMENT"
+        ),
+    )
     .order_by(col(OrderEvent.id))
     .limit(bindparam("page"))
 )

@@ -50,7 +50,7 @@ def short_pick(*, session: Session, store_id: int, order_id: int, line_id: int, 
     _take_from_line(session, order, line, held, picked_qty)
     release_lines(session, order.store_id, {line.product_id: held - picked_qty})
     funding = _give_back_coupon_spend(session, order, coupon_back)
-    ledger.refund(session, order, now, f"short-pick line {line.id}", amount_fen=refund)
+    ledger.refund(session, order, now, "short_pick", amount_fen=refund, key=f"-s{line.id}-{held}")
     states.record(session, order, kind="short_picked", actor_role="store", actor_id=store_id,
                   now=now, data={"line_id": line.id, "sku": line.sku, "picked_qty": picked_qty,
                                  "missing": held - picked_qty, "refund_fen": refund,

@@ -16,6 +16,7 @@ from service.orders import states
 from service.orders.models import Order
 from service.people.models import Courier, Operator
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay
 
 
 def point(city: City, north_km: float, east_km: float = 0.0) -> tuple[float, float]:
@@ -89,7 +90,7 @@ def offered_job(client, session: Session, clock) -> dict:
     couriers = make_couriers(session, test_city, [(1.1, 0), (3.0, 0)], clock.now())
     session.commit()
     consumer = {"Authorization": f"Bearer {consumer_token}"}
-    placed = client.post("/v1/orders", json=BODY, headers={**consumer, "Idempotency-Key": "j"})
+    placed = place_and_pay(client, BODY, consumer, "j")
     order = placed.json["order"]
     store_moves(session, order["id"], "ACCEPTED", clock.now())
     dispatch.tick(session=session, city_id=test_city.id, now=clock.now())

@@ -22,6 +22,7 @@ from service.tablet import deadlines
 from service.tablet import orders as tablet_orders
 from tests.support.deliveries import HOME, make_couriers
 from tests.support.factories import make_campaign, make_city, make_consumers, make_store
+from tests.support.payments import pay_in_session
 from tests.support.tablets import store_token, tablet
 
 ITEMS = [{"sku": "BAK-0001", "qty": 2}, {"sku": "BAK-0002", "qty": 1}]
@@ -87,6 +88,7 @@ class Arena:
                                    key="m", now=now)  # fmt: skip
         assert status == 201, body
         order_id = body["order"]["id"]
+        pay_in_session(session, order_id, now)  # paid: the order reaches its store
         line = session.execute(select(OrderLine.id).where(
             OrderLine.order_id == order_id, OrderLine.sku == "BAK-0001")).scalar_one()  # fmt: skip
         return Target(order_id, store_id, token, staff, line)

@@ -1,0 +1,27 @@
+"""Ports to payment providers: one module per kind, all behind PaymentProvider (see base.py)."""
+
+from payment_providers.base import (
+    Answer,
+    Notification,
+    NotificationRejected,
+    PaymentProvider,
+    Prepay,
+    ProviderError,
+    RefundState,
+    StatementLine,
+    TradeState,
+    provider_for,
+)
+
+__all__ = [
+    "Answer",
+    "Notification",
+    "NotificationRejected",
+    "PaymentProvider",
+    "Prepay",
+    "ProviderError",
+    "RefundState",
+    "StatementLine",
+    "TradeState",
+    "provider_for",
+]

@@ -1,0 +1,29 @@
+"""POST /v1/orders end to end: the order's transaction, the provider, the provider's answer."""
+
+from datetime import datetime
+
+from service.cities.service import cached_city, zone_named
+from service.db import Database
+from service.orders.placement import place_order
+from service.orders.schemas import OrderIn
+from service.payments.service import payment_of, safe_ask
+from service.payments.views import payment_read
+
+
+def checkout(
+    database: Database, *, consumer_id: int, order_in: OrderIn, key: str, now: datetime
+) -> tuple[int, dict]:
+    """Commit the order AWAITING_PAYMENT, then open its payment at the provider (outside any
+    transaction), then store the answer: the order and what the client needs to pay."""
+    with database.unit_of_work() as session:
+        status, body = place_order(
+            session=session, consumer_id=consumer_id, order_in=order_in, key=key, now=now
+        )
+    if status != 201:
+        return status, body
+    order_id = body["order"]["id"]
+    safe_ask(database, order_id)  # unreachable: the client's "pay again" asks once more
+    with database.unit_of_work(write=False) as session:
+        payment = payment_of(session, order_id)
+        zone = zone_named(cached_city(session, payment.city_id).timezone)
+        return status, {**body, "payment": payment_read(payment, zone).model_dump(mode="json")}

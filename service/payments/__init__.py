@@ -1,0 +1,1 @@
+"""Payments: money collected and returned through providers, and reconciled each day."""

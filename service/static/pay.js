@@ -1,0 +1,75 @@
+/* The shop's payment step: the order waits for payment until pay_by; the consumer goes to the
+   provider's cashier (the sandbox's in demo mode) and may pay again while the payment runs.
+   Also the money line of an order: paid, refunded, refund pending. Plain JS, no library. */
+(function () {
+  "use strict";
+  const LAST = "hd.shop.lastOrder";
+  const el = (tag, props, ...children) => {
+    const node = Object.assign(document.createElement(tag), props || {});
+    node.append(...children);
+    return node;
+  };
+  const pad = (n) => String(n).padStart(2, "0");
+  let ticking = null;
+
+  function cashierUrl(payment) {
+    const back = location.pathname + "?order=" + encodeURIComponent(localStorage.getItem(LAST) || "");
+    return payment.pay_url + (payment.pay_url.includes("?") ? "&" : "?") + "back=" + encodeURIComponent(back);
+  }
+
+  /* The countdown to pay_by and the buttons, for an order AWAITING_PAYMENT. */
+  function payStep(order) {
+    const payment = order.payment;
+    const left = el("span", { id: "pay-left" });
+    const message = el("p", { id: "pay-msg", className: "hd-error", role: "alert" });
+    const go = el("a", { id: "pay-go", className: "button primary", textContent: "去支付 " + HD.yuan(payment.amount_fen) });
+    if (payment.pay_url) go.href = cashierUrl(payment);
+    const again = el("button", { id: "pay-again", type: "button", textContent: "再次支付" });
+    again.addEventListener("click", async () => {
+      try {
+        const fresh = await HD.api("POST", "/v1/orders/" + order.id + "/pay");
+        location.href = cashierUrl(fresh);
+      } catch (error) { message.textContent = error.message || "暂时无法支付，请稍后再试"; }
+    });
+    const payBy = Date.parse(payment.pay_by);
+    clearInterval(ticking);
+    const tick = () => {
+      const s = Math.max(0, Math.round((payBy - Date.now()) / 1000));
+      left.textContent = "请在 " + pad(Math.floor(s / 60)) + ":" + pad(s % 60) + " 内完成支付，超时订单将自动取消";
+      if (!s) { clearInterval(ticking); go.remove(); again.remove(); left.textContent = "支付已超时，订单将自动取消"; }
+    };
+    tick();
+    ticking = setInterval(tick, 1000);
+    return el("div", { id: "pay-step", className: "pay-step" }, el("p", { className: "name", textContent: "待支付" }),
+      left, el("div", { className: "row" }, go, again), message);
+  }
+
+  /* Paid, refunded and still-pending amounts, as "my orders" shows them. */
+  function moneyLine(order) {
+    const parts = [];
+    if (order.paid_fen) parts.push("已付 " + HD.yuan(order.paid_fen));
+    if (order.refunded_fen) parts.push("已退款 " + HD.yuan(order.refunded_fen));
+    if (order.refund_pending_fen) parts.push("退款处理中 " + HD.yuan(order.refund_pending_fen));
+    if (!order.paid_fen && order.status === "AWAITING_PAYMENT") parts.push("未支付 " + HD.yuan(order.payable_fen));
+    if (!order.paid_fen && order.status === "CANCELLED") parts.push("未支付，未扣款");
+    return el("p", { id: "order-money", className: "hd-muted", textContent: parts.join(" · ") });
+  }
+
+  /* What to add to the order card. */
+  function section(order) {
+    localStorage.setItem(LAST, String(order.id));
+    clearInterval(ticking);
+    const nodes = [moneyLine(order)];
+    if (order.status === "AWAITING_PAYMENT" && order.payment && order.payment.status === "OPEN") nodes.unshift(payStep(order));
+    return nodes;
+  }
+
+  /* Back from the cashier (or a reload): show the order the consumer was paying for. */
+  async function resume(show) {
+    const wanted = new URLSearchParams(location.search).get("order") || localStorage.getItem(LAST);
+    if (!wanted) return;
+    try { show(await HD.api("GET", "/v1/orders/" + encodeURIComponent(wanted))); } catch (error) { /* gone, or offline */ }
+  }
+
+  window.HDPay = { section, resume };
+})();
