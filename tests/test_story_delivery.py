@@ -43,6 +43,10 @@ def order_from_menu(page, address: str, units: int = 1) -> str:
     page.wait_for_function("!document.body.dataset.quoting")
     page.fill("#address", address)
     page.locator("#place-order").click()
+    page.locator("#pay-go").click(timeout=20_000)  # the order waits for payment: the cashier
+    page.locator("#pay").click()
+    expect(page.locator("#result")).to_have_text("支付成功")
+    page.locator("#back").click()
     expect(page.locator("#handoff-code")).to_be_visible(timeout=20_000)
     return page.locator("#handoff-code").inner_text()
 

@@ -117,6 +117,12 @@ def test_a_new_consumer_shops_signed_out_claims_orders_once_and_finds_the_order_
     expect(page.locator("#order-msg")).to_contain_text("请填写送货地址")
     page.fill("#address", "五一大道 100 号 3 栋 2 单元 501")
     page.locator("#place-order").dblclick()
+    expect(page.locator("#pay-left")).to_contain_text("内完成支付")  # it waits for payment
+    page.reload()  # a reload on the way: the order and its payment step are still there
+    page.locator("#pay-go").click()  # the sandbox's cashier (demo mode)
+    page.locator("#pay").click()
+    expect(page.locator("#result")).to_have_text("支付成功")
+    page.locator("#back").click()
     expect(page.locator("#order-status")).to_contain_text("门店")
     assert "order=" in page.url
     code = page.locator("#handoff-code").inner_text()

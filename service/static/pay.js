@@ -13,8 +13,21 @@
   let ticking = null;
 
   function cashierUrl(payment) {
-    const back = location.pathname + "?order=" + encodeURIComponent(localStorage.getItem(LAST) || "");
+    const back = location.pathname + location.search + location.hash; // back to this very view
     return payment.pay_url + (payment.pay_url.includes("?") ? "&" : "?") + "back=" + encodeURIComponent(back);
+  }
+
+  /* pay_by on this device's clock: the service keeps business time (a demo's may run fast or
+     stand still), so the time left is read from the order (placed_at holds its creation until
+     it is paid) and counted down from when this device first saw it. */
+  function deadline(order) {
+    const key = "hd.pay." + order.id;
+    let seen = JSON.parse(localStorage.getItem(key) || "null");
+    if (!seen) {
+      seen = { at: Date.now(), left: Date.parse(order.payment.pay_by) - Date.parse(order.placed_at) };
+      localStorage.setItem(key, JSON.stringify(seen));
+    }
+    return seen.at + seen.left;
   }
 
   /* The countdown to pay_by and the buttons, for an order AWAITING_PAYMENT. */
@@ -31,7 +44,7 @@
         location.href = cashierUrl(fresh);
       } catch (error) { message.textContent = error.message || "暂时无法支付，请稍后再试"; }
     });
-    const payBy = Date.parse(payment.pay_by);
+    const payBy = deadline(order);
     clearInterval(ticking);
     const tick = () => {
       const s = Math.max(0, Math.round((payBy - Date.now()) / 1000));
@@ -71,5 +84,12 @@
     try { show(await HD.api("GET", "/v1/orders/" + encodeURIComponent(wanted))); } catch (error) { /* gone, or offline */ }
   }
 
-  window.HDPay = { section, resume };
+  /* Only the payment step (the shop's order card has its own money line). */
+  function step(order) {
+    clearInterval(ticking);
+    const open = order.status === "AWAITING_PAYMENT" && order.payment && order.payment.status === "OPEN";
+    return open ? payStep(order) : null;
+  }
+
+  window.HDPay = { section, resume, step };
 })();

@@ -111,6 +111,7 @@
       el("ul", { className: "list sh-lines" }, ...order.lines.map((line) => el("li", {},
         el("span", { className: "grow", textContent: line.name }), el("span", { textContent: "×" + line.qty }),
         el("span", { textContent: HD.yuan(line.amount_fen) })))),
+      window.HDPay ? HDPay.step(order) : null, // the payment step: countdown, pay, pay again (pay.js)
       money(order),
       el("ol", { className: "timeline", id: "timeline" }, ...order.events.map((e) =>
         el("li", {}, el("time", { textContent: HD.time(e.at) + " " }), eventText(e)))),
