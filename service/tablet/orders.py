@@ -18,6 +18,7 @@ from service.orders.locks import lock_order
 from service.orders.models import Order, OrderEvent, OrderLine
 from service.orders.numbers import number_text
 from service.orders.schemas import OrderEventRead
+from service.payments.views import money_of
 from service.stores.models import Store
 from service.tablet.schemas import PickLineRead, StoreOrderRead
 
@@ -55,6 +56,8 @@ def store_order_read(session: Session, order: Order) -> StoreOrderRead:
     events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
                              .order_by(col(OrderEvent.id))).scalars().all()  # fmt: skip
     charged, refunded = money.ledger_totals(session, order.id)
+    # the store sees what goes back as soon as it is asked of the provider
+    refunded += money_of(session, order.id)["refund_pending_fen"]
     return StoreOrderRead(
         id=order.id, order_number=number_text(order), status=order.status, address=order.address,
         refund_fen=refunded, net_fen=charged - refunded,
