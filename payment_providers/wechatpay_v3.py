@@ -99,6 +99,7 @@ class WechatPayV3Provider(PaymentProvider):
         expire_at,
         notify_url,
         payer_openid: str | None = None,
+        payer_ip: str | None = None,
     ):
         """H5 prepay (a pay_url), or JSAPI's signed client parameters when given an openid."""
         if method not in self.methods:
@@ -115,7 +116,7 @@ class WechatPayV3Provider(PaymentProvider):
                 "pay", **common, payer={"openid": payer_openid}, pay_type=WeChatPayType.JSAPI
             )
             return Prepay(provider_ref=data["prepay_id"], client_params=self._jsapi(data))
-        scene = {"payer_client_ip": self._client_ip, "h5_info": {"type": "Wap"}}
+        scene = {"payer_client_ip": payer_ip or self._client_ip, "h5_info": {"type": "Wap"}}
         data = self._ok("pay", **common, scene_info=scene, pay_type=WeChatPayType.H5)
         return Prepay(pay_url=data["h5_url"], client_params={"h5_url": data["h5_url"]})
 
