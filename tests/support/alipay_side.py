@@ -7,10 +7,8 @@ and serves the day's bill zip (GBK CSV) from its download host.
 """
 
 import base64
-import io
 import json
 import secrets
-import zipfile
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -18,16 +16,11 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from tests.support import alipay_bill_zip
 from tests.support.provider_proxy import Reply, Request, pem_private, pem_public, role_key
 
 HOSTS = ["openapi.alipay.com", "dwbillcenter.alipay.com"]
 CHINA = ZoneInfo("Asia/Shanghai")
-DETAIL = (
-    "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,"
-    "对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,"
-    "商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,"
-    "退款批次号/请求号,服务费（元）,分润（元）,备注"
-)
 
 
 def _text(params: dict[str, str]) -> str:
@@ -194,77 +187,18 @@ class AlipaySide:
         return {"code": "10000", "msg": "Success", "bill_download_url": url}
 
     def bill_zip(self, day: str) -> bytes:
-        """The day's bill as Alipay zips it: detail and summary CSVs in GBK."""
+        """The day's bill as Alipay zips it."""
         rows = [
-            "#支付宝业务明细查询",
-            f"#账号：[{self.appid}]",
-            "#-----------------------------------------业务明细列表----------------------------------------",
-            DETAIL,
+            (trade["trade_no"], number, "交易", trade["paid_at"], trade["total"], "")
+            for number, trade in self.trades.items()
+            if "paid_at" in trade
         ]
-        for number, trade in self.trades.items():
-            if "paid_at" in trade and _at(trade["paid_at"]).startswith(day):
-                rows.append(
-                    self._row(
-                        trade["trade_no"], number, "交易", trade["paid_at"], trade["total"], ""
-                    )
-                )
         for number, refund in self.refunds.items():
-            if _at(refund["at"]).startswith(day):
-                trade = self.trades[refund["out_trade_no"]]
-                row = self._row(
-                    trade["trade_no"],
-                    refund["out_trade_no"],
-                    "退款",
-                    refund["at"],
-                    -refund["amount"],
-                    number,
-                )
-                rows.append(row)
-        rows += [
-            "#-----------------------------------------业务明细列表结束------------------------------------",
-            "#导出时间：[2026年12月07日 10:00:00]",
-        ]
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as bundle:
-            bundle.writestr(f"{self.appid}_{day}_业务明细.csv", "\r\n".join(rows).encode("gbk"))
-            bundle.writestr(
-                f"{self.appid}_{day}_业务明细(汇总).csv",
-                "门店编号,门店名称,交易订单总笔数\r\n".encode("gbk"),
+            trade_no = self.trades[refund["out_trade_no"]]["trade_no"]
+            rows.append(
+                (trade_no, refund["out_trade_no"], "退款", refund["at"], -refund["amount"], number)
             )
-        return out.getvalue()
-
-    @staticmethod
-    def _row(trade_no, out_trade_no, kind, at, fen, request_no) -> str:
-        sign = "-" if fen < 0 else ""
-        amount = sign + _yuan(abs(fen))
-        cells = [
-            trade_no,
-            out_trade_no,
-            kind,
-            "小时达订单",
-            _at(at),
-            _at(at),
-            "",
-            "",
-            "",
-            "",
-            "buyer@example.com",
-            amount,
-            amount,
-            "0.00",
-            "0.00",
-            "0.00",
-            "0.00",
-            "0.00",
-            "",
-            "0.00",
-            "0.00",
-            request_no,
-            "0.00",
-            "0.00",
-            "",
-        ]
-        return ",".join(f"{cell}\t" for cell in cells)
+        return alipay_bill_zip.bill_zip(self.appid, day, rows)
 
     # -- what the test makes happen -------------------------------------------------------
 

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from payment_providers import wechat_bill
 from payment_providers.base import StatementLine
 from tests.support.provider_proxy import Reply, Request, pem_private, pem_public, role_key
+from tests.support.wechat_notice import encrypted_body
 
 HOST = "api.mch.weixin.qq.com"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -291,24 +291,5 @@ class WechatSide:
 
     def notification(self, event: str, original: str, resource: dict, apiv3_key=None):
         """A notification body, its resource encrypted and the whole signed, as WeChat sends."""
-        nonce, associated = secrets.token_hex(6), original
-        key = (apiv3_key or self.apiv3_key).encode()
-        plain = json.dumps(resource).encode()
-        cipher = AESGCM(key).encrypt(nonce.encode(), plain, associated.encode())
-        body = json.dumps(
-            {
-                "id": secrets.token_hex(18),
-                "create_time": datetime.now(CHINA).isoformat(timespec="seconds"),
-                "resource_type": "encrypt-resource",
-                "event_type": event,
-                "summary": "支付成功" if original == "transaction" else "退款状态变更",
-                "resource": {
-                    "original_type": original,
-                    "algorithm": "AEAD_AES_256_GCM",
-                    "ciphertext": base64.b64encode(cipher).decode(),
-                    "associated_data": associated,
-                    "nonce": nonce,
-                },
-            }
-        )
+        body = encrypted_body(apiv3_key or self.apiv3_key, event, original, resource)
         return self.signed_headers(body), body.encode()
