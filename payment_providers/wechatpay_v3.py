@@ -80,7 +80,10 @@ class WechatPayV3Provider(PaymentProvider):
             raise ProviderError(f"wechatpay {name}: {type(error).__name__}") from error
         if isinstance(text, bytes) or not text:
             return code, text or {}
-        return code, json.loads(text)
+        try:
+            return code, json.loads(text)
+        except ValueError as error:
+            raise ProviderError(f"wechatpay {name} answered {code}, not JSON") from error
 
     def _ok(self, name: str, *args, **kwargs) -> dict | bytes:
         code, data = self._call(name, *args, **kwargs)
