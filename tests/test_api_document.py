@@ -8,7 +8,7 @@ PUBLIC = {("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"),
           ("get", "/v1/stores/{store_id}/products"), ("get", "/v1/products/search"),
           ("get", "/v1/campaigns/upcoming"), ("get", "/"), ("get", "/store"),
           ("get", "/courier"), ("get", "/track/{share}"), ("get", "/v1/tracking/{share}"),
-          ("get", "/admin"), ("get", "/v1/places/search"), ("get", "/v1/places/nearest"),
+          ("get", "/admin"), ("get", "/favicon.ico"), ("get", "/v1/places/search"), ("get", "/v1/places/nearest"),
           # demo mode only (404 otherwise): one-click sign-in as a seed consumer
           ("get", "/v1/demo/consumers"),
           ("post", "/v1/demo/consumers/{consumer_id}/token"),
