@@ -2,6 +2,9 @@
 asks first and lands in the audit trail, stock sync per store with "sync now", the audit trail
 filtered, store names in the report, empty lists that say they are empty, no codes, no errors."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import expect
 
@@ -53,6 +56,23 @@ def test_the_console_shows_sync_status_the_audit_trail_and_store_names(stack, br
     expect(page.locator("#audit li").first).to_contain_text("暂停活动")
     assert_chinese(page)
     page.select_option("#audit-type", "delivery")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#audit li")).to_have_text(["此筛选下没有变更记录。"])
+
+    yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    page.select_option("#audit-type", "")
+    page.select_option("#audit-action", "campaign.pause")
+    page.select_option("#audit-role", "operator")
+    page.fill("#audit-since", yesterday.isoformat())
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#audit li")).to_have_count(1)
+    expect(page.locator("#audit li")).to_contain_text(["运营 · 暂停活动"])
+    assert_chinese(page)
+    page.fill("#audit-since", (yesterday + timedelta(days=3)).isoformat())
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#audit li")).to_have_text(["此筛选下没有变更记录。"])
+    page.fill("#audit-since", "")
+    page.select_option("#audit-role", "store")
     page.get_by_role("button", name="筛选").click()
     expect(page.locator("#audit li")).to_have_text(["此筛选下没有变更记录。"])
 

@@ -62,10 +62,23 @@
     return String(value);
   }
 
+  /* Midnight starting a day ("2026-12-07", plus `days`) in the city's zone, with its offset. */
+  function midnight(day, days) {
+    const [y, m, d] = day.split("-").map(Number);
+    const noon = new Date(Date.UTC(y, m - 1, d + days, 12));
+    const zone = new Intl.DateTimeFormat("en-US", { timeZone: window.HD_ZONE || "Asia/Shanghai", timeZoneName: "longOffset" })
+      .formatToParts(noon).find((p) => p.type === "timeZoneName").value;
+    return noon.toISOString().slice(0, 10) + "T00:00:00" + (zone === "GMT" ? "+00:00" : zone.slice(3));
+  }
+
   async function loadAudit(more) {
     const params = new URLSearchParams({ limit: "20" });
     if ($("audit-type").value) params.set("target_type", $("audit-type").value);
     if (/^\d+$/.test($("audit-id").value.trim())) params.set("target_id", $("audit-id").value.trim());
+    if ($("audit-action").value) params.set("action", $("audit-action").value);
+    if ($("audit-role").value) params.set("actor_role", $("audit-role").value);
+    if ($("audit-since").value) params.set("since", midnight($("audit-since").value, 0));
+    if ($("audit-until").value) params.set("until", midnight($("audit-until").value, 1));  // the whole last day
     if (more && auditBefore) params.set("before", auditBefore);
     try {
       const page = await HD.api("GET", "/v1/admin/audit?" + params);
