@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from service.clock import ScaledClock
 from service.simulate.http import Api
-from service.simulate.operator import create_promotions, read_reports
+from service.simulate.operator import create_promotions, read_reconciliation, read_reports
 from service.simulate.prepare import prepare_world
 from service.simulate.report import build_report, passed, write_report
 from service.simulate.run import run, visits_at_once
@@ -22,6 +22,7 @@ from service.simulate.scenario import load_scenario
 from service.web.context import database
 
 HEADLINE = ("orders_placed", "orders_delivered", "on_time_rate", "server_5xx", "reconciled",
+            "payments",
             "wall_s", "drain", "simulator_cpu_s")  # fmt: skip
 simulate_group = AppGroup("simulate", help="Replay a city's peak through the running service.")
 SCENARIO = click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False),
@@ -82,5 +83,7 @@ async def _play(api: Api, scenario, world: dict) -> dict:
         promotions = await create_promotions(api, scenario, world)
         played = await run(api, scenario, world)
         campaign, city = await read_reports(api, scenario, world)
+        accounts = {o["account"] for o in played["outcomes"].orders.values() if o.get("account")}
+        played["reconciliation"] = await read_reconciliation(api, scenario, world, accounts)
     report = build_report(api, played, campaign, scenario.drop["quota"])
     return report | {"promotions": promotions, "city_report": city}

@@ -1,5 +1,6 @@
 """Simulated consumers: arrive on the scenario's curve, browse a store in play, claim at the
-drop, quote, order (retrying with the same Idempotency-Key), and now and then cancel."""
+drop, quote, order (retrying with the same Idempotency-Key), pay at the cashier (at once, late,
+or never), and now and then cancel."""
 
 import contextlib
 import random
@@ -7,6 +8,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlparse
 
 from service.simulate.http import Api
 from service.simulate.scenario import Scenario
@@ -99,8 +101,48 @@ async def _visit(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, 
     if order is None or order.status_code != 201:
         return outcomes.refuse(order)
     outcomes.placed(order.json(), store, api.clock.now(), token)
-    if rng.random() < scenario.consumers["cancel_share"]:
+    if await pay(api, scenario, outcomes, token, order.json(), rng) and (
+        rng.random() < scenario.consumers["cancel_share"]
+    ):
         await _cancel(api, outcomes, token, order.json()["order"]["id"], rng)
+
+
+# How consumers pay (scenario keys of [consumers], these by default): most at once, some
+# late but before pay_by, some never (close_unpaid closes those at pay_by). The sandbox is
+# asked per payment to deliver its notification twice or never (query_payments finds those).
+PAYING = {"pay_late_share": 0.08, "abandon_share": 0.06, "notify_twice_share": 0.05,
+          "notify_lost_share": 0.05}  # fmt: skip
+
+
+async def pay(api: Api, scenario: Scenario, outcomes: Outcomes, token: str, placed: dict,
+              rng: random.Random) -> bool:  # fmt: skip
+    """Pay the order's payment at the sandbox cashier, as the consumer's phone would; whether
+    it was paid."""
+    spec, order_id = PAYING | scenario.consumers, placed["order"]["id"]
+    payment = placed.get("payment") or {}
+    if payment.get("status") != "OPEN" or not payment.get("pay_url"):
+        outcomes.mark(order_id, payment="paid" if payment.get("status") == "PAID" else "none")
+        return payment.get("status") == "PAID"
+    roll, late = rng.random(), False
+    if roll < spec["abandon_share"]:
+        outcomes.mark(order_id, payment="abandoned")  # leaves the cashier: nothing is pressed
+        return False
+    if roll < spec["abandon_share"] + spec["pay_late_share"]:
+        left_s = (_time(payment["pay_by"]) - api.clock.now()).total_seconds()
+        late = await api.sleep_business(rng.uniform(min(60, left_s / 2), max(60, left_s - 120)))
+    roll, twice, lost = rng.random(), spec["notify_twice_share"], spec["notify_lost_share"]
+    deliver = "twice" if roll < twice else "never" if roll < twice + lost else "now"
+    answer = await api.call("POST", urlparse(payment["pay_url"]).path, json={
+        "action": "pay", "deliver": deliver})  # fmt: skip
+    if answer is None or answer.status_code != 200:
+        outcomes.mark(order_id, payment="refused")
+        return False
+    outcomes.mark(order_id, payment="paid_late" if late else "paid", notified=deliver,
+                  account=urlparse(payment["pay_url"]).path.split("/")[3])  # fmt: skip
+    seen = await api.call("GET", f"/v1/orders/{order_id}", token)
+    if seen is not None and seen.status_code == 200 and seen.json().get("promised_at"):
+        outcomes.mark(order_id, promised_at=seen.json()["promised_at"])  # counts from payment
+    return True
 
 
 async def _basket(api: Api, store: dict, token: str, rng: random.Random) -> list[dict]:
@@ -152,6 +194,10 @@ async def place(api: Api, token: str, body: dict, attempts: int = 3):
             return answer
         await api.sleep_business(5)
     return answer
+
+
+def _time(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _code(answer) -> str:

@@ -37,3 +37,26 @@ async def read_reports(api: Api, scenario: Scenario,
 
 def _json(answer) -> dict | None:
     return answer.json() if answer is not None and answer.status_code == 200 else None
+
+
+async def read_reconciliation(api: Api, scenario: Scenario, world: dict,
+                              accounts: set[str]) -> dict | None:  # fmt: skip
+    """The scenario's day matched against the sandbox's statement (the operator's re-run),
+    per merchant account the consumers paid through; None if no one paid."""
+    day = scenario.start.date().isoformat()
+    found = {}
+    for account in sorted(accounts):
+        answer = await api.call("POST", "/v1/admin/reconciliations/rerun", world["operator"],
+                                json={"account": account, "day": day})  # fmt: skip
+        read = _json(answer) or {"status": _json_error(answer)}
+        found[account] = {key: read.get(key) for key in (
+            "status", "statement_lines", "matched", "missing_here", "missing_there",
+            "amount_differs")}  # fmt: skip
+    return found or None
+
+
+def _json_error(answer) -> str:
+    try:
+        return answer.json()["error"]["code"]
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return "unreadable"

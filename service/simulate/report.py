@@ -41,6 +41,7 @@ def build_report(api: Api, played: dict, campaign: dict | None, quota: int) -> d
         "hour_per_s": played.get("hour_per_s"),  # requests and couriers' locations a second
         "courier_utilisation": _utilisation(riders),
         "courier_minutes_per_delivery": _per_delivery(riders),
+        "payments": _payments(orders, campaign, played.get("reconciliation")),
         "campaign": _campaign(campaign),
         "reconciled": campaign.get("reconciled") if campaign else None,
         "wall_s": round(played["wall_s"], 1),  # the scenario's hour; the drain is apart
@@ -134,6 +135,32 @@ def _per_delivery(riders: list) -> float | None:
     """Business minutes a courier held jobs per order delivered: what bounds a fleet's hour."""
     delivered = sum(r.delivered for r in riders)
     return round(sum(r.busy_s for r in riders) / delivered / 60, 1) if delivered else None
+
+
+def _payments(orders: list[dict], campaign: dict | None, day: dict | None) -> dict:
+    """How the orders were paid (paid at once or late, abandoned, closed unpaid by the
+    service), the notifications asked twice or lost, the refunds, and the day's reconciliation
+    with the provider's statement (None where it could not be read)."""
+    ways = Counter(o.get("payment", "unknown") for o in orders)
+    apart = (campaign or {}).get("money_apart") or {}
+    return {"paid": ways["paid"] + ways["paid_late"], "paid_late": ways["paid_late"],
+            "abandoned": ways["abandoned"], "refused_at_cashier": ways["refused"],
+            "closed_unpaid": sum(1 for o in orders if o.get("payment") in ("abandoned", "refused")
+                                 and o["status"] == "CANCELLED"),
+            "notified": dict(Counter(o["notified"] for o in orders if o.get("notified"))),
+            "refunded_fen": _check_value(campaign, "refunded_fen", "refunds"),
+            "refunds_pending_fen": apart.get("refunds_pending_fen"),
+            "refunds_failed_fen": apart.get("refunds_failed_fen"),
+            "closed_unpaid_orders": apart.get("closed_unpaid_orders"),
+            "reconciliation": day}  # fmt: skip
+
+
+def _check_value(campaign: dict | None, name: str, side: str) -> int | None:
+    """One side's figure of one of the campaign report's reconciliation checks."""
+    for check in (campaign or {}).get("checks", []):
+        if check.get("check") == name:
+            return check["values"].get(side)
+    return None
 
 
 def _campaign(report: dict | None) -> dict | None:

@@ -2,8 +2,9 @@
 
 Tablets long-poll their store's feed as the tablet page does (the next poll as soon as one
 answers; a 503 waits its Retry-After; an error waits a second), couriers send a location every
-15 s from a random offset, searches, orders and claims arrive open-loop at their rates (each at
-its time, whether or not the last has answered). Everything seen is returned as plain lists.
+15 s from a random offset, searches, orders (each paid at once at the sandbox cashier) and claims
+arrive open-loop at their rates (each at its time, whether or not the last has answered).
+Everything seen is returned as plain lists.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import resource
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -178,8 +180,11 @@ async def _orders(http, plan: Plan, start: float, end: float, seen: Seen):
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"city-{n}"}
         answered = await _call(http, seen, "order", "POST", "/v1/orders", json=body,
                                headers=headers)  # fmt: skip
-        if answered and answered[0] == 201:
-            seen.orders[answered[1]["order"]["id"]] = store_id
+        if answered and answered[0] == 201:  # paid at once at the sandbox cashier, as a phone
+            cashier = urlparse(answered[1]["payment"]["pay_url"]).path  # would: then it is placed
+            paid = await _call(http, seen, "pay", "POST", cashier, json={"action": "pay"})
+            if paid and paid[0] == 200:
+                seen.orders[answered[1]["order"]["id"]] = store_id
 
     await _open_loop(list(enumerate(plan.orderers)), plan.order_per_s, start, end, send)
 

@@ -144,7 +144,7 @@ def _figures(seen, cpu: dict, wall: float) -> dict:
         "unanswered": seen.unanswered,
         "load_average": round(os.getloadavg()[0], 2),
     }  # fmt: skip
-    for route in ("location", "search", "order", "claim"):
+    for route in ("location", "search", "order", "pay", "claim"):
         answered = [s for _, s in by_route.get(route, [])]
         figures[f"{route}_p50_ms"] = percentile_ms(answered, 50)
         figures[f"{route}_p99_ms"] = percentile_ms(answered, 99)

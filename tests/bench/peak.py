@@ -134,6 +134,9 @@ def figures(engine: str, code: int, report: dict, sim_minutes: float) -> dict:
         "claims_issued": report["claims"]["issued"], "sold_out_at": report["claims"]["sold_out_at"],
         "courier_utilisation": report["courier_utilisation"],
         "courier_minutes_per_delivery": report["courier_minutes_per_delivery"],
+        "payments": {k: v for k, v in report["payments"].items() if k != "reconciliation"},
+        "payment_reconciliation": {a: r.get("status") for a, r in
+                                   (report["payments"]["reconciliation"] or {}).items()},
     }  # fmt: skip
 
 
