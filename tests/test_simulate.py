@@ -11,7 +11,7 @@ pytestmark = pytest.mark.live
 
 
 def test_a_short_peak_delivers_on_time_sells_out_at_quota_and_reconciles(live_server, tmp_path):
-    sim_env = simulated_env(lead_s=15)  # room to boot and prepare on a loaded machine
+    sim_env = simulated_env(lead_s=30)  # room to boot and prepare on a loaded machine
     server = live_server(env=sim_env)
     scheduler = start_scheduler(server.database_url, sim_env, tmp_path / "scheduler.log")
     try:

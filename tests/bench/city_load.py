@@ -50,6 +50,7 @@ SKU = "BEN-0001"
 
 
 def main() -> None:
+    os.environ.setdefault("HD_TESTING", "1")  # the sandbox is the orders' payment provider
     _bench_city.each_engine("city_load", STORES, SKUS, run)
 
 

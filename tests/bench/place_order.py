@@ -3,7 +3,9 @@
 In-process through the same service function as the route (a share with coupons, distinct
 idempotency keys), against the naive baseline (the same code with the prefilter off: a
 geodesic to every store of the city), and over HTTP beside /v1/_ping on the same server.
-One JSON line per engine. BENCH_SCALE=tiny runs a small city (CI smoke).
+One JSON line per engine. BENCH_SCALE=tiny runs a small city (CI smoke). The orders are left
+AWAITING_PAYMENT on purpose: the figure is the placement itself (match, reserve, commit); paying
+is a request of its own, measured by tests/bench/payments.py, and no store is needed here.
 """
 
 import random
