@@ -43,11 +43,11 @@ def run(bench: Bench) -> dict:
     default = load_scenario()
     speed, start = (120, START) if TINY else (FULL_SPEED, default.start.isoformat())
     counts = {k: round(v * SHARE) for k, v in FULL.items()}
-    # 60 s (tiny: 15) to boot and prepare 5,000 consumers before the start on a loaded machine;
+    # 60 s (tiny: 30) to boot and prepare 5,000 consumers before the start on a loaded machine;
     # room for every actor's connection (gunicorn's default bounds a worker to 32 clients) and
     # a parked poll for every tablet in either worker (a poll finding no slot answers at once,
     # and re-polls).
-    sim_env = simulated_env(speed, start, lead_s=15 if TINY else 60)
+    sim_env = simulated_env(speed, start, lead_s=30 if TINY else 60)
     waiters = str(max(64, counts["stores"] + 16))
     bench.server = start_server(bench.url, bench.workdir, env={
         **sim_env, "HD_WORKER_CONNECTIONS": "400", "HD_FEED_WAITERS": waiters})  # fmt: skip

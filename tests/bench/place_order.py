@@ -8,6 +8,7 @@ AWAITING_PAYMENT on purpose: the figure is the placement itself (match, reserve,
 is a request of its own, measured by tests/bench/payments.py, and no store is needed here.
 """
 
+import os
 import random
 import statistics
 import time
@@ -15,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.campaigns.claims import claim_pack
+from service.config import Settings
 from service.db import Database, make_engine
 from service.orders.placement import place_order
 from service.orders.schemas import OrderIn
+from service.payments import accounts
 from tests.bench._bench_city import each_engine, point_in_disc
 from tests.bench._common import TINY, beside_ping
 from tests.bench._loadgen import Call, json_call, percentile_ms
@@ -30,6 +33,8 @@ CLIENTS = 64
 
 
 def main() -> None:
+    os.environ.setdefault("HD_TESTING", "1")  # the sandbox is the orders' payment provider
+    accounts.configure(Settings(database_url="sqlite://", testing=True))  # and in-process
     each_engine("orders", STORES, SKUS, run)
 
 
