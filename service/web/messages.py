@@ -154,6 +154,11 @@ ERROR_CODE = {
     "code_refused": "The code was not accepted.",
     "not_locked": "The delivery is not locked.",
     "refund_exceeds_paid": "A refund cannot be more than what was paid less what was refunded.",
+    # Payments
+    "too_many_unpaid_orders": "You have unpaid orders: pay or cancel them before placing another.",
+    "payment_closed": "This payment is closed; it can no longer be paid.",
+    "payment_method_unavailable": "This payment method is not available in this city.",
+    "statement_unavailable": "The provider's statement is not available yet; try again later.",
     # Tracking links
     "share_unknown": "There is no such tracking link.",
     "share_expired": "This tracking link has expired: its order ended more than 3 hours ago.",
