@@ -135,4 +135,6 @@ def test_a_refund_never_exceeds_what_is_left_of_the_payment(client, session, clo
     assert ledger.refund(session, order, clock.now(), "again") == 0  # nothing left: no row
     with pytest.raises(Conflict):
         ledger.refund(session, order, clock.now(), "one more fen", amount_fen=1)
+    session.commit()
+    settle_refunds(client)  # the ledger shows a refund once the provider says it succeeded
     assert ledger.net_paid(session, order.id) == 0

@@ -66,6 +66,7 @@ def test_city_operator_opens_a_campaign_sees_charts_and_pauses_it(live_server, p
     assert page.locator("#map circle").count() > 10
     assert "0 处不符" in page.locator("#checked-at").inner_text()
     assert page.locator("#invariants").inner_text() == "全部一致"
+    page.once("dialog", lambda dialog: dialog.accept())  # the console asks before it pauses
     card.locator(".pause").click()
     card.locator(".adm-paused").wait_for()
     screenshot(page, "admin-console")

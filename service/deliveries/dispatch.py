@@ -87,7 +87,7 @@ def expire_offers(*, session: Session, city_id: int, now: datetime) -> int:
     query = (
         select(Delivery).where(col(Delivery.city_id) == city_id, col(Delivery.status) == OFFERED,
                                col(Delivery.offer_expires_at) <= now)
-        .order_by(col(Delivery.id)).with_for_update()
+        .order_by(col(Delivery.id)).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )  # fmt: skip
     expired = session.execute(query).scalars().all()
@@ -257,4 +257,3 @@ def write_offers(session: Session, snap: Snapshot, pairs: list[tuple[int, int]],
                         .values(status=WAITING, courier_id=None, offered_at=None,
                                 offer_expires_at=None))  # fmt: skip
     return len(offered) - len(lost)
-

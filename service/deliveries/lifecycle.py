@@ -35,7 +35,7 @@ def lock_delivery(session: Session, delivery_id: int) -> tuple[Delivery, Order]:
         raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
     order = lock_order(session, order_id)
     delivery = session.execute(
-        select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update()
+        select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()  # fmt: skip
     return delivery, order

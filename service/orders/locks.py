@@ -12,6 +12,12 @@ taking it first adds no waiting. The courier's delivery paths lock through `lock
 (store -> order -> delivery). SQLite serialises writers (BEGIN IMMEDIATE); FOR UPDATE is a
 no-op there and the same code reads the committed state.
 
+Every row lock is FOR NO KEY UPDATE (`with_for_update(key_share=True)`): lockers still queue on
+each other, but a foreign-key check of another transaction (FOR KEY SHARE on the parent row,
+e.g. a dispatch tick inserting an order event while a payment holds the store) does not wait
+for it. With plain FOR UPDATE those checks closed deadlock cycles on PostgreSQL between
+payment notifications, courier accepts and the dispatch tick. No writer changes a key.
+
 Which rows each use case locks is listed in docs/locking.md.
 """
 
@@ -23,7 +29,9 @@ from service.orders.models import Order
 from service.stores.models import Store
 
 STORE_OF = select(Order.store_id).where(col(Order.id) == bindparam("of_order"))
-LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update()
+LOCK_STORE = (
+    select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update(key_share=True)
+)
 TRIES = 3  # a re-match moving the order to another store between the read and the lock
 
 
@@ -38,7 +46,7 @@ def lock_order(session: Session, order_id: int, *, store_id: int | None = None) 
                            field="order_id")  # fmt: skip
         conn.execute(LOCK_STORE, {"at_store": at_store})
         order = session.execute(
-            select(Order).where(col(Order.id) == order_id).with_for_update()
+            select(Order).where(col(Order.id) == order_id).with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).scalar_one()  # fmt: skip
         if order.store_id == at_store:

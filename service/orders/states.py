@@ -68,7 +68,9 @@ def follow_delivery(session: Session, order: Order, to: str, now: datetime) -> N
 # ids before commit, so two writers could commit ids 11 then 10 and a poll between them would
 # step over 10. Holding the store row locked from before the id is drawn until commit makes each
 # store's ids commit in order (SQLite writers are serialised anyway; FOR UPDATE is a no-op there).
-LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("feed_store")).with_for_update()
+LOCK_STORE = (
+    select(Store.id).where(col(Store.id) == bindparam("feed_store")).with_for_update(key_share=True)
+)
 # Wakes the store's parked polls (service.tablet.waiting listens on its channel).
 NOTIFY = text("SELECT pg_notify(:channel, '')")
 

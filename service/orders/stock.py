@@ -36,7 +36,9 @@ FREE_SLOT = (
 
 # The store row first, then its stock rows: the lock order of every path (the stock_version
 # trigger of migration 0012 updates the store row after each stock statement).
-LOCK_STORE = select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update()
+LOCK_STORE = (
+    select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update(key_share=True)
+)
 SELL = (
     update(StoreStock)
     .where(col(StoreStock.store_id) == bindparam("at_store"),

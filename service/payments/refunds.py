@@ -32,7 +32,7 @@ def lock_paid(session: Session, order_id: int) -> Payment | None:
     query = (
         select(Payment)
         .where(col(Payment.order_id) == order_id, col(Payment.status) == PAID)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return session.execute(query).scalar()

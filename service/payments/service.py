@@ -36,7 +36,9 @@ def open_payment(session: Session, *, order: Order, city, now: datetime) -> Paym
     # The consumer row serialises one consumer's concurrent orders (a no-op on SQLite, whose
     # writers are serialised anyway), so two at once cannot both pass the count.
     session.execute(
-        select(Consumer.id).where(col(Consumer.id) == order.consumer_id).with_for_update()
+        select(Consumer.id)
+        .where(col(Consumer.id) == order.consumer_id)
+        .with_for_update(key_share=True)
     )
     unpaid = session.execute(
         select(func.count())

@@ -109,7 +109,12 @@ def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
     """
     started = time.monotonic()
     ids = sorted(item.task.store_id for item in fetched)
-    locked = select(Store).where(col(Store.id).in_(ids)).order_by(col(Store.id)).with_for_update()
+    locked = (
+        select(Store)
+        .where(col(Store.id).in_(ids))
+        .order_by(col(Store.id))
+        .with_for_update(key_share=True)
+    )
     stores = {s.id: s for s in session.exec(locked.execution_options(populate_existing=True))}
     runs = [_run_of(item, now, force) for item in fetched]
     feeds = _accepted_feeds(session, fetched, runs, force)
