@@ -59,17 +59,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listen", default="443", help="https [address:]port")
     parser.add_argument("--http-listen", default="80", help="[address:]port redirected to https")
     parser.add_argument("--server-name", default="_")
-    parser.add_argument("--prefix", default="/var/lib/nginx/hourdelivery",
-                        help="directory for the pid file, logs and temporary files")  # fmt: skip
+    parser.add_argument(
+        "--prefix",
+        default="/var/lib/nginx/hourdelivery",
+        help="directory for the pid file, logs and temporary files",
+    )
     parser.add_argument("--user", default="www-data", help="user of the worker processes")
     parser.add_argument("--worker-connections", type=int, default=8192)
     parser.add_argument("--out", help="file to write (default: standard output)")
     args = parser.parse_args(argv)
     text = render(
-        args.upstream, cert=args.cert, key=args.key, listen=args.listen,
-        http_listen=args.http_listen, server_name=args.server_name, prefix=args.prefix,
-        user=args.user, worker_connections=args.worker_connections,
-    )  # fmt: skip
+        args.upstream,
+        cert=args.cert,
+        key=args.key,
+        listen=args.listen,
+        http_listen=args.http_listen,
+        server_name=args.server_name,
+        prefix=args.prefix,
+        user=args.user,
+        worker_connections=args.worker_connections,
+    )
     if args.out:
         Path(args.out).write_text(text)
     else:

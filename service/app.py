@@ -139,8 +139,18 @@ def _register_blueprints(app: Flask) -> None:
     from service.tablet.api import bp as tablet_bp
     from service.tablet.pages import bp as tablet_page_bp
 
-    blueprints = (system_bp, auth_bp, stores_bp, campaigns_bp, campaign_admin_bp, pricing_bp,
-                  orders_bp, audit_bp, cities_bp, sync_bp)  # fmt: skip
+    blueprints = (
+        system_bp,
+        auth_bp,
+        stores_bp,
+        campaigns_bp,
+        campaign_admin_bp,
+        pricing_bp,
+        orders_bp,
+        audit_bp,
+        cities_bp,
+        sync_bp,
+    )
     blueprints += (sign_in_bp, accounts_admin_bp)  # sign-in, sessions, pairing, accounts
     blueprints += (catalog_bp, places_bp, shop_bp)  # product and place search; the shop page
     blueprints += (tablet_bp, store_admin_bp, tablet_page_bp)  # store tablets

@@ -19,8 +19,12 @@ from service.seed.demo import issue_demo_tokens
 from service.seed.loader import load_fixtures
 from service.web.context import clock, database
 
-ROLE_OPTIONS = {"store": Role.STORE, "consumer": Role.CONSUMER, "courier": Role.COURIER,
-                "operator": Role.OPERATOR}  # fmt: skip
+ROLE_OPTIONS = {
+    "store": Role.STORE,
+    "consumer": Role.CONSUMER,
+    "courier": Role.COURIER,
+    "operator": Role.OPERATOR,
+}
 
 
 def main() -> None:
@@ -36,8 +40,18 @@ def register_commands(app: Flask) -> None:
     from service.simulate.commands import simulate_group
     from service.sync.commands import scheduler_command, sync_command
 
-    for group in (db_group, fixtures_group, tokens_group, jobs_group, demo_tokens, sync_command,
-                  scheduler_command, simulate_group, demo_sign_in, check_group):  # fmt: skip
+    for group in (
+        db_group,
+        fixtures_group,
+        tokens_group,
+        jobs_group,
+        demo_tokens,
+        sync_command,
+        scheduler_command,
+        simulate_group,
+        demo_sign_in,
+        check_group,
+    ):
         app.cli.add_command(group)
 
 
@@ -87,9 +101,12 @@ def tokens_create(role: str, label: str, **ids):
         raise click.UsageError(f"--role {role} needs --{role} ID")
     with unit_of_work() as session:
         _, secret = issue_token(
-            session=session, role=ROLE_OPTIONS[role], principal_id=principal_id,
-            now=clock().now(), label=label,
-        )  # fmt: skip
+            session=session,
+            role=ROLE_OPTIONS[role],
+            principal_id=principal_id,
+            now=clock().now(),
+            label=label,
+        )
     click.echo(secret)
 
 
@@ -123,8 +140,11 @@ def jobs_run(name: str):
 check_group = AppGroup("check", help="Invariant checks, for operators after an incident.")
 
 
-@check_group.command("money", help="Recompute money, stock, coupons and order histories from "
-                     "their rows; print every difference, exit 1 on any.")  # fmt: skip
+@check_group.command(
+    "money",
+    help="Recompute money, stock, coupons and order histories from "
+    "their rows; print every difference, exit 1 on any.",
+)
 def check_money():
     from service.checks.service import find_differences
 

@@ -17,12 +17,25 @@ from sms_senders.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 class AliyunSender(SmsSender):
     kind = "aliyun"
 
-    def __init__(self, *, access_key_id: str, access_key_secret: str, sign_name: str,
-                 template_code: str, endpoint: str = "dysmsapi.aliyuncs.com",
-                 protocol: str = "https", timeout_ms: int = 5000):  # fmt: skip
-        config = openapi.Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
-                                endpoint=endpoint, protocol=protocol,
-                                read_timeout=timeout_ms, connect_timeout=timeout_ms)  # fmt: skip
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        template_code: str,
+        endpoint: str = "dysmsapi.aliyuncs.com",
+        protocol: str = "https",
+        timeout_ms: int = 5000,
+    ):
+        config = openapi.Config(
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            endpoint=endpoint,
+            protocol=protocol,
+            read_timeout=timeout_ms,
+            connect_timeout=timeout_ms,
+        )
         self.client = Client(config)
         self.sign_name = sign_name
         self.template_code = template_code

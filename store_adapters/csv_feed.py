@@ -25,9 +25,15 @@ TRAILER = "#rows="
 class CsvFeedAdapter(StockAdapter):
     kind = "csv"
 
-    def __init__(self, path: str | None = None, url: str | None = None,
-                 encoding: str = "auto", timeout_s: float = 10.0, retries: int = 3,
-                 api_key: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        path: str | None = None,
+        url: str | None = None,
+        encoding: str = "auto",
+        timeout_s: float = 10.0,
+        retries: int = 3,
+        api_key: str | None = None,
+    ):
         if (path is None) == (url is None):
             raise ValueError("a CSV feed needs exactly one of path or url")
         self.path, self.url, self.encoding = path, url, encoding
@@ -67,8 +73,11 @@ def _parse(reader, header: list[str]) -> tuple[list[StockRow], list[str], set[st
     plain = "updated_at" not in header
     for number, record in enumerate(reader, start=2):
         if len(record) == width:
-            sku, on_hand, price = (record[sku_at].strip(), record[on_hand_at].strip(),
-                                   record[price_at].strip())  # fmt: skip
+            sku, on_hand, price = (
+                record[sku_at].strip(),
+                record[on_hand_at].strip(),
+                record[price_at].strip(),
+            )
             if (
                 plain
                 and sku

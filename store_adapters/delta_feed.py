@@ -13,8 +13,9 @@ from store_adapters.json_api import MAX_PAGES, collect, read_page
 class DeltaFeedAdapter(StockAdapter):
     kind = "delta"
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 10.0,
-                 retries: int = 3):  # fmt: skip
+    def __init__(
+        self, base_url: str, api_key: str | None = None, timeout_s: float = 10.0, retries: int = 3
+    ):
         self.base_url, self._key = base_url.rstrip("/"), api_key
         self.timeout_s, self.retries = timeout_s, retries
 
@@ -27,8 +28,9 @@ class DeltaFeedAdapter(StockAdapter):
         with http_session(retries=self.retries) as session:
             for _ in range(MAX_PAGES):
                 params = {"since": cursor} if cursor else {}
-                body = read_page(session, f"{self.base_url}/changes", params, headers,
-                                 self.timeout_s, "changes")  # fmt: skip
+                body = read_page(
+                    session, f"{self.base_url}/changes", params, headers, self.timeout_s, "changes"
+                )
                 collect(body["changes"], rows, rejected, cursor)
                 cursor = body.get("cursor", cursor)
                 if not body.get("more"):

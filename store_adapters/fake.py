@@ -8,8 +8,9 @@ class FakeAdapter(StockAdapter):
 
     kind = "fake"
 
-    def __init__(self, rows: list[dict] | None = None, fail: str | None = None,
-                 complete: bool = True):  # fmt: skip
+    def __init__(
+        self, rows: list[dict] | None = None, fail: str | None = None, complete: bool = True
+    ):
         self.rows = [StockRow(**row) for row in rows or []]
         self.fail = fail
         self.complete = complete

@@ -18,10 +18,17 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 def http_session(*, retries: int = 3, backoff_s: float = 0.2) -> requests.Session:
     """A session that retries GETs on connection errors and 429/5xx, backing off exponentially."""
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries,
-                  backoff_factor=backoff_s, backoff_jitter=backoff_s / 2,
-                  status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
-                  raise_on_status=False)  # fmt: skip
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff_s,
+        backoff_jitter=backoff_s / 2,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+    )
     session = requests.Session()
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))

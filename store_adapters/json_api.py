@@ -27,16 +27,26 @@ class JsonApiAdapter(StockAdapter):
         headers = {"Authorization": f"Bearer {self._key}"}
         with http_session(retries=self.retries) as session:
             for _ in range(MAX_PAGES):
-                body = read_page(session, f"{self.base_url}/stock", {"page": page}, headers,
-                                 self.timeout_s, "items")  # fmt: skip
+                body = read_page(
+                    session,
+                    f"{self.base_url}/stock",
+                    {"page": page},
+                    headers,
+                    self.timeout_s,
+                    "items",
+                )
                 collect(body["items"], rows, rejected, page, unsure)
                 total = body.get("total", total)
                 page = body.get("next_page")
                 if not page:
                     break
         read = len(rows) + len(rejected)
-        return StockSnapshot(rows=rows, rejected=rejected, unsure=unsure,
-                             complete=not isinstance(total, int) or read >= total)  # fmt: skip
+        return StockSnapshot(
+            rows=rows,
+            rejected=rejected,
+            unsure=unsure,
+            complete=not isinstance(total, int) or read >= total,
+        )
 
 
 def read_page(session, url: str, params: dict, headers: dict, timeout_s: float, key: str) -> dict:

@@ -3,25 +3,41 @@
 import pytest
 
 PUBLIC = {
-    ("get", "/v1/_ping"), ("get", "/healthz"), ("get", "/openapi.json"), ("get", "/v1/messages"),
-    ("get", "/v1/stores/nearby"), ("get", "/v1/stores/{store_id}"),
-    ("get", "/v1/stores/{store_id}/products"), ("get", "/v1/products/search"),
-    ("get", "/v1/campaigns/upcoming"), ("get", "/v1/places/search"), ("get", "/v1/places/nearest"),
+    ("get", "/v1/_ping"),
+    ("get", "/healthz"),
+    ("get", "/openapi.json"),
+    ("get", "/v1/messages"),
+    ("get", "/v1/stores/nearby"),
+    ("get", "/v1/stores/{store_id}"),
+    ("get", "/v1/stores/{store_id}/products"),
+    ("get", "/v1/products/search"),
+    ("get", "/v1/campaigns/upcoming"),
+    ("get", "/v1/places/search"),
+    ("get", "/v1/places/nearest"),
     ("get", "/v1/tracking/{share}"),
     # pages (each signs in on the page itself), the favicon, and a share link's page
-    ("get", "/"), ("get", "/store"), ("get", "/courier"), ("get", "/admin"),
-    ("get", "/admin/payments"), ("get", "/favicon.ico"),
-    ("get", "/track/{share}"), ("get", "/track/"),
+    ("get", "/"),
+    ("get", "/store"),
+    ("get", "/courier"),
+    ("get", "/admin"),
+    ("get", "/admin/payments"),
+    ("get", "/favicon.ico"),
+    ("get", "/track/{share}"),
+    ("get", "/track/"),
     # payments (issue 22): providers' signed notifications, the sandbox's cashier (demo and tests)
     ("post", "/v1/payments/notify/{kind}"),
     ("get", "/pay/sandbox/{account}/{out_trade_no}"),
     ("post", "/pay/sandbox/{account}/{out_trade_no}"),
     # demo mode only (404 otherwise): one-click sign-in as a seed consumer
-    ("get", "/v1/demo/consumers"), ("post", "/v1/demo/consumers/{consumer_id}/token"),
+    ("get", "/v1/demo/consumers"),
+    ("post", "/v1/demo/consumers/{consumer_id}/token"),
     # sign-in (issue 23): what a caller without a session uses to get one
-    ("post", "/v1/auth/code"), ("post", "/v1/auth/sign-in"), ("post", "/v1/auth/refresh"),
-    ("post", "/v1/auth/operator/sign-in"), ("post", "/v1/auth/pair"),
-}  # fmt: skip  (a table: one line per kind of public route reads better than one per route)
+    ("post", "/v1/auth/code"),
+    ("post", "/v1/auth/sign-in"),
+    ("post", "/v1/auth/refresh"),
+    ("post", "/v1/auth/operator/sign-in"),
+    ("post", "/v1/auth/pair"),
+}
 # The owner's bearer token, or none with the tracking link's share token.
 TOKEN_OR_LINK = {("get", "/v1/orders/{order_id}/tracking")}
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}

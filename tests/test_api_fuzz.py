@@ -29,14 +29,26 @@ from service.stores.models import Store
 
 pytestmark = pytest.mark.live
 EXAMPLES = 25
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
-PRINCIPALS = [(Role.CONSUMER, Consumer, None), (Role.STORE, Store, None),
-              (Role.COURIER, Courier, None), (Role.OPERATOR, Operator, True),
-              (Role.OPERATOR, Operator, False)]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+PRINCIPALS = [
+    (Role.CONSUMER, Consumer, None),
+    (Role.STORE, Store, None),
+    (Role.COURIER, Courier, None),
+    (Role.OPERATOR, Operator, True),
+    (Role.OPERATOR, Operator, False),
+]
 
-SIGN_IN = {Role.CONSUMER: "sms", Role.STORE: "pairing", Role.COURIER: "sms",
-           Role.OPERATOR: "password_totp"}  # fmt: skip
+SIGN_IN = {
+    Role.CONSUMER: "sms",
+    Role.STORE: "pairing",
+    Role.COURIER: "sms",
+    Role.OPERATOR: "password_totp",
+}
 
 
 def role_headers(database_url: str) -> list[dict]:
@@ -51,19 +63,31 @@ def role_headers(database_url: str) -> list[dict]:
                 query = query.where(scope)
             principal = session.execute(query).scalars().first()
             # Sessions as people get them by signing in (issue 23), in place of API tokens.
-            tokens = issue_session(session=session, role=role, principal_id=principal,
-                                   method=SIGN_IN[role], now=SystemClock().now())  # fmt: skip
+            tokens = issue_session(
+                session=session,
+                role=role,
+                principal_id=principal,
+                method=SIGN_IN[role],
+                now=SystemClock().now(),
+            )
             headers.append({"Authorization": f"Bearer {tokens.access_token}"})
     engine.dispose()
     return headers
 
 
 def fuzz(operation, base_url: str, headers: list[dict], http: requests.Session) -> None:
-    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                      operation.as_strategy(GenerationMode.NEGATIVE))  # fmt: skip
+    cases = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=cases, auth=st.sampled_from(headers))
     def run(case, auth):
         response = case.call(base_url=base_url, session=http, headers=auth, timeout=15)

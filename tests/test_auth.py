@@ -7,8 +7,12 @@ from service.auth.service import hash_token, issue_token
 from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
 
-PRINCIPALS = {Role.CONSUMER: Consumer, Role.STORE: Store, Role.COURIER: Courier,
-              Role.OPERATOR: Operator}  # fmt: skip
+PRINCIPALS = {
+    Role.CONSUMER: Consumer,
+    Role.STORE: Store,
+    Role.COURIER: Courier,
+    Role.OPERATOR: Operator,
+}
 
 
 def token_for(session, role: Role, clock) -> tuple[int, str]:

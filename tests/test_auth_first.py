@@ -45,8 +45,13 @@ def test_every_protected_route_refuses_a_request_without_a_token_before_reading_
     wrong = []
     for method, path in routes:
         for headers in ({}, {"Authorization": "Bearer hd_not-a-token"}):
-            answer = client.open(path + BAD_QUERY, method=method, data=BAD_BODY,
-                                 content_type="application/json", headers=headers)  # fmt: skip
+            answer = client.open(
+                path + BAD_QUERY,
+                method=method,
+                data=BAD_BODY,
+                content_type="application/json",
+                headers=headers,
+            )
             if answer.status_code != 401 or answer.json["error"]["code"] != "unauthenticated":
                 wrong.append((method, path, headers, answer.status_code))
     assert wrong == []
@@ -60,9 +65,14 @@ def test_the_courier_location_without_a_token_and_with_an_empty_body_is_401(clie
 
 def test_a_token_of_another_role_is_403_on_a_route_whatever_its_body(client, session, clock):
     store_id = session.exec(select(Store.id).order_by(Store.id)).first()
-    _, secret = issue_token(session=session, role=Role.STORE, principal_id=store_id,
-                            now=clock.now())  # fmt: skip
+    _, secret = issue_token(
+        session=session, role=Role.STORE, principal_id=store_id, now=clock.now()
+    )
     session.commit()
-    answer = client.put("/v1/courier/location", data=BAD_BODY, content_type="application/json",
-                        headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
+    answer = client.put(
+        "/v1/courier/location",
+        data=BAD_BODY,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
     assert answer.status_code == 403

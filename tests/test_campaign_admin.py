@@ -30,12 +30,18 @@ def platform(session, clock):
 def campaign_body(session, clock, **overrides):
     now = clock.now()
     body = {
-        "city_id": city(session, "changsha").id, "issuer": "city", "issuer_name": "长沙市商务局",
-        "name": "长沙夜经济消费券", "budget_fen": 1_000_000, "categories": ["restaurant", "bakery"],
-        "funding_government_pct": 80, "funding_platform_pct": 10, "funding_merchant_pct": 10,
+        "city_id": city(session, "changsha").id,
+        "issuer": "city",
+        "issuer_name": "长沙市商务局",
+        "name": "长沙夜经济消费券",
+        "budget_fen": 1_000_000,
+        "categories": ["restaurant", "bakery"],
+        "funding_government_pct": 80,
+        "funding_platform_pct": 10,
+        "funding_merchant_pct": 10,
         "starts_at": (now - timedelta(hours=1)).isoformat(),
         "ends_at": (now + timedelta(days=14)).isoformat(),
-    }  # fmt: skip
+    }
     return {**body, **overrides}
 
 
@@ -50,42 +56,59 @@ def test_operator_sets_up_a_campaign_that_consumers_can_then_claim(
     assert created.status_code == 201, created.json
     cid = created.json["id"]
     window = {"claim_starts_at": iso(clock, minutes=-5), "claim_ends_at": iso(clock, days=3)}
-    batch = client.post(f"/v1/campaigns/{cid}/batches", headers=platform,
-                        json={"name": "第一批", "pack_quota": 1000, **window})  # fmt: skip
+    batch = client.post(
+        f"/v1/campaigns/{cid}/batches",
+        headers=platform,
+        json={"name": "第一批", "pack_quota": 1000, **window},
+    )
     assert batch.status_code == 201, batch.json
     for threshold, discount in ((5000, 1500), (0, 300)):
-        made = client.post(f"/v1/campaigns/{cid}/templates", headers=platform, json={
-            "name": f"满{threshold}减{discount}", "threshold_fen": threshold,
-            "discount_fen": discount, "valid_hours": 72})  # fmt: skip
+        made = client.post(
+            f"/v1/campaigns/{cid}/templates",
+            headers=platform,
+            json={
+                "name": f"满{threshold}减{discount}",
+                "threshold_fen": threshold,
+                "discount_fen": discount,
+                "valid_hours": 72,
+            },
+        )
         assert made.status_code == 201, made.json
     shown = client.get(f"/v1/campaigns/{cid}", headers=platform).json
     assert shown["pack_value_fen"] == 1800 and len(shown["batches"]) == 1
     assert shown["starts_at"].endswith("+08:00")
     ((_, token),) = make_consumers(session, 1, clock.now())
     session.commit()
-    claimed = client.post(f"/v1/campaigns/{cid}/claim", json=CHANGSHA_POINT,
-                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    claimed = client.post(
+        f"/v1/campaigns/{cid}/claim",
+        json=CHANGSHA_POINT,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert claimed.status_code == 201
     coupon = min(claimed.json["coupons"], key=lambda c: c["discount_fen"])
     assert coupon["categories"] == ["restaurant", "bakery"]
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"ends_at": "2020-01-01T00:00:00+08:00"}, "ends_at"),
-    ({"funding_platform_pct": 20}, "funding_government_pct"),
-    ({"issuer": "platform"}, "funding_government_pct"),
-    ({"categories": ["spaceships"]}, "categories"),
-    ({"budget_fen": 0}, "budget_fen"),
-    ({"starts_at": "2026-06-01T10:00:00"}, "starts_at"),  # no timezone
-    ({"store_ids": [999_999]}, "store_ids"),
-    ({"issuer": "bank"}, "issuer"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ends_at": "2020-01-01T00:00:00+08:00"}, "ends_at"),
+        ({"funding_platform_pct": 20}, "funding_government_pct"),
+        ({"issuer": "platform"}, "funding_government_pct"),
+        ({"categories": ["spaceships"]}, "categories"),
+        ({"budget_fen": 0}, "budget_fen"),
+        ({"starts_at": "2026-06-01T10:00:00"}, "starts_at"),  # no timezone
+        ({"store_ids": [999_999]}, "store_ids"),
+        ({"issuer": "bank"}, "issuer"),
+    ],
+)
 def test_nonsense_campaigns_are_refused_and_nothing_is_written(
     client, session, clock, platform, overrides, field
 ):
     before = session.execute(select(func.count()).select_from(Campaign)).scalar()
-    response = client.post("/v1/campaigns", json=campaign_body(session, clock, **overrides),
-                           headers=platform)  # fmt: skip
+    response = client.post(
+        "/v1/campaigns", json=campaign_body(session, clock, **overrides), headers=platform
+    )
     assert response.status_code == 422, response.json
     assert response.json["error"]["field"] == field
     assert session.execute(select(func.count()).select_from(Campaign)).scalar() == before
@@ -98,13 +121,36 @@ def test_template_rules_refuse_bad_packs(client, session, clock, platform):
     cases = [
         ({"name": "x", "threshold_fen": 1000, "discount_fen": 2000}, "discount_fen"),
         ({"name": "x", "threshold_fen": 0, "discount_fen": 20_000}, "discount_fen"),
-        ({"name": "x", "threshold_fen": 0, "discount_fen": 100, "valid_from": iso(clock, days=2),
-          "valid_until": iso(clock, days=1)}, "valid_until"),
-        ({"name": "x", "threshold_fen": 0, "discount_fen": 100,
-          "valid_until": iso(clock, days=30)}, "valid_until"),
-        ({"name": "x", "threshold_fen": 0, "discount_fen": 100, "valid_hours": 24,
-          "valid_until": iso(clock, days=1)}, "valid_hours"),
-    ]  # fmt: skip
+        (
+            {
+                "name": "x",
+                "threshold_fen": 0,
+                "discount_fen": 100,
+                "valid_from": iso(clock, days=2),
+                "valid_until": iso(clock, days=1),
+            },
+            "valid_until",
+        ),
+        (
+            {
+                "name": "x",
+                "threshold_fen": 0,
+                "discount_fen": 100,
+                "valid_until": iso(clock, days=30),
+            },
+            "valid_until",
+        ),
+        (
+            {
+                "name": "x",
+                "threshold_fen": 0,
+                "discount_fen": 100,
+                "valid_hours": 24,
+                "valid_until": iso(clock, days=1),
+            },
+            "valid_hours",
+        ),
+    ]
     for body, field in cases:
         response = client.post(url, json=body, headers=platform)
         assert (response.status_code, response.json["error"]["field"]) == (422, field), body
@@ -114,8 +160,12 @@ def test_batch_window_must_be_sane_and_inside_the_campaign(client, session, cloc
     campaign, _ = make_campaign(session, clock.now())
     session.commit()
     url = f"/v1/campaigns/{campaign.id}/batches"
-    backwards = {"name": "b2", "claim_starts_at": iso(clock, days=2),
-                 "claim_ends_at": iso(clock, days=1), "pack_quota": 10}  # fmt: skip
+    backwards = {
+        "name": "b2",
+        "claim_starts_at": iso(clock, days=2),
+        "claim_ends_at": iso(clock, days=1),
+        "pack_quota": 10,
+    }
     assert (
         client.post(url, json=backwards, headers=platform).json["error"]["field"] == "claim_ends_at"
     )
@@ -133,12 +183,14 @@ def test_pause_switch_stops_and_resumes_claims(client, session, clock, platform)
     session.commit()
     url = f"/v1/campaigns/{campaign.id}"
     assert client.patch(url, json={"paused": True}, headers=platform).json["paused"] is True
-    claim = client.post(url + "/claim", json=CHANGSHA_POINT,
-                        headers={"Authorization": f"Bearer {people[0][1]}"})  # fmt: skip
+    claim = client.post(
+        url + "/claim", json=CHANGSHA_POINT, headers={"Authorization": f"Bearer {people[0][1]}"}
+    )
     assert claim.json["error"]["code"] == "paused"
     client.patch(url, json={"paused": False}, headers=platform)
-    claim = client.post(url + "/claim", json=CHANGSHA_POINT,
-                        headers={"Authorization": f"Bearer {people[0][1]}"})  # fmt: skip
+    claim = client.post(
+        url + "/claim", json=CHANGSHA_POINT, headers={"Authorization": f"Bearer {people[0][1]}"}
+    )
     assert claim.status_code == 201
     lower = client.patch(url, json={"budget_fen": 100}, headers=platform)
     assert (lower.status_code, lower.json["error"]["field"]) == (422, "budget_fen")
@@ -164,8 +216,11 @@ def test_city_operator_manages_only_their_own_city(client, session, clock):
 def test_consumers_cannot_run_campaigns(client, session, clock):
     ((_, token),) = make_consumers(session, 1, clock.now())
     session.commit()
-    response = client.post("/v1/campaigns", json=campaign_body(session, clock),
-                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    response = client.post(
+        "/v1/campaigns",
+        json=campaign_body(session, clock),
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 403
 
 
@@ -188,13 +243,21 @@ def test_coupons_cannot_expire_while_their_batch_is_claimable(client, session, c
     campaign, _ = make_campaign(session, clock.now(), pack=())  # its batch is open 2 days
     session.commit()
     url = f"/v1/campaigns/{campaign.id}"
-    early = {"name": "早到期", "threshold_fen": 0, "discount_fen": 100,
-             "valid_until": iso(clock, days=1)}  # fmt: skip
+    early = {
+        "name": "早到期",
+        "threshold_fen": 0,
+        "discount_fen": 100,
+        "valid_until": iso(clock, days=1),
+    }
     refused = client.post(url + "/templates", json=early, headers=platform)
     assert (refused.status_code, refused.json["error"]["field"]) == (422, "valid_until")
     fine = {**early, "valid_until": iso(clock, days=5)}
     assert client.post(url + "/templates", json=fine, headers=platform).status_code == 201
-    late_batch = {"name": "第二批", "claim_starts_at": iso(clock, days=1),
-                  "claim_ends_at": iso(clock, days=6), "pack_quota": 10}  # fmt: skip
+    late_batch = {
+        "name": "第二批",
+        "claim_starts_at": iso(clock, days=1),
+        "claim_ends_at": iso(clock, days=6),
+        "pack_quota": 10,
+    }
     refused = client.post(url + "/batches", json=late_batch, headers=platform)
     assert (refused.status_code, refused.json["error"]["field"]) == (422, "claim_ends_at")

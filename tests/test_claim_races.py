@@ -35,8 +35,15 @@ def seed(server, consumers: int, **campaign):
 
 def claims_for(server, campaign_id, tokens):
     url = f"{server.url}/v1/campaigns/{campaign_id}/claim"
-    return [{"method": "POST", "url": url, "json": CHANGSHA_POINT,
-             "headers": {"Authorization": f"Bearer {t}"}} for t in tokens]  # fmt: skip
+    return [
+        {
+            "method": "POST",
+            "url": url,
+            "json": CHANGSHA_POINT,
+            "headers": {"Authorization": f"Bearer {t}"},
+        }
+        for t in tokens
+    ]
 
 
 def outcome(response) -> str:

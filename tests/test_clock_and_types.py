@@ -41,8 +41,11 @@ def test_naive_timestamp_is_refused_before_it_reaches_the_database(session):
 def test_scaled_clock_runs_from_its_start_at_its_speed_and_agrees_across_processes():
     from service.clock import ScaledClock
 
-    env = {"HD_SIM_START": "2026-11-25T20:00:00+08:00",
-           "HD_SIM_ANCHOR": "2026-11-25T06:00:00+00:00", "HD_SIM_SPEED": "12"}  # fmt: skip
+    env = {
+        "HD_SIM_START": "2026-11-25T20:00:00+08:00",
+        "HD_SIM_ANCHOR": "2026-11-25T06:00:00+00:00",
+        "HD_SIM_SPEED": "12",
+    }
     one, other = ScaledClock.from_env(env), ScaledClock.from_env(dict(env))
     wall = datetime(2026, 11, 25, 6, 0, 10, tzinfo=UTC)
     assert one.at(wall) == other.at(wall) == datetime(2026, 11, 25, 12, 2, tzinfo=UTC)

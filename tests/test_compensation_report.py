@@ -20,8 +20,11 @@ def deliver_late(client, session, clock, job) -> None:
     backdate(session, job["order"]["id"], minutes=5)
     session.commit()
     delivery_id = carried(client, session, clock, job)
-    done = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=job["me"],
-                       json={"code": job["order"]["handoff_code"]})  # fmt: skip
+    done = client.post(
+        f"/v1/courier/deliveries/{delivery_id}/delivered",
+        headers=job["me"],
+        json={"code": job["order"]["handoff_code"]},
+    )
     assert done.status_code == 200, done.json
 
 

@@ -37,8 +37,12 @@ def seed(database_url: str) -> tuple[int, str, list[str]]:
 
 
 def claim(server, campaign_id: int, token: str) -> requests.Response:
-    return requests.post(f"{server.url}/v1/campaigns/{campaign_id}/claim", json=CHANGSHA_POINT,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
+    return requests.post(
+        f"{server.url}/v1/campaigns/{campaign_id}/claim",
+        json=CHANGSHA_POINT,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
 
 
 def test_city_operator_opens_a_campaign_sees_charts_and_pauses_it(live_server, page):
@@ -58,8 +62,12 @@ def test_city_operator_opens_a_campaign_sees_charts_and_pauses_it(live_server, p
     assert card.locator(".adm-bar.claims").count() == 1
     assert card.locator(".adm-bar.budget").count() == 1
     card.locator(".open-report").click()
-    for chart in ("#chart-days svg.bars", "#chart-funding svg.funding", "#chart-stores svg",
-                  "#map svg.map"):  # fmt: skip
+    for chart in (
+        "#chart-days svg.bars",
+        "#chart-funding svg.funding",
+        "#chart-stores svg",
+        "#map svg.map",
+    ):
         page.locator(chart).wait_for()
     assert "已对账" in page.locator("#reconciled").inner_text()
     assert page.locator("#chart-days svg.bars rect").count() >= 3

@@ -46,11 +46,17 @@ def test_offer_accept_arrive_pick_up_and_deliver_with_the_code(client, session, 
         == 200
     )
     session.expire_all()
-    stock = session.execute(select(StoreStock.on_hand, StoreStock.reserved).where(
-        StoreStock.store_id == job["store"].id)).one()  # fmt: skip
+    stock = session.execute(
+        select(StoreStock.on_hand, StoreStock.reserved).where(
+            StoreStock.store_id == job["store"].id
+        )
+    ).one()
     assert tuple(stock) == (8, 0) and session.get(Store, job["store"].id).open_orders == 0
-    done = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me,
-                       json={"code": order["handoff_code"]})  # fmt: skip
+    done = client.post(
+        f"/v1/courier/deliveries/{delivery_id}/delivered",
+        headers=me,
+        json={"code": order["handoff_code"]},
+    )
     assert done.status_code == 200 and done.json["order_status"] == "DELIVERED"
     assert session.get(Courier, job["courier_id"]).held == 0
 
@@ -59,8 +65,12 @@ def test_five_wrong_codes_lock_until_an_operator_unlocks(client, session, clock,
     me, order = job["me"], job["order"]
     delivery_id = carried(client, session, clock, job)
     wrong = f"{(int(order['handoff_code']) + 1) % 10000:04d}"
-    codes = [client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me,
-                         json={"code": wrong}).json["error"]["code"] for _ in range(6)]  # fmt: skip
+    codes = [
+        client.post(
+            f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me, json={"code": wrong}
+        ).json["error"]["code"]
+        for _ in range(6)
+    ]
     assert codes == ["wrong_code"] * 4 + ["delivery_locked"] * 2
     right = {"code": order["handoff_code"]}
     locked = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me, json=right)
@@ -77,8 +87,11 @@ def test_five_wrong_codes_lock_until_an_operator_unlocks(client, session, clock,
 
 def test_another_couriers_delivery_is_not_found(client, job):
     delivery_id = offered_id(client, job["me"])
-    for path in (f"offers/{delivery_id}/accept", f"deliveries/{delivery_id}/arrived-at-store",
-                 f"deliveries/{delivery_id}/picked-up"):  # fmt: skip
+    for path in (
+        f"offers/{delivery_id}/accept",
+        f"deliveries/{delivery_id}/arrived-at-store",
+        f"deliveries/{delivery_id}/picked-up",
+    ):
         assert client.post(f"/v1/courier/{path}", headers=job["other"]).status_code == 404
     assert client.get("/v1/courier/offers", headers=job["consumer"]).status_code == 403
 
@@ -89,14 +102,21 @@ def test_delivered_before_picked_up_and_an_expired_offer_are_409(client, clock, 
     clock.advance(seconds=31)
     late = client.post(f"/v1/courier/offers/{delivery_id}/accept", headers=me)
     assert (late.status_code, late.json["error"]["code"]) == (409, "offer_expired")
-    early = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me,
-                        json={"code": "0000"})  # fmt: skip
+    early = client.post(
+        f"/v1/courier/deliveries/{delivery_id}/delivered", headers=me, json={"code": "0000"}
+    )
     assert (early.status_code, early.json["error"]["status"]) == (409, "OFFERED")
 
 
-@pytest.mark.parametrize("body", [{"lat": 0.0, "lon": 0.0}, {"lat": 91, "lon": 120},
-                                  {**HOME, "accuracy_m": -1},
-                                  {**HOME, "heading": 400}])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lat": 0.0, "lon": 0.0},
+        {"lat": 91, "lon": 120},
+        {**HOME, "accuracy_m": -1},
+        {**HOME, "heading": 400},
+    ],
+)
 def test_impossible_or_outside_locations_are_422(client, job, body):
     assert client.put("/v1/courier/location", json=body, headers=job["me"]).status_code == 422
 
@@ -127,8 +147,11 @@ def test_consumer_cancel_frees_the_courier_at_once(client, session, job):
 
 def failed_and_queued(client, session, clock, job) -> tuple[int, dict]:
     delivery_id = carried(client, session, clock, job)
-    failed = client.post(f"/v1/courier/deliveries/{delivery_id}/failed", headers=job["me"],
-                         json={"reason": "nobody home"})  # fmt: skip
+    failed = client.post(
+        f"/v1/courier/deliveries/{delivery_id}/failed",
+        headers=job["me"],
+        json={"reason": "nobody home"},
+    )
     assert failed.json["status"] == "FAILED"
     operator = {"Authorization": f"Bearer {make_operator(session, clock.now())}"}
     session.commit()
@@ -144,7 +167,8 @@ def test_a_redelivery_goes_to_another_courier_who_picks_the_goods_up_again(
 
     delivery_id, operator = failed_and_queued(client, session, clock, job)
     on_shelf = select(StoreStock.on_hand, StoreStock.reserved).where(
-        StoreStock.store_id == job["store"].id)  # fmt: skip
+        StoreStock.store_id == job["store"].id
+    )
     shelf = session.execute(on_shelf).all()
     again = client.post(f"/v1/ops/deliveries/{delivery_id}/redeliver", headers=operator)
     assert (again.json["status"], again.json["courier_id"]) == ("WAITING", None)
@@ -160,8 +184,12 @@ def test_a_redelivery_goes_to_another_courier_who_picks_the_goods_up_again(
     code = {"code": job["order"]["handoff_code"]}
     done = client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=other, json=code)
     assert done.json["status"] == "DELIVERED"
-    kinds = [e["kind"] for e in client.get(f"/v1/orders/{job['order']['id']}",
-                                           headers=job["consumer"]).json["events"]]  # fmt: skip
+    kinds = [
+        e["kind"]
+        for e in client.get(f"/v1/orders/{job['order']['id']}", headers=job["consumer"]).json[
+            "events"
+        ]
+    ]
     assert kinds[-4:] == ["redelivery", "courier_assigned", "picked_up", "delivered"]
 
 

@@ -37,8 +37,9 @@ def statements_of(engine):
 
 def token_for(session, role: Role, clock):
     principal_id = session.exec(select(PRINCIPALS[role].id).order_by(PRINCIPALS[role].id)).first()
-    token, secret = issue_token(session=session, role=role, principal_id=principal_id,
-                                now=clock.now())  # fmt: skip
+    token, secret = issue_token(
+        session=session, role=role, principal_id=principal_id, now=clock.now()
+    )
     session.commit()
     return token, secret
 

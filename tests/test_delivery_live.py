@@ -50,13 +50,19 @@ class World:
             self.couriers = make_couriers(session, self.city, list(couriers), now, **courier_fields)
 
     def call(self, method, path, token, **kwargs):
-        return requests.request(method, self.server.url + path, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"}, **kwargs)  # fmt: skip
+        return requests.request(
+            method,
+            self.server.url + path,
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
+        )
 
     def place(self, n=0) -> dict:
         consumer = self.consumers[n][1]
-        placed = place_and_pay_live(self.server.url, BODY, {"Authorization": f"Bearer {consumer}"},
-                                    f"k{n}")  # fmt: skip
+        placed = place_and_pay_live(
+            self.server.url, BODY, {"Authorization": f"Bearer {consumer}"}, f"k{n}"
+        )
         assert placed.status_code == 201, placed.text
         return placed.json()["order"]
 
@@ -91,9 +97,14 @@ def test_an_order_from_placement_to_the_door_over_http(live_server):
     world.store_does(order["id"], "READY")
     path = f"/v1/courier/deliveries/{offer['id']}"
     assert world.call("POST", f"{path}/picked-up", courier).ok
-    stock, slots = world.read(select(StoreStock.on_hand, StoreStock.reserved).where(
-        StoreStock.store_id == world.store.id)), world.read(select(Store.open_orders).where(
-        Store.id == world.store.id))  # fmt: skip
+    stock, slots = (
+        world.read(
+            select(StoreStock.on_hand, StoreStock.reserved).where(
+                StoreStock.store_id == world.store.id
+            )
+        ),
+        world.read(select(Store.open_orders).where(Store.id == world.store.id)),
+    )
     assert tuple(stock[0]) == (8, 0) and slots[0][0] == 0
     carried = world.track(order["id"])
     assert carried["status"] == "PICKED_UP" and carried["eta_s"] <= riding["eta_s"]
@@ -128,17 +139,28 @@ def test_a_late_delivery_raced_by_ten_clients_earns_one_coupon_and_money_reconci
     with world.database.unit_of_work() as session:
         backdate(session, order["id"], minutes=3)
     url = f"{world.server.url}/v1/courier/deliveries/{offer['id']}/delivered"
-    answers = race([{"method": "POST", "url": url, "json": {"code": order["handoff_code"]},
-                     "headers": {"Authorization": f"Bearer {courier}"}}] * 10)  # fmt: skip
+    answers = race(
+        [
+            {
+                "method": "POST",
+                "url": url,
+                "json": {"code": order["handoff_code"]},
+                "headers": {"Authorization": f"Bearer {courier}"},
+            }
+        ]
+        * 10
+    )
     assert sorted(r.status_code for r in answers) == [200] + [409] * 9
     assert world.track(order["id"])["late"] is True
     with world.database.unit_of_work() as session:
         campaign = compensation_budget(session, world.city.id)
-        coupons = session.execute(select(func.count()).select_from(Coupon).where(
-            Coupon.campaign_id == campaign.id)).scalar()  # fmt: skip
+        coupons = session.execute(
+            select(func.count()).select_from(Coupon).where(Coupon.campaign_id == campaign.id)
+        ).scalar()
         paid = net_paid(session, order["id"])
-        compensated = session.execute(select(func.sum(LedgerEntry.amount_fen)).where(
-            LedgerEntry.kind == "compensation")).scalar()  # fmt: skip
+        compensated = session.execute(
+            select(func.sum(LedgerEntry.amount_fen)).where(LedgerEntry.kind == "compensation")
+        ).scalar()
         payable = session.get(Order, order["id"]).payable_fen
         assert (coupons, campaign.issued_fen, compensated) == (1, 1000, 1000)
         assert paid == payable
@@ -146,21 +168,38 @@ def test_a_late_delivery_raced_by_ten_clients_earns_one_coupon_and_money_reconci
 
 
 def test_two_dispatch_processes_at_once_never_exceed_capacity(live_server):
-    world = World(live_server(), couriers=[(1.0 + n / 10, 0.0) for n in range(3)], consumers=8,
-                  stock=50, capacity=2)  # fmt: skip
+    world = World(
+        live_server(),
+        couriers=[(1.0 + n / 10, 0.0) for n in range(3)],
+        consumers=8,
+        stock=50,
+        capacity=2,
+    )
     orders = [world.place(n)["id"] for n in range(8)]
     for order_id in orders:
         world.store_does(order_id, "ACCEPTED")
-    env = {**os.environ, "DATABASE_URL": world.server.database_url,
-           "HD_FAILPOINTS": "dispatch.after_read=0.5", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": world.server.database_url,
+        "HD_FAILPOINTS": "dispatch.after_read=0.5",
+        "LOG_LEVEL": "WARNING",
+    }
     command = [str(Path(sys.executable).with_name("hourdelivery")), "jobs", "run", "dispatch"]
-    ticks = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for _ in range(2)]  # fmt: skip
+    ticks = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
     outputs = [tick.communicate(timeout=120)[0].decode() for tick in ticks]
     assert all(tick.returncode == 0 for tick in ticks), outputs
-    held = dict(world.read(select(Delivery.courier_id, func.count()).where(
-        Delivery.status == "OFFERED").group_by(Delivery.courier_id)))  # fmt: skip
-    counters = dict(world.read(select(Courier.id, Courier.held).where(
-        Courier.city_id == world.city.id)))  # fmt: skip
+    held = dict(
+        world.read(
+            select(Delivery.courier_id, func.count())
+            .where(Delivery.status == "OFFERED")
+            .group_by(Delivery.courier_id)
+        )
+    )
+    counters = dict(
+        world.read(select(Courier.id, Courier.held).where(Courier.city_id == world.city.id))
+    )
     assert held == counters and sum(held.values()) == 6 and max(held.values()) == 2
     world.engine.dispose()

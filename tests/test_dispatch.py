@@ -75,7 +75,8 @@ def test_expired_offer_goes_to_another_courier_on_a_later_tick(client, session, 
 
 
 def test_a_lapsed_offer_comes_back_once_every_other_courier_in_reach_had_it(
-        client, session, clock, town):  # fmt: skip
+    client, session, clock, town
+):
     test_city, headers = town
     store = make_store(session, test_city, 0.0)
     order_id = accepted_order(client, session, clock, headers[0], store)
@@ -88,7 +89,8 @@ def test_a_lapsed_offer_comes_back_once_every_other_courier_in_reach_had_it(
 
 
 def test_the_only_courier_in_reach_gets_a_lapsed_offer_again_but_never_a_declined_one(
-        client, session, clock, town):  # fmt: skip
+    client, session, clock, town
+):
     test_city, headers = town
     store = make_store(session, test_city, 0.0)
     lapsed = accepted_order(client, session, clock, headers[0], store, "l")
@@ -100,15 +102,17 @@ def test_the_only_courier_in_reach_gets_a_lapsed_offer_again_but_never_a_decline
     dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
     assert offers(session) == {lapsed: only}
     (delivery_id,) = session.execute(select(Delivery.id)).scalars()
-    declined = client.post(f"/v1/courier/offers/{delivery_id}/decline",
-                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    declined = client.post(
+        f"/v1/courier/offers/{delivery_id}/decline", headers={"Authorization": f"Bearer {token}"}
+    )
     assert declined.status_code == 200, declined.json
     dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
     assert offers(session) == {lapsed: None}
 
 
 def test_the_scheduler_ticks_only_cities_with_a_waiting_delivery_or_a_lapsed_offer(
-        client, session, clock, town):  # fmt: skip
+    client, session, clock, town
+):
     test_city, headers = town
     store = make_store(session, test_city, 0.0)
     assert test_city.id not in dispatch.cities_with_work(session, clock.now())

@@ -29,8 +29,9 @@ def town(session, clock):
 
 def claim(client, campaign_id, headers, key=None):
     extra = {"Idempotency-Key": key} if key else {}
-    return client.post(f"/v1/campaigns/{campaign_id}/claim", json=POINT,
-                       headers={**headers, **extra})  # fmt: skip
+    return client.post(
+        f"/v1/campaigns/{campaign_id}/claim", json=POINT, headers={**headers, **extra}
+    )
 
 
 def count(session, table) -> int:
@@ -127,8 +128,9 @@ def test_two_schedulers_never_run_the_same_item_at_once(committed_db):
 
     job = Job("fence_test", "two leaders at once", lambda _s, _n: ["city-1"], run_item)
     now = datetime.now(UTC)
-    first = threading.Thread(target=run_job, args=(job,),
-                             kwargs={"database": committed_db, "now": now})  # fmt: skip
+    first = threading.Thread(
+        target=run_job, args=(job,), kwargs={"database": committed_db, "now": now}
+    )
     first.start()
     assert inside.wait(10)
     second = run_job(job, database=committed_db, now=now)

@@ -27,9 +27,17 @@ def open_shops(server, stores: int) -> tuple[list[int], list[dict], str]:
     engine = make_engine(server.database_url)
     with Database(engine).unit_of_work() as session:
         now, city = SystemClock().now(), make_city(session)
-        shops = [make_store(session, city, 1.0 + n / 100, max_open_orders=1000,
-                            stock={"BAK-0001": (100, 4800)} if n == 0 else {}, **tablet(now))
-                 for n in range(stores)]  # fmt: skip
+        shops = [
+            make_store(
+                session,
+                city,
+                1.0 + n / 100,
+                max_open_orders=1000,
+                stock={"BAK-0001": (100, 4800)} if n == 0 else {},
+                **tablet(now),
+            )
+            for n in range(stores)
+        ]
         headers = [{"Authorization": f"Bearer {store_token(session, s.id, now)}"} for s in shops]
         [(_, consumer)] = make_consumers(session, 1, now)
     engine.dispose()
@@ -64,8 +72,10 @@ def test_hundreds_of_parked_polls_and_an_order_wakes_only_its_own_stores_tablets
     async def scenario():
         limits = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=limits) as http:
-            polls = [asyncio.create_task(park(http, url, headers[n % STORES], 20))
-                     for n in range(TABLETS)]  # fmt: skip
+            polls = [
+                asyncio.create_task(park(http, url, headers[n % STORES], 20))
+                for n in range(TABLETS)
+            ]
             await asyncio.sleep(5)  # all parked (the test still holds if some are not yet)
             placed = await asyncio.to_thread(place_order, server, consumer)
             assert placed.status_code == 201, placed.text

@@ -16,14 +16,25 @@ from service.seed.skus import CatalogError, sku_codes
 from service.stores.hours import is_open_24h
 from service.stores.models import Store
 
-CHANGSHA_CATEGORIES = {"supermarket", "phones_digital", "beauty", "mother_baby",
-                       "apparel_sports", "liquor", "restaurant", "bakery"}  # fmt: skip
+CHANGSHA_CATEGORIES = {
+    "supermarket",
+    "phones_digital",
+    "beauty",
+    "mother_baby",
+    "apparel_sports",
+    "liquor",
+    "restaurant",
+    "bakery",
+}
 
 
 def row_counts(session) -> dict[str, int]:
     tables = [getattr(models, name) for name in models.__all__]
-    return {t.__tablename__: session.exec(select(func.count()).select_from(t)).one()
-            for t in tables if issubclass(t, SQLModel)}  # fmt: skip
+    return {
+        t.__tablename__: session.exec(select(func.count()).select_from(t)).one()
+        for t in tables
+        if issubclass(t, SQLModel)
+    }
 
 
 def test_loading_fixtures_twice_duplicates_nothing(session, clock):
@@ -59,7 +70,7 @@ def test_seed_campaigns_carry_the_real_names_and_are_open_now(session, clock):
     open_batches = session.exec(
         select(Batch).where(
             Batch.campaign_id == beijing.id, Batch.claim_starts_at <= now, Batch.claim_ends_at > now
-        )  # fmt: skip
+        )
     ).all()
     assert len(open_batches) == 1
 
@@ -67,20 +78,27 @@ def test_seed_campaigns_carry_the_real_names_and_are_open_now(session, clock):
 def test_platform_promotion_and_hourly_drops_are_seeded(session):
     promotion = session.exec(select(Promotion)).one()
     assert (promotion.kind, promotion.threshold_fen, promotion.discount_fen) == (
-        "every_threshold", 29900, 5000)  # fmt: skip
+        "every_threshold",
+        29900,
+        5000,
+    )
     drops = session.exec(select(Campaign).where(Campaign.issuer == "platform")).all()
     assert drops and all(c.funding_platform_pct == 100 for c in drops)
-    hours = {b.name.split()[-1] for b in session.exec(
-        select(Batch).where(Batch.campaign_id == drops[0].id))}  # fmt: skip
+    hours = {
+        b.name.split()[-1]
+        for b in session.exec(select(Batch).where(Batch.campaign_id == drops[0].id))
+    }
     assert hours == {"20:00", "21:00", "22:00", "23:00"}
 
 
 def test_each_citys_drop_campaign_is_named_for_its_city_and_listed_with_its_city_and_issuer(
-        client, session, clock):  # fmt: skip
+    client, session, clock
+):
     from tests.support.deliveries import make_operator
 
-    drops = session.exec(select(Campaign).where(Campaign.issuer == "platform",
-                                                Campaign.name.like("%惊喜券%"))).all()  # fmt: skip
+    drops = session.exec(
+        select(Campaign).where(Campaign.issuer == "platform", Campaign.name.like("%惊喜券%"))
+    ).all()
     assert len(drops) == len({c.name for c in drops}) == len({c.city_id for c in drops}) > 1
     operator = {"Authorization": f"Bearer {make_operator(session, clock.now())}"}
     session.commit()
@@ -108,6 +126,8 @@ def test_the_counts_fixtures_load_reports_are_the_rows_it_wrote(session, clock):
 
 def test_a_catalogue_whose_codes_collide_is_refused_not_merged():
     assert sku_codes({"supermarket": [1, 2], "phones_digital": [1]}) == {
-        "supermarket": ["SUP-0001", "SUP-0002"], "phones_digital": ["PHO-0001"]}  # fmt: skip
+        "supermarket": ["SUP-0001", "SUP-0002"],
+        "phones_digital": ["PHO-0001"],
+    }
     with pytest.raises(CatalogError, match="pharmacy and pharma_plus"):
         sku_codes({"pharmacy": [1], "pharma_plus": [1]})

@@ -25,8 +25,11 @@ def world(session, clock):
     made, _ = make_campaign(session, clock.now())
     ((_, consumer),) = make_consumers(session, 1, clock.now())
     session.commit()
-    return {"operator": operator_headers(session, clock), "campaign": made.id,
-            "consumer": {"Authorization": f"Bearer {consumer}"}}  # fmt: skip
+    return {
+        "operator": operator_headers(session, clock),
+        "campaign": made.id,
+        "consumer": {"Authorization": f"Bearer {consumer}"},
+    }
 
 
 def refused_without_writes(client, session, world, request, status) -> dict:
@@ -51,9 +54,16 @@ BODIES = [
     ("POST", "/v1/campaigns", None, "{not json", JSON, 401, "unauthenticated"),
     ("POST", "/v1/orders", None, "hello", {"Content-Type": "text/plain"}, 401, "unauthenticated"),
     ("PATCH", "/v1/campaigns/{campaign}", "operator", NESTED, JSON, 400, "malformed_json"),
-    ("POST", "/v1/quote", "consumer", "hello", {"Content-Type": "text/plain"}, 415,
-     "unsupported_media_type"),
-]  # fmt: skip
+    (
+        "POST",
+        "/v1/quote",
+        "consumer",
+        "hello",
+        {"Content-Type": "text/plain"},
+        415,
+        "unsupported_media_type",
+    ),
+]
 
 
 ITEMS = [{"sku": "BAK-0001", "qty": 1}]
@@ -62,41 +72,89 @@ POINT = {"lat": 28.195, "lon": 112.976}
 VALUES = [
     ("PATCH", "/v1/campaigns/{campaign}", "operator", {"paused": "yes"}, None, 422, "paused"),
     ("PATCH", "/v1/campaigns/{campaign}", "operator", {"paused": 1}, None, 422, "paused"),
-    ("PATCH", "/v1/campaigns/{campaign}", "operator", {"budget_fen": "100000"}, None, 422,
-     "budget_fen"),
-    ("PATCH", "/v1/campaigns/{campaign}", "operator", {"budget_fen": True}, None, 422,
-     "budget_fen"),
+    (
+        "PATCH",
+        "/v1/campaigns/{campaign}",
+        "operator",
+        {"budget_fen": "100000"},
+        None,
+        422,
+        "budget_fen",
+    ),
+    (
+        "PATCH",
+        "/v1/campaigns/{campaign}",
+        "operator",
+        {"budget_fen": True},
+        None,
+        422,
+        "budget_fen",
+    ),
     ("PATCH", "/v1/campaigns/{campaign}", "operator", {"ends_at": YEAR_1}, None, 422, "ends_at"),
-    ("PATCH", "/v1/campaigns/{campaign}", "operator", {"ends_at": YEAR_9999}, None, 422,
-     "ends_at"),
+    ("PATCH", "/v1/campaigns/{campaign}", "operator", {"ends_at": YEAR_9999}, None, 422, "ends_at"),
     ("PATCH", "/v1/campaigns/{campaign}", "operator", {"name": "a\x00b"}, None, 422, "name"),
-    ("POST", "/v1/campaigns/{campaign}/templates", "operator",
-     {"name": "t", "threshold_fen": 0, "discount_fen": 100, "quantity": True}, None, 422,
-     "quantity"),
-    ("POST", "/v1/campaigns/{campaign}/batches", "operator",
-     {"name": "b", "claim_starts_at": YEAR_1, "claim_ends_at": YEAR_9999, "pack_quota": 5},
-     None, 422, "claim_starts_at"),
-    ("POST", "/v1/quote", "consumer", {**POINT, "payment_method": "wechat",
-                                       "items": [{"sku": "BAK-0001", "qty": "1"}]}, None, 422,
-     "items.0.qty"),
-    ("POST", "/v1/quote", "consumer", {**POINT, "payment_method": "wechat",
-                                       "items": [{"sku": "BAK-0001", "qty": True}]}, None, 422,
-     "items.0.qty"),
-    ("POST", "/v1/orders", "consumer", {**POINT, "payment_method": "wechat", "items": ITEMS,
-                                        "address": "岳麓区\x00"}, {"Idempotency-Key": "k1"}, 422,
-     "address"),
-    ("POST", "/v1/orders", "consumer", {**POINT, "payment_method": "wechat", "items": ITEMS,
-                                        "address": "x"}, {"Idempotency-Key": "k\x00"}, 422,
-     "Idempotency-Key"),
-    ("GET", "/v1/admin/audit?target_type=camp%00aign", "operator", None, None, 422,
-     "target_type"),
+    (
+        "POST",
+        "/v1/campaigns/{campaign}/templates",
+        "operator",
+        {"name": "t", "threshold_fen": 0, "discount_fen": 100, "quantity": True},
+        None,
+        422,
+        "quantity",
+    ),
+    (
+        "POST",
+        "/v1/campaigns/{campaign}/batches",
+        "operator",
+        {"name": "b", "claim_starts_at": YEAR_1, "claim_ends_at": YEAR_9999, "pack_quota": 5},
+        None,
+        422,
+        "claim_starts_at",
+    ),
+    (
+        "POST",
+        "/v1/quote",
+        "consumer",
+        {**POINT, "payment_method": "wechat", "items": [{"sku": "BAK-0001", "qty": "1"}]},
+        None,
+        422,
+        "items.0.qty",
+    ),
+    (
+        "POST",
+        "/v1/quote",
+        "consumer",
+        {**POINT, "payment_method": "wechat", "items": [{"sku": "BAK-0001", "qty": True}]},
+        None,
+        422,
+        "items.0.qty",
+    ),
+    (
+        "POST",
+        "/v1/orders",
+        "consumer",
+        {**POINT, "payment_method": "wechat", "items": ITEMS, "address": "岳麓区\x00"},
+        {"Idempotency-Key": "k1"},
+        422,
+        "address",
+    ),
+    (
+        "POST",
+        "/v1/orders",
+        "consumer",
+        {**POINT, "payment_method": "wechat", "items": ITEMS, "address": "x"},
+        {"Idempotency-Key": "k\x00"},
+        422,
+        "Idempotency-Key",
+    ),
+    ("GET", "/v1/admin/audit?target_type=camp%00aign", "operator", None, None, 422, "target_type"),
     ("GET", "/v1/campaigns/{huge}", "operator", None, None, 404, None),
     ("PATCH", "/v1/campaigns/{huge}", "operator", {"paused": True}, None, 404, None),
     ("PATCH", "/v1/campaigns/0", "operator", {"paused": True}, None, 404, None),
     ("POST", "/v1/campaigns/{huge}/batches", "operator", {}, None, 404, None),
     ("PATCH", "/v1/cities/{huge}/funding-caps", "operator", {}, None, 404, None),
     ("POST", "/v1/orders/{huge}/cancel", "consumer", {}, None, 404, None),
-]  # fmt: skip
+]
 
 
 CASES = [(*row[:6], {"code": row[6]}) for row in BODIES] + [

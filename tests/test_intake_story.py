@@ -42,14 +42,23 @@ def world(session, clock):
     consumers = make_consumers(session, 5, now)
     session.commit()
     home = {**HOME, "lat": city.center_lat, "lon": city.center_lon}
-    return {"city": city, "stores": stores, "tokens": tokens, "home": home,
-            "couriers": [(cid, _auth(t)) for cid, t in couriers],
-            "consumers": [_auth(t) for _, t in consumers]}  # fmt: skip
+    return {
+        "city": city,
+        "stores": stores,
+        "tokens": tokens,
+        "home": home,
+        "couriers": [(cid, _auth(t)) for cid, t in couriers],
+        "consumers": [_auth(t) for _, t in consumers],
+    }
 
 
 def _place(client, world, n: int, sku: str, store: str) -> int:
-    body = {"items": [{"sku": sku, "qty": 1}], "payment_method": "wechat", **world["home"],
-            "store_id": world["stores"][store].id}  # fmt: skip
+    body = {
+        "items": [{"sku": sku, "qty": 1}],
+        "payment_method": "wechat",
+        **world["home"],
+        "store_id": world["stores"][store].id,
+    }
     placed = place_and_pay(client, body, world["consumers"][n], f"k{n}")
     assert placed.status_code == 201, placed.json
     return placed.json["order"]["id"]
@@ -88,8 +97,9 @@ class Rider:
         self.lapsed: set[int] = set()
 
     def act(self, at: tuple[float, float]) -> None:
-        self.client.put("/v1/courier/location", json={"lat": at[0], "lon": at[1]},
-                        headers=self.token)  # fmt: skip
+        self.client.put(
+            "/v1/courier/location", json={"lat": at[0], "lon": at[1]}, headers=self.token
+        )
         for offer in self.client.get("/v1/courier/offers", headers=self.token).json["deliveries"]:
             if self.lazy and offer["id"] not in self.lapsed:
                 self.lapsed.add(offer["id"])  # says nothing: the offer lapses
@@ -106,7 +116,8 @@ class Rider:
 
 
 def test_orders_at_tablet_and_auto_stores_all_end_with_only_their_modes_actors(
-        client, session, clock, db, world):  # fmt: skip
+    client, session, clock, db, world
+):
     orders = {
         "auto": _place(client, world, 0, "BAK-0001", "auto"),
         "rejected": _place(client, world, 1, "BAK-0001", "rejecting"),
@@ -115,11 +126,18 @@ def test_orders_at_tablet_and_auto_stores_all_end_with_only_their_modes_actors(
         "nowhere": _place(client, world, 4, "BAK-0003", "only"),
     }
     codes = dict(session.execute(select(Order.id, Order.handoff_code)).all())
-    staff = [Staff(client, world["tokens"][n], b) for n, b in (
-        ("rejecting", "rejecting"), ("sleepy", "sleepy"), ("diligent", "diligent"),
-        ("only", "rejecting"))]  # fmt: skip
-    riders = [Rider(client, token, codes, lazy=n == 0)
-              for n, (_, token) in enumerate(world["couriers"])]  # fmt: skip
+    staff = [
+        Staff(client, world["tokens"][n], b)
+        for n, b in (
+            ("rejecting", "rejecting"),
+            ("sleepy", "sleepy"),
+            ("diligent", "diligent"),
+            ("only", "rejecting"),
+        )
+    ]
+    riders = [
+        Rider(client, token, codes, lazy=n == 0) for n, (_, token) in enumerate(world["couriers"])
+    ]
     home = (world["home"]["lat"], world["home"]["lon"])
     for _ in range(int(timedelta(minutes=90) / STEP)):
         for person in staff:
@@ -132,8 +150,13 @@ def test_orders_at_tablet_and_auto_stores_all_end_with_only_their_modes_actors(
             break
         clock.advance(seconds=STEP.total_seconds())
     final = _statuses(session, orders)
-    assert final == {"auto": "DELIVERED", "rejected": "DELIVERED", "timed_out": "DELIVERED",
-                     "diligent": "DELIVERED", "nowhere": "CANCELLED"}  # fmt: skip
+    assert final == {
+        "auto": "DELIVERED",
+        "rejected": "DELIVERED",
+        "timed_out": "DELIVERED",
+        "diligent": "DELIVERED",
+        "nowhere": "CANCELLED",
+    }
     _check_the_way_each_went(session, orders, world, riders)
 
 
@@ -147,20 +170,24 @@ def _all_ended(session, orders: dict[str, int]) -> bool:
 
 
 def _events(session, order_id: int) -> list[tuple[str, str, dict]]:
-    rows = session.execute(select(OrderEvent.kind, OrderEvent.actor_role, OrderEvent.data)
-                           .where(OrderEvent.order_id == order_id)
-                           .order_by(OrderEvent.id)).all()  # fmt: skip
+    rows = session.execute(
+        select(OrderEvent.kind, OrderEvent.actor_role, OrderEvent.data)
+        .where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.id)
+    ).all()
     return [tuple(row) for row in rows]
 
 
 def _check_the_way_each_went(session, orders, world, riders) -> None:
     auto = _events(session, orders["auto"])
     assert ("ready", "system", {"reason": "prep_time_elapsed"}) in auto
-    rejected = [e[2].get("reason") for e in _events(session, orders["rejected"])
-                if e[0] == "reassigned"]  # fmt: skip
+    rejected = [
+        e[2].get("reason") for e in _events(session, orders["rejected"]) if e[0] == "reassigned"
+    ]
     assert rejected[0] == "rejected:out_of_stock"
-    timed_out = [e[2].get("reason") for e in _events(session, orders["timed_out"])
-                 if e[0] == "reassigned"]  # fmt: skip
+    timed_out = [
+        e[2].get("reason") for e in _events(session, orders["timed_out"]) if e[0] == "reassigned"
+    ]
     assert timed_out[0] == "timeout"
     diligent = _events(session, orders["diligent"])
     assert ("ready", "store") in [e[:2] for e in diligent]
@@ -170,7 +197,8 @@ def _check_the_way_each_went(session, orders, world, riders) -> None:
 
 
 def test_operators_see_orders_no_courier_took_and_tablet_orders_not_ready_in_time(
-        client, session, clock, db, world):  # fmt: skip
+    client, session, clock, db, world
+):
     operator = _auth(make_operator(session, clock.now()))
     session.commit()
     session.execute(Courier.__table__.update().values(status="offline"))
@@ -192,8 +220,9 @@ def test_operators_see_orders_no_courier_took_and_tablet_orders_not_ready_in_tim
     assert (late["order_id"], late["overdue_s"]) == (slow, 600)
     tracking = client.get(f"/v1/orders/{waiting}/tracking", headers=world["consumers"][0]).json
     assert tracking["looking_for_courier"] is True and tracking["eta_s"] is None
-    elsewhere = client.get("/v1/ops/unassigned", query_string={"city_id": world["city"].id + 1},
-                           headers=operator).json["items"]  # fmt: skip
+    elsewhere = client.get(
+        "/v1/ops/unassigned", query_string={"city_id": world["city"].id + 1}, headers=operator
+    ).json["items"]
     assert elsewhere == []
     consumer = client.get("/v1/ops/unassigned", headers=world["consumers"][0])
     assert consumer.status_code == 403

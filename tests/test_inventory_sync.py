@@ -16,18 +16,26 @@ FEED = "sku,on_hand,price_fen\nBAK-0001,30,5000\nBAK-0002,8,2600\n{extra}#rows={
 
 
 def stock_of(session, store_id) -> dict:
-    rows = session.execute(select(Product.sku, StoreStock.on_hand, StoreStock.reserved,
-                                  StoreStock.price_fen).join(StoreStock)
-                           .where(StoreStock.store_id == store_id)).all()  # fmt: skip
+    rows = session.execute(
+        select(Product.sku, StoreStock.on_hand, StoreStock.reserved, StoreStock.price_fen)
+        .join(StoreStock)
+        .where(StoreStock.store_id == store_id)
+    ).all()
     return {sku: (on_hand, reserved, price) for sku, on_hand, reserved, price in rows}
 
 
 def csv_store(session, tmp_path, in_city=None, **stock):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "feed.csv"
-    store = make_store(session, in_city or make_city(session), 1.0, adapter_kind="csv",
-                       adapter_settings={"path": str(path)}, sync_interval_s=60,
-                       stock=stock or {"BAK-0001": (10, 4800), "BAK-0003": (5, 1200)})  # fmt: skip
+    store = make_store(
+        session,
+        in_city or make_city(session),
+        1.0,
+        adapter_kind="csv",
+        adapter_settings={"path": str(path)},
+        sync_interval_s=60,
+        stock=stock or {"BAK-0001": (10, 4800), "BAK-0003": (5, 1200)},
+    )
     return store, path
 
 
@@ -44,8 +52,11 @@ def test_full_snapshot_sets_stock_and_zeroes_missing_skus_but_never_reserved(
     path.write_text(FEED.format(extra="", rows=2))
     run = sync(session, store, clock.now())
     assert (run.status, run.rows_read, run.rows_applied, run.rows_zeroed) == ("ok", 2, 2, 1)
-    assert stock_of(session, store.id) == {"BAK-0001": (30, 4, 5000), "BAK-0002": (8, 0, 2600),
-                                           "BAK-0003": (0, 4, 1200)}  # fmt: skip
+    assert stock_of(session, store.id) == {
+        "BAK-0001": (30, 4, 5000),
+        "BAK-0002": (8, 0, 2600),
+        "BAK-0003": (0, 4, 1200),
+    }
 
 
 def test_bad_rows_are_rejected_and_counted_never_fatal(session, clock, tmp_path):
@@ -102,9 +113,18 @@ def test_empty_first_feed_of_a_stocked_store_is_refused(session, clock, tmp_path
 
 
 def test_failed_feed_backs_off_and_never_shows_credentials(session, clock):
-    store = make_store(session, make_city(session), 1.0, adapter_kind="json_api",
-                       adapter_settings={"base_url": "http://127.0.0.1:9", "api_key": "sk-SECRET",
-                                         "retries": 0, "timeout_s": 0.5})  # fmt: skip
+    store = make_store(
+        session,
+        make_city(session),
+        1.0,
+        adapter_kind="json_api",
+        adapter_settings={
+            "base_url": "http://127.0.0.1:9",
+            "api_key": "sk-SECRET",
+            "retries": 0,
+            "timeout_s": 0.5,
+        },
+    )
     before = stock_of(session, store.id)
     run = sync(session, store, clock.now())
     assert run.status == "failed" and "sk-SECRET" not in run.error
@@ -121,14 +141,22 @@ def test_backoff_doubles_and_is_capped():
 
 def test_delta_feed_applies_changes_only_and_resumes_from_its_cursor(session, clock):
     with feed_server() as server:
-        store = make_store(session, make_city(session), 1.0, adapter_kind="delta",
-                           adapter_settings={"base_url": server.url, "api_key": API_KEY},
-                           stock={"BAK-0001": (10, 4800), "BEA-0001": (1, 108000)})  # fmt: skip
+        store = make_store(
+            session,
+            make_city(session),
+            1.0,
+            adapter_kind="delta",
+            adapter_settings={"base_url": server.url, "api_key": API_KEY},
+            stock={"BAK-0001": (10, 4800), "BEA-0001": (1, 108000)},
+        )
         run = sync(session, store, clock.now())
         assert (run.status, run.feed, run.rows_zeroed, run.cursor) == ("ok", "delta", 0, "c3")
         assert stock_of(session, store.id) == {
-            "BAK-0001": (10, 0, 4800), "BEA-0001": (4, 0, 108000), "BEA-0002": (7, 0, 29900),
-            "BEA-0003": (9, 0, 15900)}  # fmt: skip
+            "BAK-0001": (10, 0, 4800),
+            "BEA-0001": (4, 0, 108000),
+            "BEA-0002": (7, 0, 29900),
+            "BEA-0003": (9, 0, 15900),
+        }
         assert store.sync_cursor == "c3"
         again = sync(session, store, clock.now() + timedelta(seconds=1))
         assert (again.rows_read, again.cursor) == (0, "c3")
@@ -146,8 +174,9 @@ def test_a_price_change_does_not_change_an_order_already_placed(client, session,
     path.write_text(FEED.format(extra="BAK-0003,5,1200\n", rows=3))
     sync(session, store, clock.now())
     session.commit()
-    shown = client.get(f"/v1/orders/{placed.json['order']['id']}",
-                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    shown = client.get(
+        f"/v1/orders/{placed.json['order']['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert shown.json["payable_fen"] == placed.json["order"]["payable_fen"]
     assert stock_of(session, store.id)["BAK-0001"] == (30, 1, 5000)
 
@@ -184,11 +213,19 @@ def test_a_feed_repeating_the_stock_rewrites_only_the_rows_it_changes(
     assert sync(session, store, first).rows_changed == 2  # BAK-0001 changed, BAK-0002 added
     path.write_text(FEED.format(extra="BAK-0003,6,1200\n", rows=3))  # one shelf moved
     run = sync(session, store, first + timedelta(minutes=5))
-    stamps = dict(session.execute(select(Product.sku, StoreStock.synced_at).join(StoreStock)
-                                  .where(StoreStock.store_id == store.id)).all())  # fmt: skip
+    stamps = dict(
+        session.execute(
+            select(Product.sku, StoreStock.synced_at)
+            .join(StoreStock)
+            .where(StoreStock.store_id == store.id)
+        ).all()
+    )
     assert (run.status, run.rows_applied, run.rows_changed) == ("ok", 3, 1)  # applied: all valid
-    assert stamps == {"BAK-0001": first, "BAK-0002": first,
-                      "BAK-0003": first + timedelta(minutes=5)}  # fmt: skip
+    assert stamps == {
+        "BAK-0001": first,
+        "BAK-0002": first,
+        "BAK-0003": first + timedelta(minutes=5),
+    }
     assert stock_of(session, store.id)["BAK-0003"] == (6, 0, 1200)
 
 
@@ -201,8 +238,11 @@ def test_a_batch_of_stores_is_written_as_each_alone_would_be(
     monkeypatch.setattr(bulk, "COPY_FROM", 1)  # PostgreSQL: the one COPY for the whole batch
     town = make_city(session)
     stores = [csv_store(session, tmp_path / str(n), in_city=town)[0] for n in range(3)]
-    feeds = [FEED.format(extra="", rows=2), FEED.format(extra="BAK-0003,7,1300\n", rows=3),
-             FEED.format(extra="", rows=2).rsplit("#", 1)[0]]  # fmt: skip
+    feeds = [
+        FEED.format(extra="", rows=2),
+        FEED.format(extra="BAK-0003,7,1300\n", rows=3),
+        FEED.format(extra="", rows=2).rsplit("#", 1)[0],
+    ]
     for store, text in zip(stores, feeds, strict=True):
         (tmp_path / str(stores.index(store)) / "feed.csv").write_text(text)
     before = stock_of(session, stores[2].id)
@@ -210,7 +250,10 @@ def test_a_batch_of_stores_is_written_as_each_alone_would_be(
     tasks = sync_tasks(session, store_ids=[s.id for s in stores])
     runs = [run for _, run in sync_many(db, tasks, now=clock.now(), batch_rows=10_000)]
     assert [(r.status, r.rows_applied, r.rows_zeroed) for r in runs] == [
-        ("ok", 2, 1), ("ok", 3, 0), ("refused", 0, 0)]  # fmt: skip
+        ("ok", 2, 1),
+        ("ok", 3, 0),
+        ("refused", 0, 0),
+    ]
     full = {"BAK-0001": (30, 0, 5000), "BAK-0002": (8, 0, 2600), "BAK-0003": (0, 0, 1200)}
     assert stock_of(session, stores[0].id) == full
     assert stock_of(session, stores[1].id)["BAK-0003"] == (7, 0, 1300)

@@ -35,8 +35,9 @@ def tables_updated(session, action) -> list[str]:
 
 
 def test_reserve_and_release_lock_the_store_before_its_stock(session, clock):
-    store = make_store(session, make_city(session), 1.0,
-                       stock={"BAK-0001": (5, 4800), "BAK-0002": (5, 1200)})  # fmt: skip
+    store = make_store(
+        session, make_city(session), 1.0, stock={"BAK-0001": (5, 4800), "BAK-0002": (5, 1200)}
+    )
     ids = session.execute(select(Product.id).where(Product.sku.in_(["BAK-0001", "BAK-0002"])))
     qty = {product_id: 1 for product_id in ids.scalars()}
     reserving = tables_updated(session, lambda: stock.reserve(session, store.id, qty, clock.now()))
@@ -47,8 +48,17 @@ def test_reserve_and_release_lock_the_store_before_its_stock(session, clock):
 
 # service/orders/locks.py: store -> order (and lines) -> delivery -> courier -> stock -> coupon
 # -> campaign -> batch.
-RANK = {"stores": 0, "orders": 1, "order_lines": 1, "deliveries": 2, "couriers": 3,
-        "store_stock": 4, "coupons": 5, "campaigns": 6, "batches": 7}  # fmt: skip
+RANK = {
+    "stores": 0,
+    "orders": 1,
+    "order_lines": 1,
+    "deliveries": 2,
+    "couriers": 3,
+    "store_stock": 4,
+    "coupons": 5,
+    "campaigns": 6,
+    "batches": 7,
+}
 
 
 def tables_locked(session, action) -> list[str]:
@@ -82,8 +92,13 @@ def in_lock_order(tables: list[str]) -> bool:
 @pytest.fixture
 def accepted(client, session, clock):
     """An order ACCEPTED at a tablet store (its delivery waiting), with a 5-yuan coupon."""
-    store = make_store(session, make_city(session), 1.0, **tablet(clock.now()),
-                       stock={"BAK-0001": (9, 4800), "BAK-0002": (9, 1200)})  # fmt: skip
+    store = make_store(
+        session,
+        make_city(session),
+        1.0,
+        **tablet(clock.now()),
+        stock={"BAK-0001": (9, 4800), "BAK-0002": (9, 1200)},
+    )
     campaign, _ = make_campaign(session, clock.now(), code="testville", pack=((0, 500, 1),))
     ((_, token),) = make_consumers(session, 1, clock.now())
     staff = {"Authorization": f"Bearer {store_token(session, store.id, clock.now())}"}
@@ -102,17 +117,24 @@ def accepted(client, session, clock):
     return {"order_id": order_id, "store_id": store.id, "me": me, "staff": staff}
 
 
-def test_a_short_pick_and_a_cancel_lock_store_then_order_then_the_rest(
-        accepted, client, session):  # fmt: skip
+def test_a_short_pick_and_a_cancel_lock_store_then_order_then_the_rest(accepted, client, session):
     order_id = accepted["order_id"]
     line = session.execute(
         select(OrderLine.id).where(OrderLine.order_id == order_id, OrderLine.sku == "BAK-0001")
     ).scalar()
     path = f"/v1/store/orders/{order_id}/short-pick"
-    short = tables_locked(session, lambda: client.post(
-        path, headers=accepted["staff"], json={"line_id": line, "picked_qty": 1}))  # fmt: skip
-    cancel = tables_locked(session, lambda: client.post(
-        f"/v1/orders/{order_id}/cancel", headers=accepted["me"], json={"reason": "x"}))  # fmt: skip
+    short = tables_locked(
+        session,
+        lambda: client.post(
+            path, headers=accepted["staff"], json={"line_id": line, "picked_qty": 1}
+        ),
+    )
+    cancel = tables_locked(
+        session,
+        lambda: client.post(
+            f"/v1/orders/{order_id}/cancel", headers=accepted["me"], json={"reason": "x"}
+        ),
+    )
     assert short[:2] == cancel[:2] == ["stores", "orders"]
     assert in_lock_order(short) and in_lock_order(cancel), (short, cancel)
     assert {"store_stock", "campaigns"} <= set(short)

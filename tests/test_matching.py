@@ -28,8 +28,12 @@ def town(session, clock):
 
 
 def order(client, headers, key="k", items=(("BAK-0001", 1),), **extra):
-    body = {"items": [{"sku": s, "qty": q} for s, q in items], "payment_method": "wechat",
-            **HOME, **extra}  # fmt: skip
+    body = {
+        "items": [{"sku": s, "qty": q} for s, q in items],
+        "payment_method": "wechat",
+        **HOME,
+        **extra,
+    }
     return place_and_pay(client, body, headers, key)
 
 
@@ -69,8 +73,14 @@ def test_each_failed_check_is_counted_once_under_its_first_reason(client, sessio
     make_store(session, test_city, 0.9, stock={"BAK-0001": (0, 4800)})
     session.commit()
     assert refused_reasons(order(client, headers)) == {
-        "paused": 1, "closed": 1, "out_of_radius": 1, "below_min_basket": 1,
-        "at_capacity": 1, "too_late": 1, "out_of_stock": 1}  # fmt: skip
+        "paused": 1,
+        "closed": 1,
+        "out_of_radius": 1,
+        "below_min_basket": 1,
+        "at_capacity": 1,
+        "too_late": 1,
+        "out_of_stock": 1,
+    }
 
 
 def test_a_store_closing_before_preparation_ends_is_closed(client, session, clock, town):
@@ -98,12 +108,16 @@ def test_a_coupon_limits_matching_to_its_campaigns_stores(client, session, clock
     test_city, headers, consumer_id = town
     outside = make_store(session, test_city, 0.5)
     member = make_store(session, test_city, 2.0)
-    campaign, _ = make_campaign(session, clock.now(), code="testville", all_stores=False,
-                                pack=((0, 500, 1),))  # fmt: skip
+    campaign, _ = make_campaign(
+        session, clock.now(), code="testville", all_stores=False, pack=((0, 500, 1),)
+    )
     session.add(CampaignStore(campaign_id=campaign.id, store_id=member.id, city_id=test_city.id))
     session.commit()
-    claimed = client.post(f"/v1/campaigns/{campaign.id}/claim", headers=headers,
-                          json={"lat": HOME["lat"], "lon": HOME["lon"]})  # fmt: skip
+    claimed = client.post(
+        f"/v1/campaigns/{campaign.id}/claim",
+        headers=headers,
+        json={"lat": HOME["lat"], "lon": HOME["lon"]},
+    )
     coupon_id = claimed.json["coupons"][0]["id"]
     placed = order(client, headers, coupon_id=coupon_id)
     assert placed.json["order"]["store"]["id"] == member.id != outside.id

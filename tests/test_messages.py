@@ -26,15 +26,21 @@ def _literals(keyword: str) -> set[str]:
             if isinstance(node, ast.Call):
                 values = [k.value for k in node.keywords if k.arg == keyword]
             elif isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == keyword for t in node.targets):  # fmt: skip
+                isinstance(t, ast.Name) and t.id == keyword for t in node.targets
+            ):
                 values = [node.value]
             elif isinstance(node, ast.arguments):
                 named = [*node.posonlyargs, *node.args][-len(node.defaults) or len(node.args) :]
-                values = [d for a, d in zip(named, node.defaults, strict=False)
-                          if a.arg == keyword] + [d for a, d in zip(node.kwonlyargs,
-                          node.kw_defaults, strict=True) if a.arg == keyword and d]  # fmt: skip
-            found |= {v.value for v in values
-                      if isinstance(v, ast.Constant) and isinstance(v.value, str)}  # fmt: skip
+                values = [
+                    d for a, d in zip(named, node.defaults, strict=False) if a.arg == keyword
+                ] + [
+                    d
+                    for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True)
+                    if a.arg == keyword and d
+                ]
+            found |= {
+                v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            }
     return found
 
 
@@ -47,8 +53,12 @@ def test_every_error_code_in_the_source_is_in_the_catalogue():
 def test_every_status_event_kind_and_reason_is_in_the_catalogue():
     order_statuses = {s for s in vars(states).values() if isinstance(s, str) and s.isupper()}
     assert order_statuses <= set(CATALOGUE["order_status"])
-    delivery_statuses = {deliveries.WAITING, deliveries.OFFERED, *deliveries.HELD,
-                         *deliveries.CLOSED}  # fmt: skip
+    delivery_statuses = {
+        deliveries.WAITING,
+        deliveries.OFFERED,
+        *deliveries.HELD,
+        *deliveries.CLOSED,
+    }
     assert delivery_statuses <= set(CATALOGUE["delivery_status"])
     kinds = _literals("kind") | {s.lower() for s in states.TRANSITIONS}
     kinds -= {"every_threshold", "threshold"}  # promotion kinds, not events

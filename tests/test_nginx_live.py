@@ -30,7 +30,7 @@ from tests.support.factories import (
     make_city,
     make_consumers,
     make_store,
-)  # fmt: skip
+)
 from tests.support.live import ROOT, free_port, start_server
 from tests.support.payments import cashier_path
 from tests.support.tablets import store_token, tablet
@@ -50,19 +50,27 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     now = dt.datetime.now(dt.UTC)
     names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
@@ -75,17 +83,34 @@ class Proxy:
         self.access_log = directory / "access.log"
         self.url = f"https://127.0.0.1:{self.port}"
         conf = directory / "nginx.conf"
-        conf.write_text(render(
-            upstreams, cert=str(self.cert), key=str(key), listen=f"127.0.0.1:{self.port}",
-            http_listen=f"127.0.0.1:{self.http_port}", prefix=str(directory),
-            user=getpass.getuser(), worker_connections=1024,
-        ))  # fmt: skip
+        conf.write_text(
+            render(
+                upstreams,
+                cert=str(self.cert),
+                key=str(key),
+                listen=f"127.0.0.1:{self.port}",
+                http_listen=f"127.0.0.1:{self.http_port}",
+                prefix=str(directory),
+                user=getpass.getuser(),
+                worker_connections=1024,
+            )
+        )
         directory.chmod(0o755)  # nginx's workers write their temporary files here
         self.process = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(directory), "-e", str(directory / "error.log"),
-             "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                NGINX,
+                "-c",
+                str(conf),
+                "-p",
+                str(directory),
+                "-e",
+                str(directory / "error.log"),
+                "-g",
+                "daemon off;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.http = requests.Session()
         self.http.trust_env = False  # else REQUESTS_CA_BUNDLE would override `verify`
         self.http.verify = str(self.cert)
@@ -150,8 +175,14 @@ def world(database_url: str) -> dict:
     engine = make_engine(database_url)
     with Database(engine).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(session, make_city(session), 1.0, max_open_orders=1000,
-                           stock={"BAK-0001": (1000, 4800)}, **tablet(now))  # fmt: skip
+        store = make_store(
+            session,
+            make_city(session),
+            1.0,
+            max_open_orders=1000,
+            stock={"BAK-0001": (1000, 4800)},
+            **tablet(now),
+        )
         token = store_token(session, store.id, now)
         consumers = [t for _, t in make_consumers(session, 4, now)]
         campaign, _ = make_campaign(session, now)
@@ -166,15 +197,22 @@ def order(proxy: Proxy, token: str, key: str) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
     placed = proxy.http.post(proxy.url + "/v1/orders", json=body, headers=headers, timeout=30)
     if placed.status_code == 201:
-        paid = proxy.http.post(proxy.url + cashier_path(placed.json()["payment"]), timeout=30,
-                               json={"action": "pay", "deliver": "now"})  # fmt: skip
+        paid = proxy.http.post(
+            proxy.url + cashier_path(placed.json()["payment"]),
+            timeout=30,
+            json={"action": "pay", "deliver": "now"},
+        )
         assert paid.status_code == 200, paid.text
     return placed
 
 
 def claim(proxy: Proxy, token: str, campaign_id: int) -> requests.Response:
-    return proxy.http.post(f"{proxy.url}/v1/campaigns/{campaign_id}/claim", json=CHANGSHA_POINT,
-                           headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+    return proxy.http.post(
+        f"{proxy.url}/v1/campaigns/{campaign_id}/claim",
+        json=CHANGSHA_POINT,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
 
 
 def request_lines(hosts) -> list[dict]:
@@ -196,8 +234,9 @@ def test_a_long_poll_is_woken_through_the_proxy_by_an_order_placed_through_it(
     answered = {}
 
     def poll():
-        answered["response"] = proxy.http.get(feed, params={"after": cursor, "wait": 20},
-                                              headers=people["store"], timeout=60)  # fmt: skip
+        answered["response"] = proxy.http.get(
+            feed, params={"after": cursor, "wait": 20}, headers=people["store"], timeout=60
+        )
 
     waiting = threading.Thread(target=poll)
     waiting.start()
@@ -217,8 +256,9 @@ def test_a_claim_and_a_page_go_through_with_gzip_and_http_is_sent_to_https(
     page = proxy.http.get(proxy.url + "/", timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert page.headers.get("Content-Encoding") == "gzip"
-    plain = requests.get(f"http://127.0.0.1:{proxy.http_port}/store", allow_redirects=False,
-                         timeout=10)  # fmt: skip
+    plain = requests.get(
+        f"http://127.0.0.1:{proxy.http_port}/store", allow_redirects=False, timeout=10
+    )
     assert plain.status_code == 301
     assert plain.headers["Location"] == "https://127.0.0.1/store"  # the https port: 443
 
@@ -241,8 +281,9 @@ def test_a_body_over_1_mib_is_refused_by_the_proxy_in_the_services_error_shape(
 ):
     proxy, hosts, _ = two_hosts_behind_nginx
     big = b'{"lat": 28.195, "lon": 112.976, "pad": "' + b"x" * (1 << 20) + b'"}'
-    answer = proxy.http.post(proxy.url + "/v1/quote", data=big, timeout=30,
-                             headers={"Content-Type": "application/json"})  # fmt: skip
+    answer = proxy.http.post(
+        proxy.url + "/v1/quote", data=big, timeout=30, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "payload_too_large"
     assert not [e for e in request_lines(hosts) if e.get("route") == "/v1/quote"]

@@ -28,7 +28,9 @@ def test_every_request_logs_one_json_line_with_its_echoed_request_id(client, cap
     assert re.fullmatch(r"[0-9a-f]{32}", fresh)
     lines = [e for e in log_lines(capsys.readouterr().err) if e.get("event") == "request"]
     assert [(e["request_id"], e["route"], e["status"]) for e in lines] == [
-        ("abc-123", "/v1/_ping", 200), (fresh, "/v1/_ping", 200)]  # fmt: skip
+        ("abc-123", "/v1/_ping", 200),
+        (fresh, "/v1/_ping", 200),
+    ]
     assert {"duration_ms", "method", "role", "timestamp"} <= set(lines[0])
 
 
@@ -52,14 +54,19 @@ def test_metrics_need_an_operator_and_count_claims_by_outcome(client, session, c
 
     def figures():  # the registry lives as long as the process: compare before and after
         text = client.get("/metrics", headers=operator).get_data(as_text=True)
-        return (metric(text, "hd_claims_total", outcome="claimed"),
-                metric(text, "hd_claims_total", outcome="sold_out"),
-                metric(text, "hd_http_request_seconds_count", route=CLAIM_ROUTE))  # fmt: skip
+        return (
+            metric(text, "hd_claims_total", outcome="claimed"),
+            metric(text, "hd_claims_total", outcome="sold_out"),
+            metric(text, "hd_http_request_seconds_count", route=CLAIM_ROUTE),
+        )
 
     before = figures()
     for token in (first, second):
-        client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
-                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        client.post(
+            f"/v1/campaigns/{campaign.id}/claim",
+            json=CHANGSHA_POINT,
+            headers={"Authorization": f"Bearer {token}"},
+        )
     after = figures()
     assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2]
 
@@ -74,8 +81,9 @@ def metric(text: str, name: str, **labels) -> float:
 
 def cli(env: dict, *args: str) -> str:
     hourdelivery = Path(sys.executable).with_name("hourdelivery")
-    done = subprocess.run([str(hourdelivery), *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=True)  # fmt: skip
+    done = subprocess.run(
+        [str(hourdelivery), *args], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     return done.stdout
 
 
@@ -96,8 +104,9 @@ def test_metrics_add_up_both_workers_and_a_job_run_in_another_process(
     for _ in range(30):
         requests.get(server.url + "/v1/_ping", timeout=5)
     cli(env, "jobs", "run", "expire_coupons")
-    scraped = requests.get(server.url + "/metrics", timeout=5,
-                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    scraped = requests.get(
+        server.url + "/metrics", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    )
     assert scraped.status_code == 200, scraped.text
     text = scraped.text
     assert metric(text, "hd_http_requests_total", route="/v1/_ping", status="200") == 30

@@ -12,23 +12,31 @@ from tests.test_campaign_admin import campaign_body, iso, operator_headers
 
 @pytest.fixture
 def ops(session, clock):
-    return {"platform": operator_headers(session, clock),
-            "changsha": operator_headers(session, clock, "changsha"),
-            "beijing": operator_headers(session, clock, "beijing")}  # fmt: skip
+    return {
+        "platform": operator_headers(session, clock),
+        "changsha": operator_headers(session, clock, "changsha"),
+        "beijing": operator_headers(session, clock, "beijing"),
+    }
 
 
 @pytest.fixture
 def platform_campaign(session, clock):
     """A platform-issued, platform-funded campaign in Changsha."""
-    made, _ = make_campaign(session, clock.now(), funding_government_pct=0,
-                            funding_platform_pct=100)  # fmt: skip
+    made, _ = make_campaign(
+        session, clock.now(), funding_government_pct=0, funding_platform_pct=100
+    )
     made.issuer = "platform"
     session.commit()
     return made.id
 
 
-PLATFORM_BODY = {"issuer": "platform", "issuer_name": "京东", "funding_government_pct": 0,
-                 "funding_platform_pct": 100, "funding_merchant_pct": 0}  # fmt: skip
+PLATFORM_BODY = {
+    "issuer": "platform",
+    "issuer_name": "京东",
+    "funding_government_pct": 0,
+    "funding_platform_pct": 100,
+    "funding_merchant_pct": 0,
+}
 CHANGES = [  # (method, path under the campaign, body)
     ("PATCH", "", {"paused": True}),
     ("PATCH", "", {"budget_fen": 10**12}),
@@ -63,14 +71,16 @@ def test_a_city_operator_cannot_change_the_platforms_campaign_in_its_city(
     assert mine.status_code in (200, 201), mine.json
     (latest,) = client.get("/v1/admin/audit?limit=1", headers=ops["platform"]).json["events"]
     expected = {"/batches": "batch.create", "/templates": "template.create"}
-    assert latest["action"] == expected.get(path, "campaign.pause" if "paused" in body
-                                             else "campaign.update")  # fmt: skip
+    assert latest["action"] == expected.get(
+        path, "campaign.pause" if "paused" in body else "campaign.update"
+    )
     assert latest["city_id"] == city(session, "changsha").id
 
 
 def test_city_campaign_funding_stays_within_the_citys_caps(client, session, clock, ops):
-    over = campaign_body(session, clock, funding_government_pct=60, funding_platform_pct=30,
-                         funding_merchant_pct=10)  # fmt: skip
+    over = campaign_body(
+        session, clock, funding_government_pct=60, funding_platform_pct=30, funding_merchant_pct=10
+    )
     refused = client.post("/v1/campaigns", json=over, headers=ops["changsha"])
     assert (refused.status_code, refused.json["error"]["field"]) == (422, "funding_platform_pct")
     changsha = city(session, "changsha").id
@@ -78,8 +88,11 @@ def test_city_campaign_funding_stays_within_the_citys_caps(client, session, cloc
     url = f"/v1/cities/{changsha}/funding-caps"
     assert client.patch(url, json=caps, headers=ops["changsha"]).status_code == 403
     raised = client.patch(url, json=caps, headers=ops["platform"])
-    assert raised.json == {"city_id": changsha, "max_platform_funding_pct": 30,
-                           "max_merchant_funding_pct": 20}  # fmt: skip
+    assert raised.json == {
+        "city_id": changsha,
+        "max_platform_funding_pct": 30,
+        "max_merchant_funding_pct": 20,
+    }
     assert client.post("/v1/campaigns", json=over, headers=ops["changsha"]).status_code == 201
 
 
@@ -98,13 +111,17 @@ def test_the_audit_trail_names_who_changed_what(client, session, clock, ops):
     client.patch(url, json={"paused": True}, headers=ops["platform"])
     client.patch(url, json={"budget_fen": 2 * 10**9, "name": "改名"}, headers=ops["changsha"])
     client.patch(url, json={"paused": True}, headers=ops["changsha"])  # no change: no event
-    trail = client.get(f"/v1/admin/audit?target_type=campaign&target_id={made.id}",
-                       headers=ops["changsha"]).json["events"]  # fmt: skip
+    trail = client.get(
+        f"/v1/admin/audit?target_type=campaign&target_id={made.id}", headers=ops["changsha"]
+    ).json["events"]
     assert [(e["action"], e["old"], e["new"]) for e in trail] == [
-        ("campaign.update", {"budget_fen": 10**9, "name": made.name},
-         {"budget_fen": 2 * 10**9, "name": "改名"}),
+        (
+            "campaign.update",
+            {"budget_fen": 10**9, "name": made.name},
+            {"budget_fen": 2 * 10**9, "name": "改名"},
+        ),
         ("campaign.pause", {"paused": False}, {"paused": True}),
-    ]  # fmt: skip
+    ]
     assert trail[0]["actor_id"] != trail[1]["actor_id"]
     assert {e["actor_role"] for e in trail} == {"operator"}
     elsewhere = client.get("/v1/admin/audit?target_type=campaign", headers=ops["beijing"])
@@ -121,8 +138,9 @@ def test_the_audit_trail_filters_by_action_actor_role_and_time(client, session, 
     client.patch(url, json={"name": "新名字"}, headers=ops["platform"])
 
     def actions(**query):
-        found = client.get("/v1/admin/audit", query_string={"target_id": made.id, **query},
-                           headers=ops["platform"])  # fmt: skip
+        found = client.get(
+            "/v1/admin/audit", query_string={"target_id": made.id, **query}, headers=ops["platform"]
+        )
         assert found.status_code == 200, found.json
         return [e["action"] for e in found.json["events"]]
 
@@ -131,8 +149,9 @@ def test_the_audit_trail_filters_by_action_actor_role_and_time(client, session, 
     assert actions(actor_role="operator", since=middle) == ["campaign.update"]
     assert actions(until=middle) == ["campaign.pause"]
     assert actions(actor_role="store") == []
-    naive = client.get("/v1/admin/audit", query_string={"since": "2026-01-01T00:00:00"},
-                       headers=ops["platform"])  # fmt: skip
+    naive = client.get(
+        "/v1/admin/audit", query_string={"since": "2026-01-01T00:00:00"}, headers=ops["platform"]
+    )
     assert naive.status_code == 422 and naive.json["error"]["field"] == "since"
 
 

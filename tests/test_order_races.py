@@ -39,25 +39,32 @@ def server(request, live_server):
 
 def order_call(server, token, key, **extra):
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME, **extra}
-    return {"method": "POST", "url": server.url + "/v1/orders", "json": body,
-            "headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": key}}  # fmt: skip
+    return {
+        "method": "POST",
+        "url": server.url + "/v1/orders",
+        "json": body,
+        "headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    }
 
 
 def test_100_orders_for_20_in_stock_place_exactly_20(server):
     engine = make_engine(server.database_url)
     with Database(engine).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(session, make_city(session), 1.0, max_open_orders=500,
-                           stock={"BAK-0001": (20, 4800)})  # fmt: skip
+        store = make_store(
+            session, make_city(session), 1.0, max_open_orders=500, stock={"BAK-0001": (20, 4800)}
+        )
         people = make_consumers(session, 100, now)
     responses = race([order_call(server, token, "k") for _, token in people])
     outcomes = Counter(r.status_code for r in responses)
     assert outcomes == {201: 20, 409: 80}, outcomes
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {
-        "no_store_available"}  # fmt: skip
+        "no_store_available"
+    }
     with engine.connect() as conn:
-        on_hand, held = conn.execute(select(StoreStock.on_hand, StoreStock.reserved).where(
-            StoreStock.store_id == store.id)).one()  # fmt: skip
+        on_hand, held = conn.execute(
+            select(StoreStock.on_hand, StoreStock.reserved).where(StoreStock.store_id == store.id)
+        ).one()
         orders = conn.execute(select(func.count()).select_from(Order)).scalar()
     assert (on_hand, held, orders) == (20, 20, 20)
     engine.dispose()
@@ -71,14 +78,27 @@ def test_10_posts_with_one_key_make_one_order_one_redemption_one_charge(server):
         make_store(session, test_city, 1.0)
         campaign, _ = make_campaign(session, now, code="testville", pack=((0, 500, 1),))
         ((consumer_id, token),) = make_consumers(session, 1, now)
-        coupon_id = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign.id,
-                               lat=HOME["lat"], lon=HOME["lon"], now=now).coupons[0].id  # fmt: skip
+        coupon_id = (
+            claim_pack(
+                session=session,
+                consumer_id=consumer_id,
+                campaign_id=campaign.id,
+                lat=HOME["lat"],
+                lon=HOME["lon"],
+                now=now,
+            )
+            .coupons[0]
+            .id
+        )
     calls = [order_call(server, token, "one-key", coupon_id=coupon_id)] * 10
     responses = race(calls, clients=10)
     assert {r.status_code for r in responses} == {201}
     assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 1
-    paid = requests.post(server.url + cashier_path(responses[0].json()["payment"]), timeout=30,
-                         json={"action": "pay", "deliver": "now"})  # fmt: skip
+    paid = requests.post(
+        server.url + cashier_path(responses[0].json()["payment"]),
+        timeout=30,
+        json={"action": "pay", "deliver": "now"},
+    )
     assert paid.status_code == 200, paid.text
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Order)).scalar() == 1

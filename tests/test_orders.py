@@ -49,8 +49,10 @@ def reserved(session, store_id) -> int:
 
 
 def counts(session) -> tuple[int, ...]:
-    return tuple(session.execute(select(func.count()).select_from(t)).scalar()
-                 for t in (Order, LedgerEntry, IdempotencyKey, OrderEvent))  # fmt: skip
+    return tuple(
+        session.execute(select(func.count()).select_from(t)).scalar()
+        for t in (Order, LedgerEntry, IdempotencyKey, OrderEvent)
+    )
 
 
 def test_placed_order_reserves_stock_and_charges_the_payable(client, session, town):
@@ -94,7 +96,8 @@ def test_keys_are_scoped_per_consumer(client, town):
 
 @pytest.mark.parametrize("address", ["", "   "])
 def test_a_blank_address_line_is_refused_with_a_field_error_and_writes_nothing(
-        client, session, town, address):  # fmt: skip
+    client, session, town, address
+):
     _, _, headers, _ = town
     before = counts(session)
     response = post(client, headers[0], "blank", {**BODY, "address": address})
@@ -141,8 +144,11 @@ def test_a_crash_mid_order_leaves_nothing_behind(client, session, clock, town, c
     test_city, store, headers, consumer_ids = town
     campaign, _ = make_campaign(session, clock.now(), code="testville", pack=((0, 500, 1),))
     session.commit()
-    claimed = client.post(f"/v1/campaigns/{campaign.id}/claim", headers=headers[0],
-                          json={"lat": HOME["lat"], "lon": HOME["lon"]})  # fmt: skip
+    claimed = client.post(
+        f"/v1/campaigns/{campaign.id}/claim",
+        headers=headers[0],
+        json={"lat": HOME["lat"], "lon": HOME["lon"]},
+    )
     coupon_id = claimed.json["coupons"][0]["id"]
     before = counts(session)
     crash_at(point)
@@ -191,8 +197,12 @@ def test_orders_are_private_to_their_consumer(client, town):
 
 def test_my_orders_page_newest_first(client, town):
     _, _, headers, _ = town
-    ids = [post(client, headers[0], f"n{i}", {**BODY, "items": [{"sku": "BAK-0001", "qty": 1}]})
-           .json["order"]["id"] for i in range(3)]  # fmt: skip
+    ids = [
+        post(client, headers[0], f"n{i}", {**BODY, "items": [{"sku": "BAK-0001", "qty": 1}]}).json[
+            "order"
+        ]["id"]
+        for i in range(3)
+    ]
     first = client.get("/v1/orders?limit=2", headers=headers[0]).json
     assert [o["id"] for o in first["orders"]] == ids[::-1][:2]
     rest = client.get(f"/v1/orders?limit=2&before={first['next_before']}", headers=headers[0]).json
@@ -203,9 +213,14 @@ def test_money_balances_after_orders_and_cancels(client, session, clock, town):
     _, _, headers, _ = town
     campaign, _ = make_campaign(session, clock.now(), code="testville", pack=((0, 300, 3),))
     session.commit()
-    coupons = [c["id"] for c in client.post(
-        f"/v1/campaigns/{campaign.id}/claim", headers=headers[0],
-        json={"lat": HOME["lat"], "lon": HOME["lon"]}).json["coupons"]]  # fmt: skip
+    coupons = [
+        c["id"]
+        for c in client.post(
+            f"/v1/campaigns/{campaign.id}/claim",
+            headers=headers[0],
+            json={"lat": HOME["lat"], "lon": HOME["lon"]},
+        ).json["coupons"]
+    ]
     one = {**BODY, "items": [{"sku": "BAK-0001", "qty": 1}]}
     placed = [
         post(client, headers[0], f"m{i}", {**one, "coupon_id": c}).json["order"]["id"]
@@ -216,10 +231,12 @@ def test_money_balances_after_orders_and_cancels(client, session, clock, town):
     settle_refunds(client)
     session.expire_all()
     live = session.execute(select(Order).where(Order.status != "CANCELLED")).scalars().all()
-    charges = session.execute(select(func.sum(LedgerEntry.amount_fen)).where(
-        LedgerEntry.kind == "charge")).scalar()  # fmt: skip
-    refunds = session.execute(select(func.sum(LedgerEntry.amount_fen)).where(
-        LedgerEntry.kind == "refund")).scalar()  # fmt: skip
+    charges = session.execute(
+        select(func.sum(LedgerEntry.amount_fen)).where(LedgerEntry.kind == "charge")
+    ).scalar()
+    refunds = session.execute(
+        select(func.sum(LedgerEntry.amount_fen)).where(LedgerEntry.kind == "refund")
+    ).scalar()
     assert charges - refunds == sum(o.payable_fen for o in live)
     assert session.get(Campaign, campaign.id).redeemed_fen == sum(o.coupon_fen for o in live)
 
@@ -232,19 +249,36 @@ def test_rematch_moves_the_order_to_the_next_store_and_then_cancels(session, clo
     session.commit()
     order = session.get(Order, post(client, headers[0], "r").json["order"]["id"])
     assert order.store_id == first_store.id
-    rematch_order(session=session, order=order, reason="rejected", actor_role="store",
-                  actor_id=first_store.id, now=clock.now())  # fmt: skip
+    rematch_order(
+        session=session,
+        order=order,
+        reason="rejected",
+        actor_role="store",
+        actor_id=first_store.id,
+        now=clock.now(),
+    )
     session.flush()
     assert order.store_id == second.id and order.status == "PLACED"
     assert (reserved(session, first_store.id), reserved(session, second.id)) == (0, 2)
     assert order.payable_fen == 9600  # lines and prices kept
-    rematch_order(session=session, order=order, reason="timeout", actor_role="system",
-                  actor_id=None, now=clock.now())  # fmt: skip
+    rematch_order(
+        session=session,
+        order=order,
+        reason="timeout",
+        actor_role="system",
+        actor_id=None,
+        now=clock.now(),
+    )
     session.flush()
     assert (order.status, order.cancel_reason) == ("CANCELLED", "no_store")
     assert reserved(session, second.id) == 0
-    kinds = session.execute(select(OrderEvent.kind).where(OrderEvent.order_id == order.id)
-                            .order_by(OrderEvent.id)).scalars().all()  # fmt: skip
+    kinds = (
+        session.execute(
+            select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert kinds == ["placed", "reassigned_away", "reassigned", "rematch_failed", "cancelled"]
 
 
@@ -293,8 +327,9 @@ def test_order_lines_keep_the_requests_order_and_the_quotes_shares(client, sessi
     session.commit()
     items = [{"sku": f"BAK-000{n}", "qty": 1} for n in (3, 2, 1)]
     body = {**BODY, "items": items, "store_id": store.id}
-    quote = client.post("/v1/quote", json={k: v for k, v in body.items() if k != "address"},
-                        headers=headers[0]).json  # fmt: skip
+    quote = client.post(
+        "/v1/quote", json={k: v for k, v in body.items() if k != "address"}, headers=headers[0]
+    ).json
     placed = post(
         client, headers[0], "ordered", {**body, "expected_payable_fen": quote["payable_fen"]}
     )

@@ -36,27 +36,43 @@ def seed(server, consumers: int):
 def requests_for(server, campaign_id, operator, tokens, adds: int) -> list[dict]:
     claim = f"{server.url}/v1/campaigns/{campaign_id}/claim"
     add = f"{server.url}/v1/campaigns/{campaign_id}/templates"
-    sent = [{"method": "POST", "url": claim, "json": CHANGSHA_POINT,
-             "headers": {"Authorization": f"Bearer {t}"}} for t in tokens]  # fmt: skip
+    sent = [
+        {
+            "method": "POST",
+            "url": claim,
+            "json": CHANGSHA_POINT,
+            "headers": {"Authorization": f"Bearer {t}"},
+        }
+        for t in tokens
+    ]
     for n in range(adds):  # the first request of as many clients, racing the first claims
-        sent.insert(0, {"method": "POST", "url": add,
-                            "headers": {"Authorization": f"Bearer {operator}"},
-                            "json": {"name": f"加券{n}", "threshold_fen": 0,
-                                     "discount_fen": 100 + n}})  # fmt: skip
+        sent.insert(
+            0,
+            {
+                "method": "POST",
+                "url": add,
+                "headers": {"Authorization": f"Bearer {operator}"},
+                "json": {"name": f"加券{n}", "threshold_fen": 0, "discount_fen": 100 + n},
+            },
+        )
     return sent
 
 
 def claims_match_the_pack(engine, campaign_id, batch_id) -> int:
     with engine.connect() as conn:
-        templates = conn.execute(select(CouponTemplate.id, CouponTemplate.discount_fen,
-                                        CouponTemplate.quantity).where(
-            CouponTemplate.campaign_id == campaign_id)).all()  # fmt: skip
+        templates = conn.execute(
+            select(CouponTemplate.id, CouponTemplate.discount_fen, CouponTemplate.quantity).where(
+                CouponTemplate.campaign_id == campaign_id
+            )
+        ).all()
         kinds = Counter({t.id: t.quantity for t in templates})
         value = sum(t.discount_fen * t.quantity for t in templates)
-        claims = conn.execute(select(PackClaim.id, PackClaim.face_value_fen).where(
-            PackClaim.batch_id == batch_id)).all()  # fmt: skip
-        coupons = conn.execute(select(Coupon.pack_claim_id, Coupon.template_id).where(
-            Coupon.batch_id == batch_id)).all()  # fmt: skip
+        claims = conn.execute(
+            select(PackClaim.id, PackClaim.face_value_fen).where(PackClaim.batch_id == batch_id)
+        ).all()
+        coupons = conn.execute(
+            select(Coupon.pack_claim_id, Coupon.template_id).where(Coupon.batch_id == batch_id)
+        ).all()
     per_claim: dict[int, Counter] = {claim.id: Counter() for claim in claims}
     for coupon in coupons:
         per_claim[coupon.pack_claim_id][coupon.template_id] += 1
@@ -71,9 +87,12 @@ def test_claims_racing_a_pack_change_all_get_the_campaigns_one_pack(live_server)
     sent = requests_for(server, campaign_id, operator, tokens[:60], adds=4)
     responses = race(sent, clients=8)
     outcomes = Counter(
-        (r.request.path_url.rsplit("/", 1)[1],
-         "created" if r.status_code == 201 else r.json()["error"]["code"]) for r in responses
-    )  # fmt: skip
+        (
+            r.request.path_url.rsplit("/", 1)[1],
+            "created" if r.status_code == 201 else r.json()["error"]["code"],
+        )
+        for r in responses
+    )
     assert set(outcomes) <= {
         ("claim", "created"),
         ("claim", "pack_changed"),

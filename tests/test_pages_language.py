@@ -31,15 +31,22 @@ def test_every_message_of_the_catalogue_has_a_chinese_sentence():
     catalog = zh_catalog()
     translated = {key: catalog.get(english, context=key) for key, english in source().items()}
     assert not [key for key, message in translated.items() if not (message and message.string)]
-    untranslated = [key for key, english in source().items() if re.search("[A-Za-z]{3,}", english)
-                    and not CJK.search(translated[key].string)]  # fmt: skip
+    untranslated = [
+        key
+        for key, english in source().items()
+        if re.search("[A-Za-z]{3,}", english) and not CJK.search(translated[key].string)
+    ]
     assert not untranslated
 
 
 def test_every_template_sentence_has_a_chinese_translation():
     catalog = zh_catalog()
-    found = {m[2] for m in extract_from_dir(TRANSLATIONS.parents[1] / "templates",
-                                            method_map=[("**.html", "jinja2")])}  # fmt: skip
+    found = {
+        m[2]
+        for m in extract_from_dir(
+            TRANSLATIONS.parents[1] / "templates", method_map=[("**.html", "jinja2")]
+        )
+    }
     assert found and not [m for m in found if not (catalog.get(m) and catalog.get(m).string)]
 
 
@@ -112,6 +119,10 @@ def test_every_code_of_the_api_catalogue_has_a_chinese_sentence():
 
     groups = {"refusal_reason": "refusal", "role": "actor_role"}  # the pages' group names
     keys = source()
-    missing = [f"{group}.{code}" for group, codes in catalogue().items() for code in codes
-               if f"{groups.get(group, group)}.{code}" not in keys]  # fmt: skip
+    missing = [
+        f"{group}.{code}"
+        for group, codes in catalogue().items()
+        for code in codes
+        if f"{groups.get(group, group)}.{code}" not in keys
+    ]
     assert not missing

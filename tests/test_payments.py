@@ -291,8 +291,12 @@ def test_the_app_refuses_to_start_with_the_sandbox_outside_demo_and_test_mode(tm
 
     accounts_file = tmp_path / "accounts.json"
     accounts_file.write_text(json.dumps({"sz": {"kind": "sandbox"}}))
-    production = Settings(database_url="sqlite://", testing=False, demo=False,
-                          payment_accounts_file=str(accounts_file))  # fmt: skip
+    production = Settings(
+        database_url="sqlite://",
+        testing=False,
+        demo=False,
+        payment_accounts_file=str(accounts_file),
+    )
     try:
         with pytest.raises(accounts.SandboxRefused):
             create_app(production)

@@ -4,9 +4,11 @@ import json
 
 from service.seed.files import fixtures_dir
 
-GAZETTEER = {code: entry for code, entry in
-             json.loads((fixtures_dir() / "places.json").read_text()).items()
-             if not code.startswith("_")}  # fmt: skip
+GAZETTEER = {
+    code: entry
+    for code, entry in json.loads((fixtures_dir() / "places.json").read_text()).items()
+    if not code.startswith("_")
+}
 CITIES = {c["code"]: c for c in json.loads((fixtures_dir() / "cities.json").read_text())}
 
 

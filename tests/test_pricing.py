@@ -22,8 +22,13 @@ def line(sku: str, yuan: float, category: str = "appliances", qty: int = 1) -> P
 
 
 def coupon(threshold_yuan: float, discount_yuan: float, **kw) -> CouponOffer:
-    return CouponOffer(coupon_id=7, campaign_id=3, threshold_fen=round(threshold_yuan * 100),
-                       discount_fen=round(discount_yuan * 100), **kw)  # fmt: skip
+    return CouponOffer(
+        coupon_id=7,
+        campaign_id=3,
+        threshold_fen=round(threshold_yuan * 100),
+        discount_fen=round(discount_yuan * 100),
+        **kw,
+    )
 
 
 def test_650_yuan_of_appliances_with_every_299_off_50_gives_100_off():
@@ -46,8 +51,9 @@ def test_every_threshold_promotion_respects_its_cap():
 
 
 def test_category_promotion_counts_only_its_categories():
-    digital = PromotionRule(2, "数码满300减30", "threshold", 30_000, 3_000,
-                            categories=frozenset({"phones_digital"}))  # fmt: skip
+    digital = PromotionRule(
+        2, "数码满300减30", "threshold", 30_000, 3_000, categories=frozenset({"phones_digital"})
+    )
     basket = [line("phone", 200, "phones_digital"), line("milk", 200, "supermarket")]
     assert price(lines=basket, promotions=[digital], fee=FEE).promotion is None
 
@@ -107,16 +113,20 @@ def test_payment_method_limit_and_store_participation_refuse_the_coupon():
     basket = [line("milk", 150, "supermarket")]
     refused = price(lines=basket, promotions=[], fee=FEE, coupon=digital_rmb, payment_method="card")
     assert refused.coupon is None and refused.coupon_refusal == "payment_method_not_allowed"
-    paid = price(lines=basket, promotions=[], fee=FEE, coupon=digital_rmb,
-                 payment_method="digital_rmb")  # fmt: skip
+    paid = price(
+        lines=basket, promotions=[], fee=FEE, coupon=digital_rmb, payment_method="digital_rmb"
+    )
     assert paid.coupon.discount_fen == 3_000
     elsewhere = coupon(100, 30, store_participates=False)
     assert price(lines=basket, promotions=[], fee=FEE, coupon=elsewhere).coupon is None
 
 
 def test_discounts_are_allocated_to_lines_and_funders():
-    basket = [line("a", 100.01, "supermarket"), line("b", 100.01, "supermarket"),
-              line("c", 100.01, "supermarket")]  # fmt: skip
+    basket = [
+        line("a", 100.01, "supermarket"),
+        line("b", 100.01, "supermarket"),
+        line("c", 100.01, "supermarket"),
+    ]
     funded = coupon(0, 100.01, funding_pct=(80, 10, 10))
     quote = price(lines=basket, promotions=[], fee=FEE, coupon=funded)
     assert [s.coupon_fen for s in quote.lines] == [3_334, 3_334, 3_333]
@@ -150,25 +160,36 @@ def test_allocation_sums_exactly_and_never_exceeds_a_weight(weights, data):
 
 CATEGORIES = ["appliances", "supermarket", "bakery"]
 lines_strategy = st.lists(
-    st.builds(PriceLine, sku=st.text("abc", min_size=1, max_size=3),
-              category=st.sampled_from(CATEGORIES), qty=st.integers(1, 5),
-              unit_price_fen=st.integers(1, 500_000)),
-    min_size=1, max_size=6,
-)  # fmt: skip
+    st.builds(
+        PriceLine,
+        sku=st.text("abc", min_size=1, max_size=3),
+        category=st.sampled_from(CATEGORIES),
+        qty=st.integers(1, 5),
+        unit_price_fen=st.integers(1, 500_000),
+    ),
+    min_size=1,
+    max_size=6,
+)
 promotion_strategy = st.builds(
-    PromotionRule, id=st.integers(1, 5), name=st.just("p"),
+    PromotionRule,
+    id=st.integers(1, 5),
+    name=st.just("p"),
     kind=st.sampled_from(["every_threshold", "threshold"]),
-    threshold_fen=st.integers(1_000, 100_000), discount_fen=st.integers(100, 20_000),
+    threshold_fen=st.integers(1_000, 100_000),
+    discount_fen=st.integers(100, 20_000),
     cap_fen=st.none() | st.integers(100, 50_000),
     categories=st.none() | st.frozensets(st.sampled_from(CATEGORIES), min_size=1),
-)  # fmt: skip
+)
 coupon_strategy = st.builds(
-    CouponOffer, coupon_id=st.just(1), campaign_id=st.just(1),
-    threshold_fen=st.integers(0, 200_000), discount_fen=st.integers(1, 100_000),
+    CouponOffer,
+    coupon_id=st.just(1),
+    campaign_id=st.just(1),
+    threshold_fen=st.integers(0, 200_000),
+    discount_fen=st.integers(1, 100_000),
     categories=st.none() | st.frozensets(st.sampled_from(CATEGORIES), min_size=1),
     stacks_with_platform=st.booleans(),
     funding_pct=st.sampled_from([(100, 0, 0), (80, 10, 10), (0, 100, 0), (33, 33, 34)]),
-)  # fmt: skip
+)
 
 
 @given(lines_strategy, st.lists(promotion_strategy, max_size=3), st.none() | coupon_strategy)
@@ -178,8 +199,9 @@ def test_any_basket_prices_consistently(lines, promotions, offer):
     discount = quote.coupon.discount_fen if quote.coupon else 0
     assert sum(s.promotion_fen for s in quote.lines) == promotion
     assert sum(s.coupon_fen for s in quote.lines) == discount
-    assert all(s.payable_fen >= 0 and s.promotion_fen >= 0 and s.coupon_fen >= 0
-               for s in quote.lines)  # fmt: skip
+    assert all(
+        s.payable_fen >= 0 and s.promotion_fen >= 0 and s.coupon_fen >= 0 for s in quote.lines
+    )
     assert quote.goods_payable_fen == quote.subtotal_fen - promotion - discount >= 0
     assert quote.payable_fen >= quote.delivery_fee_fen >= 0
     if quote.coupon:
@@ -188,16 +210,18 @@ def test_any_basket_prices_consistently(lines, promotions, offer):
 
 
 def test_coupon_shares_follow_line_amounts_not_what_the_promotion_left():
-    appliances_only = PromotionRule(2, "家电满300减100", "threshold", 30_000, 10_000,
-                                    categories=frozenset({"appliances"}))  # fmt: skip
+    appliances_only = PromotionRule(
+        2, "家电满300减100", "threshold", 30_000, 10_000, categories=frozenset({"appliances"})
+    )
     basket = [line("kettle", 300, "appliances"), line("oil", 300, "supermarket")]
     quote = price(lines=basket, promotions=[appliances_only], fee=FEE, coupon=coupon(0, 60))
     assert [s.coupon_fen for s in quote.lines] == [3_000, 3_000]
 
 
 def test_a_coupon_share_never_takes_a_line_below_zero():
-    nearly_free = PromotionRule(2, "家电满100减90", "threshold", 10_000, 9_000,
-                                categories=frozenset({"appliances"}))  # fmt: skip
+    nearly_free = PromotionRule(
+        2, "家电满100减90", "threshold", 10_000, 9_000, categories=frozenset({"appliances"})
+    )
     basket = [line("kettle", 100, "appliances"), line("oil", 100, "supermarket")]
     quote = price(lines=basket, promotions=[nearly_free], fee=FEE, coupon=coupon(0, 60))
     assert [s.coupon_fen for s in quote.lines] == [1_000, 5_000]

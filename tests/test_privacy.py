@@ -30,8 +30,9 @@ def test_sign_in_never_writes_the_number_to_the_logs(client, app, capfd):
     with app.app_context():
         limiter.reset()
     client.post("/v1/auth/code", json={"phone": "13812349876"})
-    client.post("/v1/auth/sign-in", json={"phone": "13812349876",
-                                          "code": last_code("+8613812349876")})  # fmt: skip
+    client.post(
+        "/v1/auth/sign-in", json={"phone": "13812349876", "code": last_code("+8613812349876")}
+    )
     logged = "".join(capfd.readouterr())
     assert "/v1/auth/sign-in" in logged
     assert "12349876" not in logged

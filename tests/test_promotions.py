@@ -10,8 +10,12 @@ from tests.support.factories import TEST_CENTRE, city, make_city, make_consumers
 from tests.test_campaign_admin import operator_headers
 from tests.test_reports import operator_of
 
-QUOTE = {"items": [{"sku": "BAK-0001", "qty": 2}], "payment_method": "wechat",
-         "lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1]}  # fmt: skip
+QUOTE = {
+    "items": [{"sku": "BAK-0001", "qty": 2}],
+    "payment_method": "wechat",
+    "lat": TEST_CENTRE[0],
+    "lon": TEST_CENTRE[1],
+}
 
 
 @pytest.fixture
@@ -25,10 +29,16 @@ def town(session, clock):
 
 def body(clock, city_id, **overrides):
     now = clock.now()
-    return {"name": "测试每满90减5", "kind": "every_threshold", "threshold_fen": 9000,
-            "discount_fen": 500, "city_id": city_id,
-            "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": (now + timedelta(days=1)).isoformat(), **overrides}  # fmt: skip
+    return {
+        "name": "测试每满90减5",
+        "kind": "every_threshold",
+        "threshold_fen": 9000,
+        "discount_fen": 500,
+        "city_id": city_id,
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(days=1)).isoformat(),
+        **overrides,
+    }
 
 
 def promotion_fen(client, consumer) -> int:
@@ -53,8 +63,9 @@ def test_a_created_paused_resumed_and_ended_promotion_reaches_quotes(client, ses
     ended = client.patch(path, json={"end_now": True}, headers=platform)
     assert ended.status_code == 200 and ended.json["running"] is False
     assert promotion_fen(client, consumer) == 0
-    actions = session.execute(select(AuditEvent.action, AuditEvent.new).where(
-        AuditEvent.target_type == "promotion")).all()  # fmt: skip
+    actions = session.execute(
+        select(AuditEvent.action, AuditEvent.new).where(AuditEvent.target_type == "promotion")
+    ).all()
     assert [a for a, _ in actions] == ["promotion.create"] + ["promotion.update"] * 3
     assert actions[2][1] == {"paused": False, "discount_fen": 800}
 
@@ -63,8 +74,11 @@ def test_city_operators_read_their_citys_promotions_but_may_not_write(client, se
     place, consumer = town
     platform = operator_headers(session, clock)
     client.post("/v1/admin/promotions", json=body(clock, place.id), headers=platform)
-    client.post("/v1/admin/promotions", headers=platform,
-                json=body(clock, city(session, "changsha").id, name="长沙专享"))  # fmt: skip
+    client.post(
+        "/v1/admin/promotions",
+        headers=platform,
+        json=body(clock, city(session, "changsha").id, name="长沙专享"),
+    )
     local = operator_of(session, clock, place.id)
     session.commit()
     names = {
@@ -84,7 +98,11 @@ def test_city_operators_read_their_citys_promotions_but_may_not_write(client, se
 def test_nonsense_promotions_are_422(client, session, clock, town, change):
     platform = operator_headers(session, clock)
     made = client.post("/v1/admin/promotions", json=body(clock, town[0].id), headers=platform)
-    assert client.post("/v1/admin/promotions", headers=platform,
-                       json=body(clock, None, name="y", **change)).status_code == 422  # fmt: skip
+    assert (
+        client.post(
+            "/v1/admin/promotions", headers=platform, json=body(clock, None, name="y", **change)
+        ).status_code
+        == 422
+    )
     patched = client.patch(f"/v1/admin/promotions/{made.json['id']}", json=change, headers=platform)
     assert patched.status_code == 422

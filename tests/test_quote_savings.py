@@ -20,17 +20,30 @@ def test_each_coupon_shows_its_saving_and_the_next_threshold_is_hinted(client, s
     headers = {"Authorization": f"Bearer {token}"}
     claimed = client.post(f"/v1/campaigns/{campaign.id}/claim", json=HERE, headers=headers)
     assert claimed.status_code == 201, claimed.json
-    body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat",
-            "store_id": store.id, **HERE}  # fmt: skip
+    body = {
+        "items": [{"sku": "BAK-0001", "qty": 1}],
+        "payment_method": "wechat",
+        "store_id": store.id,
+        **HERE,
+    }
     quote = client.post("/v1/quote", json=body, headers=headers).json
     options = {o["threshold_fen"]: o for o in quote["coupons"]}
     assert options[3000]["saves_fen"] == 1000 and options[3000]["refusal"] is None
     assert options[10000]["saves_fen"] == 0 and options[10000]["refusal"] == "below_threshold"
-    assert quote["next_threshold"] == {"coupon_id": options[10000]["coupon_id"],
-                                       "add_fen": 10000 - 4800, "saves_fen": 3000}  # fmt: skip
+    assert quote["next_threshold"] == {
+        "coupon_id": options[10000]["coupon_id"],
+        "add_fen": 10000 - 4800,
+        "saves_fen": 3000,
+    }
     assert quote["suggested_coupon"]["coupon_id"] == options[3000]["coupon_id"]
-    two = client.post("/v1/quote", headers=headers, json={
-        **body, "items": [{"sku": "BAK-0001", "qty": 3}], "coupon_id": options[10000]["coupon_id"],
-    }).json  # fmt: skip
+    two = client.post(
+        "/v1/quote",
+        headers=headers,
+        json={
+            **body,
+            "items": [{"sku": "BAK-0001", "qty": 3}],
+            "coupon_id": options[10000]["coupon_id"],
+        },
+    ).json
     assert two["coupon"]["discount_fen"] == 3000 and two["next_threshold"] is None
     assert {o["threshold_fen"]: o["saves_fen"] for o in two["coupons"]} == {3000: 1000, 10000: 3000}

@@ -30,8 +30,9 @@ def store(action, **body):
 
 
 def short_pick(a, t):
-    return a.post(f"/v1/store/orders/{t.id}/short-pick", t.staff,
-                  {"line_id": t.line_id, "picked_qty": 1})  # fmt: skip
+    return a.post(
+        f"/v1/store/orders/{t.id}/short-pick", t.staff, {"line_id": t.line_id, "picked_qty": 1}
+    )
 
 
 def pick_up(a, t):
@@ -39,8 +40,7 @@ def pick_up(a, t):
 
 
 def deliver(a, t):
-    return a.post(f"/v1/courier/deliveries/{t.delivery_id}/delivered", t.courier,
-                  {"code": t.code})  # fmt: skip
+    return a.post(f"/v1/courier/deliveries/{t.delivery_id}/delivered", t.courier, {"code": t.code})
 
 
 def deadline(a, t):
@@ -87,7 +87,7 @@ def test_a_pair_of_actions_meeting_on_orders_leaves_money_and_stock_exact(arena,
         results = fire_together(calls)
         check_answers(results)
         if at_most == 1:  # the two sides cannot both take effect on one order
-            for t, mine, theirs in zip(targets, results, results[len(targets):], strict=False):
+            for t, mine, theirs in zip(targets, results, results[len(targets) :], strict=False):
                 assert (mine[0] < 300) + (theirs[0] < 300) <= 1, (t.id, mine, theirs)
         check_world(world, server, targets)
 

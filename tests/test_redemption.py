@@ -26,17 +26,30 @@ from tests.support.factories import (
 def claimed_coupon(session, now, **campaign_fields):
     campaign, _ = make_campaign(session, now, pack=((0, 500, 1),), **campaign_fields)
     ((consumer_id, _),) = make_consumers(session, 1, now)
-    claimed = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign.id,
-                         now=now, **CHANGSHA_POINT)  # fmt: skip
+    claimed = claim_pack(
+        session=session, consumer_id=consumer_id, campaign_id=campaign.id, now=now, **CHANGSHA_POINT
+    )
     return campaign, consumer_id, claimed.coupons[0].id
 
 
 def an_order(session, consumer_id, now) -> Order:
     store, _ = store_selling(session, "changsha", "bakery")
-    order = Order(city_id=city(session).id, consumer_id=consumer_id, store_id=store.id,
-                  payment_method="wechat", address="五一广场", lat=28.195, lon=112.976,
-                  subtotal_fen=1000, payable_fen=500, handoff_code="1234", placed_at=now,
-                  promised_at=now + timedelta(hours=1), eta_at=now, updated_at=now)  # fmt: skip
+    order = Order(
+        city_id=city(session).id,
+        consumer_id=consumer_id,
+        store_id=store.id,
+        payment_method="wechat",
+        address="五一广场",
+        lat=28.195,
+        lon=112.976,
+        subtotal_fen=1000,
+        payable_fen=500,
+        handoff_code="1234",
+        placed_at=now,
+        promised_at=now + timedelta(hours=1),
+        eta_at=now,
+        updated_at=now,
+    )
     session.add(order)
     session.flush()
     return order
@@ -46,16 +59,32 @@ def test_redeem_then_release_moves_the_campaigns_redeemed_figure_only(session, c
     now = clock.now()
     campaign, consumer_id, coupon_id = claimed_coupon(session, now)
     order = an_order(session, consumer_id, now)
-    redeem_coupon(session=session, coupon_id=coupon_id, consumer_id=consumer_id,
-                  order_id=order.id, discount_fen=500, now=now)  # fmt: skip
+    redeem_coupon(
+        session=session,
+        coupon_id=coupon_id,
+        consumer_id=consumer_id,
+        order_id=order.id,
+        discount_fen=500,
+        now=now,
+    )
     session.refresh(campaign)
     assert (campaign.issued_fen, campaign.redeemed_fen) == (500, 500)
     assert session.get(Coupon, coupon_id).status == "REDEEMED"
     with pytest.raises(Conflict, match="not available"):
-        redeem_coupon(session=session, coupon_id=coupon_id, consumer_id=consumer_id,
-                      order_id=order.id, discount_fen=500, now=now)  # fmt: skip
-    assert release_coupon(session=session, coupon_id=coupon_id, order_id=order.id,
-                          discount_fen=500, now=now) == "AVAILABLE"  # fmt: skip
+        redeem_coupon(
+            session=session,
+            coupon_id=coupon_id,
+            consumer_id=consumer_id,
+            order_id=order.id,
+            discount_fen=500,
+            now=now,
+        )
+    assert (
+        release_coupon(
+            session=session, coupon_id=coupon_id, order_id=order.id, discount_fen=500, now=now
+        )
+        == "AVAILABLE"
+    )
     session.refresh(campaign)
     assert (campaign.issued_fen, campaign.redeemed_fen) == (500, 0)
     kinds = session.execute(select(CouponEvent.kind).where(CouponEvent.coupon_id == coupon_id))
@@ -66,11 +95,21 @@ def test_a_coupon_released_after_its_validity_becomes_expired(session, clock):
     now = clock.now()
     _, consumer_id, coupon_id = claimed_coupon(session, now)
     order = an_order(session, consumer_id, now)
-    redeem_coupon(session=session, coupon_id=coupon_id, consumer_id=consumer_id,
-                  order_id=order.id, discount_fen=500, now=now)  # fmt: skip
+    redeem_coupon(
+        session=session,
+        coupon_id=coupon_id,
+        consumer_id=consumer_id,
+        order_id=order.id,
+        discount_fen=500,
+        now=now,
+    )
     later = now + timedelta(days=30)
-    assert release_coupon(session=session, coupon_id=coupon_id, order_id=order.id,
-                          discount_fen=500, now=later) == "EXPIRED"  # fmt: skip
+    assert (
+        release_coupon(
+            session=session, coupon_id=coupon_id, order_id=order.id, discount_fen=500, now=later
+        )
+        == "EXPIRED"
+    )
 
 
 def test_someone_elses_coupon_cannot_be_redeemed(session, clock):
@@ -78,16 +117,23 @@ def test_someone_elses_coupon_cannot_be_redeemed(session, clock):
     _, consumer_id, coupon_id = claimed_coupon(session, now)
     order = an_order(session, consumer_id, now)
     with pytest.raises(Conflict):
-        redeem_coupon(session=session, coupon_id=coupon_id, consumer_id=consumer_id + 1,
-                      order_id=order.id, discount_fen=500, now=now)  # fmt: skip
+        redeem_coupon(
+            session=session,
+            coupon_id=coupon_id,
+            consumer_id=consumer_id + 1,
+            order_id=order.id,
+            discount_fen=500,
+            now=now,
+        )
 
 
 def test_expiry_expires_only_what_is_past_its_validity(session, clock):
     now = clock.now()
     _, _, old = claimed_coupon(session, now)
     _, _, fresh = claimed_coupon(session, now + timedelta(days=9, hours=23))
-    changed = expire_coupons(session=session, now=now + timedelta(days=10, minutes=1),
-                             city_id=city(session).id)  # fmt: skip
+    changed = expire_coupons(
+        session=session, now=now + timedelta(days=10, minutes=1), city_id=city(session).id
+    )
     assert changed >= 1
     assert session.get(Coupon, old).status == "EXPIRED"
     assert session.get(Coupon, fresh).status == "AVAILABLE"
@@ -128,8 +174,14 @@ def test_two_orders_racing_for_one_coupon_redeem_it_once(committed_db):
         barrier.wait()
         try:
             with database.unit_of_work() as session:
-                redeem_coupon(session=session, coupon_id=coupon_id, consumer_id=consumer_id,
-                              order_id=order_id, discount_fen=500, now=now)  # fmt: skip
+                redeem_coupon(
+                    session=session,
+                    coupon_id=coupon_id,
+                    consumer_id=consumer_id,
+                    order_id=order_id,
+                    discount_fen=500,
+                    now=now,
+                )
             outcomes.append("redeemed")
         except Conflict:
             outcomes.append("refused")

@@ -32,8 +32,7 @@ def campaign_totals(client, campaign_id, headers) -> dict:
 
 
 def city_report(client, city_id, headers, **query) -> dict:
-    answer = client.get(f"/v1/admin/reports/cities/{city_id}", headers=headers,
-                        query_string=query)  # fmt: skip
+    answer = client.get(f"/v1/admin/reports/cities/{city_id}", headers=headers, query_string=query)
     assert answer.status_code == 200, answer.json
     return answer.json
 
@@ -125,36 +124,49 @@ def test_0010_backfills_orders_campaign_and_the_goods_of_old_short_picks(tmp_pat
     engine.dispose()
     raw = sqlite3.connect(path)  # foreign keys off: only the rows the migration reads matter
     # the city and consumer too: 0015 gives every order placed a legacy payment naming them
-    raw.execute("INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
-                " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
-                " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
-                " 15, 500, 5900, 180)")  # fmt: skip
-    raw.execute("INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1',"
-                " '2026-01-01')")  # fmt: skip
-    raw.execute("INSERT INTO campaigns (id, city_id, issuer, issuer_name, name, budget_fen,"
-                " issued_fen, redeemed_fen, stacks_with_platform, categories, all_stores,"
-                " funding_government_pct, funding_platform_pct, funding_merchant_pct, starts_at,"
-                " ends_at, paused) VALUES (7, 1, 'city', 'x', 'x', 1, 0, 0, 1, '[]', 1, 100, 0,"
-                " 0, '2026-01-01', '2026-02-01', 0)")  # fmt: skip
-    raw.execute("INSERT INTO coupons (id, city_id, consumer_id, campaign_id, batch_id, template_id,"
-                " pack_claim_id, status, threshold_fen, discount_fen, valid_from, valid_until,"
-                " claimed_at) VALUES (5, 1, 1, 7, 1, 1, 1, 'REDEEMED', 0, 300, '2026-01-01',"
-                " '2026-02-01', '2026-01-01')")  # fmt: skip
+    raw.execute(
+        "INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
+        " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
+        " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
+        " 15, 500, 5900, 180)"
+    )
+    raw.execute(
+        "INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1', '2026-01-01')"
+    )
+    raw.execute(
+        "INSERT INTO campaigns (id, city_id, issuer, issuer_name, name, budget_fen,"
+        " issued_fen, redeemed_fen, stacks_with_platform, categories, all_stores,"
+        " funding_government_pct, funding_platform_pct, funding_merchant_pct, starts_at,"
+        " ends_at, paused) VALUES (7, 1, 'city', 'x', 'x', 1, 0, 0, 1, '[]', 1, 100, 0,"
+        " 0, '2026-01-01', '2026-02-01', 0)"
+    )
+    raw.execute(
+        "INSERT INTO coupons (id, city_id, consumer_id, campaign_id, batch_id, template_id,"
+        " pack_claim_id, status, threshold_fen, discount_fen, valid_from, valid_until,"
+        " claimed_at) VALUES (5, 1, 1, 7, 1, 1, 1, 'REDEEMED', 0, 300, '2026-01-01',"
+        " '2026-02-01', '2026-01-01')"
+    )
     for order_id, coupon_id in ((1, 5), (2, None)):
-        raw.execute("INSERT INTO orders (id, city_id, consumer_id, store_id, status,"
-                    " payment_method, address, lat, lon, subtotal_fen, promotion_fen, coupon_fen,"
-                    " delivery_fee_fen, payable_fen, coupon_id, handoff_code, tried_store_ids,"
-                    " placed_at, promised_at, eta_at, updated_at) VALUES (?, 1, 1, 1, 'ACCEPTED',"
-                    " 'x', 'x', 0, 0, 5000, 0, 300, 0, 4700, ?, '1234', '[]', '2026-01-01',"
-                    " '2026-01-01', '2026-01-01', '2026-01-01')",
-                    (order_id, coupon_id))  # fmt: skip
-    raw.execute("INSERT INTO order_lines (id, order_id, city_id, product_id, sku, name, category,"
-                " qty, picked_qty, unit_price_fen, amount_fen, promotion_share_fen,"
-                " coupon_share_fen) VALUES (3, 1, 1, 1, 'S', 'n', 'bakery', 5, 2, 1000, 5000, 0,"
-                " 300)")  # fmt: skip
-    raw.execute("INSERT INTO order_events (order_id, city_id, store_id, kind, actor_role, data, at)"
-                " VALUES (1, 1, 1, 'short_picked', 'store', ?, '2026-01-01')",
-                (json.dumps({"line_id": 3, "missing": 3, "refund_fen": 2820}),))  # fmt: skip
+        raw.execute(
+            "INSERT INTO orders (id, city_id, consumer_id, store_id, status,"
+            " payment_method, address, lat, lon, subtotal_fen, promotion_fen, coupon_fen,"
+            " delivery_fee_fen, payable_fen, coupon_id, handoff_code, tried_store_ids,"
+            " placed_at, promised_at, eta_at, updated_at) VALUES (?, 1, 1, 1, 'ACCEPTED',"
+            " 'x', 'x', 0, 0, 5000, 0, 300, 0, 4700, ?, '1234', '[]', '2026-01-01',"
+            " '2026-01-01', '2026-01-01', '2026-01-01')",
+            (order_id, coupon_id),
+        )
+    raw.execute(
+        "INSERT INTO order_lines (id, order_id, city_id, product_id, sku, name, category,"
+        " qty, picked_qty, unit_price_fen, amount_fen, promotion_share_fen,"
+        " coupon_share_fen) VALUES (3, 1, 1, 1, 'S', 'n', 'bakery', 5, 2, 1000, 5000, 0,"
+        " 300)"
+    )
+    raw.execute(
+        "INSERT INTO order_events (order_id, city_id, store_id, kind, actor_role, data, at)"
+        " VALUES (1, 1, 1, 'short_picked', 'store', ?, '2026-01-01')",
+        (json.dumps({"line_id": 3, "missing": 3, "refund_fen": 2820}),),
+    )
     raw.commit()
     raw.close()
     engine = make_engine(f"sqlite:///{path}")

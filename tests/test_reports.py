@@ -154,7 +154,8 @@ def test_campaign_report_adds_up_to_the_fen_per_funder_and_reconciles(client, cl
 
 
 def test_the_day_chart_of_net_redemptions_adds_up_to_the_total_a_cancel_included(
-        client, clock, world):  # fmt: skip
+    client, clock, world
+):
     # Three coupons redeemed on day 1, one given back by a cancel on day 2: the console's day
     # chart drew redeemed_count (3) beside a total of 核销 2. The net figure per day adds up.
     play(client, clock, world)

@@ -38,11 +38,17 @@ def database_url(template):
 
 
 def start(url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "HD_SCHEDULER_LOCK_POLL_S": "0.3",
-           "HD_SCHEDULER_REFRESH_S": "1", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HD_SCHEDULER_LOCK_POLL_S": "0.3",
+        "HD_SCHEDULER_REFRESH_S": "1",
+        "LOG_LEVEL": "WARNING",
+    }
     command = [str(Path(sys.executable).with_name("hourdelivery")), "scheduler"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
 
 
 def wait_for(condition, timeout_s: float, what: str) -> float:
@@ -157,8 +163,14 @@ def test_store_jobs_follow_new_stores_changed_intervals_and_manual_switches(db, 
     from service.jobs.scheduler import refresh_store_jobs
     from tests.support.factories import make_city, make_store
 
-    store = make_store(session, make_city(session), 1.0, adapter_kind="csv", sync_interval_s=90,
-                       adapter_settings={"path": "/nowhere.csv"})  # fmt: skip
+    store = make_store(
+        session,
+        make_city(session),
+        1.0,
+        adapter_kind="csv",
+        sync_interval_s=90,
+        adapter_settings={"path": "/nowhere.csv"},
+    )
     session.commit()
     scheduler = BackgroundScheduler()
     refresh_store_jobs(scheduler, db, SystemClock())

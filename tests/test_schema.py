@@ -24,15 +24,22 @@ def schema_snapshot(engine) -> dict:
             c["name"]: (c["nullable"], _kind(c["type"])) for c in inspector.get_columns(table)
         }
         # PostgreSQL also lists the index behind each UNIQUE constraint; SQLite does not.
-        indexes = {(i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                   for i in inspector.get_indexes(table)
-                   if not i.get("duplicates_constraint")
-                   and not is_search_object(i["name"], "index")}  # fmt: skip
+        indexes = {
+            (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+            for i in inspector.get_indexes(table)
+            if not i.get("duplicates_constraint") and not is_search_object(i["name"], "index")
+        }
         uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)}
-        foreign = {(tuple(f["constrained_columns"]), f["referred_table"])
-                   for f in inspector.get_foreign_keys(table)}  # fmt: skip
-        snapshot[table] = {"columns": columns, "indexes": indexes, "uniques": uniques,
-                           "foreign": foreign}  # fmt: skip
+        foreign = {
+            (tuple(f["constrained_columns"]), f["referred_table"])
+            for f in inspector.get_foreign_keys(table)
+        }
+        snapshot[table] = {
+            "columns": columns,
+            "indexes": indexes,
+            "uniques": uniques,
+            "foreign": foreign,
+        }
     return snapshot
 
 
@@ -123,22 +130,29 @@ def test_a_sqlite_database_holding_an_order_with_a_promotion_upgrades_to_head(tm
     upgrade(engine, "0007")
     engine.dispose()
     raw = sqlite3.connect(path)  # foreign keys off: only the promotion row matters here
-    raw.execute("INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
-                " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
-                " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
-                " 15, 500, 5900, 180)")  # fmt: skip
+    raw.execute(
+        "INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
+        " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
+        " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
+        " 15, 500, 5900, 180)"
+    )
     # its consumer too: 0015 gives every order already placed a legacy payment naming him
-    raw.execute("INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1',"
-                " '2026-01-01')")  # fmt: skip
-    raw.execute("INSERT INTO promotions (id, name, kind, threshold_fen, discount_fen, categories,"
-                " city_id, starts_at, ends_at) VALUES (1, 'p', 'threshold', 100, 10, '[]', 1,"
-                " '2026-01-01', '2027-01-01')")  # fmt: skip
-    raw.execute("INSERT INTO orders (id, city_id, consumer_id, store_id, status, payment_method,"
-                " address, lat, lon, subtotal_fen, promotion_fen, coupon_fen, delivery_fee_fen,"
-                " payable_fen, promotion_id, handoff_code, tried_store_ids, placed_at,"
-                " promised_at, eta_at, updated_at) VALUES (1, 1, 1, 1, 'PLACED', 'x', 'x', 0, 0,"
-                " 1, 0, 0, 0, 1, 1, '1234', '[]', '2026-01-01', '2026-01-01', '2026-01-01',"
-                " '2026-01-01')")  # fmt: skip
+    raw.execute(
+        "INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1', '2026-01-01')"
+    )
+    raw.execute(
+        "INSERT INTO promotions (id, name, kind, threshold_fen, discount_fen, categories,"
+        " city_id, starts_at, ends_at) VALUES (1, 'p', 'threshold', 100, 10, '[]', 1,"
+        " '2026-01-01', '2027-01-01')"
+    )
+    raw.execute(
+        "INSERT INTO orders (id, city_id, consumer_id, store_id, status, payment_method,"
+        " address, lat, lon, subtotal_fen, promotion_fen, coupon_fen, delivery_fee_fen,"
+        " payable_fen, promotion_id, handoff_code, tried_store_ids, placed_at,"
+        " promised_at, eta_at, updated_at) VALUES (1, 1, 1, 1, 'PLACED', 'x', 'x', 0, 0,"
+        " 1, 0, 0, 0, 1, 1, '1234', '[]', '2026-01-01', '2026-01-01', '2026-01-01',"
+        " '2026-01-01')"
+    )
     raw.commit()
     raw.close()
     engine = make_engine(f"sqlite:///{path}")

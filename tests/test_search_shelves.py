@@ -73,8 +73,13 @@ def test_every_write_to_a_stores_stock_moves_its_version_and_only_its(session, t
     session.execute(delete(StoreStock).where(StoreStock.store_id == near.id))
     deleted = version(session, near)
     assert deleted > updated
-    row = {"city_id": test_city.id, "store_id": near.id, "product_id": product_id(session, MILK),
-           "on_hand": 3, "price_fen": 6000}  # fmt: skip
+    row = {
+        "city_id": test_city.id,
+        "store_id": near.id,
+        "product_id": product_id(session, MILK),
+        "on_hand": 3,
+        "price_fen": 6000,
+    }
     session.execute(insert(StoreStock), [row])
     assert version(session, near) > deleted
     assert version(session, far) == before[1]
@@ -93,8 +98,11 @@ def test_the_last_unit_sold_everywhere_takes_the_product_out_of_the_next_search(
     client, session, town
 ):
     assert milk(client) is not None
-    session.execute(update(StoreStock).where(StoreStock.product_id == product_id(session, MILK))
-                    .values(on_hand=0))  # fmt: skip
+    session.execute(
+        update(StoreStock)
+        .where(StoreStock.product_id == product_id(session, MILK))
+        .values(on_hand=0)
+    )
     session.commit()
     assert milk(client) is None
 
@@ -111,8 +119,12 @@ def test_a_pause_after_a_search_shows_in_the_next_search(client, session, town):
 def test_a_sync_after_a_search_shows_in_the_next_search(client, session, town, clock):
     test_city, (near, far) = town
     assert milk(client)["price_fen"] == 6400
-    feed = StoreFeed(store_id=near.id, city_id=test_city.id, full=False,
-                     rows=[(product_id(session, MILK), 7, 5900)])  # fmt: skip
+    feed = StoreFeed(
+        store_id=near.id,
+        city_id=test_city.id,
+        full=False,
+        rows=[(product_id(session, MILK), 7, 5900)],
+    )
     apply_feeds(session.connection(), [feed], now=clock.now())
     session.commit()
     hit = milk(client)
@@ -146,8 +158,11 @@ def test_a_sku_sold_out_everywhere_and_switched_off_somewhere_is_simply_absent(
     client, session, town, clock
 ):
     _, (near, _) = town
-    session.execute(update(StoreStock).where(StoreStock.product_id == product_id(session, MILK))
-                    .values(reserved=2))  # fmt: skip
+    session.execute(
+        update(StoreStock)
+        .where(StoreStock.product_id == product_id(session, MILK))
+        .values(reserved=2)
+    )
     set_sku(session=session, store_id=near.id, sku=MILK, unavailable=True, now=clock.now())
     session.commit()
     assert milk(client) is None
@@ -221,8 +236,9 @@ def test_past_the_memory_bound_the_city_searched_least_lately_is_dropped_and_rea
     client, session, town, monkeypatch
 ):
     test_city, _ = town
-    others = session.execute(select(Store.city_id, Store.id, Store.stock_version)
-                             .where(Store.city_id != test_city.id)).all()  # fmt: skip
+    others = session.execute(
+        select(Store.city_id, Store.id, Store.stock_version).where(Store.city_id != test_city.id)
+    ).all()
     other_city = others[0].city_id
     other_stores = [(r.id, r.stock_version) for r in others if r.city_id == other_city]
     assert milk(client) is not None  # the test city's shelves are read by its first search

@@ -12,9 +12,11 @@ from service.catalog.search import matching_every_word
 from service.seed.files import fixtures_dir
 from tests.support.factories import TEST_CENTRE, make_city, make_store
 
-TERMS = {code: entry for code, entry in
-         json.loads((fixtures_dir() / "search_terms.json").read_text()).items()
-         if not code.startswith("_")}  # fmt: skip
+TERMS = {
+    code: entry
+    for code, entry in json.loads((fixtures_dir() / "search_terms.json").read_text()).items()
+    if not code.startswith("_")
+}
 WUYI_SQUARE = {"lat": 28.195, "lon": 112.976}  # central Changsha, where every kind is sold
 
 
@@ -27,7 +29,8 @@ def _sample(category: str) -> list[str]:
 
 @pytest.mark.parametrize("category", sorted(TERMS))
 def test_every_category_name_and_a_sample_of_its_words_find_products_of_that_kind(
-        session, category):  # fmt: skip
+    session, category
+):
     for word in _sample(category):
         found = matching_every_word(session, q=word, category=None)
         kinds = {row.category for row in found}
@@ -37,16 +40,21 @@ def test_every_category_name_and_a_sample_of_its_words_find_products_of_that_kin
 @pytest.fixture
 def here(session) -> dict:
     """A 24 h store 1 km away selling a phone, water, tissues, milk and a bakery item."""
-    stock = {sku: (10, 1000) for sku in ("PHO-0001", "SUP-0004", "SUP-0006", "SUP-0003",
-                                         "BAK-0001")}  # fmt: skip
+    stock = {
+        sku: (10, 1000) for sku in ("PHO-0001", "SUP-0004", "SUP-0006", "SUP-0003", "BAK-0001")
+    }
     make_store(session, make_city(session), 1.0, stock=stock)
     session.commit()
     return {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1]}
 
 
 def test_typed_words_find_deliverable_products_through_the_api(client, here):
-    for q, category in (("手机", "phones_digital"), ("矿泉水", "supermarket"),
-                        ("纸巾", "supermarket"), ("牛奶", "supermarket")):  # fmt: skip
+    for q, category in (
+        ("手机", "phones_digital"),
+        ("矿泉水", "supermarket"),
+        ("纸巾", "supermarket"),
+        ("牛奶", "supermarket"),
+    ):
         answer = client.get("/v1/products/search", query_string={**here, "q": q})
         assert answer.status_code == 200, answer.json
         hits = answer.json["results"]
@@ -62,10 +70,10 @@ def test_several_words_mean_all_of_them(client, session, here):
     assert matching_every_word(session, q="伊利 手机", category=None) == []
 
 
-def test_the_empty_answer_says_whether_nothing_matched_or_nothing_is_deliverable(
-        client, session):  # fmt: skip
-    nothing = client.get("/v1/products/search",
-                         query_string={**WUYI_SQUARE, "q": "不存在的商品名"}).json  # fmt: skip
+def test_the_empty_answer_says_whether_nothing_matched_or_nothing_is_deliverable(client, session):
+    nothing = client.get(
+        "/v1/products/search", query_string={**WUYI_SQUARE, "q": "不存在的商品名"}
+    ).json
     assert (nothing["results"], nothing["empty_reason"]) == ([], "no_match")
     test_city = make_city(session)
     make_store(session, test_city, 30.0)  # far beyond any delivery radius

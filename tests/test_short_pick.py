@@ -25,15 +25,23 @@ from tests.support.tablets import store_token, tablet
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
 # 200.00 + 100.00 yuan: the seed world's national "every 299 off 50" takes 5,000 fen,
 # shared 3,333 / 1,667 between the lines.
-CART = {"items": [{"sku": "BAK-0001", "qty": 1}, {"sku": "BAK-0002", "qty": 1}],
-        "payment_method": "wechat", **HOME}  # fmt: skip
+CART = {
+    "items": [{"sku": "BAK-0001", "qty": 1}, {"sku": "BAK-0002", "qty": 1}],
+    "payment_method": "wechat",
+    **HOME,
+}
 
 
 @pytest.fixture
 def picking(session, clock):
     test_city = make_city(session)
-    store = make_store(session, test_city, 1.0, **tablet(clock.now()),
-                       stock={"BAK-0001": (5, 20000), "BAK-0002": (5, 10000)})  # fmt: skip
+    store = make_store(
+        session,
+        test_city,
+        1.0,
+        **tablet(clock.now()),
+        stock={"BAK-0001": (5, 20000), "BAK-0002": (5, 10000)},
+    )
     ((consumer_id, token),) = make_consumers(session, 1, clock.now())
     staff = store_token(session, store.id, clock.now())
     session.commit()
@@ -43,8 +51,11 @@ def picking(session, clock):
 def claim(client, session, clock, consumer):
     campaign, _ = make_campaign(session, clock.now(), code="testville", pack=((0, 3000, 1),))
     session.commit()
-    claimed = client.post(f"/v1/campaigns/{campaign.id}/claim", headers=consumer,
-                          json={"lat": HOME["lat"], "lon": HOME["lon"]})  # fmt: skip
+    claimed = client.post(
+        f"/v1/campaigns/{campaign.id}/claim",
+        headers=consumer,
+        json={"lat": HOME["lat"], "lon": HOME["lon"]},
+    )
     return campaign, claimed.json["coupons"][0]["id"]
 
 
@@ -59,8 +70,11 @@ def accepted_order(client, consumer, staff, body=CART) -> dict:
 def short(client, staff, order, sku, picked_qty):
     """Short-pick a line; the refund it asks for goes through the sandbox at once."""
     line = next(line for line in lines(client, staff, order) if line["sku"] == sku)
-    answer = client.post(f"/v1/store/orders/{order['id']}/short-pick", headers=staff,
-                         json={"line_id": line["id"], "picked_qty": picked_qty})  # fmt: skip
+    answer = client.post(
+        f"/v1/store/orders/{order['id']}/short-pick",
+        headers=staff,
+        json={"line_id": line["id"], "picked_qty": picked_qty},
+    )
     settle_refunds(client)
     return answer
 
@@ -70,8 +84,13 @@ def lines(client, staff, order):
 
 
 def refunds(session, order_id) -> list[int]:
-    return list(session.execute(select(LedgerEntry.amount_fen).where(
-        LedgerEntry.order_id == order_id, LedgerEntry.kind == "refund")).scalars())  # fmt: skip
+    return list(
+        session.execute(
+            select(LedgerEntry.amount_fen).where(
+                LedgerEntry.order_id == order_id, LedgerEntry.kind == "refund"
+            )
+        ).scalars()
+    )
 
 
 def test_dropping_the_100_yuan_line_refunds_8333_fen_and_nothing_else(client, session, picking):
@@ -82,8 +101,13 @@ def test_dropping_the_100_yuan_line_refunds_8333_fen_and_nothing_else(client, se
     assert response.status_code == 200 and response.json["status"] == "ACCEPTED"
     assert refunds(session, order["id"]) == [8333]
     assert net_paid(session, order["id"]) == order["payable_fen"] - 8333
-    held = dict(session.execute(select(StoreStock.product_id, StoreStock.reserved).where(
-        StoreStock.store_id == store.id)).all())  # fmt: skip
+    held = dict(
+        session.execute(
+            select(StoreStock.product_id, StoreStock.reserved).where(
+                StoreStock.store_id == store.id
+            )
+        ).all()
+    )
     assert sorted(held.values()) == [0, 1]  # the missing unit went back to the shelf
     mine = client.get(f"/v1/orders/{order['id']}", headers=consumer).json
     shorted = [e for e in mine["events"] if e["kind"] == "short_picked"]
@@ -91,7 +115,8 @@ def test_dropping_the_100_yuan_line_refunds_8333_fen_and_nothing_else(client, se
 
 
 def test_the_consumer_sees_the_missing_units_what_was_paid_the_refund_and_the_net(
-        client, session, picking):  # fmt: skip
+    client, session, picking
+):
     store, consumer, staff = picking
     order = accepted_order(client, consumer, staff)
     line = next(line for line in lines(client, staff, order) if line["sku"] == "BAK-0002")
@@ -104,9 +129,20 @@ def test_the_consumer_sees_the_missing_units_what_was_paid_the_refund_and_the_ne
         8333,
         paid - 8333,
     )
-    assert mine["short_pick"] == {"refund_fen": 8333, "missing": [
-        {"line_id": line["id"], "sku": "BAK-0002", "name": line["name"], "qty": 1,
-         "picked_qty": 0, "missing_qty": 1, "refund_fen": 8333}]}  # fmt: skip
+    assert mine["short_pick"] == {
+        "refund_fen": 8333,
+        "missing": [
+            {
+                "line_id": line["id"],
+                "sku": "BAK-0002",
+                "name": line["name"],
+                "qty": 1,
+                "picked_qty": 0,
+                "missing_qty": 1,
+                "refund_fen": 8333,
+            }
+        ],
+    }
     tablet_view = client.get(f"/v1/store/orders/{order['id']}", headers=staff).json
     assert (tablet_view["refund_fen"], tablet_view["net_fen"]) == (8333, paid - 8333)
     listed = client.get("/v1/orders", headers=consumer).json["orders"][0]
@@ -133,16 +169,19 @@ def test_with_a_coupon_the_campaign_spend_falls_by_the_lines_coupon_share(
     operator = Operator(name="运营 testville")  # a platform operator reads every city's report
     session.add(operator)
     session.flush()
-    _, secret = issue_token(session=session, role="operator", principal_id=operator.id,
-                            now=clock.now())  # fmt: skip
+    _, secret = issue_token(
+        session=session, role="operator", principal_id=operator.id, now=clock.now()
+    )
     session.commit()
-    report = client.get(f"/v1/admin/reports/campaigns/{campaign.id}",
-                        headers={"Authorization": f"Bearer {secret}"}).json  # fmt: skip
+    report = client.get(
+        f"/v1/admin/reports/campaigns/{campaign.id}", headers={"Authorization": f"Bearer {secret}"}
+    ).json
     assert report["reconciled"] is True, report.get("differences")
 
 
-def test_short_picking_every_line_cancels_and_gives_the_coupon_back(client, session, clock,
-                                                                    picking):  # fmt: skip
+def test_short_picking_every_line_cancels_and_gives_the_coupon_back(
+    client, session, clock, picking
+):
     store, consumer, staff = picking
     campaign, coupon_id = claim(client, session, clock, consumer)
     order = accepted_order(client, consumer, staff, {**CART, "coupon_id": coupon_id})
@@ -154,8 +193,11 @@ def test_short_picking_every_line_cancels_and_gives_the_coupon_back(client, sess
     assert session.get(Campaign, campaign.id).redeemed_fen == 0
     assert net_paid(session, order["id"]) == 0
     assert session.get(Store, store.id).open_orders == 0
-    assert set(session.execute(select(StoreStock.reserved).where(
-        StoreStock.store_id == store.id)).scalars()) == {0}  # fmt: skip
+    assert set(
+        session.execute(
+            select(StoreStock.reserved).where(StoreStock.store_id == store.id)
+        ).scalars()
+    ) == {0}
 
 
 def test_short_pick_outside_picking_is_409_and_more_units_is_refused(client, picking):
@@ -176,11 +218,17 @@ def assert_money_reconciles(session, campaign_id):
     assert session.get(Campaign, campaign_id).redeemed_fen == sum(o.coupon_fen for o in live)
 
 
-def test_a_missed_deadline_moves_the_order_on_and_three_pause_the_store(client, session, clock,
-                                                                        picking):  # fmt: skip
+def test_a_missed_deadline_moves_the_order_on_and_three_pause_the_store(
+    client, session, clock, picking
+):
     store, consumer, staff = picking
-    backup = make_store(session, store_city(session, store), 2.0, **tablet(clock.now()),
-                        stock={"BAK-0001": (5, 20000), "BAK-0002": (5, 10000)})  # fmt: skip
+    backup = make_store(
+        session,
+        store_city(session, store),
+        2.0,
+        **tablet(clock.now()),
+        stock={"BAK-0001": (5, 20000), "BAK-0002": (5, 10000)},
+    )
     session.commit()
     ids = []
     for n in range(3):
@@ -204,8 +252,9 @@ def test_a_missed_deadline_moves_the_order_on_and_three_pause_the_store(client, 
     assert session.get(Store, store.id).open_orders == 0
 
 
-def test_the_timeout_job_reads_only_orders_past_their_stores_deadline(client, session, clock,
-                                                                     picking):  # fmt: skip
+def test_the_timeout_job_reads_only_orders_past_their_stores_deadline(
+    client, session, clock, picking
+):
     store, consumer, _ = picking
     placed = place_and_pay(client, CART, consumer, "due")
     order_id = placed.json["order"]["id"]

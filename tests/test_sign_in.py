@@ -153,8 +153,9 @@ def test_signing_out_ends_the_session_and_everywhere_ends_them_all(client, clock
     assert out.json["sessions_ended"] == 1
     assert client.get("/v1/me", headers=bearer(sessions[0]["access_token"])).status_code == 401
     assert client.get("/v1/me", headers=bearer(sessions[1]["access_token"])).status_code == 200
-    everywhere = client.post("/v1/auth/sign-out-everywhere",
-                             headers=bearer(sessions[1]["access_token"]))  # fmt: skip
+    everywhere = client.post(
+        "/v1/auth/sign-out-everywhere", headers=bearer(sessions[1]["access_token"])
+    )
     assert everywhere.json["sessions_ended"] == 2
     for tokens in sessions:
         assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
@@ -183,8 +184,9 @@ def test_a_number_signed_in_twice_is_one_account_claiming_one_pack_per_batch(
     for spelling in ("+86 138 1234 5678", "0086 138 1234 5678"):
         ask_code(client, spelling)
         token = sign_in(client, spelling).json["access_token"]
-        claim = client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
-                            headers=bearer(token))  # fmt: skip
+        claim = client.post(
+            f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT, headers=bearer(token)
+        )
         outcomes.append(claim.status_code)
         clock.advance(minutes=2)
     assert outcomes[0] == 201
@@ -196,10 +198,12 @@ def test_a_legacy_token_of_an_unverified_consumer_cannot_claim(client, session, 
     person = Consumer(name="旧账户", phone="legacy-0001", created_at=clock.now())
     session.add(person)
     session.flush()
-    _, secret = issue_token(session=session, role=Role.CONSUMER, principal_id=person.id,
-                            now=clock.now())  # fmt: skip
+    _, secret = issue_token(
+        session=session, role=Role.CONSUMER, principal_id=person.id, now=clock.now()
+    )
     session.commit()
-    refused = client.post(f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT,
-                          headers=bearer(secret))  # fmt: skip
+    refused = client.post(
+        f"/v1/campaigns/{campaign.id}/claim", json=CHANGSHA_POINT, headers=bearer(secret)
+    )
     assert refused.status_code == 403
     assert refused.json["error"]["code"] == "phone_not_verified"

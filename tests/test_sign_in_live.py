@@ -38,8 +38,9 @@ def test_twenty_concurrent_sign_ins_with_one_code_open_one_session(live_server, 
     assert requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE}).status_code == 202
     (code,) = codes_sent(path)
     body = {"phone": "138 1234 5678", "code": code}
-    answers = race([{"method": "POST", "url": f"{server.url}/v1/auth/sign-in", "json": body}] * 20,
-                   clients=20)  # fmt: skip
+    answers = race(
+        [{"method": "POST", "url": f"{server.url}/v1/auth/sign-in", "json": body}] * 20, clients=20
+    )
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] + [401] * 19
 
@@ -48,8 +49,10 @@ def test_a_burst_of_code_requests_for_one_number_sends_one_code(live_server, tmp
     path, env = sink_env(tmp_path, HD_RATELIMIT="0")
     server = live_server(env=env)
     spellings = ["+86 138 1234 5678", "008613812345678", "13812345678", "１３８１２３４５６７８"]
-    asks = [{"method": "POST", "url": f"{server.url}/v1/auth/code",
-             "json": {"phone": spellings[n % 4]}} for n in range(60)]  # fmt: skip
+    asks = [
+        {"method": "POST", "url": f"{server.url}/v1/auth/code", "json": {"phone": spellings[n % 4]}}
+        for n in range(60)
+    ]
     answers = race(asks, clients=30)
     assert sorted(a.status_code for a in answers) == [202] + [429] * 59
     assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 429)
@@ -68,11 +71,18 @@ def redis_or_skip() -> None:
 def test_per_address_limits_hold_across_workers_with_redis(live_server, tmp_path):
     redis_or_skip()
     prefix = f"hdtest-{secrets.token_hex(4)}"
-    path, env = sink_env(tmp_path, HD_RATELIMIT_STORAGE="redis://127.0.0.1:6379",
-                         HD_RATELIMIT_PREFIX=prefix)  # fmt: skip
+    path, env = sink_env(
+        tmp_path, HD_RATELIMIT_STORAGE="redis://127.0.0.1:6379", HD_RATELIMIT_PREFIX=prefix
+    )
     server = live_server(env=env)
-    asks = [{"method": "POST", "url": f"{server.url}/v1/auth/code",
-             "json": {"phone": f"1381234{n:04d}"}} for n in range(24)]  # fmt: skip
+    asks = [
+        {
+            "method": "POST",
+            "url": f"{server.url}/v1/auth/code",
+            "json": {"phone": f"1381234{n:04d}"},
+        }
+        for n in range(24)
+    ]
     answers = race(asks, clients=12)
     statuses = [a.status_code for a in answers]
     assert statuses.count(202) == 5  # "5 per minute" per address, counted once for 2 workers
@@ -87,26 +97,39 @@ def test_a_disabled_account_is_refused_by_every_worker_within_the_cache_bound(
     path, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
     server = live_server(env=env)
     with Database(make_engine(server.database_url)).unit_of_work() as session:
-        demo = prepare_demo_sign_in(session=session, secret_key="live-secret",
-                                    now=SystemClock().now())  # fmt: skip
-    console = requests.post(f"{server.url}/v1/auth/operator/sign-in", json={
-        "username": demo.operator, "password": demo.password,
-        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
+        demo = prepare_demo_sign_in(
+            session=session, secret_key="live-secret", now=SystemClock().now()
+        )
+    console = requests.post(
+        f"{server.url}/v1/auth/operator/sign-in",
+        json={
+            "username": demo.operator,
+            "password": demo.password,
+            "totp": pyotp.TOTP(demo.totp_secret).now(),
+        },
+    ).json()["access_token"]
     requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE})
-    person = requests.post(f"{server.url}/v1/auth/sign-in",
-                           json={"phone": PHONE, "code": codes_sent(path)[-1]}).json()  # fmt: skip
-    me = {"method": "GET", "url": f"{server.url}/v1/me",
-          "headers": {"Authorization": f"Bearer {person['access_token']}"}}  # fmt: skip
+    person = requests.post(
+        f"{server.url}/v1/auth/sign-in", json={"phone": PHONE, "code": codes_sent(path)[-1]}
+    ).json()
+    me = {
+        "method": "GET",
+        "url": f"{server.url}/v1/me",
+        "headers": {"Authorization": f"Bearer {person['access_token']}"},
+    }
     assert {a.status_code for a in race([me] * 16, clients=8)} == {200}  # cached by each worker
     disabled_at = time.monotonic()
-    off = requests.post(f"{server.url}/v1/admin/accounts/consumer/{person['principal_id']}/disable",
-                        headers={"Authorization": f"Bearer {console}"})  # fmt: skip
+    off = requests.post(
+        f"{server.url}/v1/admin/accounts/consumer/{person['principal_id']}/disable",
+        headers={"Authorization": f"Bearer {console}"},
+    )
     assert off.status_code == 200
     while {a.status_code for a in race([me] * 16, clients=8)} != {401}:
         assert time.monotonic() - disabled_at <= CALLER_TTL_S + 2
         time.sleep(0.5)
-    refresh = requests.post(f"{server.url}/v1/auth/refresh",
-                            json={"refresh_token": person["refresh_token"]})  # fmt: skip
+    refresh = requests.post(
+        f"{server.url}/v1/auth/refresh", json={"refresh_token": person["refresh_token"]}
+    )
     assert refresh.status_code == 401
 
 
@@ -114,20 +137,30 @@ def test_an_unpaired_tablets_feed_is_refused_within_the_cache_bound(live_server,
     _, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
     server = live_server(env=env)
     with Database(make_engine(server.database_url)).unit_of_work() as session:
-        demo = prepare_demo_sign_in(session=session, secret_key="live-secret",
-                                    now=SystemClock().now())  # fmt: skip
-    console = requests.post(f"{server.url}/v1/auth/operator/sign-in", json={
-        "username": demo.operator, "password": demo.password,
-        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
+        demo = prepare_demo_sign_in(
+            session=session, secret_key="live-secret", now=SystemClock().now()
+        )
+    console = requests.post(
+        f"{server.url}/v1/auth/operator/sign-in",
+        json={
+            "username": demo.operator,
+            "password": demo.password,
+            "totp": pyotp.TOTP(demo.totp_secret).now(),
+        },
+    ).json()["access_token"]
     tablet = requests.post(f"{server.url}/v1/auth/pair", json={"code": demo.pairing_code}).json()
-    feed = {"method": "GET", "url": f"{server.url}/v1/store/feed",
-            "headers": {"Authorization": f"Bearer {tablet['access_token']}"}}  # fmt: skip
+    feed = {
+        "method": "GET",
+        "url": f"{server.url}/v1/store/feed",
+        "headers": {"Authorization": f"Bearer {tablet['access_token']}"},
+    }
     assert {a.status_code for a in race([feed] * 16, clients=8)} == {200}
     store_id = tablet["principal_id"]
     unpaired_at = time.monotonic()
     ended = requests.post(
         f"{server.url}/v1/admin/stores/{store_id}/devices/{tablet['session_id']}/revoke",
-        headers={"Authorization": f"Bearer {console}"})  # fmt: skip
+        headers={"Authorization": f"Bearer {console}"},
+    )
     assert ended.json()["sessions_ended"] == 1
     while {a.status_code for a in race([feed] * 16, clients=8)} != {401}:
         assert time.monotonic() - unpaired_at <= CALLER_TTL_S + 2

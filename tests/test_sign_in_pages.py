@@ -79,11 +79,19 @@ def test_a_tablet_pairs_with_the_stores_code_and_refreshes_silently(page, server
 
 
 def test_the_console_needs_password_and_totp_and_enrols_at_first_sign_in(page, server, demo):
-    console = requests.post(server.url + "/v1/auth/operator/sign-in", json={
-        "username": demo.operator, "password": demo.password,
-        "totp": pyotp.TOTP(demo.totp_secret).now()}).json()["access_token"]  # fmt: skip
-    made = requests.post(server.url + "/v1/admin/operators", json={"name": "新运营"},
-                         headers={"Authorization": f"Bearer {console}"}).json()  # fmt: skip
+    console = requests.post(
+        server.url + "/v1/auth/operator/sign-in",
+        json={
+            "username": demo.operator,
+            "password": demo.password,
+            "totp": pyotp.TOTP(demo.totp_secret).now(),
+        },
+    ).json()["access_token"]
+    made = requests.post(
+        server.url + "/v1/admin/operators",
+        json={"name": "新运营"},
+        headers={"Authorization": f"Bearer {console}"},
+    ).json()
     page.goto(server.url + "/admin")
     page.fill("#si-user", "新运营")
     page.fill("#si-pass", made["password"])

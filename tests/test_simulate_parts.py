@@ -29,9 +29,10 @@ def test_the_shipped_scenario_is_changsha_at_twenty_hundred_and_scales_by_its_sw
 
 
 def test_arrivals_bunch_after_the_drop_and_stop_before_the_last_order_minutes():
-    scenario = replace(load_scenario().scaled(consumers=2000),
-                       consumers={**load_scenario().consumers, "count": 2000,
-                                  "last_order_minutes": 10})  # fmt: skip
+    scenario = replace(
+        load_scenario().scaled(consumers=2000),
+        consumers={**load_scenario().consumers, "count": 2000, "last_order_minutes": 10},
+    )
     times = arrivals(scenario, random.Random(1))
     last = scenario.end - timedelta(minutes=scenario.consumers["last_order_minutes"])
     assert len(times) == 2000 and all(scenario.start <= t <= last for t in times)
@@ -99,16 +100,25 @@ class Scripted:
         return None if self.status is None else Answer(self.status, {})
 
 
-@pytest.mark.parametrize(("status", "pressed_again", "ready"),
-                         [(None, True, False), (503, True, False), (200, False, True),
-                          (409, False, False)])  # fmt: skip
-def test_staff_press_ready_again_only_when_the_service_did_not_answer(status, pressed_again,
-                                                                      ready):  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "pressed_again", "ready"),
+    [(None, True, False), (503, True, False), (200, False, True), (409, False, False)],
+)
+def test_staff_press_ready_again_only_when_the_service_did_not_answer(status, pressed_again, ready):
     service, outcomes, again = Scripted(status), Outcomes(), []
     outcomes.orders[7] = {"status": "PLACED"}
-    run_async(_act(service, {"token": "t"}, "ready", 7,
-                     lambda s, action, order_id: again.append((s, action, order_id)),
-                     outcomes, random.Random(1), load_scenario()))  # fmt: skip
+    run_async(
+        _act(
+            service,
+            {"token": "t"},
+            "ready",
+            7,
+            lambda s, action, order_id: again.append((s, action, order_id)),
+            outcomes,
+            random.Random(1),
+            load_scenario(),
+        )
+    )
     assert service.paths == ["/v1/store/orders/7/ready"]
     assert again == ([(READY_AGAIN_S, "ready", 7)] if pressed_again else [])
     assert bool(outcomes.orders[7].get("ready")) is ready

@@ -50,10 +50,17 @@ def stand_in():
 
 
 def aliyun(endpoint):
-    return sender_from_env({"HD_SMS_SENDER": "aliyun", "ALIYUN_ACCESS_KEY_ID": "id",
-                            "ALIYUN_ACCESS_KEY_SECRET": "secret", "ALIYUN_SMS_SIGN_NAME": "小时达",
-                            "ALIYUN_SMS_TEMPLATE_CODE": "SMS_0001", "ALIYUN_SMS_ENDPOINT": endpoint,
-                            "ALIYUN_SMS_PROTOCOL": "http"})  # fmt: skip
+    return sender_from_env(
+        {
+            "HD_SMS_SENDER": "aliyun",
+            "ALIYUN_ACCESS_KEY_ID": "id",
+            "ALIYUN_ACCESS_KEY_SECRET": "secret",
+            "ALIYUN_SMS_SIGN_NAME": "小时达",
+            "ALIYUN_SMS_TEMPLATE_CODE": "SMS_0001",
+            "ALIYUN_SMS_ENDPOINT": endpoint,
+            "ALIYUN_SMS_PROTOCOL": "http",
+        }
+    )
 
 
 def test_senders_are_found_by_kind():

@@ -40,8 +40,9 @@ def operator_sign_in(client, username, password, totp=None):
 
 
 def console_session(client, demo) -> str:
-    answer = operator_sign_in(client, demo.operator, demo.password,
-                              pyotp.TOTP(demo.totp_secret).now())  # fmt: skip
+    answer = operator_sign_in(
+        client, demo.operator, demo.password, pyotp.TOTP(demo.totp_secret).now()
+    )
     assert answer.status_code == 201, answer.json
     return answer.json["access_token"]
 
@@ -84,16 +85,18 @@ def test_repeated_failures_lock_the_account(client, demo, app):
         operator_sign_in(client, demo.operator, "wrong")
     with app.app_context():
         limiter.reset()
-    locked = operator_sign_in(client, demo.operator, demo.password,
-                              pyotp.TOTP(demo.totp_secret).now())  # fmt: skip
+    locked = operator_sign_in(
+        client, demo.operator, demo.password, pyotp.TOTP(demo.totp_secret).now()
+    )
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 60
 
 
 def test_a_new_operator_enrols_totp_at_first_sign_in(client, demo, session):
     console = console_session(client, demo)
-    made = client.post("/v1/admin/operators", json={"name": "新运营", "city_id": None},
-                       headers=bearer(console))  # fmt: skip
+    made = client.post(
+        "/v1/admin/operators", json={"name": "新运营", "city_id": None}, headers=bearer(console)
+    )
     assert made.status_code == 201, made.json
     password = made.json["password"]
     enrol = operator_sign_in(client, "新运营", password)
@@ -120,8 +123,9 @@ def test_a_paired_tablet_holds_a_session_for_its_store_only(client, demo, sessio
     store_id = session.exec(select(Store.id).where(Store.name == demo.store)).first()
     issued = client.post(f"/v1/admin/stores/{store_id}/pairing-codes", headers=bearer(console))
     assert issued.status_code == 201
-    paired = client.post("/v1/auth/pair", json={"code": issued.json["code"].lower(),
-                                                "device_name": "收银台"})  # fmt: skip
+    paired = client.post(
+        "/v1/auth/pair", json={"code": issued.json["code"].lower(), "device_name": "收银台"}
+    )
     assert paired.status_code == 201
     tablet = bearer(paired.json["access_token"])
     assert client.get("/v1/store/state", headers=tablet).json["id"] == store_id

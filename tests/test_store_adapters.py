@@ -132,8 +132,10 @@ def test_delta_feed_resumes_from_its_cursor(server):
     first = adapter.fetch(None)
     assert not first.full and first.cursor == "c3"
     assert len(first.rows) == 4 and len(first.rejected) == 1
-    assert adapter.fetch("c1").rows == [StockRow("BEA-0001", 4, 108000),
-                                        StockRow("BEA-0003", 9, 15900)]  # fmt: skip
+    assert adapter.fetch("c1").rows == [
+        StockRow("BEA-0001", 4, 108000),
+        StockRow("BEA-0003", 9, 15900),
+    ]
     caught_up = adapter.fetch("c3")
     assert caught_up.rows == [] and caught_up.cursor == "c3"
 
@@ -168,8 +170,13 @@ def test_kinds_are_entry_points_not_imports_of_the_base_module():
 def test_store_adapters_never_import_the_service():
     for module in (ROOT / "store_adapters").glob("*.py"):
         tree = ast.parse(module.read_text())
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}  # fmt: skip
-        imported |= {node.module or "" for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom)}  # fmt: skip
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
         assert not any(name.split(".")[0] == "service" for name in imported), module.name

@@ -25,8 +25,14 @@ def open_shop(server, consumers: int):
     engine = make_engine(server.database_url)
     with Database(engine).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(session, make_city(session), 1.0, max_open_orders=1000,
-                           stock={"BAK-0001": (1000, 4800)}, **tablet(now))  # fmt: skip
+        store = make_store(
+            session,
+            make_city(session),
+            1.0,
+            max_open_orders=1000,
+            stock={"BAK-0001": (1000, 4800)},
+            **tablet(now),
+        )
         token = store_token(session, store.id, now)
         people = make_consumers(session, consumers, now)
     return engine, store.id, {"Authorization": f"Bearer {token}"}, [t for _, t in people]
@@ -34,14 +40,21 @@ def open_shop(server, consumers: int):
 
 def order_call(server, token, key):
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME}
-    return {"method": "POST", "url": server.url + "/v1/orders", "json": body,
-            "headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": key}}  # fmt: skip
+    return {
+        "method": "POST",
+        "url": server.url + "/v1/orders",
+        "json": body,
+        "headers": {"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    }
 
 
 def pay_call(server, placed: dict) -> dict:
     """The consumer presses "pay" at the sandbox cashier: the order reaches its store."""
-    return {"method": "POST", "url": server.url + cashier_path(placed["payment"]),
-            "json": {"action": "pay", "deliver": "now"}}  # fmt: skip
+    return {
+        "method": "POST",
+        "url": server.url + cashier_path(placed["payment"]),
+        "json": {"action": "pay", "deliver": "now"},
+    }
 
 
 class Tablet:
@@ -54,8 +67,9 @@ class Tablet:
         self.events, self.cursors = [], [(self.cursor, 0)]
 
     def poll(self, wait: float = 0) -> list:
-        answer = self.http.get(self.url, params={"after": self.cursor, "wait": wait},
-                               headers=self.headers, timeout=60)  # fmt: skip
+        answer = self.http.get(
+            self.url, params={"after": self.cursor, "wait": wait}, headers=self.headers, timeout=60
+        )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         self.events += body["events"]
@@ -93,8 +107,13 @@ def test_resuming_from_any_cursor_repeats_and_skips_nothing_while_orders_race_in
     while events := tablet_client.poll():  # catch up
         accept(events)
     with engine.connect() as conn:
-        stored = conn.execute(select(OrderEvent.id).where(OrderEvent.store_id == store_id)
-                              .order_by(OrderEvent.id)).scalars().all()  # fmt: skip
+        stored = (
+            conn.execute(
+                select(OrderEvent.id).where(OrderEvent.store_id == store_id).order_by(OrderEvent.id)
+            )
+            .scalars()
+            .all()
+        )
     seen = [e["id"] for e in tablet_client.events]
     assert seen == stored and len(stored) == 2 * len(tokens)  # placed and accepted
     for cursor, count in random.Random(7).sample(

@@ -15,8 +15,14 @@ MILK, WATER, PHONE = "SUP-0003", "SUP-0004", "PHO-0002"
 
 def test_a_store_page_shows_hours_terms_and_its_open_campaigns(client, session, clock):
     test_city = make_city(session, delivery_fee_fen=600)
-    store = make_store(session, test_city, 1.0, opening_hours={"mon": [["08:00", "22:00"]]},
-                       min_basket_fen=2000, prep_minutes=12)  # fmt: skip
+    store = make_store(
+        session,
+        test_city,
+        1.0,
+        opening_hours={"mon": [["08:00", "22:00"]]},
+        min_basket_fen=2000,
+        prep_minutes=12,
+    )
     session.commit()
     body = client.get(f"/v1/stores/{store.id}").json
     assert body["opening_hours"] == {"mon": [["08:00", "22:00"]]}
@@ -38,13 +44,16 @@ def test_the_store_page_lists_the_campaigns_the_store_takes_part_in(client, sess
 
 def test_the_menu_shows_price_and_in_low_or_out_never_counts(client, session):
     test_city = make_city(session)
-    store = make_store(session, test_city, 1.0,
-                       stock={MILK: (20, 6400), WATER: (3, 2880), PHONE: (0, 699900)})  # fmt: skip
+    store = make_store(
+        session, test_city, 1.0, stock={MILK: (20, 6400), WATER: (3, 2880), PHONE: (0, 699900)}
+    )
     session.commit()
     items = client.get(f"/v1/stores/{store.id}/products").json["items"]
     assert {i["sku"]: i["availability"] for i in items} == {MILK: "in", WATER: "low", PHONE: "out"}
-    assert all(set(i) == {"sku", "name", "brand", "spec", "category", "price_fen", "availability"}
-               for i in items)  # fmt: skip
+    assert all(
+        set(i) == {"sku", "name", "brand", "spec", "category", "price_fen", "availability"}
+        for i in items
+    )
     session.execute(update(StoreStock).where(StoreStock.store_id == store.id).values(reserved=0))
     menu = client.get(f"/v1/stores/{store.id}/products", query_string={"q": "牛奶"}).json
     assert [i["sku"] for i in menu["items"]] == [MILK]

@@ -26,8 +26,11 @@ def shop(session, clock):
     people = make_consumers(session, 2, now)
     tokens = [store_token(session, s.id, now) for s in (near, far)]
     session.commit()
-    return {"stores": (near, far), "store_auth": [auth(t) for t in tokens],
-            "consumer_auth": [auth(t) for _, t in people]}  # fmt: skip
+    return {
+        "stores": (near, far),
+        "store_auth": [auth(t) for t in tokens],
+        "consumer_auth": [auth(t) for _, t in people],
+    }
 
 
 def auth(token: str) -> dict:
@@ -59,7 +62,9 @@ def test_feed_shows_the_stores_own_events_in_order_once(client, shop):
     second = place(client, shop["consumer_auth"][1], "b")
     page = poll(client, near_auth, cursor)
     assert [(e["order_id"], e["kind"]) for e in page["events"]] == [
-        (first["id"], "placed"), (second["id"], "placed")]  # fmt: skip
+        (first["id"], "placed"),
+        (second["id"], "placed"),
+    ]
     assert {e["store_id"] for e in page["events"]} == {shop["stores"][0].id}
     assert poll(client, near_auth, page["cursor"])["events"] == []
     assert poll(client, far_auth, far_cursor)["events"] == []
@@ -110,17 +115,21 @@ def test_reject_lands_in_the_next_stores_feed_with_the_first_released(client, se
     (near, far), (near_auth, far_auth) = shop["stores"], shop["store_auth"]
     near_cursor, far_cursor = head(client, near_auth), head(client, far_auth)
     order = place(client, shop["consumer_auth"][0], "a")
-    rejected = client.post(f"/v1/store/orders/{order['id']}/reject", json={"reason": "too_busy"},
-                           headers=near_auth)  # fmt: skip
+    rejected = client.post(
+        f"/v1/store/orders/{order['id']}/reject", json={"reason": "too_busy"}, headers=near_auth
+    )
     assert rejected.json == {"id": order["id"], "outcome": "reassigned"}
     assert client.get(f"/v1/store/orders/{order['id']}", headers=near_auth).status_code == 404
     assert [e["kind"] for e in poll(client, near_auth, near_cursor)["events"]] == [
-        "placed", "reassigned_away"]  # fmt: skip
+        "placed",
+        "reassigned_away",
+    ]
     assert [e["kind"] for e in poll(client, far_auth, far_cursor)["events"]] == ["reassigned"]
     assert (reserved(session, near.id), reserved(session, far.id)) == (0, 2)
     assert [fresh(session, s).open_orders for s in (near, far)] == [0, 1]
-    client.post(f"/v1/store/orders/{order['id']}/reject", json={"reason": "closing"},
-                headers=far_auth)  # fmt: skip
+    client.post(
+        f"/v1/store/orders/{order['id']}/reject", json={"reason": "closing"}, headers=far_auth
+    )
     cancelled = session.get(Order, order["id"])
     session.refresh(cancelled)
     assert (cancelled.status, cancelled.cancel_reason) == ("CANCELLED", "no_store")
@@ -133,36 +142,45 @@ def fresh(session, row):
 
 
 def reserved(session, store_id) -> int:
-    return sum(session.execute(select(StoreStock.reserved).where(
-        StoreStock.store_id == store_id)).scalars())  # fmt: skip
+    return sum(
+        session.execute(
+            select(StoreStock.reserved).where(StoreStock.store_id == store_id)
+        ).scalars()
+    )
 
 
-def test_a_silent_tablet_store_is_skipped_as_disconnected_until_it_polls(client, session, shop,
-                                                                         clock):  # fmt: skip
+def test_a_silent_tablet_store_is_skipped_as_disconnected_until_it_polls(
+    client, session, shop, clock
+):
     clock.advance(minutes=3)
-    refused = client.post("/v1/orders", json=BODY,
-                          headers={**shop["consumer_auth"][0], "Idempotency-Key": "a"})  # fmt: skip
+    refused = client.post(
+        "/v1/orders", json=BODY, headers={**shop["consumer_auth"][0], "Idempotency-Key": "a"}
+    )
     assert refused.status_code == 409
     assert refused.json["error"]["reasons"] == {"disconnected": 2}
     head(client, shop["store_auth"][1])  # the far store's tablet polls
     assert place(client, shop["consumer_auth"][0], "a")["store"]["id"] == shop["stores"][1].id
 
 
-def test_busy_and_unavailable_sku_switches_stop_new_orders_and_are_audited(client, session,
-                                                                           shop):  # fmt: skip
+def test_busy_and_unavailable_sku_switches_stop_new_orders_and_are_audited(client, session, shop):
     near_auth, far_auth = shop["store_auth"]
     assert client.post("/v1/store/busy", json={"busy": True}, headers=near_auth).json["paused"]
-    marked = client.post("/v1/store/skus", json={"sku": "BAK-0001", "unavailable": True},
-                         headers=far_auth)  # fmt: skip
+    marked = client.post(
+        "/v1/store/skus", json={"sku": "BAK-0001", "unavailable": True}, headers=far_auth
+    )
     assert marked.status_code == 200 and marked.json["unavailable_until"]
-    refused = client.post("/v1/orders", json=BODY,
-                          headers={**shop["consumer_auth"][0], "Idempotency-Key": "a"})  # fmt: skip
+    refused = client.post(
+        "/v1/orders", json=BODY, headers={**shop["consumer_auth"][0], "Idempotency-Key": "a"}
+    )
     assert refused.json["error"]["reasons"] == {"paused": 1, "out_of_stock": 1}
     client.post("/v1/store/skus", json={"sku": "BAK-0001", "unavailable": False}, headers=far_auth)
     assert place(client, shop["consumer_auth"][0], "a")["store"]["id"] == shop["stores"][1].id
     actions = session.execute(select(AuditEvent.action, AuditEvent.actor_role)).all()
-    assert set(actions) >= {("store.switch", "store"), ("store.sku_unavailable", "store"),
-                            ("store.sku_restocked", "store")}  # fmt: skip
+    assert set(actions) >= {
+        ("store.switch", "store"),
+        ("store.sku_unavailable", "store"),
+        ("store.sku_restocked", "store"),
+    }
 
 
 def test_operator_switches_intake_mode_and_sees_the_last_poll(client, session, shop, clock):
@@ -186,8 +204,9 @@ def test_order_numbers_run_per_store_and_day_and_a_rerouted_order_takes_the_next
     second = place(client, shop["consumer_auth"][1], "b")
     number = lambda o, a: client.get(f"/v1/store/orders/{o['id']}", headers=a).json  # noqa: E731
     assert [number(o, near_auth)["order_number"] for o in (first, second)] == ["001", "002"]
-    client.post(f"/v1/store/orders/{second['id']}/reject", json={"reason": "too_busy"},
-                headers=near_auth)  # fmt: skip
+    client.post(
+        f"/v1/store/orders/{second['id']}/reject", json={"reason": "too_busy"}, headers=near_auth
+    )
     assert number(second, far_auth)["order_number"] == "001"  # the far store's first today
     clock.advance(hours=24)
     fresh_store = session.get(type(near), near.id)

@@ -44,12 +44,22 @@ def test_the_tablet_and_the_courier_recover_after_the_server_was_down(stack, bro
         "SELECT id, lat, lon FROM stores WHERE intake_mode = 'tablet' ORDER BY id LIMIT 1"
     )
     (store_id, lat, lon) = stack.sql(text(tablet_store))[0]
-    ((sku,),) = stack.sql(text(
-        "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
-        " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5 ORDER BY s.price_fen DESC LIMIT 1"),
-        id=store_id)  # fmt: skip
-    body = {"items": [{"sku": sku, "qty": 1}], "payment_method": "wechat", "lat": lat, "lon": lon,
-            "store_id": store_id, "address": "测试路 8 号"}  # fmt: skip
+    ((sku,),) = stack.sql(
+        text(
+            "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
+            " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5"
+            " ORDER BY s.price_fen DESC LIMIT 1"
+        ),
+        id=store_id,
+    )
+    body = {
+        "items": [{"sku": sku, "qty": 1}],
+        "payment_method": "wechat",
+        "lat": lat,
+        "lon": lon,
+        "store_id": store_id,
+        "address": "测试路 8 号",
+    }
     headers = {"Authorization": f"Bearer {tokens['consumer']}", "Idempotency-Key": "after-restart"}
     placed = requests.post(stack.url + "/v1/orders", json=body, timeout=30, headers=headers)
     assert placed.status_code == 201, placed.text

@@ -43,8 +43,9 @@ def best_is_the_services_suggestion(page, stack) -> None:
     token = page.evaluate("localStorage.getItem('hd.token.consumer')")
     items = [{"sku": line["sku"], "qty": line["qty"]} for line in cart["lines"]]
     body = {"items": items, "payment_method": "wechat", "lat": place["lat"], "lon": place["lon"]}
-    quote = requests.post(stack.url + "/v1/quote", json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    quote = requests.post(
+        stack.url + "/v1/quote", json=body, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert "suggested_coupon" in quote, (body, quote)
     suggested = quote["suggested_coupon"]
     best = page.locator("#coupon-options li", has=page.locator(".tag.best"))

@@ -23,8 +23,15 @@ def feed_store(session, tmp_path, **fields):
     path = tmp_path / "feed.csv"
     path.write_text(FEED)
     settings = {"path": str(path), "api_key": "sk-HIDDEN"}
-    return make_store(session, make_city(session), 1.0, adapter_kind="csv", sync_interval_s=60,
-                      adapter_settings=settings, **fields)  # fmt: skip
+    return make_store(
+        session,
+        make_city(session),
+        1.0,
+        adapter_kind="csv",
+        sync_interval_s=60,
+        adapter_settings=settings,
+        **fields,
+    )
 
 
 def test_stale_store_gets_no_orders_until_a_good_sync(client, session, clock, tmp_path):
@@ -65,8 +72,10 @@ def test_city_operator_sees_and_syncs_only_their_city(client, session, clock, tm
     changsha_ops = operator_headers(session, clock, "changsha")
     listed = client.get("/v1/admin/sync", headers=changsha_ops).json["stores"]
     assert listed and {s["city_id"] for s in listed} == {city(session, "changsha").id}
-    assert client.post(f"/v1/admin/sync/{elsewhere.id}", json={},
-                       headers=changsha_ops).status_code == 404  # fmt: skip
+    assert (
+        client.post(f"/v1/admin/sync/{elsewhere.id}", json={}, headers=changsha_ops).status_code
+        == 404
+    )
 
 
 def test_truncated_feed_is_refused_until_an_operator_forces_it(client, session, clock, tmp_path):
@@ -84,8 +93,9 @@ def test_consumers_may_not_run_syncs(client, session, clock, tmp_path):
     store = feed_store(session, tmp_path)
     ((_, token),) = make_consumers(session, 1, clock.now())
     session.commit()
-    answer = client.post(f"/v1/admin/sync/{store.id}", json={},
-                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    answer = client.post(
+        f"/v1/admin/sync/{store.id}", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status_code == 403
 
 
@@ -111,8 +121,14 @@ def test_next_run_is_the_slot_the_scheduler_fires_the_store_on_even_backing_off(
     real_now = datetime.now(UTC)
     for retry_in_s in (None, 150):
         retry_at = clock.now() + timedelta(seconds=retry_in_s) if retry_in_s else None
-        listed = next_run_at(store_id=store.id, interval_s=60, retry_at=retry_at, now=clock.now(),
-                             speed=1.0, real_now=real_now)  # fmt: skip
+        listed = next_run_at(
+            store_id=store.id,
+            interval_s=60,
+            retry_at=retry_at,
+            now=clock.now(),
+            speed=1.0,
+            real_now=real_now,
+        )
         fires = trigger.get_next_fire_time(None, real_now + timedelta(seconds=retry_in_s or 0))
         assert listed - clock.now() == fires - real_now  # the same moment, in business time
     shown = listed_store(session, clock, store.id)

@@ -36,8 +36,13 @@ def sync_now(database: Database, store_id: int):
 
 def stock(engine, store_id) -> tuple[int, int]:
     with engine.connect() as conn:
-        return tuple(conn.execute(select(StoreStock.on_hand, StoreStock.reserved)
-                                  .where(StoreStock.store_id == store_id)).one())  # fmt: skip
+        return tuple(
+            conn.execute(
+                select(StoreStock.on_hand, StoreStock.reserved).where(
+                    StoreStock.store_id == store_id
+                )
+            ).one()
+        )
 
 
 def test_syncs_racing_orders_never_overwrite_reservations(live_server, tmp_path):
@@ -47,9 +52,15 @@ def test_syncs_racing_orders_never_overwrite_reservations(live_server, tmp_path)
     path = tmp_path / "feed.csv"
     path.write_text(feed(30))
     with database.unit_of_work() as session:
-        store = make_store(session, make_city(session), 1.0, max_open_orders=500,
-                           adapter_kind="csv", adapter_settings={"path": str(path)},
-                           stock={"BAK-0001": (20, 4800)})  # fmt: skip
+        store = make_store(
+            session,
+            make_city(session),
+            1.0,
+            max_open_orders=500,
+            adapter_kind="csv",
+            adapter_settings={"path": str(path)},
+            stock={"BAK-0001": (20, 4800)},
+        )
         people = make_consumers(session, 60, SystemClock().now())
     statuses, stop = [], threading.Event()
 
@@ -88,8 +99,9 @@ def test_an_operator_sync_reads_a_slow_feed_before_it_holds_any_lock(live_server
         with Database(engine).unit_of_work() as session:
             town = make_city(session)
             url = f"{feeds.url}/csv/lotus_changsha_wuyi.csv"
-            synced = make_store(session, town, 2.0, adapter_kind="csv",
-                                adapter_settings={"url": url})  # fmt: skip
+            synced = make_store(
+                session, town, 2.0, adapter_kind="csv", adapter_settings={"url": url}
+            )
             make_store(session, town, 1.0, stock={"BAK-0001": (20, 4800)})
             ((_, token),) = make_consumers(session, 1, SystemClock().now())
             platform = operator_headers(session, SystemClock())

@@ -19,17 +19,25 @@ def shop(live_server):
     server = live_server()
     with Database(make_engine(server.database_url)).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(session, make_city(session), 1.0, name="测试烘焙 五一店",
-                           stock={"BAK-0001": (20, 4800), "BAK-0002": (20, 1200)},
-                           **tablet(now))  # fmt: skip
+        store = make_store(
+            session,
+            make_city(session),
+            1.0,
+            name="测试烘焙 五一店",
+            stock={"BAK-0001": (20, 4800), "BAK-0002": (20, 1200)},
+            **tablet(now),
+        )
         token = store_token(session, store.id, now)
         ((_, consumer),) = make_consumers(session, 1, now)
     return server, token, consumer
 
 
 def place(server, consumer, key) -> int:
-    body = {"items": [{"sku": "BAK-0001", "qty": 2}, {"sku": "BAK-0002", "qty": 1}],
-            "payment_method": "wechat", **HOME}  # fmt: skip
+    body = {
+        "items": [{"sku": "BAK-0001", "qty": 2}, {"sku": "BAK-0002", "qty": 1}],
+        "payment_method": "wechat",
+        **HOME,
+    }
     response = place_and_pay_live(server.url, body, {"Authorization": f"Bearer {consumer}"}, key)
     assert response.status_code == 201, response.text
     return response.json()["order"]["id"]

@@ -31,8 +31,11 @@ def owner_view(client, job):
 def deliver(client, session, clock, job, *, ride_minutes=0):
     delivery_id = carried(client, session, clock, job)
     clock.advance(minutes=ride_minutes)
-    return client.post(f"/v1/courier/deliveries/{delivery_id}/delivered", headers=job["me"],
-                       json={"code": job["order"]["handoff_code"]})  # fmt: skip
+    return client.post(
+        f"/v1/courier/deliveries/{delivery_id}/delivered",
+        headers=job["me"],
+        json={"code": job["order"]["handoff_code"]},
+    )
 
 
 def test_owner_sees_the_code_and_home_a_share_link_neither(client, job):
@@ -41,10 +44,14 @@ def test_owner_sees_the_code_and_home_a_share_link_neither(client, job):
     assert mine["home"]["address"] == "测试路100号" and mine["courier"] is None
     shared = client.get(f"/v1/tracking/{mine['share_token']}").json
     assert shared["handoff_code"] is None and shared["share_token"] is None
-    assert shared["home"] == {"lat": round(mine["home"]["lat"], 3),
-                              "lon": round(mine["home"]["lon"], 3)}  # fmt: skip
+    assert shared["home"] == {
+        "lat": round(mine["home"]["lat"], 3),
+        "lon": round(mine["home"]["lon"], 3),
+    }
     assert "测试路100号" not in str(shared) and [e["kind"] for e in shared["timeline"]] == [
-        "placed", "accepted"]  # fmt: skip
+        "placed",
+        "accepted",
+    ]
     by_query = client.get(f"/v1/orders/{job['order']['id']}/tracking?share={mine['share_token']}")
     assert by_query.json == shared
 
@@ -57,14 +64,16 @@ def test_a_share_link_works_only_for_its_order_and_a_stranger_sees_nothing(
     assert other.status_code == 404
     ((_, stranger),) = make_consumers(session, 1, clock.now())
     session.commit()
-    theirs = client.get(f"/v1/orders/{job['order']['id']}/tracking",
-                        headers={"Authorization": f"Bearer {stranger}"})  # fmt: skip
+    theirs = client.get(
+        f"/v1/orders/{job['order']['id']}/tracking", headers={"Authorization": f"Bearer {stranger}"}
+    )
     assert theirs.status_code == 404
     assert client.get(f"/v1/tracking/{'x' * 43}").status_code == 404
 
 
 def test_a_share_link_stops_working_three_hours_after_delivery_and_says_so(
-        client, session, clock, job):  # fmt: skip
+    client, session, clock, job
+):
     token = owner_view(client, job).json["share_token"]
     assert deliver(client, session, clock, job).status_code == 200
     clock.advance(hours=2, minutes=59)
@@ -77,7 +86,8 @@ def test_a_share_link_stops_working_three_hours_after_delivery_and_says_so(
 
 
 def test_a_share_link_shows_the_courier_only_while_he_carries_the_goods(
-        client, session, clock, job):  # fmt: skip
+    client, session, clock, job
+):
     token = owner_view(client, job).json["share_token"]
     me = job["me"]
     (offer,) = client.get("/v1/courier/offers", headers=me).json["deliveries"]
@@ -88,8 +98,11 @@ def test_a_share_link_shows_the_courier_only_while_he_carries_the_goods(
     session.commit()
     client.post(f"/v1/courier/deliveries/{offer['id']}/picked-up", headers=me)
     assert client.get(f"/v1/tracking/{token}").json["courier"]["name"] == "骑手0"
-    client.post(f"/v1/courier/deliveries/{offer['id']}/delivered", headers=me,
-                json={"code": job["order"]["handoff_code"]})  # fmt: skip
+    client.post(
+        f"/v1/courier/deliveries/{offer['id']}/delivered",
+        headers=me,
+        json={"code": job["order"]["handoff_code"]},
+    )
     assert client.get(f"/v1/tracking/{token}").json["courier"] is None
 
 
@@ -101,8 +114,7 @@ def test_a_cancelled_orders_share_link_also_ends_three_hours_later(client, sessi
     assert client.get(f"/v1/tracking/{token}").status_code == 410
 
 
-def test_the_eta_follows_the_courier_and_is_null_while_looking_for_one(
-        client, session, clock, job):  # fmt: skip
+def test_the_eta_follows_the_courier_and_is_null_while_looking_for_one(client, session, clock, job):
     offered = owner_view(client, job).json
     assert offered["looking_for_courier"] is True and offered["eta_s"] is None
     assert offered["eta_at"] is None and not offered["late"]
@@ -129,8 +141,11 @@ def test_a_late_delivery_earns_exactly_one_compensation_coupon(client, session, 
     assert (campaign.issuer, campaign.issued_fen) == ("platform", 1000)
     kinds = [e["kind"] for e in owner_view(client, job).json["timeline"]]
     assert kinds[-2:] == ["delivered", "compensated"]
-    ledger = session.execute(select(LedgerEntry.kind, LedgerEntry.amount_fen).where(
-        LedgerEntry.order_id == job["order"]["id"])).all()  # fmt: skip
+    ledger = session.execute(
+        select(LedgerEntry.kind, LedgerEntry.amount_fen).where(
+            LedgerEntry.order_id == job["order"]["id"]
+        )
+    ).all()
     assert sorted(map(tuple, ledger)) == [("charge", 9600), ("compensation", 1000)]
 
 
@@ -138,13 +153,18 @@ def test_an_exhausted_compensation_budget_refuses_and_says_so(client, session, c
     from service.deliveries.compensation import compensation_campaign
 
     campaign, _, _ = compensation_campaign(session, job["city"].id, clock.now())
-    session.execute(update(Campaign).where(Campaign.id == campaign.id)
-                    .values(issued_fen=BUDGET_FEN - 10))  # fmt: skip
+    session.execute(
+        update(Campaign).where(Campaign.id == campaign.id).values(issued_fen=BUDGET_FEN - 10)
+    )
     backdate(session, job["order"]["id"], minutes=5)
     session.commit()
     assert deliver(client, session, clock, job).status_code == 200
-    assert session.execute(select(func.count()).select_from(Coupon).where(
-        Coupon.campaign_id == campaign.id)).scalar() == 0  # fmt: skip
+    assert (
+        session.execute(
+            select(func.count()).select_from(Coupon).where(Coupon.campaign_id == campaign.id)
+        ).scalar()
+        == 0
+    )
     assert owner_view(client, job).json["timeline"][-1]["kind"] == "compensation_refused"
 
 
@@ -157,9 +177,11 @@ def test_operators_see_late_orders_and_the_delivery_figures(client, session, clo
     deliver(client, session, clock, job, ride_minutes=10)
     since = (clock.now() - timedelta(hours=1)).isoformat()
     until = (clock.now() + timedelta(hours=1)).isoformat()
-    figures = client.get("/v1/ops/delivery-figures", headers=operator,
-                         query_string={"since": since, "until": until,
-                                       "city_id": job["city"].id}).json  # fmt: skip
+    figures = client.get(
+        "/v1/ops/delivery-figures",
+        headers=operator,
+        query_string={"since": since, "until": until, "city_id": job["city"].id},
+    ).json
     (city,) = figures["cities"]
     assert (city["delivered"], city["on_time_rate"], city["p50_minutes"]) == (1, 0.0, 10.0)
     assert figures["stores"][0]["store_id"] == job["store"].id

@@ -136,8 +136,11 @@ def wait_for_primary(layout: Layout, timeout_s: float = 60) -> str:
 
 def wait_for_sync_standby(layout: Layout, timeout_s: float = 90) -> str:
     """Block until a node streams as the synchronous standby; its name."""
-    _until(lambda: sync_standby(layout) is not None, time.monotonic() + timeout_s,
-           "no synchronous standby")  # fmt: skip
+    _until(
+        lambda: sync_standby(layout) is not None,
+        time.monotonic() + timeout_s,
+        "no synchronous standby",
+    )
     return sync_standby(layout)
 
 

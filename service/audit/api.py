@@ -20,11 +20,20 @@ def audit():
     """Who changed what, newest first, filtered by target, action, actor role and time; page
     with `before` = the last id seen."""
     query: AuditQuery = request.context.query
-    events = list_audit(session=db_session(), city_id=current_operator().city_id,
-                        target_type=query.target_type, target_id=query.target_id,
-                        before=query.before, limit=query.limit, action=query.action,
-                        actor_role=query.actor_role, since=query.since,
-                        until=query.until)  # fmt: skip
+    events = list_audit(
+        session=db_session(),
+        city_id=current_operator().city_id,
+        target_type=query.target_type,
+        target_id=query.target_id,
+        before=query.before,
+        limit=query.limit,
+        action=query.action,
+        actor_role=query.actor_role,
+        since=query.since,
+        until=query.until,
+    )
     more = len(events) == query.limit
-    return AuditEventsRead(events=[AuditEventRead.model_validate(e) for e in events],
-                           next_before=events[-1].id if more else None)  # fmt: skip
+    return AuditEventsRead(
+        events=[AuditEventRead.model_validate(e) for e in events],
+        next_before=events[-1].id if more else None,
+    )

@@ -70,8 +70,11 @@ def list_audit(
         query = query.where(col(AuditEvent.id) < before)
     if action is not None:
         exact = col(AuditEvent.action) == action
-        query = query.where(exact | col(AuditEvent.action).startswith(action, autoescape=True)
-                            if action.endswith(".") else exact)  # fmt: skip
+        query = query.where(
+            exact | col(AuditEvent.action).startswith(action, autoescape=True)
+            if action.endswith(".")
+            else exact
+        )
     if actor_role is not None:
         query = query.where(AuditEvent.actor_role == actor_role)
     if since is not None:

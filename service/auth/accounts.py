@@ -22,8 +22,9 @@ from service.people.models import Consumer, Courier, Operator
 MANAGED = {Role.CONSUMER: Consumer, Role.COURIER: Courier, Role.OPERATOR: Operator}
 
 
-def create_operator(*, session: Session, actor: Operator, name: str, city_id: int | None,
-                    now: datetime) -> tuple[Operator, str]:  # fmt: skip
+def create_operator(
+    *, session: Session, actor: Operator, name: str, city_id: int | None, now: datetime
+) -> tuple[Operator, str]:
     """A new operator with a temporary password (shown once); TOTP is enrolled at first sign-in."""
     if actor.city_id is not None and city_id != actor.city_id:
         raise PermissionDenied("city operators create operators of their own city only")
@@ -33,13 +34,22 @@ def create_operator(*, session: Session, actor: Operator, name: str, city_id: in
     operator = Operator(name=name, city_id=city_id, password_hash=passwords.hash_password(password))
     session.add(operator)
     session.flush()
-    _audit(session, actor, "account.create", Role.OPERATOR, operator.id, city_id, now,
-           new={"name": name})  # fmt: skip
+    _audit(
+        session,
+        actor,
+        "account.create",
+        Role.OPERATOR,
+        operator.id,
+        city_id,
+        now,
+        new={"name": name},
+    )
     return operator, password
 
 
-def register_courier(*, session: Session, actor: Operator, name: str, phone: str, city_id: int,
-                     now: datetime) -> Courier:  # fmt: skip
+def register_courier(
+    *, session: Session, actor: Operator, name: str, phone: str, city_id: int, now: datetime
+) -> Courier:
     """Register a courier's number: he signs in with it by SMS code."""
     if actor.city_id is not None and city_id != actor.city_id:
         raise PermissionDenied("city operators register couriers of their own city only")
@@ -49,13 +59,22 @@ def register_courier(*, session: Session, actor: Operator, name: str, phone: str
     courier = Courier(name=name, phone=phone, city_id=city_id)
     session.add(courier)
     session.flush()
-    _audit(session, actor, "account.create", Role.COURIER, courier.id, city_id, now,
-           new={"name": name, "phone": mask_phone(phone)})  # fmt: skip
+    _audit(
+        session,
+        actor,
+        "account.create",
+        Role.COURIER,
+        courier.id,
+        city_id,
+        now,
+        new={"name": name, "phone": mask_phone(phone)},
+    )
     return courier
 
 
-def set_disabled(*, session: Session, actor: Operator, role: Role, account_id: int,
-                 disabled: bool, now: datetime) -> None:  # fmt: skip
+def set_disabled(
+    *, session: Session, actor: Operator, role: Role, account_id: int, disabled: bool, now: datetime
+) -> None:
     """Disable (ending every session and token) or enable an account."""
     account = _managed(session, actor, role, account_id)
     if account is actor:
@@ -64,14 +83,25 @@ def set_disabled(*, session: Session, actor: Operator, role: Role, account_id: i
     account.disabled_at = now if disabled else None
     session.flush()
     if disabled:
-        forget_callers(revoke_sessions_of(session=session, role=role, principal_id=account_id,
-                                          now=now, tokens_too=True))  # fmt: skip
-    _audit(session, actor, "account.disable" if disabled else "account.enable", role, account_id,
-           _city(account), now, old={"disabled": before}, new={"disabled": disabled})  # fmt: skip
+        forget_callers(
+            revoke_sessions_of(
+                session=session, role=role, principal_id=account_id, now=now, tokens_too=True
+            )
+        )
+    _audit(
+        session,
+        actor,
+        "account.disable" if disabled else "account.enable",
+        role,
+        account_id,
+        _city(account),
+        now,
+        old={"disabled": before},
+        new={"disabled": disabled},
+    )
 
 
-def reset_operator(*, session: Session, actor: Operator, operator_id: int,
-                   now: datetime) -> str:  # fmt: skip
+def reset_operator(*, session: Session, actor: Operator, operator_id: int, now: datetime) -> str:
     """A new temporary password, TOTP to enrol again, every session ended; the password."""
     operator = _managed(session, actor, Role.OPERATOR, operator_id)
     password = passwords.new_password()
@@ -79,8 +109,9 @@ def reset_operator(*, session: Session, actor: Operator, operator_id: int,
     operator.totp_secret = operator.totp_enrolled_at = None
     operator.failed_sign_ins, operator.locked_until = 0, None
     session.flush()
-    forget_callers(revoke_sessions_of(session=session, role=Role.OPERATOR,
-                                      principal_id=operator_id, now=now))  # fmt: skip
+    forget_callers(
+        revoke_sessions_of(session=session, role=Role.OPERATOR, principal_id=operator_id, now=now)
+    )
     _audit(session, actor, "account.reset", Role.OPERATOR, operator_id, operator.city_id, now)
     return password
 
@@ -108,6 +139,15 @@ def _city(account) -> int | None:
 
 
 def _audit(session, actor, action, role, target_id, city_id, now, old=None, new=None) -> None:
-    record_audit(session=session, at=now, actor_role=Role.OPERATOR, actor_id=actor.id,
-                 action=action, target_type="account", target_id=target_id, city_id=city_id,
-                 old=old, new={"role": str(role), **(new or {})})  # fmt: skip
+    record_audit(
+        session=session,
+        at=now,
+        actor_role=Role.OPERATOR,
+        actor_id=actor.id,
+        action=action,
+        target_type="account",
+        target_id=target_id,
+        city_id=city_id,
+        old=old,
+        new={"role": str(role), **(new or {})},
+    )

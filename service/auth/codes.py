@@ -37,9 +37,15 @@ class IssuedCode:
 def issue_code(*, session: Session, phone: str, secret_key: str, now: datetime) -> IssuedCode:
     """A fresh code for an E.164 number, or TooManyRequests; replaces any earlier code."""
     code = f"{secrets.randbelow(10**6):06d}"
-    row = {"phone": phone, "code_hmac": _code_hmac(secret_key, phone, code),
-           "code_expires_at": now + CODE_TTL, "last_sent_at": now, "window_started_at": now,
-           "sent_in_window": 1, "failed_tries": 0}  # fmt: skip
+    row = {
+        "phone": phone,
+        "code_hmac": _code_hmac(secret_key, phone, code),
+        "code_expires_at": now + CODE_TTL,
+        "last_sent_at": now,
+        "window_started_at": now,
+        "sent_in_window": 1,
+        "failed_tries": 0,
+    }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(PhoneCode).values(row)
     table = PhoneCode.__table__
@@ -68,29 +74,34 @@ def issue_code(*, session: Session, phone: str, secret_key: str, now: datetime) 
     return IssuedCode(phone, code, now + CODE_TTL)
 
 
-def spend_code(*, session: Session, phone: str, code: str, secret_key: str,
-               now: datetime) -> None:  # fmt: skip
+def spend_code(*, session: Session, phone: str, code: str, secret_key: str, now: datetime) -> None:
     """Spend the number's current code if `code` is it, unexpired, within the tries; else
     Unauthenticated (one wrong try more on the number, kept after the rollback)."""
     spent = session.execute(
         update(PhoneCode)
-        .where(col(PhoneCode.phone) == phone,
-               col(PhoneCode.code_hmac) == _code_hmac(secret_key, phone, code or ""),
-               col(PhoneCode.code_expires_at) > now,
-               col(PhoneCode.failed_tries) < TRIES_PER_WINDOW)
+        .where(
+            col(PhoneCode.phone) == phone,
+            col(PhoneCode.code_hmac) == _code_hmac(secret_key, phone, code or ""),
+            col(PhoneCode.code_expires_at) > now,
+            col(PhoneCode.failed_tries) < TRIES_PER_WINDOW,
+        )
         .values(code_hmac=None, failed_tries=0)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if spent != 1:
         raise Unauthenticated(
-            "the code is wrong, used or expired; ask for a new one", code="code_refused",
-            field="code", after_rollback=lambda session: _count_wrong_try(session, phone),
-        )  # fmt: skip
+            "the code is wrong, used or expired; ask for a new one",
+            code="code_refused",
+            field="code",
+            after_rollback=lambda session: _count_wrong_try(session, phone),
+        )
 
 
 def _count_wrong_try(session: Session, phone: str) -> None:
-    session.execute(update(PhoneCode).where(col(PhoneCode.phone) == phone,
-                                            col(PhoneCode.code_hmac).is_not(None))
-                    .values(failed_tries=PhoneCode.failed_tries + 1))  # fmt: skip
+    session.execute(
+        update(PhoneCode)
+        .where(col(PhoneCode.phone) == phone, col(PhoneCode.code_hmac).is_not(None))
+        .values(failed_tries=PhoneCode.failed_tries + 1)
+    )
 
 
 def _retry_after(session: Session, phone: str, now: datetime) -> int:

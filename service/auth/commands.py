@@ -16,8 +16,10 @@ def demo_sign_in():
         demo = prepare_demo_sign_in(session=session, secret_key=secret_key, now=clock().now())
     if demo is None:
         raise click.ClickException("no demo operator or store: run `hourdelivery fixtures load`")
-    click.echo(f"  Console:  user {demo.operator}  password {demo.password}  "
-               f"TOTP secret {demo.totp_secret}")  # fmt: skip
+    click.echo(
+        f"  Console:  user {demo.operator}  password {demo.password}  "
+        f"TOTP secret {demo.totp_secret}"
+    )
     click.echo(f"  Tablet:   pairing code {demo.pairing_code} for {demo.store} (10 minutes)")
     click.echo("  Shop/courier: sign in with a demo number (13800000001…, couriers 13900000001…);")
     click.echo("            in demo mode the page shows the code the SMS sink kept")

@@ -31,8 +31,9 @@ def everyone() -> str:
 
 def install_limiter(app: Flask) -> None:
     """Configure storage from the environment and attach the limiter to the app."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI",
-                          os.environ.get("HD_RATELIMIT_STORAGE", "memory://"))  # fmt: skip
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", os.environ.get("HD_RATELIMIT_STORAGE", "memory://")
+    )
     app.config.setdefault("RATELIMIT_ENABLED", os.environ.get("HD_RATELIMIT", "1") != "0")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", os.environ.get("HD_RATELIMIT_PREFIX", "hd"))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

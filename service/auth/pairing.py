@@ -24,8 +24,9 @@ ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"[:31]
 LENGTH = 10
 
 
-def issue_pairing_code(*, session: Session, store_id: int, issued_by: tuple[str, int],
-                       now: datetime) -> tuple[str, datetime]:  # fmt: skip
+def issue_pairing_code(
+    *, session: Session, store_id: int, issued_by: tuple[str, int], now: datetime
+) -> tuple[str, datetime]:
     """A new pairing code for the store (shown once) and when it expires."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
     row = PairingCode(
@@ -45,39 +46,63 @@ def manager_pairing(*, session: Session, token: Caller, now: datetime) -> tuple[
     """A pairing code issued by the store's manager account: a store API token; a paired
     tablet's own session may not pair more tablets (403)."""
     if token.role != Role.STORE or token.method != "token":
-        raise PermissionDenied("only the store's manager account issues pairing codes",
-                               code="forbidden")  # fmt: skip
-    return issue_pairing_code(session=session, store_id=token.principal_id,
-                              issued_by=("store", token.principal_id), now=now)  # fmt: skip
+        raise PermissionDenied(
+            "only the store's manager account issues pairing codes", code="forbidden"
+        )
+    return issue_pairing_code(
+        session=session,
+        store_id=token.principal_id,
+        issued_by=("store", token.principal_id),
+        now=now,
+    )
 
 
 def pair_device(*, session: Session, code: str, device_name: str, now: datetime) -> SessionTokens:
     """Spend a pairing code: a device session for its store; Unauthenticated if it is not live."""
     found = session.execute(
         update(PairingCode)
-        .where(col(PairingCode.code_hash) == _hash(code), col(PairingCode.used_at).is_(None),
-               col(PairingCode.expires_at) > now)
-        .values(used_at=now).returning(PairingCode.id, PairingCode.store_id)
-    ).first()  # fmt: skip
+        .where(
+            col(PairingCode.code_hash) == _hash(code),
+            col(PairingCode.used_at).is_(None),
+            col(PairingCode.expires_at) > now,
+        )
+        .values(used_at=now)
+        .returning(PairingCode.id, PairingCode.store_id)
+    ).first()
     if found is None:
-        raise Unauthenticated("the pairing code is wrong, used or expired", code="pairing_refused",
-                              field="code")  # fmt: skip
-    tokens = issue_session(session=session, role=Role.STORE, principal_id=found.store_id,
-                           method="pairing", now=now, label=device_name or "平板")  # fmt: skip
-    session.execute(update(PairingCode).where(col(PairingCode.id) == found.id)
-                    .values(session_id=tokens.session_id))  # fmt: skip
+        raise Unauthenticated(
+            "the pairing code is wrong, used or expired", code="pairing_refused", field="code"
+        )
+    tokens = issue_session(
+        session=session,
+        role=Role.STORE,
+        principal_id=found.store_id,
+        method="pairing",
+        now=now,
+        label=device_name or "平板",
+    )
+    session.execute(
+        update(PairingCode)
+        .where(col(PairingCode.id) == found.id)
+        .values(session_id=tokens.session_id)
+    )
     return tokens
 
 
 def store_devices(*, session: Session, store_id: int) -> list[AuthSession]:
     """The store's paired devices whose sessions are live, newest first."""
-    return list(session.execute(
-        select(AuthSession).where(col(AuthSession.role) == Role.STORE,
-                                  col(AuthSession.principal_id) == store_id,
-                                  col(AuthSession.method) == "pairing",
-                                  col(AuthSession.revoked_at).is_(None))
-        .order_by(col(AuthSession.id).desc())
-    ).scalars())  # fmt: skip
+    return list(
+        session.execute(
+            select(AuthSession)
+            .where(
+                col(AuthSession.role) == Role.STORE,
+                col(AuthSession.principal_id) == store_id,
+                col(AuthSession.method) == "pairing",
+                col(AuthSession.revoked_at).is_(None),
+            )
+            .order_by(col(AuthSession.id).desc())
+        ).scalars()
+    )
 
 
 def revoke_device(*, session: Session, store_id: int, session_id: int, now: datetime) -> list[str]:

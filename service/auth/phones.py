@@ -15,8 +15,11 @@ def normalise_phone(text: str) -> str:
         number = None
     kinds = phonenumbers.PhoneNumberType
     mobile = (kinds.MOBILE, kinds.FIXED_LINE_OR_MOBILE)
-    if number is None or not phonenumbers.is_valid_number(number) \
-            or phonenumbers.number_type(number) not in mobile:  # fmt: skip
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in mobile
+    ):
         raise InvalidInput("not a mobile number", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

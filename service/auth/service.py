@@ -76,8 +76,7 @@ def issue_token(
     return token, secret
 
 
-def authenticate(*, session: Session, secret: str | None,
-                 now: datetime | None = None) -> Caller:  # fmt: skip
+def authenticate(*, session: Session, secret: str | None, now: datetime | None = None) -> Caller:
     """The live token or session for `secret` (from this process's cache while fresh), or
     Unauthenticated."""
     if not secret:
@@ -100,14 +99,16 @@ def _session_caller(session: Session, token_hash: str, now: datetime) -> Caller:
         row = live_session(session, token_hash, now)
         if row is None:
             raise Unauthenticated("the session is unknown, expired or ended", field="Authorization")
-        return Caller(row.id, Role(row.role), row.principal_id, "", row.method, row.id,
-                      row.access_expires_at)  # fmt: skip
+        return Caller(
+            row.id, Role(row.role), row.principal_id, "", row.method, row.id, row.access_expires_at
+        )
 
     found = caches.get_or_load(_callers, token_hash, load)
     if found.expires_at <= now:  # a cached session still expires on time
         caches.forget(_callers, token_hash)
-        raise Unauthenticated("the access token expired; refresh it", code="token_expired",
-                              field="Authorization")  # fmt: skip
+        raise Unauthenticated(
+            "the access token expired; refresh it", code="token_expired", field="Authorization"
+        )
     return found
 
 

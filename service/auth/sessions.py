@@ -45,18 +45,33 @@ def _hash(secret: str) -> str:
     return hash_token(secret)
 
 
-def issue_session(*, session: Session, role: Role, principal_id: int, method: str,
-                  now: datetime, label: str = "") -> SessionTokens:  # fmt: skip
+def issue_session(
+    *, session: Session, role: Role, principal_id: int, method: str, now: datetime, label: str = ""
+) -> SessionTokens:
     """A new session for a principal whose credentials were just checked."""
     access, refresh = _new_secrets()
-    row = AuthSession(role=Role(role), principal_id=principal_id, method=method,
-                      label=label[:64], access_hash=_hash(access),
-                      access_expires_at=now + ACCESS_TTL, refresh_hash=_hash(refresh),
-                      refresh_expires_at=now + REFRESH_TTL[method], created_at=now)  # fmt: skip
+    row = AuthSession(
+        role=Role(role),
+        principal_id=principal_id,
+        method=method,
+        label=label[:64],
+        access_hash=_hash(access),
+        access_expires_at=now + ACCESS_TTL,
+        refresh_hash=_hash(refresh),
+        refresh_expires_at=now + REFRESH_TTL[method],
+        created_at=now,
+    )
     session.add(row)
     session.flush()
-    return SessionTokens(row.id, row.role, principal_id, access, row.access_expires_at,
-                         refresh, row.refresh_expires_at)  # fmt: skip
+    return SessionTokens(
+        row.id,
+        row.role,
+        principal_id,
+        access,
+        row.access_expires_at,
+        refresh,
+        row.refresh_expires_at,
+    )
 
 
 def refresh_session(*, session: Session, refresh_token: str, now: datetime) -> SessionTokens:
@@ -64,30 +79,46 @@ def refresh_session(*, session: Session, refresh_token: str, now: datetime) -> S
     access, refresh = _new_secrets()
     row = session.execute(
         update(AuthSession)
-        .where(col(AuthSession.refresh_hash) == _hash(refresh_token or ""),
-               col(AuthSession.revoked_at).is_(None), col(AuthSession.refresh_expires_at) > now)
-        .values(access_hash=_hash(access), refresh_hash=_hash(refresh), refreshed_at=now,
-                access_expires_at=now + ACCESS_TTL)
-        .returning(AuthSession.id, AuthSession.role, AuthSession.principal_id,
-                   AuthSession.method)
-    ).first()  # fmt: skip
+        .where(
+            col(AuthSession.refresh_hash) == _hash(refresh_token or ""),
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.refresh_expires_at) > now,
+        )
+        .values(
+            access_hash=_hash(access),
+            refresh_hash=_hash(refresh),
+            refreshed_at=now,
+            access_expires_at=now + ACCESS_TTL,
+        )
+        .returning(AuthSession.id, AuthSession.role, AuthSession.principal_id, AuthSession.method)
+    ).first()
     if row is None:
-        raise Unauthenticated("the refresh token is unknown, spent or expired",
-                              field="refresh_token")  # fmt: skip
+        raise Unauthenticated(
+            "the refresh token is unknown, spent or expired", field="refresh_token"
+        )
     refresh_until = now + REFRESH_TTL[row.method]
-    session.execute(update(AuthSession).where(col(AuthSession.id) == row.id)
-                    .values(refresh_expires_at=refresh_until))  # fmt: skip
-    return SessionTokens(row.id, row.role, row.principal_id, access, now + ACCESS_TTL,
-                         refresh, refresh_until)  # fmt: skip
+    session.execute(
+        update(AuthSession)
+        .where(col(AuthSession.id) == row.id)
+        .values(refresh_expires_at=refresh_until)
+    )
+    return SessionTokens(
+        row.id, row.role, row.principal_id, access, now + ACCESS_TTL, refresh, refresh_until
+    )
 
 
 def live_session(connection: Session | Connection, access_hash: str, now: datetime):
     """(id, role, principal_id, method, access_expires_at) of a live access token, else None."""
     row = connection.execute(
-        select(AuthSession.id, AuthSession.role, AuthSession.principal_id, AuthSession.method,
-               AuthSession.access_expires_at, AuthSession.revoked_at)
-        .where(col(AuthSession.access_hash) == access_hash)
-    ).first()  # fmt: skip
+        select(
+            AuthSession.id,
+            AuthSession.role,
+            AuthSession.principal_id,
+            AuthSession.method,
+            AuthSession.access_expires_at,
+            AuthSession.revoked_at,
+        ).where(col(AuthSession.access_hash) == access_hash)
+    ).first()
     if row is None or row.revoked_at is not None or row.access_expires_at <= now:
         return None
     return row
@@ -98,27 +129,45 @@ def revoke_session(*, session: Session, session_id: int, now: datetime) -> list[
     return _revoke(session, col(AuthSession.id) == session_id, now)
 
 
-def revoke_sessions_of(*, session: Session, role: Role, principal_id: int, now: datetime,
-                       tokens_too: bool = False) -> list[str]:  # fmt: skip
+def revoke_sessions_of(
+    *, session: Session, role: Role, principal_id: int, now: datetime, tokens_too: bool = False
+) -> list[str]:
     """End every session of a principal (sign-out everywhere; with tokens_too, its API tokens
     as well: disabling an account). The access and token hashes revoked."""
-    hashes = _revoke(session, (col(AuthSession.role) == role)
-                     & (col(AuthSession.principal_id) == principal_id), now)  # fmt: skip
+    hashes = _revoke(
+        session,
+        (col(AuthSession.role) == role) & (col(AuthSession.principal_id) == principal_id),
+        now,
+    )
     if tokens_too:
-        hashes += session.execute(
-            update(ApiToken)
-            .where(col(ApiToken.role) == role, col(ApiToken.principal_id) == principal_id,
-                   col(ApiToken.revoked_at).is_(None))
-            .values(revoked_at=now).returning(ApiToken.token_hash)
-        ).scalars().all()  # fmt: skip
+        hashes += (
+            session.execute(
+                update(ApiToken)
+                .where(
+                    col(ApiToken.role) == role,
+                    col(ApiToken.principal_id) == principal_id,
+                    col(ApiToken.revoked_at).is_(None),
+                )
+                .values(revoked_at=now)
+                .returning(ApiToken.token_hash)
+            )
+            .scalars()
+            .all()
+        )
     return hashes
 
 
 def _revoke(session: Session, condition, now: datetime) -> list[str]:
-    return list(session.execute(
-        update(AuthSession).where(condition, col(AuthSession.revoked_at).is_(None))
-        .values(revoked_at=now).returning(AuthSession.access_hash)
-    ).scalars().all())  # fmt: skip
+    return list(
+        session.execute(
+            update(AuthSession)
+            .where(condition, col(AuthSession.revoked_at).is_(None))
+            .values(revoked_at=now)
+            .returning(AuthSession.access_hash)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _new_secrets() -> tuple[str, str]:

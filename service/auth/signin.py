@@ -16,21 +16,32 @@ from sms_senders.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 ACCOUNT = {Role.CONSUMER: Consumer, Role.COURIER: Courier}
 
 
-def send_code(*, session: Session, phone: str, sender: SmsSender, secret_key: str,
-              now: datetime) -> SmsReceipt:  # fmt: skip
+def send_code(
+    *, session: Session, phone: str, sender: SmsSender, secret_key: str, now: datetime
+) -> SmsReceipt:
     """Send a sign-in code to the number, whether or not it has an account (answers the same)."""
-    issued = issue_code(session=session, phone=normalise_phone(phone), secret_key=secret_key,
-                        now=now)  # fmt: skip
+    issued = issue_code(
+        session=session, phone=normalise_phone(phone), secret_key=secret_key, now=now
+    )
     # Sent inside the transaction: if the provider fails, the limits count nothing.
     try:
         return sender.send_code(SmsMessage(issued.phone, issued.code, minutes_valid=5))
     except SmsError:
-        raise Unavailable("the code could not be sent; try again shortly",
-                          code="sms_unavailable") from None  # fmt: skip
+        raise Unavailable(
+            "the code could not be sent; try again shortly", code="sms_unavailable"
+        ) from None
 
 
-def sign_in_by_phone(*, session: Session, phone: str, code: str, role: Role, secret_key: str,
-                     now: datetime, label: str = "") -> SessionTokens:  # fmt: skip
+def sign_in_by_phone(
+    *,
+    session: Session,
+    phone: str,
+    code: str,
+    role: Role,
+    secret_key: str,
+    now: datetime,
+    label: str = "",
+) -> SessionTokens:
     """Spend the number's code and open a session for its consumer (created on first sign-in)
     or its courier (registered by an operator beforehand)."""
     phone = normalise_phone(phone)
@@ -41,8 +52,9 @@ def sign_in_by_phone(*, session: Session, phone: str, code: str, role: Role, sec
     if person.phone_verified_at is None:
         person.phone_verified_at = now
     session.flush()
-    return issue_session(session=session, role=Role(role), principal_id=person.id,
-                         method="sms", now=now, label=label)  # fmt: skip
+    return issue_session(
+        session=session, role=Role(role), principal_id=person.id, method="sms", now=now, label=label
+    )
 
 
 def _account(session: Session, role: Role, phone: str, now: datetime):

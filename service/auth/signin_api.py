@@ -38,16 +38,25 @@ REFUSALS = {"HTTP_401": None, "HTTP_403": None, "HTTP_429": None}
 
 @bp.post("/code")
 @limiter.limit(limits.CODE_REQUESTS)
-@spec.validate(json=CodeRequest, resp=Resp(HTTP_202=CodeSent, HTTP_429=None, HTTP_503=None),
-               tags=["auth"])  # fmt: skip
+@spec.validate(
+    json=CodeRequest, resp=Resp(HTTP_202=CodeSent, HTTP_429=None, HTTP_503=None), tags=["auth"]
+)
 def code():
     """Send a sign-in code by SMS (the same answer whether or not the number has an account)."""
     body: CodeRequest = request.context.json
-    receipt = send_code(session=db_session(), phone=body.phone, sender=sms_sender(),
-                        secret_key=secret_key(), now=clock().now())  # fmt: skip
+    receipt = send_code(
+        session=db_session(),
+        phone=body.phone,
+        sender=sms_sender(),
+        secret_key=secret_key(),
+        now=clock().now(),
+    )
     shown = receipt.shown_code if demo_mode() else None
-    answer = CodeSent(expires_in_s=int(CODE_TTL.total_seconds()), demo_code=shown,
-                      resend_after_s=int(RESEND_AFTER.total_seconds()))  # fmt: skip
+    answer = CodeSent(
+        expires_in_s=int(CODE_TTL.total_seconds()),
+        demo_code=shown,
+        resend_after_s=int(RESEND_AFTER.total_seconds()),
+    )
     return answer, 202
 
 
@@ -57,23 +66,38 @@ def code():
 def sign_in():
     """Spend the code sent to the number: a session for its consumer (or courier)."""
     body: PhoneSignIn = request.context.json
-    tokens = sign_in_by_phone(session=db_session(), phone=body.phone, code=body.code,
-                              role=body.role, secret_key=secret_key(), now=clock().now(),
-                              label=request.user_agent.string[:64])  # fmt: skip
+    tokens = sign_in_by_phone(
+        session=db_session(),
+        phone=body.phone,
+        code=body.code,
+        role=body.role,
+        secret_key=secret_key(),
+        now=clock().now(),
+        label=request.user_agent.string[:64],
+    )
     return SessionRead.model_validate(tokens, from_attributes=True), 201
 
 
 @bp.post("/operator/sign-in")
 @limiter.limit(limits.OPERATOR_SIGN_INS)
-@spec.validate(json=OperatorSignIn, resp=Resp(HTTP_200=EnrolmentRead, HTTP_201=SessionRead,
-               **REFUSALS), tags=["auth"])  # fmt: skip
+@spec.validate(
+    json=OperatorSignIn,
+    resp=Resp(HTTP_200=EnrolmentRead, HTTP_201=SessionRead, **REFUSALS),
+    tags=["auth"],
+)
 def operator_sign_in():
     """Password and TOTP: a console session (or, at first, the TOTP secret to enrol)."""
     body: OperatorSignIn = request.context.json
-    answer = sign_in_operator(session=db_session(), username=body.username,
-                              password=body.password, totp=body.totp, secret_key=secret_key(),
-                              now=clock().now(), unix_time=time.time(),
-                              label=request.user_agent.string[:64])  # fmt: skip
+    answer = sign_in_operator(
+        session=db_session(),
+        username=body.username,
+        password=body.password,
+        totp=body.totp,
+        secret_key=secret_key(),
+        now=clock().now(),
+        unix_time=time.time(),
+        label=request.user_agent.string[:64],
+    )
     if isinstance(answer, Enrolment):
         return EnrolmentRead.model_validate(answer, from_attributes=True)
     return SessionRead.model_validate(answer, from_attributes=True), 201
@@ -86,15 +110,19 @@ def operator_sign_in():
 def pair():
     """A tablet enters its store's pairing code once: a device session for that store."""
     body: PairIn = request.context.json
-    tokens = pair_device(session=db_session(), code=body.code, device_name=body.device_name,
-                         now=clock().now())  # fmt: skip
+    tokens = pair_device(
+        session=db_session(), code=body.code, device_name=body.device_name, now=clock().now()
+    )
     return SessionRead.model_validate(tokens, from_attributes=True), 201
 
 
 @bp.post("/pairing-codes")
 @require(Role.STORE)
-@spec.validate(resp=Resp(HTTP_201=PairingCodeRead, HTTP_401=None, HTTP_403=None), tags=["auth"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    resp=Resp(HTTP_201=PairingCodeRead, HTTP_401=None, HTTP_403=None),
+    tags=["auth"],
+    security=BEARER,
+)
 def manager_pairing_code():
     """The store's manager account (its API token, not a paired tablet) pairs another tablet."""
     code, until = manager_pairing(session=db_session(), token=caller(), now=clock().now())
@@ -107,8 +135,9 @@ def manager_pairing_code():
 def refresh():
     """New access and refresh tokens for a live session (the refresh token given is spent)."""
     body: RefreshIn = request.context.json
-    tokens = refresh_session(session=db_session(), refresh_token=body.refresh_token,
-                             now=clock().now())  # fmt: skip
+    tokens = refresh_session(
+        session=db_session(), refresh_token=body.refresh_token, now=clock().now()
+    )
     return SessionRead.model_validate(tokens, from_attributes=True)
 
 

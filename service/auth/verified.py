@@ -16,9 +16,11 @@ def ensure_phone_verified(*, session: Session, token: Caller) -> None:
     if token.method == "sms":
         return
     verified = session.execute(
-        select(col(Consumer.phone_verified_at).is_not(None))
-        .where(col(Consumer.id) == token.principal_id, col(Consumer.disabled_at).is_(None))
-    ).scalar()  # fmt: skip
+        select(col(Consumer.phone_verified_at).is_not(None)).where(
+            col(Consumer.id) == token.principal_id, col(Consumer.disabled_at).is_(None)
+        )
+    ).scalar()
     if not verified:
-        raise PermissionDenied("sign in with your mobile number before claiming a pack",
-                               code="phone_not_verified")  # fmt: skip
+        raise PermissionDenied(
+            "sign in with your mobile number before claiming a pack", code="phone_not_verified"
+        )

@@ -37,8 +37,9 @@ def managed_campaign(*, session: Session, operator: Operator, campaign_id: int) 
     return campaign
 
 
-def create_campaign(*, session: Session, operator: Operator, campaign_in: CampaignCreate,
-                    now: datetime) -> Campaign:  # fmt: skip
+def create_campaign(
+    *, session: Session, operator: Operator, campaign_in: CampaignCreate, now: datetime
+) -> Campaign:
     """A new campaign (no batches or coupons yet), validated against the design's rules."""
     rules.refuse_platform_campaign(operator, campaign_in.issuer)
     city = session.get(City, campaign_in.city_id)
@@ -60,13 +61,27 @@ def create_campaign(*, session: Session, operator: Operator, campaign_in: Campai
         session.add(
             CampaignStore(campaign_id=campaign.id, store_id=store_id, city_id=campaign.city_id)
         )
-    _audit(session, operator, now, "campaign.create", campaign, campaign.id, {},
-           campaign_in.model_dump())  # fmt: skip
+    _audit(
+        session,
+        operator,
+        now,
+        "campaign.create",
+        campaign,
+        campaign.id,
+        {},
+        campaign_in.model_dump(),
+    )
     return campaign
 
 
-def update_campaign(*, session: Session, operator: Operator, campaign_id: int,
-                    campaign_in: CampaignUpdate, now: datetime) -> Campaign:  # fmt: skip
+def update_campaign(
+    *,
+    session: Session,
+    operator: Operator,
+    campaign_id: int,
+    campaign_in: CampaignUpdate,
+    now: datetime,
+) -> Campaign:
     """Rename, re-budget, pause/resume, or move the end of a campaign."""
     campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
     changes = campaign_in.model_dump(exclude_unset=True, exclude_none=True)
@@ -97,8 +112,9 @@ def _set_budget(session: Session, campaign: Campaign, budget_fen: int) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not moved:
-        raise InvalidInput("the budget cannot drop below what is already issued",
-                           field="budget_fen")  # fmt: skip
+        raise InvalidInput(
+            "the budget cannot drop below what is already issued", field="budget_fen"
+        )
     set_committed_value(campaign, "budget_fen", budget_fen)
 
 
@@ -110,31 +126,40 @@ def _move_end(session: Session, campaign: Campaign, ends_at: datetime, now: date
     # No coupon stays valid past its campaign's end, including those already handed out.
     session.execute(
         update(Coupon)
-        .where(col(Coupon.campaign_id) == campaign.id, col(Coupon.status) != "EXPIRED",
-               col(Coupon.valid_until) > ends_at)
+        .where(
+            col(Coupon.campaign_id) == campaign.id,
+            col(Coupon.status) != "EXPIRED",
+            col(Coupon.valid_until) > ends_at,
+        )
         .values(valid_until=ends_at)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
 
 
-def add_batch(*, session: Session, operator: Operator, campaign_id: int,
-              batch_in: BatchCreate, now: datetime) -> Batch:  # fmt: skip
+def add_batch(
+    *, session: Session, operator: Operator, campaign_id: int, batch_in: BatchCreate, now: datetime
+) -> Batch:
     """A claim window with a pack quota, inside the campaign's window."""
     campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
     rules.check_window(batch_in.claim_starts_at, batch_in.claim_ends_at, "claim_ends_at")
     expiring = [t.valid_until for t in _templates(session, campaign.id) if t.valid_until]
     if expiring and batch_in.claim_ends_at > min(expiring):
-        raise InvalidInput("a pack coupon would expire while this batch is still claimable",
-                           field="claim_ends_at")  # fmt: skip
+        raise InvalidInput(
+            "a pack coupon would expire while this batch is still claimable", field="claim_ends_at"
+        )
     if batch_in.claim_starts_at < campaign.starts_at or batch_in.claim_ends_at > campaign.ends_at:
-        raise InvalidInput("a batch's claim window must lie inside the campaign's window",
-                           field="claim_starts_at")  # fmt: skip
+        raise InvalidInput(
+            "a batch's claim window must lie inside the campaign's window", field="claim_starts_at"
+        )
     taken = select(Batch.id).where(
         col(Batch.campaign_id) == campaign.id, col(Batch.name) == batch_in.name
     )
     if session.execute(taken).first():
-        raise Conflict(f"this campaign already has a batch named {batch_in.name}", code="duplicate",
-                       field="name")  # fmt: skip
+        raise Conflict(
+            f"this campaign already has a batch named {batch_in.name}",
+            code="duplicate",
+            field="name",
+        )
     batch = Batch(**batch_in.model_dump(), campaign_id=campaign.id, city_id=campaign.city_id)
     session.add(batch)
     session.flush()
@@ -142,14 +167,21 @@ def add_batch(*, session: Session, operator: Operator, campaign_id: int,
     return batch
 
 
-def add_template(*, session: Session, operator: Operator, campaign_id: int,
-                 template_in: TemplateCreate, now: datetime) -> CouponTemplate:  # fmt: skip
+def add_template(
+    *,
+    session: Session,
+    operator: Operator,
+    campaign_id: int,
+    template_in: TemplateCreate,
+    now: datetime,
+) -> CouponTemplate:
     """Add a coupon kind to the campaign's pack, before anyone has claimed one."""
     campaign = managed_campaign(session=session, operator=operator, campaign_id=campaign_id)
     rules.check_template(session, campaign, template_in)
     _move_pack_version(session, campaign.id)
-    template = CouponTemplate(**template_in.model_dump(), campaign_id=campaign.id,
-                              city_id=campaign.city_id)  # fmt: skip
+    template = CouponTemplate(
+        **template_in.model_dump(), campaign_id=campaign.id, city_id=campaign.city_id
+    )
     templates = _templates(session, campaign.id) + [template]
     if pack_value(templates) > campaign.budget_fen:
         raise InvalidInput(
@@ -157,8 +189,16 @@ def add_template(*, session: Session, operator: Operator, campaign_id: int,
         )
     session.add(template)
     session.flush()
-    _audit(session, operator, now, "template.create", campaign, template.id, {},
-           template_in.model_dump())  # fmt: skip
+    _audit(
+        session,
+        operator,
+        now,
+        "template.create",
+        campaign,
+        template.id,
+        {},
+        template_in.model_dump(),
+    )
     return template
 
 
@@ -188,9 +228,25 @@ def _templates(session: Session, campaign_id: int) -> list[CouponTemplate]:
     return list(session.execute(query.order_by(CouponTemplate.id)).scalars())
 
 
-def _audit(session, operator: Operator, now, action: str, campaign: Campaign, target_id: int,
-           old: dict, new: dict) -> None:  # fmt: skip
-    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
-                 action=action, target_type=action.split(".")[0], target_id=target_id,
-                 city_id=campaign.city_id, old=to_jsonable_python(old),
-                 new=to_jsonable_python(new))  # fmt: skip
+def _audit(
+    session,
+    operator: Operator,
+    now,
+    action: str,
+    campaign: Campaign,
+    target_id: int,
+    old: dict,
+    new: dict,
+) -> None:
+    record_audit(
+        session=session,
+        at=now,
+        actor_role="operator",
+        actor_id=operator.id,
+        action=action,
+        target_type=action.split(".")[0],
+        target_id=target_id,
+        city_id=campaign.city_id,
+        old=to_jsonable_python(old),
+        new=to_jsonable_python(new),
+    )

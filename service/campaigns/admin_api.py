@@ -34,14 +34,20 @@ def _read(campaign) -> CampaignRead:
 
 @bp.post("")
 @require(Role.OPERATOR)
-@spec.validate(json=CampaignCreate, resp=Resp(HTTP_201=CampaignRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=CampaignCreate,
+    resp=Resp(HTTP_201=CampaignRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def create():
     """Create a campaign for a city (city operators: their own city only)."""
     campaign = admin.create_campaign(
-        session=db_session(), operator=current_operator(), campaign_in=request.context.json,
+        session=db_session(),
+        operator=current_operator(),
+        campaign_in=request.context.json,
         now=clock().now(),
-    )  # fmt: skip
+    )
     return _read(campaign), 201
 
 
@@ -50,44 +56,67 @@ def create():
 @spec.validate(resp=Resp(HTTP_200=CampaignRead, **ERRORS), tags=["operators"], security=BEARER)
 def show(campaign_id: int):
     """A campaign with its batches, pack and budget figures."""
-    return _read(admin.operated_campaign(session=db_session(), operator=current_operator(),
-                                         campaign_id=campaign_id))  # fmt: skip
+    return _read(
+        admin.operated_campaign(
+            session=db_session(), operator=current_operator(), campaign_id=campaign_id
+        )
+    )
 
 
 @bp.patch(f"/<{ID}:campaign_id>")
 @require(Role.OPERATOR)
-@spec.validate(json=CampaignUpdate, resp=Resp(HTTP_200=CampaignRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=CampaignUpdate,
+    resp=Resp(HTTP_200=CampaignRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def update(campaign_id: int):
     """Change name, budget, stacking or end; `paused` is the pause switch."""
     campaign = admin.update_campaign(
-        session=db_session(), operator=current_operator(), campaign_id=campaign_id,
-        campaign_in=request.context.json, now=clock().now(),
-    )  # fmt: skip
+        session=db_session(),
+        operator=current_operator(),
+        campaign_id=campaign_id,
+        campaign_in=request.context.json,
+        now=clock().now(),
+    )
     return _read(campaign)
 
 
 @bp.post(f"/<{ID}:campaign_id>/batches")
 @require(Role.OPERATOR)
-@spec.validate(json=BatchCreate, resp=Resp(HTTP_201=BatchRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=BatchCreate, resp=Resp(HTTP_201=BatchRead, **ERRORS), tags=["operators"], security=BEARER
+)
 def add_batch(campaign_id: int):
     """Add a claim window with a pack quota."""
     session = db_session()
-    batch = admin.add_batch(session=session, operator=current_operator(), campaign_id=campaign_id,
-                            batch_in=request.context.json, now=clock().now())  # fmt: skip
+    batch = admin.add_batch(
+        session=session,
+        operator=current_operator(),
+        campaign_id=campaign_id,
+        batch_in=request.context.json,
+        now=clock().now(),
+    )
     return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
 
 
 @bp.post(f"/<{ID}:campaign_id>/templates")
 @require(Role.OPERATOR)
-@spec.validate(json=TemplateCreate, resp=Resp(HTTP_201=TemplateRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=TemplateCreate,
+    resp=Resp(HTTP_201=TemplateRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def add_template(campaign_id: int):
     """Add a coupon kind to the campaign's pack (before the first claim)."""
     session = db_session()
     template = admin.add_template(
-        session=session, operator=current_operator(), campaign_id=campaign_id,
-        template_in=request.context.json, now=clock().now(),
-    )  # fmt: skip
+        session=session,
+        operator=current_operator(),
+        campaign_id=campaign_id,
+        template_in=request.context.json,
+        now=clock().now(),
+    )
     return template_read(template, city_zone(session.get(City, template.city_id))), 201

@@ -28,20 +28,30 @@ ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None
 
 @bp.get("/campaigns/open")
 @require(Role.CONSUMER)
-@spec.validate(query=OpenCampaignsQuery, resp=Resp(HTTP_200=OpenCampaignsRead, **ERRORS),
-               tags=["campaigns"], security=BEARER)  # fmt: skip
+@spec.validate(
+    query=OpenCampaignsQuery,
+    resp=Resp(HTTP_200=OpenCampaignsRead, **ERRORS),
+    tags=["campaigns"],
+    security=BEARER,
+)
 def list_open():
     """Campaigns of the city at the given point with a batch open for claims now."""
     q: OpenCampaignsQuery = request.context.query
-    return open_campaigns(session=db_session(), consumer_id=caller().principal_id,
-                          lat=q.lat, lon=q.lon, now=clock().now())  # fmt: skip
+    return open_campaigns(
+        session=db_session(),
+        consumer_id=caller().principal_id,
+        lat=q.lat,
+        lon=q.lon,
+        now=clock().now(),
+    )
 
 
 @bp.post(f"/campaigns/<{ID}:campaign_id>/claim")
 @header("Idempotency-Key", f"optional: {DESCRIPTION}", required=False)
 @require(Role.CONSUMER)
-@spec.validate(json=ClaimIn, resp=Resp(HTTP_201=ClaimRead, **ERRORS), tags=["campaigns"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=ClaimIn, resp=Resp(HTTP_201=ClaimRead, **ERRORS), tags=["campaigns"], security=BEARER
+)
 def claim(campaign_id: int):
     """Claim one pack from the campaign's open batch (one per consumer per batch)."""
     session, consumer_id, now = db_session(), caller().principal_id, clock().now()
@@ -49,20 +59,36 @@ def claim(campaign_id: int):
     ensure_phone_verified(session=session, token=caller())
 
     def answer() -> tuple[int, dict]:
-        claimed = claim_pack(session=session, consumer_id=consumer_id, campaign_id=campaign_id,
-                             lat=body.lat, lon=body.lon, now=now)  # fmt: skip
+        claimed = claim_pack(
+            session=session,
+            consumer_id=consumer_id,
+            campaign_id=campaign_id,
+            lat=body.lat,
+            lon=body.lon,
+            now=now,
+        )
         return 201, claimed.model_dump(mode="json")
 
     request_id = {"path": request.path, "body": body.model_dump(mode="json")}
-    status, answered = answer_once(session, consumer_id=consumer_id, key=idempotency_key(
-        required=False), request=request_id, now=now, answer=answer)  # fmt: skip
+    status, answered = answer_once(
+        session,
+        consumer_id=consumer_id,
+        key=idempotency_key(required=False),
+        request=request_id,
+        now=now,
+        answer=answer,
+    )
     return answered, status
 
 
 @bp.get("/coupons")
 @require(Role.CONSUMER)
-@spec.validate(query=CouponsQuery, resp=Resp(HTTP_200=CouponsRead, HTTP_401=None),
-               tags=["campaigns"], security=BEARER)  # fmt: skip
+@spec.validate(
+    query=CouponsQuery,
+    resp=Resp(HTTP_200=CouponsRead, HTTP_401=None),
+    tags=["campaigns"],
+    security=BEARER,
+)
 def coupons():
     """My coupons with status and validity, newest first."""
     q: CouponsQuery = request.context.query
@@ -71,8 +97,9 @@ def coupons():
 
 
 @bp.get("/campaigns/upcoming")
-@spec.validate(query=OpenCampaignsQuery, resp=Resp(HTTP_200=UpcomingRead, HTTP_422=None),
-               tags=["campaigns"])  # fmt: skip
+@spec.validate(
+    query=OpenCampaignsQuery, resp=Resp(HTTP_200=UpcomingRead, HTTP_422=None), tags=["campaigns"]
+)
 def upcoming():
     """Public: each campaign's next claim window at the point (the countdown to the next drop)."""
     q: OpenCampaignsQuery = request.context.query

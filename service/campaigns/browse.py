@@ -12,18 +12,24 @@ from service.cities.models import City
 from service.cities.service import city_for_point, city_zone, zone_named
 
 
-def open_campaigns(*, session: Session, consumer_id: int, lat: float, lon: float,
-                   now: datetime) -> OpenCampaignsRead:  # fmt: skip
+def open_campaigns(
+    *, session: Session, consumer_id: int, lat: float, lon: float, now: datetime
+) -> OpenCampaignsRead:
     """Campaigns of the city at (lat, lon) with a batch open for claims now."""
     city = city_for_point(session=session, lat=lat, lon=lon)
     zone = city_zone(city)
     rows = session.execute(
-        select(Campaign, Batch).join(Batch, col(Batch.campaign_id) == col(Campaign.id))
-        .where(col(Campaign.city_id) == city.id, col(Campaign.paused).is_(False),
-               col(Campaign.ends_at) > now, col(Batch.claim_starts_at) <= now,
-               col(Batch.claim_ends_at) > now)
+        select(Campaign, Batch)
+        .join(Batch, col(Batch.campaign_id) == col(Campaign.id))
+        .where(
+            col(Campaign.city_id) == city.id,
+            col(Campaign.paused).is_(False),
+            col(Campaign.ends_at) > now,
+            col(Batch.claim_starts_at) <= now,
+            col(Batch.claim_ends_at) > now,
+        )
         .order_by(Campaign.id, Batch.claim_ends_at)
-    ).all()  # fmt: skip
+    ).all()
     batches = {}
     for campaign, batch in rows:
         batches.setdefault(campaign.id, (campaign, batch))
@@ -31,8 +37,17 @@ def open_campaigns(*, session: Session, consumer_id: int, lat: float, lon: float
     packs = _packs(session, list(batches))
     found = [
         OpenCampaignRead(
-            **campaign.model_dump(include={"id", "name", "issuer", "issuer_name", "categories",
-                                           "payment_method", "stacks_with_platform"}),
+            **campaign.model_dump(
+                include={
+                    "id",
+                    "name",
+                    "issuer",
+                    "issuer_name",
+                    "categories",
+                    "payment_method",
+                    "stacks_with_platform",
+                }
+            ),
             batch=batch_read(batch, zone),
             pack=[template_read(t, zone) for t in packs.get(campaign.id, [])],
             pack_value_fen=pack_value(packs.get(campaign.id, [])),
@@ -40,7 +55,7 @@ def open_campaigns(*, session: Session, consumer_id: int, lat: float, lon: float
         )
         for campaign, batch in batches.values()
         if packs.get(campaign.id)
-    ]  # fmt: skip
+    ]
     return OpenCampaignsRead(city=city.code, campaigns=found)
 
 
@@ -70,7 +85,7 @@ def _claimed_batches(session: Session, consumer_id: int, batch_ids: list[int]) -
     query = select(PackClaim.batch_id).where(
         col(PackClaim.consumer_id) == consumer_id, col(PackClaim.batch_id).in_(batch_ids)
     )
-    return set(session.execute(query).scalars())  # fmt: skip
+    return set(session.execute(query).scalars())
 
 
 def _packs(session: Session, campaign_ids: list[int]) -> dict[int, list[CouponTemplate]]:

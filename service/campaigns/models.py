@@ -126,7 +126,7 @@ class Coupon(SQLModel, table=True):
             "status",
             "valid_until",
             "discount_fen",
-        ),  # fmt: skip
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -19,7 +19,7 @@ PACK_QUERY = (
         CouponTemplate.valid_from,
         CouponTemplate.valid_until,
         CouponTemplate.valid_hours,
-    )  # fmt: skip
+    )
     .where(col(CouponTemplate.campaign_id) == bindparam("campaign_id"))
     .order_by(CouponTemplate.id)
 )

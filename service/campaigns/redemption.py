@@ -9,8 +9,15 @@ from service.campaigns.models import Campaign, Coupon, CouponEvent
 from service.errors import Conflict
 
 
-def redeem_coupon(*, session: Session, coupon_id: int, consumer_id: int, order_id: int,
-                  discount_fen: int, now: datetime) -> None:  # fmt: skip
+def redeem_coupon(
+    *,
+    session: Session,
+    coupon_id: int,
+    consumer_id: int,
+    order_id: int,
+    discount_fen: int,
+    now: datetime,
+) -> None:
     """AVAILABLE -> REDEEMED inside the order's transaction; a coupon is never spent twice."""
     spent = session.execute(
         update(Coupon)
@@ -20,19 +27,21 @@ def redeem_coupon(*, session: Session, coupon_id: int, consumer_id: int, order_i
             col(Coupon.status) == "AVAILABLE",
             col(Coupon.valid_from) <= now,
             col(Coupon.valid_until) > now,
-        )  # fmt: skip
+        )
         .values(status="REDEEMED")
         .returning(col(Coupon.campaign_id), col(Coupon.city_id))
     ).first()
     if spent is None:
-        raise Conflict("this coupon is not available to spend", code="coupon_unavailable",
-                       field="coupon_id")  # fmt: skip
+        raise Conflict(
+            "this coupon is not available to spend", code="coupon_unavailable", field="coupon_id"
+        )
     move_redeemed(session, spent.campaign_id, discount_fen)
     _event(session, coupon_id, spent.city_id, "redeemed", order_id, now)
 
 
-def release_coupon(*, session: Session, coupon_id: int, order_id: int, discount_fen: int,
-                   now: datetime) -> str:  # fmt: skip
+def release_coupon(
+    *, session: Session, coupon_id: int, order_id: int, discount_fen: int, now: datetime
+) -> str:
     """Give a REDEEMED coupon back (AVAILABLE while valid, else EXPIRED); returns its new status."""
     back = session.execute(
         update(Coupon)
@@ -57,7 +66,7 @@ def expire_coupons(*, session: Session, now: datetime, city_id: int) -> int:
                 col(Coupon.city_id) == city_id,
                 col(Coupon.status) == "AVAILABLE",
                 col(Coupon.valid_until) <= now,
-            )  # fmt: skip
+            )
             .values(status="EXPIRED")
             .returning(col(Coupon.id))
             .execution_options(synchronize_session=False)
@@ -67,19 +76,31 @@ def expire_coupons(*, session: Session, now: datetime, city_id: int) -> int:
     )
     if expired:
         # One parameter set per coupon: insertmanyvalues sends them as multi-row INSERTs.
-        events = [{"coupon_id": coupon_id, "city_id": city_id, "kind": "expired", "order_id": None,
-                   "at": now} for coupon_id in expired]  # fmt: skip
+        events = [
+            {
+                "coupon_id": coupon_id,
+                "city_id": city_id,
+                "kind": "expired",
+                "order_id": None,
+                "at": now,
+            }
+            for coupon_id in expired
+        ]
         session.execute(insert(CouponEvent), events)
     return len(expired)
 
 
 def move_redeemed(session: Session, campaign_id: int, delta_fen: int) -> None:
     session.execute(
-        update(Campaign).where(col(Campaign.id) == campaign_id)
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id)
         .values(redeemed_fen=col(Campaign.redeemed_fen) + delta_fen)
-    )  # fmt: skip
+    )
 
 
 def _event(session, coupon_id: int, city_id: int, kind: str, order_id: int, now) -> None:
-    session.execute(insert(CouponEvent).values(coupon_id=coupon_id, city_id=city_id, kind=kind,
-                                               order_id=order_id, at=now))  # fmt: skip
+    session.execute(
+        insert(CouponEvent).values(
+            coupon_id=coupon_id, city_id=city_id, kind=kind, order_id=order_id, at=now
+        )
+    )

@@ -14,11 +14,13 @@ TAKE_PACK = (
 )
 TAKE_BUDGET = (
     update(Campaign)
-    .where(col(Campaign.id) == bindparam("take_campaign"),
-           col(Campaign.issued_fen) + bindparam("take_fen") <= col(Campaign.budget_fen),
-           col(Campaign.pack_version) == bindparam("take_version"))
+    .where(
+        col(Campaign.id) == bindparam("take_campaign"),
+        col(Campaign.issued_fen) + bindparam("take_fen") <= col(Campaign.budget_fen),
+        col(Campaign.pack_version) == bindparam("take_version"),
+    )
     .values(issued_fen=col(Campaign.issued_fen) + bindparam("take_fen"))
-)  # fmt: skip
+)
 
 
 def _both_in_one_statement():
@@ -34,13 +36,18 @@ def _both_in_one_statement():
 TAKE_BOTH = _both_in_one_statement()
 
 
-def take_quota_and_budget(session: Session, *, batch_id: int, campaign_id: int, value: int,
-                          pack_version: int) -> str | None:  # fmt: skip
+def take_quota_and_budget(
+    session: Session, *, batch_id: int, campaign_id: int, value: int, pack_version: int
+) -> str | None:
     """Take one pack of the batch and `value` of the budget, if the pack is still the one read
     (`pack_version`); None, or why it was refused."""
     # Bind names must not match column names: in an UPDATE they would become SET values.
-    params = {"take_batch": batch_id, "take_campaign": campaign_id, "take_fen": value,
-              "take_version": pack_version}  # fmt: skip
+    params = {
+        "take_batch": batch_id,
+        "take_campaign": campaign_id,
+        "take_fen": value,
+        "take_version": pack_version,
+    }
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         got_pack, got_budget = conn.execute(TAKE_BOTH, params).one()

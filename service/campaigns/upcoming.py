@@ -21,11 +21,20 @@ def upcoming_batches(*, session: Session, lat: float, lon: float, now: datetime)
     """Campaigns of the city at the point with a batch still to open, soonest first."""
     city = city_for_point(session=session, lat=lat, lon=lon)
     zone = city_zone(city)
-    rows = session.execute(NEXT.where(col(Campaign.city_id) == city.id, ~col(Campaign.paused),
-                                      col(Campaign.ends_at) > now,
-                                      col(Batch.claim_starts_at) > now)).all()  # fmt: skip
-    return UpcomingRead(city=city.code, upcoming=[
-        UpcomingBatchRead(campaign_id=cid, name=name, issuer_name=issuer,
-                          opens_at=opens.astimezone(zone))
-        for cid, name, issuer, opens in rows
-    ])  # fmt: skip
+    rows = session.execute(
+        NEXT.where(
+            col(Campaign.city_id) == city.id,
+            ~col(Campaign.paused),
+            col(Campaign.ends_at) > now,
+            col(Batch.claim_starts_at) > now,
+        )
+    ).all()
+    return UpcomingRead(
+        city=city.code,
+        upcoming=[
+            UpcomingBatchRead(
+                campaign_id=cid, name=name, issuer_name=issuer, opens_at=opens.astimezone(zone)
+            )
+            for cid, name, issuer, opens in rows
+        ],
+    )

@@ -40,7 +40,7 @@ def coupon_read(coupon: Coupon, campaign: Campaign, categories: list[str], zone)
     return CouponRead(
         **coupon.model_dump(
             include={"id", "campaign_id", "batch_id", "status", "threshold_fen", "discount_fen"}
-        ),  # fmt: skip
+        ),
         campaign_name=campaign.name,
         categories=categories,
         valid_from=coupon.valid_from.astimezone(zone),

@@ -5,8 +5,9 @@ table (fixtures/search_terms.json). Stored in products.keywords and indexed with
 from typing import Any
 
 
-def keywords_for(terms: dict[str, Any], *, category: str, name: str, brand: str = "",
-                 spec: str = "") -> str:  # fmt: skip
+def keywords_for(
+    terms: dict[str, Any], *, category: str, name: str, brand: str = "", spec: str = ""
+) -> str:
     """The product's keywords: its category's names, then each generic word of the category
     one of whose cues appears in its name, brand or spec (a word without cues: every product)."""
     entry = terms.get(category) or {}

@@ -46,8 +46,9 @@ class Offer:
     lowest_price_fen: int
 
 
-def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
-                    now: datetime) -> list[tuple]:  # fmt: skip
+def eligible_stores(
+    *, session: Session, city: City, lat: float, lon: float, now: datetime
+) -> list[tuple]:
     """(eta minutes, km, open orders, id, row, prep minutes, stock version) of the stores
     matching would accept, best first."""
     planar = reach.Planar(lat, lon)
@@ -62,8 +63,11 @@ def eligible_stores(*, session: Session, city: City, lat: float, lon: float,
 def _open_through_prep(ranked: list, limited: dict, spans: dict, local_now: datetime) -> list:
     """The ranked stores open from now through their prep time (hours.open_between), the
     open spans of the limited ones kept per (store, local dates) with the hours."""
-    ends = {prep: (end, end.date()) for prep in {r[5] for r in ranked}
-            for end in (local_now + timedelta(minutes=prep),)}  # fmt: skip
+    ends = {
+        prep: (end, end.date())
+        for prep in {r[5] for r in ranked}
+        for end in (local_now + timedelta(minutes=prep),)
+    }
     today, kept = local_now.date(), []
     for r in ranked:
         hours = limited.get(r[3])
@@ -92,17 +96,26 @@ def _ranked(rows: list, city: City, planar: reach.Planar) -> list[tuple]:
     keep = np.flatnonzero((km <= radii) & (eta <= reach.PROMISE_MINUTES))
     order = keep[np.lexsort((ids[keep], open_orders[keep], km[keep], eta[keep]))].tolist()
     eta_list, km_list = eta.tolist(), km.tolist()
-    return [(eta_list[i], km_list[i], columns[OPEN_ORDERS][i], columns[ID][i], rows[i],
-             columns[PREP][i], columns[VERSION][i]) for i in order]  # fmt: skip
+    return [
+        (
+            eta_list[i],
+            km_list[i],
+            columns[OPEN_ORDERS][i],
+            columns[ID][i],
+            rows[i],
+            columns[PREP][i],
+            columns[VERSION][i],
+        )
+        for i in order
+    ]
 
 
-def _limited_hours(
-    session: Session, city_id: int, store_ids: list[int]
-) -> tuple[dict, dict]:
+def _limited_hours(session: Session, city_id: int, store_ids: list[int]) -> tuple[dict, dict]:
     """(store id -> opening hours of the city's stores not open 24 h (read afresh when a store
     is new since), the open_spans kept from those hours)."""
-    known, limited, spans = caches.get_or_load(_hours, city_id,
-                                               lambda: _read_hours(session, city_id))  # fmt: skip
+    known, limited, spans = caches.get_or_load(
+        _hours, city_id, lambda: _read_hours(session, city_id)
+    )
     if not known.issuperset(store_ids):
         known, limited, spans = reload_hours(session, city_id)
     return limited, spans
@@ -119,12 +132,16 @@ def reload_hours(session: Session, city_id: int) -> tuple:
 
 def _read_hours(session: Session, city_id: int) -> tuple:
     rows = session.execute(HOURS, {"city_id": city_id}).all()
-    return frozenset(r.id for r in rows), {r.id: r.opening_hours for r in rows
-                                           if not is_open_24h(r.opening_hours)}, {}  # fmt: skip
+    return (
+        frozenset(r.id for r in rows),
+        {r.id: r.opening_hours for r in rows if not is_open_24h(r.opening_hours)},
+        {},
+    )
 
 
-def offers(session: Session, city_id: int, stores: list[tuple], product_ids: list[int],
-           now: datetime) -> dict[int, Offer]:  # fmt: skip
+def offers(
+    session: Session, city_id: int, stores: list[tuple], product_ids: list[int], now: datetime
+) -> dict[int, Offer]:
     """product id -> its Offer, for the products some eligible store has in stock."""
     current = shelves.current(session, city_id, [(r[3], r[6]) for r in stores])
     held, available, price = current.take([r[3] for r in stores], product_ids, now)
@@ -137,8 +154,9 @@ def offers(session: Session, city_id: int, stores: list[tuple], product_ids: lis
         if counts[j]:
             i = first[j]
             row = stores[i]
-            found[product_id] = Offer(row[4], row[0], row[1], int(price[i, j]),
-                                      int(available[i, j]), counts[j], lowest[j])  # fmt: skip
+            found[product_id] = Offer(
+                row[4], row[0], row[1], int(price[i, j]), int(available[i, j]), counts[j], lowest[j]
+            )
     return found
 
 

@@ -20,8 +20,14 @@ MIN_INDEXED = 3  # characters: the shortest query a trigram index can serve
 SEARCH_TEXT = literal_column(
     "(products.name || ' ' || products.brand || ' ' || products.spec || ' ' || products.keywords)"
 )
-PRODUCT_COLUMNS = (Product.id, Product.sku, Product.name, Product.brand, Product.spec,
-                   Product.category)  # fmt: skip
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.brand,
+    Product.spec,
+    Product.category,
+)
 FTS_IDS = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :phrase").columns(
     column("rowid")
 )  # :phrase bound per search

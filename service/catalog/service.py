@@ -26,14 +26,18 @@ def search_products(*, session: Session, query: SearchQuery, now: datetime) -> S
     """Products some store can deliver to the point within the promise, by ETA or price."""
     q = normalised(query.q)
     if not q and not query.category:
-        raise Unprocessable("type something to search for, or pick a category",
-                            code="query_required", field="q")  # fmt: skip
+        raise Unprocessable(
+            "type something to search for, or pick a category", code="query_required", field="q"
+        )
     city = city_for_point(session=session, lat=query.lat, lon=query.lon)
     fingerprint = _fingerprint(query, q)
     after = _decode(query.cursor, fingerprint) if query.cursor else None
     products = {row.id: row for row in matching_every_word(session, q=q, category=query.category)}
-    stores = nearby.eligible_stores(session=session, city=city, lat=query.lat, lon=query.lon,
-                                    now=now) if products else []  # fmt: skip
+    stores = (
+        nearby.eligible_stores(session=session, city=city, lat=query.lat, lon=query.lon, now=now)
+        if products
+        else []
+    )
     found = nearby.offers(session, city.id, stores, list(products), now) if stores else {}
     # Keyset paging on (sort value, product id): a product selling out elsewhere shifts nothing.
     keyed = sorted(_key(query.sort, offer, p) for p, offer in found.items())

@@ -30,15 +30,16 @@ AVAILABLE = col(StoreStock.on_hand) - col(StoreStock.reserved)
 IN_STORES = col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True))
 # The stores' rows as ONE text "store,product,available,price,store,...": numpy parses it at
 # C speed, where fetching ~200 rows a store one by one cost 3 us a row (a city: seconds).
-_FIELDS = [cast(c, String) for c in (StoreStock.store_id, StoreStock.product_id, AVAILABLE,
-                                     StoreStock.price_fen)]  # fmt: skip
+_FIELDS = [
+    cast(c, String)
+    for c in (StoreStock.store_id, StoreStock.product_id, AVAILABLE, StoreStock.price_fen)
+]
 READ = select(func.aggregate_strings(functools.reduce(lambda a, b: a + "," + b, _FIELDS), ","))
 READ = READ.where(IN_STORES, AVAILABLE > 0)  # a row left out reads as none: apply zeroes first
 # Few rows carry a staff "unavailable" switch: read apart, so the bulk read stays integers.
-SWITCHED_OFF = (
-    select(StoreStock.store_id, StoreStock.product_id, StoreStock.unavailable_until)
-    .where(IN_STORES, AVAILABLE > 0, col(StoreStock.unavailable_until).is_not(None))
-)  # fmt: skip
+SWITCHED_OFF = select(
+    StoreStock.store_id, StoreStock.product_id, StoreStock.unavailable_until
+).where(IN_STORES, AVAILABLE > 0, col(StoreStock.unavailable_until).is_not(None))
 READ_CHUNK = 500  # stores read per statement
 NEVER = 0.0  # `until` of a SKU no one switched off
 _cities = caches.lru_cache(maxsize=64)  # city id -> Shelves; emptied with every cache
@@ -137,8 +138,9 @@ class Shelves:
             setattr(self, name, new)
 
 
-def current(session: Session, city_id: int, stores: list[tuple[int, int]], *,
-            searched: bool = True) -> Shelves:  # fmt: skip
+def current(
+    session: Session, city_id: int, stores: list[tuple[int, int]], *, searched: bool = True
+) -> Shelves:
     """The city's shelves with these (store id, stock version) read up to those versions
     (`searched`: for a search, which marks the city as searched now)."""
     shelves = caches.get_or_load(_cities, city_id, Shelves)

@@ -36,8 +36,9 @@ VERSIONS = select(Store.id, Store.stock_version).where(
 )
 
 
-def bring_current(database: Database, *, hours: bool = True,
-                  searched_since: float | None = None) -> None:  # fmt: skip
+def bring_current(
+    database: Database, *, hours: bool = True, searched_since: float | None = None
+) -> None:
     """Bring every city's shelves up to its active stores' stock versions (and read its
     opening hours afresh); with `searched_since` (time.monotonic()), only the cities a search
     used since then."""
@@ -56,8 +57,9 @@ def bring_current(database: Database, *, hours: bool = True,
 def start(app: Flask, *, every_s: float = REFRESH_S) -> threading.Thread:
     """Keep this worker's searched cities' shelves current from a daemon thread."""
     database = app.extensions["hourdelivery.db"]
-    thread = threading.Thread(target=_keep_current, args=(database, every_s), daemon=True,
-                              name="shelves-refresh")  # fmt: skip
+    thread = threading.Thread(
+        target=_keep_current, args=(database, every_s), daemon=True, name="shelves-refresh"
+    )
     thread.start()
     return thread
 
@@ -67,8 +69,7 @@ def _keep_current(database: Database, every_s: float) -> None:
     passes = 0
     while not stop.wait(every_s):
         passes += 1
-        _pass(database, hours=passes % HOURS_EVERY == 0,
-              searched_since=time.monotonic() - ACTIVE_S)  # fmt: skip
+        _pass(database, hours=passes % HOURS_EVERY == 0, searched_since=time.monotonic() - ACTIVE_S)
 
 
 def _pass(database: Database, *, hours: bool, searched_since: float | None = None) -> None:

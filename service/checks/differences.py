@@ -16,8 +16,10 @@ class Difference:
 
     def line(self) -> str:
         """One printable line."""
-        return (f"{self.check}: {self.subject} {self.subject_id} {self.what}: "
-                f"expected {self.expected}, found {self.actual}")  # fmt: skip
+        return (
+            f"{self.check}: {self.subject} {self.subject_id} {self.what}: "
+            f"expected {self.expected}, found {self.actual}"
+        )
 
     def as_dict(self) -> dict:
         """JSON-ready."""

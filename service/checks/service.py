@@ -17,8 +17,14 @@ from service.checks.history import history_differences
 from service.checks.money import campaign_differences, coupon_differences, ledger_differences
 from service.checks.stock import slot_differences, stock_differences
 
-CHECKS = (ledger_differences, stock_differences, slot_differences, campaign_differences,
-          coupon_differences, history_differences)  # fmt: skip
+CHECKS = (
+    ledger_differences,
+    stock_differences,
+    slot_differences,
+    campaign_differences,
+    coupon_differences,
+    history_differences,
+)
 ACTION = "checks.money"
 KEPT = 500  # differences stored per run; the count is always whole
 
@@ -33,10 +39,16 @@ def check_and_record(*, session: Session, now: datetime) -> int:
     from service.observability import metrics
 
     found = find_differences(session=session)
-    record_audit(session=session, at=now, actor_role="system", actor_id=None, action=ACTION,
-                 target_type="invariants", target_id=None,
-                 new={"violations": len(found),
-                      "differences": [d.as_dict() for d in found[:KEPT]]})  # fmt: skip
+    record_audit(
+        session=session,
+        at=now,
+        actor_role="system",
+        actor_id=None,
+        action=ACTION,
+        target_type="invariants",
+        target_id=None,
+        new={"violations": len(found), "differences": [d.as_dict() for d in found[:KEPT]]},
+    )
     metrics.INVARIANT_VIOLATIONS.set(len(found))
     return len(found)
 
@@ -44,9 +56,11 @@ def check_and_record(*, session: Session, now: datetime) -> int:
 def last_run(*, session: Session) -> dict:
     """The last recorded run: when, how many differences, and (up to 500 of) them."""
     event = session.execute(
-        select(AuditEvent).where(col(AuditEvent.action) == ACTION)
-        .order_by(col(AuditEvent.id).desc()).limit(1)
-    ).scalar_one_or_none()  # fmt: skip
+        select(AuditEvent)
+        .where(col(AuditEvent.action) == ACTION)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
     if event is None:
         return {"checked_at": None, "violations": None, "differences": []}
     return {"checked_at": event.at.isoformat(), **event.new}

@@ -17,7 +17,14 @@ bp = Blueprint("cities", __name__, url_prefix="/v1/cities")
 @spec.validate(json=FundingCapsIn, resp=Resp(HTTP_200=FundingCapsRead), tags=["operators"])
 def funding_caps(city_id: int):
     """Set the most a city campaign may be funded by the platform and by merchants (audited)."""
-    city = set_funding_caps(session=db_session(), operator=current_operator(), city_id=city_id,
-                            caps_in=request.context.json, now=clock().now())  # fmt: skip
-    return FundingCapsRead(city_id=city.id, **city.model_dump(include={
-        "max_platform_funding_pct", "max_merchant_funding_pct"}))  # fmt: skip
+    city = set_funding_caps(
+        session=db_session(),
+        operator=current_operator(),
+        city_id=city_id,
+        caps_in=request.context.json,
+        now=clock().now(),
+    )
+    return FundingCapsRead(
+        city_id=city.id,
+        **city.model_dump(include={"max_platform_funding_pct", "max_merchant_funding_pct"}),
+    )

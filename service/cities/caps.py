@@ -11,8 +11,9 @@ from service.errors import NotFound, PermissionDenied
 from service.people.models import Operator
 
 
-def set_funding_caps(*, session: Session, operator: Operator, city_id: int,
-                     caps_in: FundingCapsIn, now: datetime) -> City:  # fmt: skip
+def set_funding_caps(
+    *, session: Session, operator: Operator, city_id: int, caps_in: FundingCapsIn, now: datetime
+) -> City:
     """Set the caps (platform operators only); later city campaigns must keep within them."""
     if operator.city_id is not None:
         raise PermissionDenied("only platform operators set funding caps")
@@ -24,7 +25,16 @@ def set_funding_caps(*, session: Session, operator: Operator, city_id: int,
     for name, value in new.items():
         setattr(city, name, value)
     if new:
-        record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
-                     action="city.funding_caps", target_type="city", target_id=city.id,
-                     city_id=city.id, old=old, new=new)  # fmt: skip
+        record_audit(
+            session=session,
+            at=now,
+            actor_role="operator",
+            actor_id=operator.id,
+            action="city.funding_caps",
+            target_type="city",
+            target_id=city.id,
+            city_id=city.id,
+            old=old,
+            new=new,
+        )
     return city

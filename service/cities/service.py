@@ -34,8 +34,9 @@ def city_id_for_point(*, session: Session, lat: float, lon: float) -> int:
         areas = caches.get_or_load(_areas, "areas", lambda: session.execute(AREAS).all())
         city_id = _city_id_at(areas, lat, lon)
     if city_id is None:
-        raise Unprocessable("no city serves this address yet", code="outside_service_area",
-                            field="lat")  # fmt: skip
+        raise Unprocessable(
+            "no city serves this address yet", code="outside_service_area", field="lat"
+        )
     return city_id
 
 

@@ -34,8 +34,9 @@ def campaigns():
 @spec.validate(resp=RESP, tags=["operators"], security=BEARER)
 def board(city_id: int):
     """A city's store map by state and the lists that need an operator."""
-    found = service.city_board(session=db_session(), operator=current_operator(), city_id=city_id,
-                               now=clock().now())  # fmt: skip
+    found = service.city_board(
+        session=db_session(), operator=current_operator(), city_id=city_id, now=clock().now()
+    )
     return jsonify(found)
 
 

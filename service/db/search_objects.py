@@ -14,6 +14,8 @@ PLACES_INDEX = "ix_places_search_trgm"
 def is_search_object(name: str | None, type_: str) -> bool:
     """True for the search indexes' tables and indexes (Alembic's include_name signature)."""
     if type_ == "table":
-        return any(name == table or (name or "").startswith(table + "_")
-                   for table in (SEARCH_TABLE, PLACES_TABLE))  # fmt: skip
+        return any(
+            name == table or (name or "").startswith(table + "_")
+            for table in (SEARCH_TABLE, PLACES_TABLE)
+        )
     return type_ == "index" and name in (SEARCH_INDEX, PLACES_INDEX)

@@ -24,14 +24,17 @@ from service.web.context import clock, db_session
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("deliveries", __name__)
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
-          "HTTP_422": None}  # fmt: skip
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 OPS = "/v1/ops/deliveries"
 
 
 @bp.get(f"/v1/orders/<{ID}:order_id>/tracking")
-@spec.validate(query=TrackingQuery, resp=Resp(HTTP_200=TrackingRead, HTTP_410=None, **ERRORS),
-               tags=["tracking"], security=BEARER)  # fmt: skip
+@spec.validate(
+    query=TrackingQuery,
+    resp=Resp(HTTP_200=TrackingRead, HTTP_410=None, **ERRORS),
+    tags=["tracking"],
+    security=BEARER,
+)
 def track(order_id: int):
     """Track my order (my token), or any order by its link's `share` token (no consumer data)."""
     share = request.context.query.share
@@ -41,8 +44,9 @@ def track(order_id: int):
     order, delivery = tracking.by_share_token(session, share, now)
     if order.id != order_id:
         raise NotFound("no such tracking link for this order", field="share")
-    return TrackingRead(**tracking.tracking(session=session, order=order, delivery=delivery,
-                                            owner=False, now=now))  # fmt: skip
+    return TrackingRead(
+        **tracking.tracking(session=session, order=order, delivery=delivery, owner=False, now=now)
+    )
 
 
 track.optional_bearer = True  # the owner's token, or none with the link's share token
@@ -52,9 +56,15 @@ track.optional_bearer = True  # the owner's token, or none with the link's share
 def _track_owned(order_id: int):
     session, now = db_session(), clock().now()
     order = own_order(session, consumer_id=caller().principal_id, order_id=order_id)
-    return TrackingRead(**tracking.tracking(session=session, order=order,
-                                            delivery=delivery_of(session, order.id),
-                                            owner=True, now=now))  # fmt: skip
+    return TrackingRead(
+        **tracking.tracking(
+            session=session,
+            order=order,
+            delivery=delivery_of(session, order.id),
+            owner=True,
+            now=now,
+        )
+    )
 
 
 @bp.get("/v1/tracking/<string(length=43):share>")
@@ -63,8 +73,9 @@ def track_shared(share: str):
     """Track an order by its tracking link alone (what /track/<token> polls)."""
     session, now = db_session(), clock().now()
     order, delivery = tracking.by_share_token(session, share, now)
-    return TrackingRead(**tracking.tracking(session=session, order=order, delivery=delivery,
-                                            owner=False, now=now))  # fmt: skip
+    return TrackingRead(
+        **tracking.tracking(session=session, order=order, delivery=delivery, owner=False, now=now)
+    )
 
 
 def _operator() -> Operator:
@@ -73,15 +84,15 @@ def _operator() -> Operator:
 
 def _settle(action, delivery_id: int) -> OpsDeliveryRead:
     session = db_session()
-    delivery = action(session=session, operator=_operator(), delivery_id=delivery_id,
-                      now=clock().now())  # fmt: skip
+    delivery = action(
+        session=session, operator=_operator(), delivery_id=delivery_id, now=clock().now()
+    )
     return ops_delivery_read(session, delivery, session.get(Order, delivery.order_id))
 
 
 @bp.post(f"{OPS}/<{ID}:delivery_id>/unlock")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"], security=BEARER)
 def unlock(delivery_id: int):
     """Clear a wrong-code lock (audited)."""
     return _settle(ops.unlock, delivery_id)
@@ -89,8 +100,7 @@ def unlock(delivery_id: int):
 
 @bp.post(f"{OPS}/<{ID}:delivery_id>/refund")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"], security=BEARER)
 def refund(delivery_id: int):
     """Refund a failed delivery; the order is cancelled (audited)."""
     return _settle(ops.refund_failed, delivery_id)
@@ -98,8 +108,7 @@ def refund(delivery_id: int):
 
 @bp.post(f"{OPS}/<{ID}:delivery_id>/redeliver")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(resp=Resp(HTTP_200=OpsDeliveryRead, **ERRORS), tags=["operators"], security=BEARER)
 def redeliver(delivery_id: int):
     """Try the door again: dispatched afresh to another courier, or to the same one only when
     no other could take it now (audited, `dispatch` says which)."""
@@ -108,8 +117,7 @@ def redeliver(delivery_id: int):
 
 @bp.get(f"{OPS}/failed")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=OpsDeliveriesRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(resp=Resp(HTTP_200=OpsDeliveriesRead, **ERRORS), tags=["operators"], security=BEARER)
 def failed_queue():
     """Failed deliveries waiting for a refund or a new attempt."""
     session = db_session()
@@ -119,8 +127,7 @@ def failed_queue():
 
 @bp.get("/v1/ops/late-orders")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=LateOrdersRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(resp=Resp(HTTP_200=LateOrdersRead, **ERRORS), tags=["operators"], security=BEARER)
 def late_orders():
     """Orders past their promised time and not yet delivered."""
     session, now = db_session(), clock().now()
@@ -130,10 +137,15 @@ def late_orders():
 
 @bp.get("/v1/ops/delivery-figures")
 @require(Role.OPERATOR)
-@spec.validate(query=FiguresQuery, resp=Resp(HTTP_200=FiguresRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    query=FiguresQuery,
+    resp=Resp(HTTP_200=FiguresRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def figures():
     """On-time rate, median and p90 minutes order-to-door per city and store, over a range."""
     q: FiguresQuery = request.context.query
-    return ops.figures(session=db_session(), operator=_operator(), since=q.since, until=q.until,
-                       city_id=q.city_id)  # fmt: skip
+    return ops.figures(
+        session=db_session(), operator=_operator(), since=q.since, until=q.until, city_id=q.city_id
+    )

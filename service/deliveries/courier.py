@@ -21,15 +21,25 @@ from service.people.models import Courier
 
 COURIERS, TRAIL = Courier.__table__, CourierLocation.__table__
 MOVE_COURIER = (
-    update(COURIERS).where(COURIERS.c.id == bindparam("courier_id"))
-    .values(last_lat=bindparam("lat"), last_lon=bindparam("lon"),
-            last_accuracy_m=bindparam("accuracy_m"), last_heading=bindparam("heading"),
-            last_seen_at=bindparam("at"))
+    update(COURIERS)
+    .where(COURIERS.c.id == bindparam("courier_id"))
+    .values(
+        last_lat=bindparam("lat"),
+        last_lon=bindparam("lon"),
+        last_accuracy_m=bindparam("accuracy_m"),
+        last_heading=bindparam("heading"),
+        last_seen_at=bindparam("at"),
+    )
     .returning(COURIERS.c.id, COURIERS.c.city_id, COURIERS.c.held)
-)  # fmt: skip
+)
 ADD_TRAIL = insert(TRAIL).values(
-    courier_id=bindparam("courier_id"), city_id=bindparam("city_id"), lat=bindparam("lat"),
-    lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"), at=bindparam("at"))  # fmt: skip
+    courier_id=bindparam("courier_id"),
+    city_id=bindparam("city_id"),
+    lat=bindparam("lat"),
+    lon=bindparam("lon"),
+    accuracy_m=bindparam("accuracy_m"),
+    at=bindparam("at"),
+)
 
 
 def _move_and_trail():
@@ -59,16 +69,28 @@ def set_online(*, session: Session, courier_id: int, online: bool) -> Courier:
 
 
 def update_location(
-    *, session: Session, courier_id: int, lat: float, lon: float, accuracy_m: float | None,
-    heading: float | None, now: datetime
+    *,
+    session: Session,
+    courier_id: int,
+    lat: float,
+    lon: float,
+    accuracy_m: float | None,
+    heading: float | None,
+    now: datetime,
 ) -> int:
     """Store the courier's last position, with a trail point while he holds a delivery; answer
     how many deliveries he holds (offers included)."""
     city_id_for_point(session=session, lat=lat, lon=lon)  # 422 outside every city
     # A position is overwritten within seconds: a database crash may lose the last ones.
     lazy_commit(session)
-    params = {"courier_id": courier_id, "lat": lat, "lon": lon, "accuracy_m": accuracy_m,
-              "heading": heading, "at": now}  # fmt: skip
+    params = {
+        "courier_id": courier_id,
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": accuracy_m,
+        "heading": heading,
+        "at": now,
+    }
     if session.get_bind().dialect.name == "postgresql":
         return session.execute(MOVE_AND_TRAIL, params).one().held
     moved = session.execute(MOVE_COURIER, params).one()  # SQLite: in-process, no round trip
@@ -79,9 +101,15 @@ def update_location(
 
 def offers(*, session: Session, courier_id: int, now: datetime) -> list[Delivery]:
     """The courier's open offers, soonest to expire first."""
-    query = select(Delivery).where(
-        col(Delivery.courier_id) == courier_id, col(Delivery.status) == OFFERED,
-        col(Delivery.offer_expires_at) > now).order_by(col(Delivery.offer_expires_at))  # fmt: skip
+    query = (
+        select(Delivery)
+        .where(
+            col(Delivery.courier_id) == courier_id,
+            col(Delivery.status) == OFFERED,
+            col(Delivery.offer_expires_at) > now,
+        )
+        .order_by(col(Delivery.offer_expires_at))
+    )
     return list(session.execute(query).scalars())
 
 
@@ -102,26 +130,40 @@ def own_locked(session: Session, courier_id: int, delivery_id: int) -> tuple[Del
     return delivery, order
 
 
-def accept_offer(*, session: Session, courier_id: int, delivery_id: int,
-                 now: datetime) -> Delivery:  # fmt: skip
+def accept_offer(*, session: Session, courier_id: int, delivery_id: int, now: datetime) -> Delivery:
     """Take the offer while it is open; 409 when it expired or was withdrawn."""
     delivery, order = own_locked(session, courier_id, delivery_id)
     taken = session.execute(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.courier_id) == courier_id,
-               col(Delivery.status) == OFFERED, col(Delivery.offer_expires_at) > now)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.courier_id) == courier_id,
+            col(Delivery.status) == OFFERED,
+            col(Delivery.offer_expires_at) > now,
+        )
         .values(status=ASSIGNED, accepted_at=now)
-    ).rowcount  # fmt: skip
+    ).rowcount
     session.refresh(delivery)
     if taken != 1:
         if delivery.status == OFFERED:
-            raise Conflict("the offer has expired", code="offer_expired", field="delivery_id",
-                           details={"status": delivery.status})  # fmt: skip
+            raise Conflict(
+                "the offer has expired",
+                code="offer_expired",
+                field="delivery_id",
+                details={"status": delivery.status},
+            )
         raise state_conflict(delivery, ASSIGNED)
     courier = session.get(Courier, courier_id)
     data = {"courier_id": courier_id, "courier_name": first_name(courier.name)}
-    states.record(session, order, kind="courier_assigned", actor_role="courier",
-                  actor_id=courier_id, now=now, data=data)  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="courier_assigned",
+        actor_role="courier",
+        actor_id=courier_id,
+        now=now,
+        data=data,
+    )
     return delivery
 
 
@@ -148,11 +190,13 @@ def pass_offer(session: Session, delivery: Delivery, *, lapsed: bool = False) ->
     )
     back = session.execute(
         update(Delivery)
-        .where(col(Delivery.id) == delivery.id, col(Delivery.status) == OFFERED,
-               col(Delivery.courier_id) == courier_id)
-        .values(status=WAITING, courier_id=None, offered_at=None, offer_expires_at=None,
-                **remember)
-    ).rowcount  # fmt: skip
+        .where(
+            col(Delivery.id) == delivery.id,
+            col(Delivery.status) == OFFERED,
+            col(Delivery.courier_id) == courier_id,
+        )
+        .values(status=WAITING, courier_id=None, offered_at=None, offer_expires_at=None, **remember)
+    ).rowcount
     if back:
         release_courier(session, courier_id)
     return bool(back)

@@ -20,8 +20,7 @@ from service.web.errors import error_body
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("courier", __name__, url_prefix="/v1/courier")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
-          "HTTP_422": None}  # fmt: skip
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 DELIVERY = f"/deliveries/<{ID}:delivery_id>"
 
 
@@ -54,16 +53,22 @@ def offline():
 
 @bp.put("/location")
 @require(Role.COURIER)
-@spec.validate(json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=LocationIn, resp=Resp(HTTP_204=None, **ERRORS), tags=["couriers"], security=BEARER
+)
 def location():
     """My position now; a 2xx means it is committed and tracking shows it. `X-Courier-Held`
     says how many deliveries I hold, offers included: more than I carry means an offer waits."""
     point: LocationIn = request.context.json
     held = courier.update_location(
-        session=db_session(), courier_id=_me(), lat=point.lat, lon=point.lon,
-        accuracy_m=point.accuracy_m, heading=point.heading, now=clock().now(),
-    )  # fmt: skip
+        session=db_session(),
+        courier_id=_me(),
+        lat=point.lat,
+        lon=point.lon,
+        accuracy_m=point.accuracy_m,
+        heading=point.heading,
+        now=clock().now(),
+    )
     return "", 204, {"X-Courier-Held": str(held)}
 
 
@@ -127,24 +132,36 @@ def picked_up(delivery_id: int):
 
 @bp.post(f"{DELIVERY}/delivered")
 @require(Role.COURIER)
-@spec.validate(json=CodeIn, resp=Resp(HTTP_200=DeliveryRead, **ERRORS), tags=["couriers"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=CodeIn, resp=Resp(HTTP_200=DeliveryRead, **ERRORS), tags=["couriers"], security=BEARER
+)
 def delivered(delivery_id: int):
     """Handed over against the consumer's 4-digit code; a wrong code is 422 and counted."""
     session, now = db_session(), clock().now()
-    outcome = handoff.delivered(session=session, courier_id=_me(), delivery_id=delivery_id,
-                                code=request.context.json.code, now=now)  # fmt: skip
+    outcome = handoff.delivered(
+        session=session,
+        courier_id=_me(),
+        delivery_id=delivery_id,
+        code=request.context.json.code,
+        now=now,
+    )
     if isinstance(outcome, CodeRefused):
         # Returned, not raised: the count must be committed with this answer.
-        return error_body(outcome.code, outcome.message, "code", wrong_codes=outcome.wrong_codes,
-                          locked=outcome.locked), 422  # fmt: skip
+        return error_body(
+            outcome.code,
+            outcome.message,
+            "code",
+            wrong_codes=outcome.wrong_codes,
+            locked=outcome.locked,
+        ), 422
     return delivery_read(session, outcome, now)
 
 
 @bp.post(f"{DELIVERY}/failed")
 @require(Role.COURIER)
-@spec.validate(json=FailedIn, resp=Resp(HTTP_200=DeliveryRead, **ERRORS), tags=["couriers"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=FailedIn, resp=Resp(HTTP_200=DeliveryRead, **ERRORS), tags=["couriers"], security=BEARER
+)
 def failed(delivery_id: int):
     """Nobody answered at the door: the order goes to the operators' queue."""
     return _act(handoff.failed, delivery_id=delivery_id, reason=request.context.json.reason)

@@ -63,12 +63,17 @@ def cities_with_work(session: Session, now: datetime) -> list[int]:
     through the (city, status) index). A tick elsewhere finds nothing to expire or offer, so
     skipping it changes no assignment; it saves the scheduler a write transaction per idle
     city per tick (five a second each at 15x)."""
-    return list(session.execute(
-        select(Delivery.city_id).distinct()
-        .where((col(Delivery.status) == WAITING)
-               | ((col(Delivery.status) == OFFERED) & (col(Delivery.offer_expires_at) <= now)))
-        .order_by(col(Delivery.city_id))
-    ).scalars())  # fmt: skip
+    return list(
+        session.execute(
+            select(Delivery.city_id)
+            .distinct()
+            .where(
+                (col(Delivery.status) == WAITING)
+                | ((col(Delivery.status) == OFFERED) & (col(Delivery.offer_expires_at) <= now))
+            )
+            .order_by(col(Delivery.city_id))
+        ).scalars()
+    )
 
 
 def _city_lock(session: Session, city_id: int) -> bool:
@@ -85,11 +90,16 @@ def expire_offers(*, session: Session, city_id: int, now: datetime) -> int:
     # All lapsed deliveries locked before any courier (service/orders/locks.py): else a cancel
     # holding one courier's other delivery could wait for him while this waits for it.
     query = (
-        select(Delivery).where(col(Delivery.city_id) == city_id, col(Delivery.status) == OFFERED,
-                               col(Delivery.offer_expires_at) <= now)
-        .order_by(col(Delivery.id)).with_for_update(key_share=True)
+        select(Delivery)
+        .where(
+            col(Delivery.city_id) == city_id,
+            col(Delivery.status) == OFFERED,
+            col(Delivery.offer_expires_at) <= now,
+        )
+        .order_by(col(Delivery.id))
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
-    )  # fmt: skip
+    )
     expired = session.execute(query).scalars().all()
     return sum(pass_offer(session, d, lapsed=True) for d in expired)
 
@@ -103,14 +113,22 @@ def read_snapshot(session: Session, city_id: int, now: datetime) -> Snapshot:
     take one."""
     snap = Snapshot()
     jobs = session.execute(
-        select(Delivery.id, Store.lat, Store.lon, Delivery.passed_courier_ids,
-               Delivery.lapsed_courier_ids)
+        select(
+            Delivery.id,
+            Store.lat,
+            Store.lon,
+            Delivery.passed_courier_ids,
+            Delivery.lapsed_courier_ids,
+        )
         .join(Order, col(Order.id) == col(Delivery.order_id))
         .join(Store, col(Store.id) == col(Order.store_id))
-        .where(col(Delivery.city_id) == city_id, col(Delivery.status) == WAITING,
-               col(Order.status).in_(DISPATCHABLE))
+        .where(
+            col(Delivery.city_id) == city_id,
+            col(Delivery.status) == WAITING,
+            col(Order.status).in_(DISPATCHABLE),
+        )
         .order_by(col(Order.placed_at), col(Delivery.id))
-    ).all()  # fmt: skip
+    ).all()
     for delivery_id, lat, lon, passed, lapsed in jobs:
         snap.delivery_ids.append(delivery_id)
         snap.store_points.append((lat, lon))
@@ -127,22 +145,37 @@ def fit_couriers(session: Session, city_id: int, now: datetime) -> list:
     """Online couriers of the city with a fresh position and room: (id, lat, lon, free)."""
     fresh = now - timedelta(seconds=cached_city(session, city_id).location_fresh_s)
     return session.execute(
-        select(Courier.id, Courier.last_lat, Courier.last_lon,
-               col(Courier.capacity) - col(Courier.held))
-        .where(col(Courier.city_id) == city_id, col(Courier.status) != "offline",
-               col(Courier.last_seen_at) >= fresh, col(Courier.held) < col(Courier.capacity))
+        select(
+            Courier.id,
+            Courier.last_lat,
+            Courier.last_lon,
+            col(Courier.capacity) - col(Courier.held),
+        )
+        .where(
+            col(Courier.city_id) == city_id,
+            col(Courier.status) != "offline",
+            col(Courier.last_seen_at) >= fresh,
+            col(Courier.held) < col(Courier.capacity),
+        )
         .order_by(col(Courier.id))
-    ).all()  # fmt: skip
+    ).all()
 
 
-def another_courier(session: Session, delivery: Delivery, store: tuple[float, float],
-                    now: datetime) -> bool:  # fmt: skip
+def another_courier(
+    session: Session, delivery: Delivery, store: tuple[float, float], now: datetime
+) -> bool:
     """Whether a tick could offer the delivery to a courier it has not had (failed, declined
     or lapsed)."""
-    barred = {delivery.courier_id, *(delivery.passed_courier_ids or ()),
-              *(delivery.lapsed_courier_ids or ())}  # fmt: skip
-    points = [(lat, lon) for cid, lat, lon, _ in fit_couriers(session, delivery.city_id, now)
-              if cid not in barred]  # fmt: skip
+    barred = {
+        delivery.courier_id,
+        *(delivery.passed_courier_ids or ()),
+        *(delivery.lapsed_courier_ids or ()),
+    }
+    points = [
+        (lat, lon)
+        for cid, lat, lon, _ in fit_couriers(session, delivery.city_id, now)
+        if cid not in barred
+    ]
     radius = cached_city(session, delivery.city_id).pickup_radius_km
     return bool(points) and bool((distance_matrix([store], points) <= radius).any())
 
@@ -199,8 +232,10 @@ def batch_pairs(snap: Snapshot, radius_km: float) -> list[tuple[int, int]]:
     big = (np.nanmax(cost[np.isfinite(cost)]) + 1) * (len(rows) + 1)
     r, c = linear_sum_assignment(np.where(np.isfinite(cost), cost, big))
     keep = np.isfinite(cost[r, c])
-    return [(snap.delivery_ids[rows[i]], snap.courier_ids[slots[j]])
-            for i, j in zip(r[keep], c[keep], strict=True)]  # fmt: skip
+    return [
+        (snap.delivery_ids[rows[i]], snap.courier_ids[slots[j]])
+        for i, j in zip(r[keep], c[keep], strict=True)
+    ]
 
 
 def greedy_pairs(snap: Snapshot, radius_km: float) -> list[tuple[int, int]]:
@@ -226,34 +261,49 @@ def distance_total(snap: Snapshot, pairs: list[tuple[int, int]]) -> float:
     return float(np.trace(km))
 
 
-def write_offers(session: Session, snap: Snapshot, pairs: list[tuple[int, int]], now: datetime,
-                 timeout_s: int) -> int:  # fmt: skip
+def write_offers(
+    session: Session, snap: Snapshot, pairs: list[tuple[int, int]], now: datetime, timeout_s: int
+) -> int:
     """Offer each pair by conditional updates; a courier without room hands his back."""
     if not pairs:
         return 0
     to_courier = dict(pairs)
-    offered = dict(session.execute(
-        update(Delivery)
-        .where(col(Delivery.id).in_(list(to_courier)), col(Delivery.status) == WAITING)
-        .values(status=OFFERED, offered_at=now, offer_expires_at=now + timedelta(seconds=timeout_s),
-                courier_id=case(to_courier, value=col(Delivery.id)))
-        .returning(col(Delivery.id), col(Delivery.courier_id))
-    ).all())  # fmt: skip
+    offered = dict(
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(list(to_courier)), col(Delivery.status) == WAITING)
+            .values(
+                status=OFFERED,
+                offered_at=now,
+                offer_expires_at=now + timedelta(seconds=timeout_s),
+                courier_id=case(to_courier, value=col(Delivery.id)),
+            )
+            .returning(col(Delivery.id), col(Delivery.courier_id))
+        ).all()
+    )
     wanted: dict[int, int] = {}
     for courier_id in offered.values():
         wanted[courier_id] = wanted.get(courier_id, 0) + 1
     if not wanted:
         return 0
     took = col(Courier.held) + case(wanted, value=col(Courier.id))
-    got = set(session.execute(
-        update(Courier)
-        .where(col(Courier.id).in_(list(wanted)), col(Courier.status) != "offline",
-               took <= col(Courier.capacity))
-        .values(held=took).returning(col(Courier.id))
-    ).scalars())  # fmt: skip
+    got = set(
+        session.execute(
+            update(Courier)
+            .where(
+                col(Courier.id).in_(list(wanted)),
+                col(Courier.status) != "offline",
+                took <= col(Courier.capacity),
+            )
+            .values(held=took)
+            .returning(col(Courier.id))
+        ).scalars()
+    )
     lost = [d for d, c in offered.items() if c not in got]
     if lost:  # the courier went offline or filled up meanwhile: the job waits for a later tick
-        session.execute(update(Delivery).where(col(Delivery.id).in_(lost))
-                        .values(status=WAITING, courier_id=None, offered_at=None,
-                                offer_expires_at=None))  # fmt: skip
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(lost))
+            .values(status=WAITING, courier_id=None, offered_at=None, offer_expires_at=None)
+        )
     return len(offered) - len(lost)

@@ -46,10 +46,11 @@ class CodeRefused:
 def current(*, session: Session, courier_id: int) -> list[tuple[Delivery, Order]]:
     """The deliveries the courier carries now, with their orders."""
     query = (
-        select(Delivery, Order).join(Order, col(Order.id) == col(Delivery.order_id))
+        select(Delivery, Order)
+        .join(Order, col(Order.id) == col(Delivery.order_id))
         .where(col(Delivery.courier_id) == courier_id, col(Delivery.status).in_(CARRYING))
         .order_by(col(Delivery.accepted_at))
-    )  # fmt: skip
+    )
     return [tuple(row) for row in session.execute(query).all()]
 
 
@@ -57,9 +58,15 @@ def arrived(*, session: Session, courier_id: int, delivery_id: int, now: datetim
     """The courier is at the store; the store's feed says so."""
     delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, AT_STORE, expect=(ASSIGNED,), arrived_at=now)
-    states.record(session, order, kind="courier_arrived",
-                  actor_role="courier", actor_id=courier_id, now=now,
-                  data={"courier_id": courier_id})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="courier_arrived",
+        actor_role="courier",
+        actor_id=courier_id,
+        now=now,
+        data={"courier_id": courier_id},
+    )
     return delivery
 
 
@@ -69,39 +76,56 @@ def picked_up(*, session: Session, courier_id: int, delivery_id: int, now: datet
     if order.status == states.PICKED_UP and delivery.picked_up_at is not None:
         return _picked_up_again(session, delivery, order, courier_id, now)
     if order.status != states.READY:
-        raise Conflict(f"the order is {order.status}, not READY yet", code="not_ready",
-                       field="status", details={"status": order.status})  # fmt: skip
+        raise Conflict(
+            f"the order is {order.status}, not READY yet",
+            code="not_ready",
+            field="status",
+            details={"status": order.status},
+        )
     transition(session, delivery, PICKED_UP, expect=(ASSIGNED, AT_STORE), picked_up_at=now)
-    states.move(session, order, states.PICKED_UP, actor_role="courier", actor_id=courier_id,
-                now=now)  # fmt: skip
+    states.move(
+        session, order, states.PICKED_UP, actor_role="courier", actor_id=courier_id, now=now
+    )
     sell(session, order.store_id, line_quantities(session, order.id))
     return delivery
 
 
-def _picked_up_again(session: Session, delivery: Delivery, order: Order, courier_id: int,
-                     now: datetime) -> Delivery:  # fmt: skip
+def _picked_up_again(
+    session: Session, delivery: Delivery, order: Order, courier_id: int, now: datetime
+) -> Delivery:
     # A re-delivery: the goods were sold at the first pickup; only the delivery moves.
     transition(session, delivery, PICKED_UP, expect=(ASSIGNED, AT_STORE), picked_up_at=now)
-    states.record(session, order, kind="picked_up", actor_role="courier", actor_id=courier_id,
-                  now=now, data={"redelivery": True})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="picked_up",
+        actor_role="courier",
+        actor_id=courier_id,
+        now=now,
+        data={"redelivery": True},
+    )
     return delivery
 
 
-def delivered(*, session: Session, courier_id: int, delivery_id: int, code: str,
-              now: datetime) -> Delivery | CodeRefused:  # fmt: skip
+def delivered(
+    *, session: Session, courier_id: int, delivery_id: int, code: str, now: datetime
+) -> Delivery | CodeRefused:
     """Hand the goods over against the consumer's code; a wrong code is counted, 5 lock it."""
     delivery, order = own_locked(session, courier_id, delivery_id)
     if delivery.status != PICKED_UP:
         transition(session, delivery, DELIVERED, expect=(PICKED_UP,))  # raises the 409
     if delivery.locked:
-        raise Conflict("too many wrong codes: an operator must unlock this delivery",
-                       code="delivery_locked", details={"status": delivery.status})  # fmt: skip
+        raise Conflict(
+            "too many wrong codes: an operator must unlock this delivery",
+            code="delivery_locked",
+            details={"status": delivery.status},
+        )
     if not hmac.compare_digest(code.encode(), order.handoff_code.encode()):
         return _count_wrong_code(session, delivery)
-    transition(session, delivery, DELIVERED, expect=(PICKED_UP,), delivered_at=now,
-               closed_at=now)  # fmt: skip
-    states.move(session, order, states.DELIVERED, actor_role="courier", actor_id=courier_id,
-                now=now)  # fmt: skip
+    transition(session, delivery, DELIVERED, expect=(PICKED_UP,), delivered_at=now, closed_at=now)
+    states.move(
+        session, order, states.DELIVERED, actor_role="courier", actor_id=courier_id, now=now
+    )
     release_courier(session, courier_id)
     if now > order.promised_at:
         compensation.compensate(session=session, order=order, delivery=delivery, now=now)
@@ -111,10 +135,11 @@ def delivered(*, session: Session, courier_id: int, delivery_id: int, code: str,
 def _count_wrong_code(session: Session, delivery: Delivery) -> CodeRefused:
     wrong = col(Delivery.wrong_codes) + 1
     row = session.execute(
-        update(Delivery).where(col(Delivery.id) == delivery.id)
+        update(Delivery)
+        .where(col(Delivery.id) == delivery.id)
         .values(wrong_codes=wrong, locked=wrong >= MAX_WRONG_CODES)
         .returning(col(Delivery.wrong_codes), col(Delivery.locked))
-    ).one()  # fmt: skip
+    ).one()
     session.refresh(delivery)
     if row.locked:
         message = (
@@ -122,17 +147,25 @@ def _count_wrong_code(session: Session, delivery: Delivery) -> CodeRefused:
         )
         return CodeRefused("delivery_locked", message, row.wrong_codes, True)
     left = MAX_WRONG_CODES - row.wrong_codes
-    return CodeRefused("wrong_code", f"wrong hand-off code ({left} tries left)",
-                       row.wrong_codes, False)  # fmt: skip
+    return CodeRefused(
+        "wrong_code", f"wrong hand-off code ({left} tries left)", row.wrong_codes, False
+    )
 
 
-def failed(*, session: Session, courier_id: int, delivery_id: int, reason: str,
-           now: datetime) -> Delivery:  # fmt: skip
+def failed(
+    *, session: Session, courier_id: int, delivery_id: int, reason: str, now: datetime
+) -> Delivery:
     """The consumer could not be reached at the door: the order waits for an operator."""
     delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, FAILED, expect=(PICKED_UP,), fail_reason=reason, closed_at=now)
     release_courier(session, courier_id)
-    states.record(session, order, kind="delivery_failed",
-                  actor_role="courier", actor_id=courier_id, now=now,
-                  data={"reason": reason})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="delivery_failed",
+        actor_role="courier",
+        actor_id=courier_id,
+        now=now,
+        data={"reason": reason},
+    )
     return delivery

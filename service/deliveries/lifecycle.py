@@ -19,9 +19,10 @@ from service.orders.models import Order
 from service.people.models import Courier
 
 RELEASE_COURIER = (
-    update(Courier).where(col(Courier.id) == bindparam("of_courier"), col(Courier.held) > 0)
+    update(Courier)
+    .where(col(Courier.id) == bindparam("of_courier"), col(Courier.held) > 0)
     .values(held=col(Courier.held) - 1)
-)  # fmt: skip
+)
 
 
 ORDER_OF = select(Delivery.order_id).where(col(Delivery.id) == bindparam("of_delivery"))
@@ -35,18 +36,29 @@ def lock_delivery(session: Session, delivery_id: int) -> tuple[Delivery, Order]:
         raise NotFound(f"no delivery {delivery_id}", field="delivery_id")
     order = lock_order(session, order_id)
     delivery = session.execute(
-        select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update(key_share=True)
+        select(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     return delivery, order
 
 
 def open_delivery(session: Session, order: Order, now: datetime) -> None:
     """The order's delivery, waiting for a courier, with its tracking link's token."""
-    session.execute(insert(Delivery).values(
-        order_id=order.id, city_id=order.city_id, store_id=order.store_id, status=WAITING,
-        share_token=secrets.token_urlsafe(32), passed_courier_ids=[], lapsed_courier_ids=[],
-        created_at=now, seeking_since=now))  # fmt: skip
+    session.execute(
+        insert(Delivery).values(
+            order_id=order.id,
+            city_id=order.city_id,
+            store_id=order.store_id,
+            status=WAITING,
+            share_token=secrets.token_urlsafe(32),
+            passed_courier_ids=[],
+            lapsed_courier_ids=[],
+            created_at=now,
+            seeking_since=now,
+        )
+    )
 
 
 def cancel_delivery(session: Session, order_id: int, now: datetime) -> None:
@@ -56,7 +68,7 @@ def cancel_delivery(session: Session, order_id: int, now: datetime) -> None:
         .where(col(Delivery.order_id) == order_id, col(Delivery.status).in_((WAITING, *HELD)))
         .values(status=CANCELLED, closed_at=now)
         .returning(col(Delivery.courier_id), col(Delivery.status))
-    ).first()  # fmt: skip
+    ).first()
     if row is not None and row.courier_id is not None:
         release_courier(session, row.courier_id)
 
@@ -66,8 +78,9 @@ def release_courier(session: Session, courier_id: int) -> None:
     session.connection().execute(RELEASE_COURIER, {"of_courier": courier_id})
 
 
-def transition(session: Session, delivery: Delivery, to: str, *, expect: tuple[str, ...],
-               **values: Any) -> None:  # fmt: skip
+def transition(
+    session: Session, delivery: Delivery, to: str, *, expect: tuple[str, ...], **values: Any
+) -> None:
     """Move the delivery to `to` only if it is still in one of `expect`; 409 otherwise."""
     if delivery.status not in expect:
         raise state_conflict(delivery, to)
@@ -75,7 +88,7 @@ def transition(session: Session, delivery: Delivery, to: str, *, expect: tuple[s
         update(Delivery)
         .where(col(Delivery.id) == delivery.id, col(Delivery.status) == delivery.status)
         .values(status=to, **values)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if moved != 1:
         session.refresh(delivery)
         raise state_conflict(delivery, to)
@@ -85,9 +98,12 @@ def transition(session: Session, delivery: Delivery, to: str, *, expect: tuple[s
 
 def state_conflict(delivery: Delivery, to: str) -> Conflict:
     """409 naming the state the delivery is in."""
-    return Conflict(f"a delivery that is {delivery.status} cannot become {to}",
-                    code="invalid_transition", field="status",
-                    details={"status": delivery.status})  # fmt: skip
+    return Conflict(
+        f"a delivery that is {delivery.status} cannot become {to}",
+        code="invalid_transition",
+        field="status",
+        details={"status": delivery.status},
+    )
 
 
 def delivery_of(session: Session, order_id: int) -> Delivery | None:

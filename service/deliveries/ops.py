@@ -38,31 +38,61 @@ def unlock(*, session: Session, operator: Operator, delivery_id: int, now: datet
     if not delivery.locked:
         raise Conflict("the delivery is not locked", code="not_locked")
     old = {"locked": True, "wrong_codes": delivery.wrong_codes}
-    unlocked = session.execute(update(Delivery).where(col(Delivery.id) == delivery.id,
-                                                      col(Delivery.locked).is_(True))
-                               .values(locked=False, wrong_codes=0)).rowcount  # fmt: skip
+    unlocked = session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery.id, col(Delivery.locked).is_(True))
+        .values(locked=False, wrong_codes=0)
+    ).rowcount
     session.refresh(delivery)
     if unlocked != 1:  # another operator unlocked it meanwhile
-        raise Conflict("the delivery is not locked", code="not_locked",
-                       details={"status": delivery.status})  # fmt: skip
-    _audit(session, operator, "delivery.unlock", delivery, now, old,
-           {"locked": False, "wrong_codes": 0})  # fmt: skip
+        raise Conflict(
+            "the delivery is not locked", code="not_locked", details={"status": delivery.status}
+        )
+    _audit(
+        session,
+        operator,
+        "delivery.unlock",
+        delivery,
+        now,
+        old,
+        {"locked": False, "wrong_codes": 0},
+    )
     return delivery
 
 
-def refund_failed(*, session: Session, operator: Operator, delivery_id: int,
-                  now: datetime) -> Delivery:  # fmt: skip
+def refund_failed(
+    *, session: Session, operator: Operator, delivery_id: int, now: datetime
+) -> Delivery:
     """A failed delivery's money goes back; the order is cancelled (the goods were sold)."""
     delivery, order = _failed(session, operator, delivery_id)
-    states.move(session, order, states.CANCELLED, actor_role="operator", actor_id=operator.id,
-                now=now, data={"reason": "delivery_failed"})  # fmt: skip
+    states.move(
+        session,
+        order,
+        states.CANCELLED,
+        actor_role="operator",
+        actor_id=operator.id,
+        now=now,
+        data={"reason": "delivery_failed"},
+    )
     order.cancel_reason = "delivery_failed"
     if order.coupon_id is not None:
-        release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
-                       discount_fen=order.coupon_fen, now=now)  # fmt: skip
+        release_coupon(
+            session=session,
+            coupon_id=order.coupon_id,
+            order_id=order.id,
+            discount_fen=order.coupon_fen,
+            now=now,
+        )
     ledger.refund(session, order, now, "delivery_failed", key="-failed")
-    _audit(session, operator, "delivery.refund", delivery, now, {"status": FAILED},
-           {"order_status": states.CANCELLED})  # fmt: skip
+    _audit(
+        session,
+        operator,
+        "delivery.refund",
+        delivery,
+        now,
+        {"status": FAILED},
+        {"order_status": states.CANCELLED},
+    )
     return delivery
 
 
@@ -75,21 +105,47 @@ def redeliver(*, session: Session, operator: Operator, delivery_id: int, now: da
     reset = {"closed_at": None, "wrong_codes": 0, "locked": False, "fail_reason": None}
     if another_courier(session, delivery, (store.lat, store.lon), now):
         passed = [*(delivery.passed_courier_ids or ()), failed_by]  # never offered him again
-        transition(session, delivery, WAITING, expect=(FAILED,), courier_id=None,
-                   offered_at=None, offer_expires_at=None, accepted_at=None, arrived_at=None,
-                   passed_courier_ids=passed, seeking_since=now, **reset)  # fmt: skip
+        transition(
+            session,
+            delivery,
+            WAITING,
+            expect=(FAILED,),
+            courier_id=None,
+            offered_at=None,
+            offer_expires_at=None,
+            accepted_at=None,
+            arrived_at=None,
+            passed_courier_ids=passed,
+            seeking_since=now,
+            **reset,
+        )
         dispatch = "afresh"
     else:
         transition(session, delivery, PICKED_UP, expect=(FAILED,), **reset)
         # Unconditional: he carries the goods whatever his capacity says.
-        session.execute(update(Courier).where(col(Courier.id) == failed_by)
-                        .values(held=col(Courier.held) + 1))  # fmt: skip
+        session.execute(
+            update(Courier).where(col(Courier.id) == failed_by).values(held=col(Courier.held) + 1)
+        )
         dispatch = "same_courier"
     data = {"dispatch": dispatch, "failed_courier_id": failed_by}
-    states.record(session, order, kind="redelivery",
-                  actor_role="operator", actor_id=operator.id, now=now, data=data)  # fmt: skip
-    _audit(session, operator, "delivery.redeliver", delivery, now, {"status": FAILED},
-           {"status": delivery.status, **data})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="redelivery",
+        actor_role="operator",
+        actor_id=operator.id,
+        now=now,
+        data=data,
+    )
+    _audit(
+        session,
+        operator,
+        "delivery.redeliver",
+        delivery,
+        now,
+        {"status": FAILED},
+        {"status": delivery.status, **data},
+    )
     return delivery
 
 
@@ -97,18 +153,22 @@ def _failed(session: Session, operator: Operator, delivery_id: int) -> tuple[Del
     operated_delivery(session, operator, delivery_id)  # 404 before any lock is taken
     delivery, order = lock_delivery(session, delivery_id)
     if delivery.status != FAILED or order.status != states.PICKED_UP:
-        raise Conflict(f"the delivery is {delivery.status}, not an open failure",
-                       code="invalid_transition", details={"status": delivery.status})  # fmt: skip
+        raise Conflict(
+            f"the delivery is {delivery.status}, not an open failure",
+            code="invalid_transition",
+            details={"status": delivery.status},
+        )
     return delivery, order
 
 
 def failed_queue(*, session: Session, operator: Operator) -> list[tuple[Delivery, Order]]:
     """Failed deliveries waiting for a refund or a new attempt, oldest first."""
     query = (
-        select(Delivery, Order).join(Order, col(Order.id) == col(Delivery.order_id))
+        select(Delivery, Order)
+        .join(Order, col(Order.id) == col(Delivery.order_id))
         .where(col(Delivery.status) == FAILED, col(Order.status) == states.PICKED_UP)
         .order_by(col(Delivery.closed_at))
-    )  # fmt: skip
+    )
     if operator.city_id is not None:
         query = query.where(col(Delivery.city_id) == operator.city_id)
     return [tuple(row) for row in session.execute(query).all()]
@@ -116,25 +176,31 @@ def failed_queue(*, session: Session, operator: Operator) -> list[tuple[Delivery
 
 def late_orders(*, session: Session, operator: Operator, now: datetime) -> list[Order]:
     """Orders past their promised time and still not delivered, latest promise last."""
-    query = select(Order).where(col(Order.status).in_(LIVE_UNDELIVERED),
-                                col(Order.promised_at) < now)  # fmt: skip
+    query = select(Order).where(
+        col(Order.status).in_(LIVE_UNDELIVERED), col(Order.promised_at) < now
+    )
     query = query.order_by(col(Order.promised_at))
     if operator.city_id is not None:
         query = query.where(col(Order.city_id) == operator.city_id)
     return list(session.execute(query.limit(500)).scalars())
 
 
-def figures(*, session: Session, operator: Operator, since: datetime, until: datetime,
-            city_id: int | None) -> dict:  # fmt: skip
+def figures(
+    *, session: Session, operator: Operator, since: datetime, until: datetime, city_id: int | None
+) -> dict:
     """On-time rate and median / p90 minutes order-to-door, per city and per store."""
     city_id = operator.city_id or city_id
     query = (
-        select(Order.city_id, Order.store_id, Order.placed_at, Order.promised_at,
-               Delivery.delivered_at)
+        select(
+            Order.city_id, Order.store_id, Order.placed_at, Order.promised_at, Delivery.delivered_at
+        )
         .join(Delivery, col(Delivery.order_id) == col(Order.id))
-        .where(col(Delivery.status) == DELIVERED, col(Delivery.delivered_at) >= since,
-               col(Delivery.delivered_at) < until)
-    )  # fmt: skip
+        .where(
+            col(Delivery.status) == DELIVERED,
+            col(Delivery.delivered_at) >= since,
+            col(Delivery.delivered_at) < until,
+        )
+    )
     if city_id is not None:
         query = query.where(col(Order.city_id) == city_id)
     rows = session.execute(query).all()
@@ -143,23 +209,40 @@ def figures(*, session: Session, operator: Operator, since: datetime, until: dat
     for row in rows:
         by_city.setdefault(row.city_id, []).append(row)
         by_store.setdefault(row.store_id, []).append(row)
-    names = dict(session.execute(select(Store.id, Store.name)
-                                 .where(col(Store.id).in_(list(by_store)))).all())  # fmt: skip
-    return {"cities": [{"city_id": k, **_summary(v)} for k, v in sorted(by_city.items())],
-            "stores": [{"store_id": k, "store_name": names.get(k), **_summary(v)}
-                       for k, v in sorted(by_store.items())]}  # fmt: skip
+    names = dict(
+        session.execute(select(Store.id, Store.name).where(col(Store.id).in_(list(by_store)))).all()
+    )
+    return {
+        "cities": [{"city_id": k, **_summary(v)} for k, v in sorted(by_city.items())],
+        "stores": [
+            {"store_id": k, "store_name": names.get(k), **_summary(v)}
+            for k, v in sorted(by_store.items())
+        ],
+    }
 
 
 def _summary(rows: list) -> dict:
     minutes = np.array([(r.delivered_at - r.placed_at).total_seconds() / 60 for r in rows])
     on_time = sum(r.delivered_at <= r.promised_at for r in rows)
-    return {"delivered": len(rows), "on_time": int(on_time),
-            "on_time_rate": round(on_time / len(rows), 4),
-            "p50_minutes": round(float(np.percentile(minutes, 50)), 1),
-            "p90_minutes": round(float(np.percentile(minutes, 90)), 1)}  # fmt: skip
+    return {
+        "delivered": len(rows),
+        "on_time": int(on_time),
+        "on_time_rate": round(on_time / len(rows), 4),
+        "p50_minutes": round(float(np.percentile(minutes, 50)), 1),
+        "p90_minutes": round(float(np.percentile(minutes, 90)), 1),
+    }
 
 
 def _audit(session, operator: Operator, action: str, delivery: Delivery, now, old, new) -> None:
-    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
-                 action=action, target_type="delivery", target_id=delivery.id,
-                 city_id=delivery.city_id, old=old, new=new)  # fmt: skip
+    record_audit(
+        session=session,
+        at=now,
+        actor_role="operator",
+        actor_id=operator.id,
+        action=action,
+        target_type="delivery",
+        target_id=delivery.id,
+        city_id=delivery.city_id,
+        old=old,
+        new=new,
+    )

@@ -127,8 +127,9 @@ class FiguresRead(SQLModel):
 
 
 class WatchQuery(SQLModel):
-    city_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
-                                description="a platform operator's choice of city")
+    city_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="a platform operator's choice of city"
+    )
 
 
 class UnassignedRead(SQLModel):

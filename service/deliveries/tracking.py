@@ -38,9 +38,12 @@ def by_share_token(session: Session, token: str, now: datetime) -> tuple[Order, 
     order = session.get(Order, delivery.order_id)
     ended = _ended_at(order, delivery)
     if ended is not None and now >= ended + SHARE_LIFETIME:
-        raise Gone("This tracking link has expired: its order ended more than 3 hours ago.",
-                   code="share_expired", field="share",
-                   details={"status": order.status})  # fmt: skip
+        raise Gone(
+            "This tracking link has expired: its order ended more than 3 hours ago.",
+            code="share_expired",
+            field="share",
+            details={"status": order.status},
+        )
     return order, delivery
 
 
@@ -50,8 +53,9 @@ def _ended_at(order: Order, delivery: Delivery) -> datetime | None:
     return delivery.delivered_at or delivery.closed_at or order.updated_at
 
 
-def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner: bool,
-             now: datetime) -> dict[str, Any]:  # fmt: skip
+def tracking(
+    *, session: Session, order: Order, delivery: Delivery | None, owner: bool, now: datetime
+) -> dict[str, Any]:
     """Everything the tracking page shows, city-local times."""
     zone = zone_named(cached_city(session, order.city_id).timezone)
     store = session.get(Store, order.store_id)
@@ -60,18 +64,26 @@ def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner
     eta = None if looking else live_eta(session, order, delivery, store, courier, now)
     local = lambda t: t and t.astimezone(zone)  # noqa: E731
     body = {
-        "order_id": order.id, "status": order.status,
+        "order_id": order.id,
+        "status": order.status,
         "delivery_status": delivery.status if delivery else None,
-        "store": {"id": store.id, "name": store.name, "address": store.address,
-                  "lat": store.lat, "lon": store.lon},
+        "store": {
+            "id": store.id,
+            "name": store.name,
+            "address": store.address,
+            "lat": store.lat,
+            "lon": store.lon,
+        },
         "courier": _courier_view(courier, now, owner or order.status == states.PICKED_UP),
         "looking_for_courier": looking,
-        "home": _home(order, owner), "placed_at": local(order.placed_at),
-        "promised_at": local(order.promised_at), "eta_at": local(eta),
+        "home": _home(order, owner),
+        "placed_at": local(order.placed_at),
+        "promised_at": local(order.promised_at),
+        "eta_at": local(eta),
         "eta_s": max(0, int((eta - now).total_seconds())) if eta else None,
         "late": bool(eta and eta > order.promised_at),
         "timeline": _timeline(session, order.id, owner, zone),
-    }  # fmt: skip
+    }
     if owner:
         body["handoff_code"] = order.handoff_code
         body["share_token"] = delivery.share_token if delivery else None
@@ -80,16 +92,23 @@ def tracking(*, session: Session, order: Order, delivery: Delivery | None, owner
 
 def looking_for_courier(order: Order, delivery: Delivery | None) -> bool:
     """Whether the order waits for a courier to take it (no ETA can be promised meanwhile)."""
-    return (delivery is not None and delivery.status in (WAITING, OFFERED)
-            and order.status in (states.ACCEPTED, states.READY, states.PICKED_UP))  # fmt: skip
+    return (
+        delivery is not None
+        and delivery.status in (WAITING, OFFERED)
+        and order.status in (states.ACCEPTED, states.READY, states.PICKED_UP)
+    )
 
 
 def _courier_view(courier: Courier | None, now: datetime, shown: bool) -> dict[str, Any] | None:
     if courier is None or not shown:
         return None
     seen = courier.last_seen_at
-    return {"name": first_name(courier.name), "lat": courier.last_lat, "lon": courier.last_lon,
-            "position_age_s": int((now - seen).total_seconds()) if seen else None}  # fmt: skip
+    return {
+        "name": first_name(courier.name),
+        "lat": courier.last_lat,
+        "lon": courier.last_lon,
+        "position_age_s": int((now - seen).total_seconds()) if seen else None,
+    }
 
 
 def _home(order: Order, owner: bool) -> dict[str, Any]:
@@ -108,14 +127,26 @@ def _courier(session: Session, delivery: Delivery | None) -> Courier | None:
 def _timeline(session: Session, order_id: int, owner: bool, zone) -> list[dict[str, Any]]:
     query = select(OrderEvent).where(col(OrderEvent.order_id) == order_id).order_by(OrderEvent.id)
     return [
-        {"kind": e.kind, "status": e.to_status, "at": e.at.astimezone(zone),
-         "data": e.data if owner else {k: v for k, v in e.data.items() if k in SHARED_EVENT_DATA}}
+        {
+            "kind": e.kind,
+            "status": e.to_status,
+            "at": e.at.astimezone(zone),
+            "data": e.data
+            if owner
+            else {k: v for k, v in e.data.items() if k in SHARED_EVENT_DATA},
+        }
         for e in session.execute(query).scalars()
-    ]  # fmt: skip
+    ]
 
 
-def live_eta(session: Session, order: Order, delivery: Delivery | None, store: Store,
-             courier: Courier | None, now: datetime) -> datetime | None:  # fmt: skip
+def live_eta(
+    session: Session,
+    order: Order,
+    delivery: Delivery | None,
+    store: Store,
+    courier: Courier | None,
+    now: datetime,
+) -> datetime | None:
     """When the goods should reach the door, from where everything is now; None if never."""
     if order.status == states.DELIVERED:
         return delivery.delivered_at if delivery else order.updated_at

@@ -20,21 +20,37 @@ def _operator() -> Operator:
 
 @bp.get("/unassigned")
 @require(Role.OPERATOR)
-@spec.validate(query=WatchQuery, resp=Resp(HTTP_200=UnassignedListRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    query=WatchQuery,
+    resp=Resp(HTTP_200=UnassignedListRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def unassigned():
     """Deliveries no courier has taken 10 minutes after they began needing one."""
-    items = watch.unassigned(session=db_session(), operator=_operator(), now=clock().now(),
-                             city_id=request.context.query.city_id)  # fmt: skip
+    items = watch.unassigned(
+        session=db_session(),
+        operator=_operator(),
+        now=clock().now(),
+        city_id=request.context.query.city_id,
+    )
     return UnassignedListRead(items=items)
 
 
 @bp.get("/slow-stores")
 @require(Role.OPERATOR)
-@spec.validate(query=WatchQuery, resp=Resp(HTTP_200=SlowOrdersRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    query=WatchQuery,
+    resp=Resp(HTTP_200=SlowOrdersRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def slow_stores():
     """Tablet stores' orders accepted but not ready 10 minutes past the preparation time."""
-    items = watch.slow_stores(session=db_session(), operator=_operator(), now=clock().now(),
-                              city_id=request.context.query.city_id)  # fmt: skip
+    items = watch.slow_stores(
+        session=db_session(),
+        operator=_operator(),
+        now=clock().now(),
+        city_id=request.context.query.city_id,
+    )
     return SlowOrdersRead(items=items)

@@ -40,9 +40,12 @@ def install(app: Flask) -> None:
         from service.i18n.catalogue import page_messages
 
         chinese = get_locale().language == "zh"
-        return {"hd_locale": DEFAULT_LOCALE if chinese else "en",
-                "hd_lang": "zh-CN" if chinese else "en",
-                "hd_messages": page_messages(), "hd_zone": CITY_ZONE}  # fmt: skip
+        return {
+            "hd_locale": DEFAULT_LOCALE if chinese else "en",
+            "hd_lang": "zh-CN" if chinese else "en",
+            "hd_messages": page_messages(),
+            "hd_zone": CITY_ZONE,
+        }
 
     @app.after_request
     def _remember_choice(response):

@@ -12,8 +12,18 @@ from pathlib import Path
 from flask_babel import get_locale, pgettext
 
 SOURCE = Path(__file__).resolve().parent / "messages.json"
-CATEGORIES = ("supermarket", "phones_digital", "appliances", "beauty", "mother_baby",
-              "apparel_sports", "liquor", "restaurant", "bakery", "pharmacy")  # fmt: skip
+CATEGORIES = (
+    "supermarket",
+    "phones_digital",
+    "appliances",
+    "beauty",
+    "mother_baby",
+    "apparel_sports",
+    "liquor",
+    "restaurant",
+    "bakery",
+    "pharmacy",
+)
 
 
 @functools.cache

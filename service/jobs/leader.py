@@ -71,8 +71,9 @@ class Leadership:
             log.warning("scheduler: no database to take the leader lock on: %s", error.orig)
             return False
         try:
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                     {"key": ADVISORY_KEY})  # fmt: skip
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
+            )
         except DBAPIError as error:
             connection.close()
             log.warning("scheduler: asking for the leader lock failed: %s", error.orig)

@@ -43,13 +43,16 @@ class SchedulerConfig:
     def from_env(cls) -> "SchedulerConfig":
         """HD_SCHEDULER_LOCK_POLL_S, HD_SCHEDULER_REFRESH_S, HD_SCHEDULER_WORKERS."""
         env = os.environ.get
-        return cls(lock_poll_s=float(env("HD_SCHEDULER_LOCK_POLL_S", cls.lock_poll_s)),
-                   refresh_s=float(env("HD_SCHEDULER_REFRESH_S", cls.refresh_s)),
-                   workers=int(env("HD_SCHEDULER_WORKERS", cls.workers)))  # fmt: skip
+        return cls(
+            lock_poll_s=float(env("HD_SCHEDULER_LOCK_POLL_S", cls.lock_poll_s)),
+            refresh_s=float(env("HD_SCHEDULER_REFRESH_S", cls.refresh_s)),
+            workers=int(env("HD_SCHEDULER_WORKERS", cls.workers)),
+        )
 
 
-def run_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig,
-                  stop: threading.Event) -> None:  # fmt: skip
+def run_scheduler(
+    *, database: Database, clock: Clock, config: SchedulerConfig, stop: threading.Event
+) -> None:
     """Stand by for the leader lock, then run jobs while it is held, until `stop` is set."""
     leadership = Leadership(database.engine)
     while not stop.is_set():
@@ -66,8 +69,15 @@ def run_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig,
             leadership.release()
 
 
-def lead(scheduler, leadership: Leadership, *, database: Database, clock: Clock,
-         config: SchedulerConfig, stop: threading.Event) -> None:  # fmt: skip
+def lead(
+    scheduler,
+    leadership: Leadership,
+    *,
+    database: Database,
+    clock: Clock,
+    config: SchedulerConfig,
+    stop: threading.Event,
+) -> None:
     """While the lock holds: re-read the store jobs every `refresh_s` and check the lock.
 
     The store jobs are refreshed here, not as a job of the scheduler: shutdown(wait=True) holds
@@ -98,23 +108,28 @@ def build_scheduler(*, database: Database, clock: Clock, config: SchedulerConfig
     # gunicorn) and the dispatch tick (here) come first when the cores are busy.
     syncs = ThreadPoolExecutor(config.workers, pool_kwargs={"initializer": lower_priority})
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(config.workers), "syncs": syncs}, timezone=UTC,
+        executors={"default": ThreadPoolExecutor(config.workers), "syncs": syncs},
+        timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
-    )  # fmt: skip
+    )
     speed = speed_of(clock)  # intervals are business seconds; APScheduler counts real ones
     for job in JOBS.values():
         if job.every_s:
             trigger = IntervalTrigger(seconds=job.every_s / speed, jitter=1 / speed)
-            scheduler.add_job(_run_registered, trigger, args=(job, database, clock),
-                              id=f"job:{job.name}")  # fmt: skip
+            scheduler.add_job(
+                _run_registered, trigger, args=(job, database, clock), id=f"job:{job.name}"
+            )
     return scheduler
 
 
 def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
     """One job per synced store, on its interval; jobs of stores gone manual are dropped."""
     with database.unit_of_work(write=False) as session:
-        wanted = dict(session.exec(select(Store.id, Store.sync_interval_s)
-                                   .where(col(Store.adapter_kind) != MANUAL)).all())  # fmt: skip
+        wanted = dict(
+            session.exec(
+                select(Store.id, Store.sync_interval_s).where(col(Store.adapter_kind) != MANUAL)
+            ).all()
+        )
     for job in scheduler.get_jobs():
         if job.id.startswith("store:") and int(job.id[6:]) not in wanted:
             job.remove()
@@ -125,8 +140,13 @@ def refresh_store_jobs(scheduler, database: Database, clock: Clock) -> None:
             continue
         trigger = IntervalTrigger(seconds=real_s, start_date=first_slot(store_id, real_s))
         if job is None:
-            scheduler.add_job(sync_store_job, trigger, args=(database, clock, store_id),
-                              id=f"store:{store_id}", executor="syncs")  # fmt: skip
+            scheduler.add_job(
+                sync_store_job,
+                trigger,
+                args=(database, clock, store_id),
+                id=f"store:{store_id}",
+                executor="syncs",
+            )
         else:
             job.reschedule(trigger)
 

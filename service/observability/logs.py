@@ -16,23 +16,30 @@ _HANDLER_NAME = "hourdelivery-json"
 def configure_logging(level: str) -> None:
     """structlog (and the standard library's loggers, through it) as JSON lines on stderr."""
     structlog.configure(
-        processors=[*SHARED, structlog.processors.format_exc_info,
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[
+            *SHARED,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=lambda *_args: structlog.WriteLogger(_STDERR),
         cache_logger_on_first_use=True,
-    )  # fmt: skip
+    )
     root = logging.getLogger()
     root.setLevel(level)
     if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=list(SHARED),
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
-    ))  # fmt: skip
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=list(SHARED),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(ensure_ascii=False),
+            ],
+        )
+    )
     root.addHandler(handler)
 
 

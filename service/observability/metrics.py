@@ -41,9 +41,10 @@ JOB_FAILURES = Counter("hd_job_failures", "Job items that failed", ("job",))
 JOB_SECONDS = Histogram("hd_job_seconds", "Job run duration", ("job",))
 # Set by the check_money job; the latest run's value wins across processes.
 INVARIANT_VIOLATIONS = Gauge(
-    "hd_invariant_violations", "Differences the last invariant check found (check money)",
+    "hd_invariant_violations",
+    "Differences the last invariant check found (check money)",
     multiprocess_mode="mostrecent",
-)  # fmt: skip
+)
 
 # endpoint -> the outcome counter its answers feed
 OUTCOMES = {"campaigns.claim": (CLAIMS, "claimed"), "orders.place": (ORDERS, "placed")}

@@ -32,11 +32,18 @@ def _finish(response):
     route = request.url_rule.rule if request.url_rule else "unmatched"
     caller = g.get("caller")
     body = response.get_json(silent=True) if request.endpoint in metrics.OUTCOMES else None
-    metrics.record_request(request.endpoint, route, request.method, response.status_code,
-                           seconds, body)  # fmt: skip
-    access.info("request", method=request.method, route=route, status=response.status_code,
-                duration_ms=round(seconds * 1000, 2), client=request.remote_addr,
-                role=caller.role if caller else None)  # fmt: skip
+    metrics.record_request(
+        request.endpoint, route, request.method, response.status_code, seconds, body
+    )
+    access.info(
+        "request",
+        method=request.method,
+        route=route,
+        status=response.status_code,
+        duration_ms=round(seconds * 1000, 2),
+        client=request.remote_addr,
+        role=caller.role if caller else None,
+    )
     response.headers[HEADER] = g.get("request_id", "")
     logs.unbind()
     return response

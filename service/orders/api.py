@@ -26,8 +26,14 @@ from service.web.keys import DESCRIPTION, idempotency_key
 from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("orders", __name__, url_prefix="/v1/orders")
-ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None,
-          "HTTP_409": None, "HTTP_422": None}  # fmt: skip
+ERRORS = {
+    "HTTP_400": None,
+    "HTTP_401": None,
+    "HTTP_403": None,
+    "HTTP_404": None,
+    "HTTP_409": None,
+    "HTTP_422": None,
+}
 
 
 # Its own units of work write (around a provider call): the request's session only reads.
@@ -35,8 +41,9 @@ ERRORS = {"HTTP_400": None, "HTTP_401": None, "HTTP_403": None, "HTTP_404": None
 @read_only
 @header("Idempotency-Key", DESCRIPTION)
 @require(Role.CONSUMER)
-@spec.validate(json=OrderIn, resp=Resp(HTTP_201=OrderPlacedRead, **ERRORS), tags=["orders"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=OrderIn, resp=Resp(HTTP_201=OrderPlacedRead, **ERRORS), tags=["orders"], security=BEARER
+)
 def place():
     """Place an order; the Idempotency-Key header makes retries safe."""
     status, body = checkout(
@@ -55,14 +62,16 @@ def place():
 def show(order_id: int):
     """One of my orders, with its timeline."""
     session = db_session()
-    return order_read(session, own_order(session, consumer_id=caller().principal_id,
-                                         order_id=order_id))  # fmt: skip
+    return order_read(
+        session, own_order(session, consumer_id=caller().principal_id, order_id=order_id)
+    )
 
 
 @bp.get("")
 @require(Role.CONSUMER)
-@spec.validate(query=OrdersQuery, resp=Resp(HTTP_200=OrdersRead, **ERRORS), tags=["orders"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    query=OrdersQuery, resp=Resp(HTTP_200=OrdersRead, **ERRORS), tags=["orders"], security=BEARER
+)
 def mine():
     """My orders, newest first; pass `before` = the last id seen for the next page."""
     q: OrdersQuery = request.context.query
@@ -78,8 +87,9 @@ def mine():
 @bp.post(f"/<{ID}:order_id>/cancel")
 @header("Idempotency-Key", f"optional: {DESCRIPTION}", required=False)
 @require(Role.CONSUMER)
-@spec.validate(json=CancelIn, resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=CancelIn, resp=Resp(HTTP_200=OrderRead, **ERRORS), tags=["orders"], security=BEARER
+)
 def cancel(order_id: int):
     """Cancel from AWAITING_PAYMENT, PLACED, ACCEPTED or READY; stock, coupon and money go back."""
     session, consumer_id, now = db_session(), caller().principal_id, clock().now()
@@ -87,13 +97,25 @@ def cancel(order_id: int):
 
     def answer() -> tuple[int, dict]:
         order = own_order(session, consumer_id=consumer_id, order_id=order_id)
-        cancel_order(session=session, order=order, reason=body.reason, actor_role="consumer",
-                     actor_id=consumer_id, now=now)  # fmt: skip
+        cancel_order(
+            session=session,
+            order=order,
+            reason=body.reason,
+            actor_role="consumer",
+            actor_id=consumer_id,
+            now=now,
+        )
         return 200, order_read(session, order).model_dump(mode="json")
 
     request_id = {"path": request.path, "body": body.model_dump(mode="json")}
-    status, answered = answer_once(session, consumer_id=consumer_id, key=idempotency_key(
-        required=False), request=request_id, now=now, answer=answer)  # fmt: skip
+    status, answered = answer_once(
+        session,
+        consumer_id=consumer_id,
+        key=idempotency_key(required=False),
+        request=request_id,
+        now=now,
+        answer=answer,
+    )
     return answered, status
 
 
@@ -104,5 +126,6 @@ def cancel(order_id: int):
 @spec.validate(resp=Resp(HTTP_200=PaymentRead, **ERRORS), tags=["orders"], security=BEARER)
 def pay(order_id: int):
     """Pay again: the order's same payment, while it is open (until pay_by)."""
-    return pay_again(database(), consumer_id=caller().principal_id, order_id=order_id,
-                     now=clock().now())  # fmt: skip
+    return pay_again(
+        database(), consumer_id=caller().principal_id, order_id=order_id, now=clock().now()
+    )

@@ -16,8 +16,18 @@ from service.orders.reach import PROMISE_MINUTES, STORE_COLUMNS, max_radius, pol
 from service.stores.hours import open_between
 from service.stores.models import Store
 
-REASONS = ("paused", "disconnected", "stale_stock", "closed", "out_of_radius", "below_min_basket",
-           "at_capacity", "not_in_campaign", "too_late", "out_of_stock")  # fmt: skip
+REASONS = (
+    "paused",
+    "disconnected",
+    "stale_stock",
+    "closed",
+    "out_of_radius",
+    "below_min_basket",
+    "at_capacity",
+    "not_in_campaign",
+    "too_late",
+    "out_of_stock",
+)
 
 
 def explain(
@@ -38,8 +48,13 @@ def explain(
     rows = [r for r in session.execute(query).all() if r.id not in exclude]
     members = None
     if want.campaign_id is not None and not want.campaign_all_stores:
-        members = set(session.execute(select(CampaignStore.store_id).where(
-            col(CampaignStore.campaign_id) == want.campaign_id)).scalars())  # fmt: skip
+        members = set(
+            session.execute(
+                select(CampaignStore.store_id).where(
+                    col(CampaignStore.campaign_id) == want.campaign_id
+                )
+            ).scalars()
+        )
     box = bounding_box(lat, lon, max_radius(session, city.id))
     near = {
         r.id
@@ -60,8 +75,9 @@ def _first_failure(row, now, lat, lon, city, local_now, want, members, near, sto
         return "disconnected"
     if row.adapter_kind != "manual" and row.stock_fresh_until and row.stock_fresh_until <= now:
         return "stale_stock"
-    if not open_between(row.opening_hours, local_now,
-                        local_now + timedelta(minutes=row.prep_minutes)):  # fmt: skip
+    if not open_between(
+        row.opening_hours, local_now, local_now + timedelta(minutes=row.prep_minutes)
+    ):
         return "closed"
     if row.id not in near:  # outside the box no store reaches the point: no distance needed
         return "out_of_radius"

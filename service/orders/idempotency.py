@@ -43,8 +43,11 @@ def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now:
     # ON CONFLICT DO NOTHING waits for an in-flight twin like a plain insert, but a conflict
     # returns no row instead of aborting the transaction: no savepoint round trips needed.
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(IdempotencyKey).on_conflict_do_nothing(
-        index_elements=["consumer_id", "key"]).returning(col(IdempotencyKey.id))  # fmt: skip
+    statement = (
+        dialect_insert(IdempotencyKey)
+        .on_conflict_do_nothing(index_elements=["consumer_id", "key"])
+        .returning(col(IdempotencyKey.id))
+    )
     row = {"consumer_id": consumer_id, "key": key, "request_hash": digest, "created_at": now}
     key_id = conn.execute(statement, row).scalar()
     if key_id is not None:
@@ -55,16 +58,26 @@ def claim_key(session: Session, *, consumer_id: int, key: str, digest: str, now:
         )
     ).one()
     if first.request_hash != digest:
-        raise InvalidInput("this Idempotency-Key was used for a different request",
-                           code="idempotency_key_reused", field="Idempotency-Key")  # fmt: skip
+        raise InvalidInput(
+            "this Idempotency-Key was used for a different request",
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+        )
     raise Replay(first.response_status, first.response_body)
 
 
 Answer = Callable[[], tuple[int, dict]]
 
 
-def answer_once(session: Session, *, consumer_id: int, key: str | None, request: dict,
-                now: datetime, answer: Answer) -> tuple[int, dict]:  # fmt: skip
+def answer_once(
+    session: Session,
+    *,
+    consumer_id: int,
+    key: str | None,
+    request: dict,
+    now: datetime,
+    answer: Answer,
+) -> tuple[int, dict]:
     """`answer()` in this transaction, or with a key already answered, that first answer.
 
     `request` names the endpoint and its input (its hash tells a reused key from a retry);
@@ -73,8 +86,9 @@ def answer_once(session: Session, *, consumer_id: int, key: str | None, request:
     if key is None:
         return answer()
     try:
-        key_id = claim_key(session, consumer_id=consumer_id, key=key, digest=request_hash(request),
-                           now=now)  # fmt: skip
+        key_id = claim_key(
+            session, consumer_id=consumer_id, key=key, digest=request_hash(request), now=now
+        )
     except Replay as replay:
         return replay.status, replay.body
     status, body = answer()
@@ -82,12 +96,15 @@ def answer_once(session: Session, *, consumer_id: int, key: str | None, request:
     return status, body
 
 
-def remember(session: Session, key_id: int, *, status: int, body: dict,
-             order_id: int | None) -> None:  # fmt: skip
+def remember(
+    session: Session, key_id: int, *, status: int, body: dict, order_id: int | None
+) -> None:
     """Store the response the key will replay."""
     session.connection().execute(
-        update(IdempotencyKey).where(col(IdempotencyKey.id) == key_id)
-        .values(response_status=status, response_body=body, order_id=order_id))  # fmt: skip
+        update(IdempotencyKey)
+        .where(col(IdempotencyKey.id) == key_id)
+        .values(response_status=status, response_body=body, order_id=order_id)
+    )
 
 
 def purge_keys(*, session: Session, now: datetime) -> int:

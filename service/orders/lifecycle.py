@@ -28,21 +28,42 @@ def own_order(session: Session, *, consumer_id: int, order_id: int) -> Order:
     return order
 
 
-def cancel_order(*, session: Session, order: Order, reason: str, actor_role: str,
-                 actor_id: int | None, now: datetime) -> Order:  # fmt: skip
+def cancel_order(
+    *,
+    session: Session,
+    order: Order,
+    reason: str,
+    actor_role: str,
+    actor_id: int | None,
+    now: datetime,
+) -> Order:
     """Cancel from AWAITING_PAYMENT, PLACED, ACCEPTED or READY: stock, coupon and money all go
     back (once: the status is read under the order's lock, and every give-back is conditional)."""
     order = lock_order(session, order.id)
     expect_status(order, states.CANCELLABLE, "cancelled")
-    states.move(session, order, states.CANCELLED, actor_role=actor_role, actor_id=actor_id,
-                now=now, data={"reason": reason})  # fmt: skip
+    states.move(
+        session,
+        order,
+        states.CANCELLED,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        data={"reason": reason},
+    )
     order.cancel_reason = reason
     _unwind(session, order, now)
     return order
 
 
-def rematch_order(*, session: Session, order: Order, reason: str, actor_role: str,
-                  actor_id: int | None, now: datetime) -> Order:  # fmt: skip
+def rematch_order(
+    *,
+    session: Session,
+    order: Order,
+    reason: str,
+    actor_role: str,
+    actor_id: int | None,
+    now: datetime,
+) -> Order:
     """Move a PLACED order to the next store that can take it; cancel it if none can."""
     order = lock_order(session, order.id)
     expect_status(order, (states.PLACED,), "re-matched")
@@ -51,15 +72,34 @@ def rematch_order(*, session: Session, order: Order, reason: str, actor_role: st
     city = cached_city(session, order.city_id)
     want = matching.Want(qty, *matching.coupon_scope(session, order.coupon_id))
     for candidate in matching.find_candidates(
-        session=session, city=city, lat=order.lat, lon=order.lon, want=want, now=now,
+        session=session,
+        city=city,
+        lat=order.lat,
+        lon=order.lon,
+        want=want,
+        now=now,
         exclude=frozenset(order.tried_store_ids),
-    ):  # fmt: skip
+    ):
         if reserve(session, candidate.store.id, qty, now):
             return _move_to(session, order, candidate, reason, actor_role, actor_id, now)
-    states.record(session, order, kind="rematch_failed", actor_role=actor_role,
-                  actor_id=actor_id, now=now, data={"reason": reason})  # fmt: skip
-    states.move(session, order, states.CANCELLED, actor_role="system", actor_id=None, now=now,
-                data={"reason": "no_store"})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="rematch_failed",
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        data={"reason": reason},
+    )
+    states.move(
+        session,
+        order,
+        states.CANCELLED,
+        actor_role="system",
+        actor_id=None,
+        now=now,
+        data={"reason": "no_store"},
+    )
     order.cancel_reason = "no_store"
     _unwind(session, order, now, stock_released=True)
     return order
@@ -68,27 +108,43 @@ def rematch_order(*, session: Session, order: Order, reason: str, actor_role: st
 def line_quantities(session: Session, order_id: int) -> dict[int, int]:
     """product id -> units an order's lines still hold (less what was short-picked)."""
     units = func.coalesce(col(OrderLine.picked_qty), col(OrderLine.qty))
-    rows = session.execute(select(OrderLine.product_id, units).where(
-        col(OrderLine.order_id) == order_id)).all()  # fmt: skip
+    rows = session.execute(
+        select(OrderLine.product_id, units).where(col(OrderLine.order_id) == order_id)
+    ).all()
     return {product_id: qty for product_id, qty in rows if qty}
 
 
 def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now) -> Order:
     # The store losing the order sees it leave; the new one sees it arrive.
     from_store = order.store_id
-    states.record(session, order, kind="reassigned_away", actor_role=actor_role,
-                  actor_id=actor_id, now=now,
-                  data={"reason": reason, "to_store_id": candidate.store.id})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="reassigned_away",
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        data={"reason": reason, "to_store_id": candidate.store.id},
+    )
     order.store_id = candidate.store.id
     order.tried_store_ids = [*order.tried_store_ids, candidate.store.id]
     order.eta_at = candidate.eta
     order.updated_at = now
-    order.store_number = next_number(session, city_id=order.city_id,
-                                     store_id=candidate.store.id, now=now)  # fmt: skip
+    order.store_number = next_number(
+        session, city_id=order.city_id, store_id=candidate.store.id, now=now
+    )
     session.flush()
-    states.record(session, order, kind="reassigned", to_status=states.PLACED,
-                  actor_role=actor_role, actor_id=actor_id, now=now, store_locked=True,
-                  data={"reason": reason, "from_store_id": from_store})  # fmt: skip
+    states.record(
+        session,
+        order,
+        kind="reassigned",
+        to_status=states.PLACED,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        store_locked=True,
+        data={"reason": reason, "from_store_id": from_store},
+    )
     if candidate.store.intake_mode == states.AUTO_ACCEPT:
         states.move(session, order, states.ACCEPTED, actor_role="system", actor_id=None, now=now)
     return order
@@ -98,7 +154,12 @@ def _unwind(session: Session, order: Order, now: datetime, stock_released: bool 
     if not stock_released:
         release(session, order.store_id, line_quantities(session, order.id))
     if order.coupon_id is not None:
-        release_coupon(session=session, coupon_id=order.coupon_id, order_id=order.id,
-                       discount_fen=order.coupon_fen, now=now)  # fmt: skip
+        release_coupon(
+            session=session,
+            coupon_id=order.coupon_id,
+            order_id=order.id,
+            discount_fen=order.coupon_fen,
+            now=now,
+        )
     # what was paid and not yet given back goes back through the provider (nothing if unpaid)
     ledger.refund(session, order, now, order.cancel_reason or "cancelled", key="-cancel")

@@ -42,22 +42,31 @@ def lock_order(session: Session, order_id: int, *, store_id: int | None = None) 
     for _ in range(TRIES):
         at_store = conn.execute(STORE_OF, {"of_order": order_id}).scalar()
         if at_store is None or store_id not in (None, at_store):
-            raise NotFound(f"no order {order_id}" + (" at this store" if store_id else ""),
-                           field="order_id")  # fmt: skip
+            raise NotFound(
+                f"no order {order_id}" + (" at this store" if store_id else ""), field="order_id"
+            )
         conn.execute(LOCK_STORE, {"at_store": at_store})
         order = session.execute(
-            select(Order).where(col(Order.id) == order_id).with_for_update(key_share=True)
+            select(Order)
+            .where(col(Order.id) == order_id)
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
         if order.store_id == at_store:
             return order
-    raise Conflict("the order moved to another store meanwhile; reload it",
-                   code="invalid_transition", details={"status": order.status})  # fmt: skip
+    raise Conflict(
+        "the order moved to another store meanwhile; reload it",
+        code="invalid_transition",
+        details={"status": order.status},
+    )
 
 
 def expect_status(order: Order, allowed, action: str) -> None:
     """409 naming the order's current status unless it is one of `allowed`."""
     if order.status not in allowed:
-        raise Conflict(f"an order that is {order.status} cannot be {action}",
-                       code="invalid_transition", field="status",
-                       details={"status": order.status})  # fmt: skip
+        raise Conflict(
+            f"an order that is {order.status} cannot be {action}",
+            code="invalid_transition",
+            field="status",
+            details={"status": order.status},
+        )

@@ -67,8 +67,9 @@ COUPON_CAMPAIGN = (
 )
 
 
-def coupon_scope(session: Session, coupon_id: int | None,
-                 consumer_id: int | None = None) -> tuple[int | None, bool]:  # fmt: skip
+def coupon_scope(
+    session: Session, coupon_id: int | None, consumer_id: int | None = None
+) -> tuple[int | None, bool]:
     """(campaign id, open to all stores) of a coupon, for the not_in_campaign check."""
     if coupon_id is None:
         return None, True
@@ -78,9 +79,18 @@ def coupon_scope(session: Session, coupon_id: int | None,
     return row.id, row.all_stores
 
 
-def find_candidates(*, session: Session, city: City, lat: float, lon: float, want: Want,
-                    now: datetime, exclude: frozenset = frozenset(), store_id: int | None = None,
-                    prefilter: bool = True) -> list[Candidate]:  # fmt: skip
+def find_candidates(
+    *,
+    session: Session,
+    city: City,
+    lat: float,
+    lon: float,
+    want: Want,
+    now: datetime,
+    exclude: frozenset = frozenset(),
+    store_id: int | None = None,
+    prefilter: bool = True,
+) -> list[Candidate]:
     """Stores that pass every check, best ETA first (then distance, then open orders).
 
     prefilter=False is the naive baseline the benchmark compares against: no box, no SQL
@@ -93,11 +103,15 @@ def find_candidates(*, session: Session, city: City, lat: float, lon: float, wan
         for start in range(0, len(page), BATCH):
             batch = page[start : start + BATCH]
             hours, stock = _hours_and_stock(session, [r[4].id for r in batch], want.qty, now)
-            found = [Candidate(row, distance, now + timedelta(minutes=eta))
-                     for eta, distance, _, _, row in batch
-                     if row.id in hours and basket_ok(row, want.qty, stock[row.id])
-                     and open_between(hours[row.id], local_now,
-                                      local_now + timedelta(minutes=row.prep_minutes))]  # fmt: skip
+            found = [
+                Candidate(row, distance, now + timedelta(minutes=eta))
+                for eta, distance, _, _, row in batch
+                if row.id in hours
+                and basket_ok(row, want.qty, stock[row.id])
+                and open_between(
+                    hours[row.id], local_now, local_now + timedelta(minutes=row.prep_minutes)
+                )
+            ]
             if found:
                 return found
     return []
@@ -108,15 +122,26 @@ def _ranked_pages(session, city: City, planar, want: Want, exclude, store_id, pr
     store and the naive baseline, ranked here (the baseline by geodesic distance)."""
     campaign_id = None if want.campaign_all_stores else want.campaign_id
     if store_id is not None or not prefilter:
-        rows = reach.unfiltered(session=session, city=city, campaign_id=campaign_id,
-                                exclude=exclude, store_id=store_id, now=now)  # fmt: skip
+        rows = reach.unfiltered(
+            session=session,
+            city=city,
+            campaign_id=campaign_id,
+            exclude=exclude,
+            store_id=store_id,
+            now=now,
+        )
         yield _ranked(rows, city, planar.km if prefilter else planar.exact_km)
         return
     for offset in itertools.count(0, reach.PAGE):
         rows = reach.reachable_page(
-            session=session, city=city, planar=planar, campaign_id=campaign_id,
-            exclude=exclude, offset=offset, now=now,
-        )  # fmt: skip
+            session=session,
+            city=city,
+            planar=planar,
+            campaign_id=campaign_id,
+            exclude=exclude,
+            offset=offset,
+            now=now,
+        )
         yield _ranked(rows, city, planar.km)
         if len(rows) < reach.PAGE:
             return
@@ -140,10 +165,11 @@ ranked = _ranked  # product search (service/catalog/nearby.py) ranks stores the 
 # The wanted products' stock at some stores (a store selling none of them is left out: it
 # cannot take the order anyway); with opening hours, for the best few of a search. A SKU staff
 # marked unavailable counts as none on the shelf until then.
-AVAILABLE = case((col(StoreStock.unavailable_until) > bindparam("stock_now"), 0),
-                 else_=col(StoreStock.on_hand) - col(StoreStock.reserved))  # fmt: skip
-STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id, AVAILABLE,
-                 StoreStock.price_fen)  # fmt: skip
+AVAILABLE = case(
+    (col(StoreStock.unavailable_until) > bindparam("stock_now"), 0),
+    else_=col(StoreStock.on_hand) - col(StoreStock.reserved),
+)
+STOCK_COLUMNS = (StoreStock.store_id, StoreStock.product_id, AVAILABLE, StoreStock.price_fen)
 WANTED_STOCK = (
     col(StoreStock.store_id).in_(bindparam("store_ids", expanding=True)),
     col(StoreStock.product_id).in_(bindparam("product_ids", expanding=True)),

@@ -13,10 +13,11 @@ def ledger_totals(session: Session, order_id: int) -> tuple[int, int]:
     """(charged, refunded) fen of one order so far, as the ledger recorded them."""
     rows = session.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
-        .where(col(LedgerEntry.order_id) == order_id,
-               col(LedgerEntry.kind).in_(("charge", "refund")))
+        .where(
+            col(LedgerEntry.order_id) == order_id, col(LedgerEntry.kind).in_(("charge", "refund"))
+        )
         .group_by(col(LedgerEntry.kind))
-    ).all()  # fmt: skip
+    ).all()
     totals = {kind: int(amount) for kind, amount in rows}
     return totals.get("charge", 0), totals.get("refund", 0)
 
@@ -36,11 +37,18 @@ def short_pick(lines: list[dict], events: list[dict]) -> dict[str, Any] | None:
             line_id = event["data"].get("line_id")
             refunds[line_id] = refunds.get(line_id, 0) + event["data"].get("refund_fen", 0)
     missing = [
-        {"line_id": line["id"], "sku": line["sku"], "name": line["name"], "qty": line["qty"],
-         "picked_qty": line["picked_qty"], "missing_qty": line["qty"] - line["picked_qty"],
-         "refund_fen": refunds.get(line["id"], 0)}
-        for line in lines if line.get("picked_qty") is not None and line["picked_qty"] < line["qty"]
-    ]  # fmt: skip
+        {
+            "line_id": line["id"],
+            "sku": line["sku"],
+            "name": line["name"],
+            "qty": line["qty"],
+            "picked_qty": line["picked_qty"],
+            "missing_qty": line["qty"] - line["picked_qty"],
+            "refund_fen": refunds.get(line["id"], 0),
+        }
+        for line in lines
+        if line.get("picked_qty") is not None and line["picked_qty"] < line["qty"]
+    ]
     if not missing:
         return None
     return {"missing": missing, "refund_fen": sum(m["refund_fen"] for m in missing)}

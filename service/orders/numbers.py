@@ -18,10 +18,12 @@ _DAY = bindparam("on_day", type_=Date)
 NEXT_NUMBER = (
     update(Store)
     .where(col(Store.id) == bindparam("at_store"))
-    .values(last_number=case((col(Store.number_day) == _DAY, col(Store.last_number) + 1),
-                             else_=1), number_day=_DAY)
+    .values(
+        last_number=case((col(Store.number_day) == _DAY, col(Store.last_number) + 1), else_=1),
+        number_day=_DAY,
+    )
     .returning(col(Store.last_number))
-)  # fmt: skip
+)
 
 
 def next_number(session: Session, *, city_id: int, store_id: int, now: datetime) -> int:

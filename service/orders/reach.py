@@ -22,15 +22,37 @@ from service.geo import KM_PER_DEGREE_LAT, bounding_box, exact_km
 from service.stores.models import Store
 
 # Opening hours (JSON) are left out of the wide query and read only for the best few stores.
-STORE_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
-                 Store.delivery_radius_km, Store.prep_minutes,
-                 Store.min_basket_fen, Store.max_open_orders, Store.open_orders, Store.active,
-                 Store.paused, Store.adapter_kind, Store.stock_fresh_until, Store.intake_mode,
-                 Store.last_polled_at)  # fmt: skip
+STORE_COLUMNS = (
+    Store.id,
+    Store.name,
+    Store.address,
+    Store.lat,
+    Store.lon,
+    Store.delivery_radius_km,
+    Store.prep_minutes,
+    Store.min_basket_fen,
+    Store.max_open_orders,
+    Store.open_orders,
+    Store.active,
+    Store.paused,
+    Store.adapter_kind,
+    Store.stock_fresh_until,
+    Store.intake_mode,
+    Store.last_polled_at,
+)
 # What product search needs of every store around a point (name and address for the few shown).
-SEARCH_COLUMNS = (Store.id, Store.name, Store.address, Store.lat, Store.lon,
-                  Store.delivery_radius_km, Store.prep_minutes, Store.min_basket_fen,
-                  Store.open_orders, Store.stock_version)  # fmt: skip
+SEARCH_COLUMNS = (
+    Store.id,
+    Store.name,
+    Store.address,
+    Store.lat,
+    Store.lon,
+    Store.delivery_radius_km,
+    Store.prep_minutes,
+    Store.min_basket_fen,
+    Store.open_orders,
+    Store.stock_version,
+)
 PROMISE = timedelta(minutes=60)
 PROMISE_MINUTES = PROMISE.total_seconds() / 60
 PAGE = 24  # ranked stores read per query; the first few nearly always include a match
@@ -69,12 +91,24 @@ class Planar:
         return exact_km((self.lat, self.lon), (lat, lon))
 
 
-def reachable_page(*, session: Session, city: City, planar: Planar, campaign_id: int | None,
-                   exclude: frozenset, offset: int | None, now: datetime) -> list:  # fmt: skip
+def reachable_page(
+    *,
+    session: Session,
+    city: City,
+    planar: Planar,
+    campaign_id: int | None,
+    exclude: frozenset,
+    offset: int | None,
+    now: datetime,
+) -> list:
     """One page of the city's open, free stores whose radius covers the point, by ETA
     (offset None: all of them)."""
-    params = {**_point_params(session, city, planar, now), "offset": offset,
-              "campaign_id": campaign_id, "exclude": list(exclude)}  # fmt: skip
+    params = {
+        **_point_params(session, city, planar, now),
+        "offset": offset,
+        "campaign_id": campaign_id,
+        "exclude": list(exclude),
+    }
     statement = _ranked_statement(campaign_id is not None, bool(exclude), offset is not None)
     return session.connection().execute(statement, params).all()
 
@@ -87,38 +121,64 @@ def covering(*, session: Session, city: City, planar: Planar, now: datetime) -> 
     return session.execute(_covering_statement(), params).all()
 
 
-def _point_params(session: Session, city: City, planar: Planar,
-                  now: datetime) -> dict:  # fmt: skip
+def _point_params(session: Session, city: City, planar: Planar, now: datetime) -> dict:
     box = bounding_box(planar.lat, planar.lon, max_radius(session, city.id))
-    return {"city_id": city.id, "min_lat": box.min_lat, "max_lat": box.max_lat,
-            "min_lon": box.min_lon, "max_lon": box.max_lon, "lat0": planar.lat,
-            "lon0": planar.lon, "ky": planar.ky, "kx": planar.kx,
-            "minutes_per_km": 60 / city.courier_speed_kmh, "now": now,
-            "polled_since": polled_since(now)}  # fmt: skip
+    return {
+        "city_id": city.id,
+        "min_lat": box.min_lat,
+        "max_lat": box.max_lat,
+        "min_lon": box.min_lon,
+        "max_lon": box.max_lon,
+        "lat0": planar.lat,
+        "lon0": planar.lon,
+        "ky": planar.ky,
+        "kx": planar.kx,
+        "minutes_per_km": 60 / city.courier_speed_kmh,
+        "now": now,
+        "polled_since": polled_since(now),
+    }
 
 
-def unfiltered(*, session: Session, city: City, campaign_id: int | None, exclude: frozenset,
-               store_id: int | None, now: datetime) -> list:  # fmt: skip
+def unfiltered(
+    *,
+    session: Session,
+    city: City,
+    campaign_id: int | None,
+    exclude: frozenset,
+    store_id: int | None,
+    now: datetime,
+) -> list:
     """The stores a naive search (or a named store) starts from: no box, no ranking."""
     statement = _base(campaign_id is not None, bool(exclude))
     if store_id is not None:
         statement = statement.where(col(Store.id) == store_id)
-    params = {"city_id": city.id, "campaign_id": campaign_id, "exclude": list(exclude),
-              "now": now, "polled_since": polled_since(now)}  # fmt: skip
+    params = {
+        "city_id": city.id,
+        "campaign_id": campaign_id,
+        "exclude": list(exclude),
+        "now": now,
+        "polled_since": polled_since(now),
+    }
     return session.connection().execute(statement, params).all()
 
 
 def max_radius(session: Session, city_id: int) -> float:
     """The largest delivery radius in the city: the prefilter box's half-width."""
-    return caches.get_or_load(_max_radius, city_id, lambda: session.execute(
-        MAX_RADIUS, {"city_id": city_id}).scalar() or 0.0)  # fmt: skip
+    return caches.get_or_load(
+        _max_radius,
+        city_id,
+        lambda: session.execute(MAX_RADIUS, {"city_id": city_id}).scalar() or 0.0,
+    )
 
 
 def fresh_stock():
     """A store whose stock may be trusted at :now: manual, never synced, or synced lately."""
     fresh_until = col(Store.stock_fresh_until)
-    return or_(col(Store.adapter_kind) == "manual", fresh_until.is_(None),
-               fresh_until > bindparam("now", type_=UTCDateTime))  # fmt: skip
+    return or_(
+        col(Store.adapter_kind) == "manual",
+        fresh_until.is_(None),
+        fresh_until > bindparam("now", type_=UTCDateTime),
+    )
 
 
 def _base(in_campaign: bool, excluding: bool) -> Select:
@@ -127,11 +187,13 @@ def _base(in_campaign: bool, excluding: bool) -> Select:
         col(Store.active),
         ~col(Store.paused),
         # disconnected: a tablet store whose tablet has not polled lately (or ever)
-        or_(col(Store.intake_mode) != "tablet",
-            col(Store.last_polled_at) >= bindparam("polled_since")),
+        or_(
+            col(Store.intake_mode) != "tablet",
+            col(Store.last_polled_at) >= bindparam("polled_since"),
+        ),
         col(Store.open_orders) < col(Store.max_open_orders),
         fresh_stock(),
-    )  # fmt: skip
+    )
     if excluding:
         query = query.where(col(Store.id).not_in(bindparam("exclude", expanding=True)))
     if in_campaign:  # a coupon of a campaign open to listed stores only
@@ -157,8 +219,9 @@ def _within_reach(query: Select) -> Select:
     return query.where(
         col(Store.lat).between(bindparam("min_lat"), bindparam("max_lat")),
         col(Store.lon).between(bindparam("min_lon"), bindparam("max_lon")),
-        squared_km <= radius * radius * 1.01, eta <= PROMISE_MINUTES + 0.01,
-    )  # fmt: skip
+        squared_km <= radius * radius * 1.01,
+        eta <= PROMISE_MINUTES + 0.01,
+    )
 
 
 @functools.cache

@@ -23,12 +23,14 @@ def _accepted(mode: str, city_id: int | None = None):
     query = (
         select(Order.id, func.max(OrderEvent.at), Store.prep_minutes, Store.id, Store.name)
         .join(Store, col(Store.id) == col(Order.store_id))
-        .join(OrderEvent, (col(OrderEvent.order_id) == col(Order.id))
-              & (col(OrderEvent.kind) == "accepted"))
+        .join(
+            OrderEvent,
+            (col(OrderEvent.order_id) == col(Order.id)) & (col(OrderEvent.kind) == "accepted"),
+        )
         .where(col(Order.status) == states.ACCEPTED, col(Store.intake_mode) == mode)
         .group_by(col(Order.id), col(Store.prep_minutes), col(Store.id), col(Store.name))
         .order_by(col(Order.id))
-    )  # fmt: skip
+    )
     return query if city_id is None else query.where(col(Order.city_id) == city_id)
 
 
@@ -43,8 +45,15 @@ def auto_ready(*, session: Session, order_id: int, now: datetime) -> int:
     order = lock_order(session, order_id)  # the store, then the order (service/orders/locks.py)
     if order.status != states.ACCEPTED:  # the store (or a cancel) moved it meanwhile
         return 0
-    states.move(session, order, states.READY, actor_role="system", actor_id=None, now=now,
-                data={"reason": "prep_time_elapsed"})  # fmt: skip
+    states.move(
+        session,
+        order,
+        states.READY,
+        actor_role="system",
+        actor_id=None,
+        now=now,
+        data={"reason": "prep_time_elapsed"},
+    )
     return 1
 
 
@@ -56,7 +65,14 @@ def slow_tablet_orders(*, session: Session, city_id: int | None, now: datetime) 
     ).all():
         ready_by = accepted_at + timedelta(minutes=prep)
         if ready_by + SLOW_GRACE <= now:
-            items.append({"order_id": order_id, "store_id": store_id, "store_name": store_name,
-                          "accepted_at": accepted_at, "ready_by": ready_by,
-                          "overdue_s": int((now - ready_by).total_seconds())})  # fmt: skip
+            items.append(
+                {
+                    "order_id": order_id,
+                    "store_id": store_id,
+                    "store_name": store_name,
+                    "accepted_at": accepted_at,
+                    "ready_by": ready_by,
+                    "overdue_s": int((now - ready_by).total_seconds()),
+                }
+            )
     return items

@@ -17,8 +17,10 @@ NO_STORES = "no_stores"  # the city had no store to count under any reason
 def count_refusal(*, session: Session, city_id: int, day: date, reasons: dict[str, int]) -> None:
     """One refused order more under each reason that counted a store (one upsert statement)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    rows = [{"city_id": city_id, "day": day, "reason": reason, "orders": 1, "stores": stores}
-            for reason, stores in (reasons or {NO_STORES: 0}).items()]  # fmt: skip
+    rows = [
+        {"city_id": city_id, "day": day, "reason": reason, "orders": 1, "stores": stores}
+        for reason, stores in (reasons or {NO_STORES: 0}).items()
+    ]
     insert = dialect.insert(MatchingRefusal).values(rows)
     table = MatchingRefusal.__table__
     session.execute(

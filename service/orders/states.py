@@ -31,24 +31,48 @@ LIVE = frozenset({PLACED, ACCEPTED, READY, PICKED_UP, DELIVERED})
 CANCELLABLE = frozenset({AWAITING_PAYMENT, PLACED, ACCEPTED, READY})
 
 
-def move(session: Session, order: Order, to: str, *, actor_role: str, actor_id: int | None,
-         now: datetime, data: dict[str, Any] | None = None) -> None:  # fmt: skip
+def move(
+    session: Session,
+    order: Order,
+    to: str,
+    *,
+    actor_role: str,
+    actor_id: int | None,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
     """Move `order` to `to` if legal and still in the status we read; 409 otherwise."""
     before = order.status  # the ORM UPDATE below sets order.status to `to` in the session
     if to not in TRANSITIONS[before]:
-        raise Conflict(f"an order that is {before} cannot become {to}",
-                       code="invalid_transition", field="status",
-                       details={"status": before})  # fmt: skip
+        raise Conflict(
+            f"an order that is {before} cannot become {to}",
+            code="invalid_transition",
+            field="status",
+            details={"status": before},
+        )
     moved = session.execute(
-        update(Order).where(col(Order.id) == order.id, col(Order.status) == before)
+        update(Order)
+        .where(col(Order.id) == order.id, col(Order.status) == before)
         .values(status=to, updated_at=now)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if moved != 1:  # a caller that did not lock the order first (see service/orders/locks.py)
         now_status = session.execute(select(Order.status).where(col(Order.id) == order.id))
-        raise Conflict("the order changed meanwhile; reload it", code="invalid_transition",
-                       details={"status": now_status.scalar()})  # fmt: skip
-    record(session, order, kind=to.lower(), from_status=before, to_status=to,
-           actor_role=actor_role, actor_id=actor_id, now=now, data=data)  # fmt: skip
+        raise Conflict(
+            "the order changed meanwhile; reload it",
+            code="invalid_transition",
+            details={"status": now_status.scalar()},
+        )
+    record(
+        session,
+        order,
+        kind=to.lower(),
+        from_status=before,
+        to_status=to,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        now=now,
+        data=data,
+    )
     order.status = to
     follow_delivery(session, order, to, now)
 
@@ -75,10 +99,19 @@ LOCK_STORE = (
 NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
-def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_id: int | None,
-           now: datetime, from_status: str | None = None, to_status: str | None = None,
-           data: dict[str, Any] | None = None,
-           store_locked: bool = False) -> dict[str, Any]:  # fmt: skip
+def record(
+    session: Session,
+    order: Order,
+    *,
+    kind: str,
+    actor_role: str,
+    actor_id: int | None,
+    now: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    data: dict[str, Any] | None = None,
+    store_locked: bool = False,
+) -> dict[str, Any]:
     """Append an event to the order's timeline (and its store's feed); returns its values.
 
     store_locked: the caller already holds the store row (placement took its order slot).
@@ -86,10 +119,17 @@ def record(session: Session, order: Order, *, kind: str, actor_role: str, actor_
     if not store_locked:
         session.connection().execute(LOCK_STORE, {"feed_store": order.store_id})
     event = {
-        "order_id": order.id, "city_id": order.city_id, "store_id": order.store_id,
-        "kind": kind, "from_status": from_status, "to_status": to_status,
-        "actor_role": actor_role, "actor_id": actor_id, "data": data or {}, "at": now,
-    }  # fmt: skip
+        "order_id": order.id,
+        "city_id": order.city_id,
+        "store_id": order.store_id,
+        "kind": kind,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor_role": actor_role,
+        "actor_id": actor_id,
+        "data": data or {},
+        "at": now,
+    }
     session.execute(insert(OrderEvent).values(**event))
     if session.get_bind().dialect.name == "postgresql":  # delivered at commit, if it commits
         session.execute(NOTIFY, {"channel": f"feed_{order.store_id}"})

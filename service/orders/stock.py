@@ -18,20 +18,24 @@ from service.stores.models import Store
 # Bind names differ from column names on purpose: in an UPDATE they would become SET values.
 RELEASE = (
     update(StoreStock)
-    .where(col(StoreStock.store_id) == bindparam("at_store"),
-           col(StoreStock.product_id) == bindparam("of_product"))
+    .where(
+        col(StoreStock.store_id) == bindparam("at_store"),
+        col(StoreStock.product_id) == bindparam("of_product"),
+    )
     .values(reserved=col(StoreStock.reserved) - bindparam("take"))
-)  # fmt: skip
+)
 TAKE_SLOT = (
     update(Store)
-    .where(col(Store.id) == bindparam("at_store"),
-           col(Store.open_orders) < col(Store.max_open_orders))
+    .where(
+        col(Store.id) == bindparam("at_store"), col(Store.open_orders) < col(Store.max_open_orders)
+    )
     .values(open_orders=col(Store.open_orders) + 1)
-)  # fmt: skip
+)
 FREE_SLOT = (
-    update(Store).where(col(Store.id) == bindparam("at_store"), col(Store.open_orders) > 0)
+    update(Store)
+    .where(col(Store.id) == bindparam("at_store"), col(Store.open_orders) > 0)
     .values(open_orders=col(Store.open_orders) - 1)
-)  # fmt: skip
+)
 
 
 # The store row first, then its stock rows: the lock order of every path (the stock_version
@@ -41,16 +45,26 @@ LOCK_STORE = (
 )
 SELL = (
     update(StoreStock)
-    .where(col(StoreStock.store_id) == bindparam("at_store"),
-           col(StoreStock.product_id) == bindparam("of_product"))
-    .values(reserved=col(StoreStock.reserved) - bindparam("take"),
-            on_hand=case((col(StoreStock.on_hand) > bindparam("take"),
-                          col(StoreStock.on_hand) - bindparam("take")), else_=0))
-)  # fmt: skip
+    .where(
+        col(StoreStock.store_id) == bindparam("at_store"),
+        col(StoreStock.product_id) == bindparam("of_product"),
+    )
+    .values(
+        reserved=col(StoreStock.reserved) - bindparam("take"),
+        on_hand=case(
+            (
+                col(StoreStock.on_hand) > bindparam("take"),
+                col(StoreStock.on_hand) - bindparam("take"),
+            ),
+            else_=0,
+        ),
+    )
+)
 
 
-def reserve(session: Session, store_id: int, qty: dict[int, int],
-            now: datetime) -> dict[int, int] | None:  # fmt: skip
+def reserve(
+    session: Session, store_id: int, qty: dict[int, int], now: datetime
+) -> dict[int, int] | None:
     """Reserve every line and an order slot at the store: the prices they were reserved at
     (product id -> fen), or None and nothing reserved on a lost race.
 
@@ -74,13 +88,18 @@ def _reserve_lines(store_id: int, qty: dict[int, int], now: datetime):
     take = case(*((col(StoreStock.product_id) == p, q) for p, q in qty.items()))
     return (
         update(StoreStock)
-        .where(col(StoreStock.store_id) == store_id, col(StoreStock.product_id).in_(list(qty)),
-               col(StoreStock.on_hand) - col(StoreStock.reserved) >= take,
-               or_(col(StoreStock.unavailable_until).is_(None),
-                   col(StoreStock.unavailable_until) <= now))
+        .where(
+            col(StoreStock.store_id) == store_id,
+            col(StoreStock.product_id).in_(list(qty)),
+            col(StoreStock.on_hand) - col(StoreStock.reserved) >= take,
+            or_(
+                col(StoreStock.unavailable_until).is_(None),
+                col(StoreStock.unavailable_until) <= now,
+            ),
+        )
         .values(reserved=col(StoreStock.reserved) + take)
         .returning(col(StoreStock.product_id), col(StoreStock.price_fen))
-    )  # fmt: skip
+    )
 
 
 def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
@@ -107,8 +126,9 @@ def sell(session: Session, store_id: int, qty: dict[int, int]) -> None:
     the order slot is freed. Same lock order as `reserve`."""
     conn = session.connection()
     conn.execute(FREE_SLOT, {"at_store": store_id})
-    conn.execute(SELL, [{"at_store": store_id, "of_product": p, "take": qty[p]}
-                        for p in sorted(qty)])  # fmt: skip
+    conn.execute(
+        SELL, [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
+    )
 
 
 def lock_store(session: Session, store_id: int) -> None:

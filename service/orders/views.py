@@ -10,9 +10,15 @@ from service.orders.schemas import OrderEventRead, OrderLineRead, OrderRead, Sto
 from service.stores.models import Store
 
 
-def order_read(session: Session, order: Order, distance_km: float | None = None, *,
-               store=None, lines: list[dict] | None = None,
-               events: list[dict] | None = None) -> OrderRead:  # fmt: skip
+def order_read(
+    session: Session,
+    order: Order,
+    distance_km: float | None = None,
+    *,
+    store=None,
+    lines: list[dict] | None = None,
+    events: list[dict] | None = None,
+) -> OrderRead:
     """The order as its consumer sees it: store, money, lines and the event timeline.
 
     The placement passes the store, lines and events it has just written, saving the reads.
@@ -26,13 +32,30 @@ def order_read(session: Session, order: Order, distance_km: float | None = None,
         query = select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
         events = [e.model_dump() for e in session.execute(query.order_by(OrderEvent.id)).scalars()]
     return OrderRead(
-        **order.model_dump(include={
-            "id", "status", "address", "payment_method", "subtotal_fen", "promotion_fen",
-            "coupon_fen", "delivery_fee_fen", "payable_fen", "coupon_id", "handoff_code",
-            "cancel_reason"}),
-        store=StoreRef(id=store.id, name=store.name, address=store.address, lat=store.lat,
-                       lon=store.lon,
-                       distance_km=None if distance_km is None else round(distance_km, 3)),
+        **order.model_dump(
+            include={
+                "id",
+                "status",
+                "address",
+                "payment_method",
+                "subtotal_fen",
+                "promotion_fen",
+                "coupon_fen",
+                "delivery_fee_fen",
+                "payable_fen",
+                "coupon_id",
+                "handoff_code",
+                "cancel_reason",
+            }
+        ),
+        store=StoreRef(
+            id=store.id,
+            name=store.name,
+            address=store.address,
+            lat=store.lat,
+            lon=store.lon,
+            distance_km=None if distance_km is None else round(distance_km, 3),
+        ),
         placed_at=order.placed_at.astimezone(zone),
         promised_at=order.promised_at.astimezone(zone),
         eta_at=order.eta_at.astimezone(zone),
@@ -41,7 +64,7 @@ def order_read(session: Session, order: Order, distance_km: float | None = None,
         events=[OrderEventRead(**{**e, "at": e["at"].astimezone(zone)}) for e in events],
         short_pick=money.short_pick(lines, events),
         **money.money_fields(session, order.id),
-    )  # fmt: skip
+    )
 
 
 def _money(session: Session, order_id: int, zone) -> dict:
@@ -50,5 +73,7 @@ def _money(session: Session, order_id: int, zone) -> dict:
     # paid and refunded come from the ledger (money.money_fields); pending refunds from here
     found = money_of(session, order_id)
     payment = found["payment"]
-    return {"refund_pending_fen": found["refund_pending_fen"],
-            "payment": payment_read(payment, zone) if payment else None}  # fmt: skip
+    return {
+        "refund_pending_fen": found["refund_pending_fen"],
+        "payment": payment_read(payment, zone) if payment else None,
+    }

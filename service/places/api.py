@@ -24,8 +24,7 @@ def search():
 
 
 @bp.get("/nearest")
-@spec.validate(query=NearestQuery, resp=Resp(HTTP_200=NearestRead, HTTP_422=None),
-               tags=["places"])  # fmt: skip
+@spec.validate(query=NearestQuery, resp=Resp(HTTP_200=NearestRead, HTTP_422=None), tags=["places"])
 def nearest():
     """The named place nearest a point (to show "use my location" by name); 422
     outside_service_area when no city serves the point."""

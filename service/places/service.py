@@ -31,28 +31,39 @@ class PlaceHit:
     lon: float
 
 
-def geocode(session: Session, *, q: str, city_code: str | None = None,
-            limit: int = 10) -> list[PlaceHit]:  # fmt: skip
+def geocode(
+    session: Session, *, q: str, city_code: str | None = None, limit: int = 10
+) -> list[PlaceHit]:
     """Places whose name (or district) holds every word of `q`, exact names first."""
     words = list(dict.fromkeys(q.split()))
     if not words:
         return []
-    query = (select(Place, City.code, City.name).join(City, col(City.id) == col(Place.city_id))
-             .where(and_(*(_holds(session, word) for word in words))))  # fmt: skip
+    query = (
+        select(Place, City.code, City.name)
+        .join(City, col(City.id) == col(Place.city_id))
+        .where(and_(*(_holds(session, word) for word in words)))
+    )
     if city_code:
         query = query.where(col(City.code) == city_code)
     rows = session.execute(query.limit(200)).all()
-    rows.sort(key=lambda r: (r[0].name != q.strip(), KIND_ORDER.get(r[0].kind, 3),
-                             len(r[0].name), r[0].id))  # fmt: skip
+    rows.sort(
+        key=lambda r: (
+            r[0].name != q.strip(),
+            KIND_ORDER.get(r[0].kind, 3),
+            len(r[0].name),
+            r[0].id,
+        )
+    )
     return [_hit(place, code, name) for place, code, name in rows[:limit]]
 
 
 def nearest_place(session: Session, *, city_id: int, lat: float, lon: float) -> PlaceHit | None:
     """The named place of the city nearest the point (what a dropped pin is called)."""
     rows = session.execute(
-        select(Place, City.code, City.name).join(City, col(City.id) == col(Place.city_id))
+        select(Place, City.code, City.name)
+        .join(City, col(City.id) == col(Place.city_id))
         .where(col(Place.city_id) == city_id, col(Place.kind) != "district")
-    ).all()  # fmt: skip
+    ).all()
     if not rows:
         return None
     place, code, name = min(rows, key=lambda r: rough_km((lat, lon), (r[0].lat, r[0].lon)))
@@ -70,6 +81,12 @@ def _holds(session: Session, word: str):
 
 
 def _hit(place: Place, city_code: str, city_name: str) -> PlaceHit:
-    return PlaceHit(name=place.name, kind=place.kind, district=place.district,
-                    city_code=city_code, city_name=city_name, lat=place.lat,
-                    lon=place.lon)  # fmt: skip
+    return PlaceHit(
+        name=place.name,
+        kind=place.kind,
+        district=place.district,
+        city_code=city_code,
+        city_name=city_name,
+        lat=place.lat,
+        lon=place.lon,
+    )

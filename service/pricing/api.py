@@ -15,10 +15,17 @@ bp = Blueprint("pricing", __name__, url_prefix="/v1")
 @bp.post("/quote")
 @read_only
 @require(Role.CONSUMER)
-@spec.validate(json=QuoteIn, resp=Resp(HTTP_200=QuoteRead, HTTP_401=None, HTTP_404=None,
-                                       HTTP_409=None, HTTP_422=None),
-               tags=["pricing"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=QuoteIn,
+    resp=Resp(HTTP_200=QuoteRead, HTTP_401=None, HTTP_404=None, HTTP_409=None, HTTP_422=None),
+    tags=["pricing"],
+    security=BEARER,
+)
 def create_quote():
     """Subtotal, promotion, coupon, fee, payable, per-line shares and who funds what."""
-    return quote_order(session=db_session(), consumer_id=caller().principal_id,
-                 quote_in=request.context.json, now=clock().now())  # fmt: skip
+    return quote_order(
+        session=db_session(),
+        consumer_id=caller().principal_id,
+        quote_in=request.context.json,
+        now=clock().now(),
+    )

@@ -196,8 +196,11 @@ def _apply_coupon(
     promotion_share = 0
     if promotion is not None:
         overlap = [m and p for m, p in zip(mask, promotion.mask, strict=True)]
-        promotion_share = (promotion.applied.discount_fen * _masked_sum(amounts, overlap)
-                           // promotion.applied.eligible_fen)  # fmt: skip
+        promotion_share = (
+            promotion.applied.discount_fen
+            * _masked_sum(amounts, overlap)
+            // promotion.applied.eligible_fen
+        )
         left = [a - s for a, s in zip(amounts, promotion.shares, strict=True)]
     base = eligible - promotion_share
     if base <= 0 or base < coupon.threshold_fen:

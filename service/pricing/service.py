@@ -40,17 +40,27 @@ def load_basket(*, session: Session, quote_in: QuoteIn, store_id: int, now: date
     return Basket(city, store, lines, names, promotions, fee, quote_in.payment_method)
 
 
-def price_basket(*, session: Session, basket: Basket, consumer_id: int, coupon_id: int | None,
-                 now: datetime) -> Quote:  # fmt: skip
+def price_basket(
+    *, session: Session, basket: Basket, consumer_id: int, coupon_id: int | None, now: datetime
+) -> Quote:
     """Price the basket with the named coupon (or none)."""
     offer = None
     if coupon_id is not None:
         offer = inputs.named_offer(
-            session, consumer_id=consumer_id, coupon_id=coupon_id, city_id=basket.city.id,
-            store_id=basket.store.id, now=now,
-        )  # fmt: skip
-    return price(lines=basket.lines, promotions=basket.promotions, fee=basket.fee, coupon=offer,
-                 payment_method=basket.payment_method)  # fmt: skip
+            session,
+            consumer_id=consumer_id,
+            coupon_id=coupon_id,
+            city_id=basket.city.id,
+            store_id=basket.store.id,
+            now=now,
+        )
+    return price(
+        lines=basket.lines,
+        promotions=basket.promotions,
+        fee=basket.fee,
+        coupon=offer,
+        payment_method=basket.payment_method,
+    )
 
 
 def quote(*, session: Session, consumer_id: int, quote_in: QuoteIn, now: datetime) -> QuoteRead:
@@ -58,21 +68,30 @@ def quote(*, session: Session, consumer_id: int, quote_in: QuoteIn, now: datetim
 
     Every usable coupon's saving and the nearest threshold not reached come with it."""
     basket = load_basket(session=session, quote_in=quote_in, store_id=quote_in.store_id, now=now)
-    priced = price_basket(session=session, basket=basket, consumer_id=consumer_id,
-                          coupon_id=quote_in.coupon_id, now=now)  # fmt: skip
+    priced = price_basket(
+        session=session,
+        basket=basket,
+        consumer_id=consumer_id,
+        coupon_id=quote_in.coupon_id,
+        now=now,
+    )
     baseline = priced
     if quote_in.coupon_id is not None:  # savings are against the basket without a coupon
-        baseline = price_basket(session=session, basket=basket, consumer_id=consumer_id,
-                                coupon_id=None, now=now)  # fmt: skip
-    offers = inputs.usable_offers(session, consumer_id=consumer_id, city_id=basket.city.id,
-                                  store_id=basket.store.id, now=now)  # fmt: skip
+        baseline = price_basket(
+            session=session, basket=basket, consumer_id=consumer_id, coupon_id=None, now=now
+        )
+    offers = inputs.usable_offers(
+        session, consumer_id=consumer_id, city_id=basket.city.id, store_id=basket.store.id, now=now
+    )
     options = coupon_options(basket, offers, baseline)
     suggestion = suggest_coupon(options, baseline) if quote_in.coupon_id is None else None
     hint = next_threshold(options)
-    return quote_read(basket, priced, suggestion).model_copy(update={
-        "coupons": [CouponOptionRead(**option) for option in options],
-        "next_threshold": NextThresholdRead(**hint) if hint else None,
-    })  # fmt: skip
+    return quote_read(basket, priced, suggestion).model_copy(
+        update={
+            "coupons": [CouponOptionRead(**option) for option in options],
+            "next_threshold": NextThresholdRead(**hint) if hint else None,
+        }
+    )
 
 
 def suggest_coupon(options: list[dict], baseline: Quote) -> dict | None:
@@ -83,18 +102,26 @@ def suggest_coupon(options: list[dict], baseline: Quote) -> dict | None:
             best = option
     if best is None or best["payable_fen"] >= baseline.payable_fen:
         return None
-    return {"coupon_id": best["coupon_id"], "payable_fen": best["payable_fen"],
-            "saves_fen": baseline.payable_fen - best["payable_fen"]}  # fmt: skip
+    return {
+        "coupon_id": best["coupon_id"],
+        "payable_fen": best["payable_fen"],
+        "saves_fen": baseline.payable_fen - best["payable_fen"],
+    }
 
 
 def quote_read(basket: Basket, priced: Quote, suggestion: dict | None) -> QuoteRead:
     """The API view of a priced basket."""
     units = {line.sku: line for line in basket.lines}
     lines = [
-        {**share.__dict__, "name": basket.names[share.sku], "category": units[share.sku].category,
-         "qty": units[share.sku].qty, "unit_price_fen": units[share.sku].unit_price_fen}
+        {
+            **share.__dict__,
+            "name": basket.names[share.sku],
+            "category": units[share.sku].category,
+            "qty": units[share.sku].qty,
+            "unit_price_fen": units[share.sku].unit_price_fen,
+        }
         for share in priced.lines
-    ]  # fmt: skip
+    ]
     return QuoteRead(
         store={"id": basket.store.id, "name": basket.store.name},
         lines=lines,

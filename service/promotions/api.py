@@ -28,8 +28,10 @@ def _read(promotion: Promotion) -> PromotionRead:
     running = not promotion.paused and promotion.starts_at <= now < promotion.ends_at
     city = db_session().get(City, promotion.city_id) if promotion.city_id else None
     zone = city_zone(city) if city else zone_named(NATIONAL_ZONE)
-    window = {"starts_at": promotion.starts_at.astimezone(zone),
-              "ends_at": promotion.ends_at.astimezone(zone)}  # fmt: skip
+    window = {
+        "starts_at": promotion.starts_at.astimezone(zone),
+        "ends_at": promotion.ends_at.astimezone(zone),
+    }
     return PromotionRead(**{**promotion.model_dump(), **window}, running=running)
 
 
@@ -44,23 +46,38 @@ def index():
 
 @bp.post("")
 @require(Role.OPERATOR)
-@spec.validate(json=PromotionCreate, resp=Resp(HTTP_201=PromotionRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=PromotionCreate,
+    resp=Resp(HTTP_201=PromotionRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def create():
     """Create a platform promotion (platform operators only)."""
     promotion = service.create_promotion(
-        session=db_session(), operator=current_operator(), promotion_in=request.context.json,
-        now=clock().now())  # fmt: skip
+        session=db_session(),
+        operator=current_operator(),
+        promotion_in=request.context.json,
+        now=clock().now(),
+    )
     return _read(promotion), 201
 
 
 @bp.patch(f"/<{ID}:promotion_id>")
 @require(Role.OPERATOR)
-@spec.validate(json=PromotionUpdate, resp=Resp(HTTP_200=PromotionRead, **ERRORS),
-               tags=["operators"], security=BEARER)  # fmt: skip
+@spec.validate(
+    json=PromotionUpdate,
+    resp=Resp(HTTP_200=PromotionRead, **ERRORS),
+    tags=["operators"],
+    security=BEARER,
+)
 def update(promotion_id: int):
     """Change a promotion; `paused` pauses or resumes it, `end_now` ends it."""
     promotion = service.update_promotion(
-        session=db_session(), operator=current_operator(), promotion_id=promotion_id,
-        promotion_in=request.context.json, now=clock().now())  # fmt: skip
+        session=db_session(),
+        operator=current_operator(),
+        promotion_id=promotion_id,
+        promotion_in=request.context.json,
+        now=clock().now(),
+    )
     return _read(promotion)

@@ -13,8 +13,16 @@ from service.people.models import Operator
 from service.pricing.inputs import promotions_changed
 from service.promotions.schemas import PromotionCreate, PromotionUpdate
 
-AUDITED = ("name", "threshold_fen", "discount_fen", "cap_fen", "categories", "starts_at",
-           "ends_at", "paused")  # fmt: skip
+AUDITED = (
+    "name",
+    "threshold_fen",
+    "discount_fen",
+    "cap_fen",
+    "categories",
+    "starts_at",
+    "ends_at",
+    "paused",
+)
 
 
 def list_promotions(*, session: Session, operator: Operator) -> list[Promotion]:
@@ -27,8 +35,9 @@ def list_promotions(*, session: Session, operator: Operator) -> list[Promotion]:
     return list(session.execute(query).scalars())
 
 
-def create_promotion(*, session: Session, operator: Operator, promotion_in: PromotionCreate,
-                     now: datetime) -> Promotion:  # fmt: skip
+def create_promotion(
+    *, session: Session, operator: Operator, promotion_in: PromotionCreate, now: datetime
+) -> Promotion:
     """A new promotion (platform operators only); audited."""
     _platform_only(operator)
     if promotion_in.city_id is not None and session.get(City, promotion_in.city_id) is None:
@@ -41,8 +50,14 @@ def create_promotion(*, session: Session, operator: Operator, promotion_in: Prom
     return promotion
 
 
-def update_promotion(*, session: Session, operator: Operator, promotion_id: int,
-                     promotion_in: PromotionUpdate, now: datetime) -> Promotion:  # fmt: skip
+def update_promotion(
+    *,
+    session: Session,
+    operator: Operator,
+    promotion_id: int,
+    promotion_in: PromotionUpdate,
+    now: datetime,
+) -> Promotion:
     """Change, pause/resume or end a promotion (platform operators only); audited."""
     _platform_only(operator)
     promotion = session.get(Promotion, promotion_id)
@@ -87,7 +102,16 @@ def _snapshot(promotion: Promotion) -> dict:
 
 
 def _audit(session, operator, promotion, action, old, new, now) -> None:
-    record_audit(session=session, at=now, actor_role="operator", actor_id=operator.id,
-                 action=action, target_type="promotion", target_id=promotion.id,
-                 city_id=promotion.city_id, old=old, new=new)  # fmt: skip
+    record_audit(
+        session=session,
+        at=now,
+        actor_role="operator",
+        actor_id=operator.id,
+        action=action,
+        target_type="promotion",
+        target_id=promotion.id,
+        city_id=promotion.city_id,
+        old=old,
+        new=new,
+    )
     promotions_changed()  # this worker sees it at once; the others within their cache's TTL

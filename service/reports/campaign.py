@@ -99,8 +99,11 @@ def _order_query(campaign: Campaign, span: Span, group, key_of):
     if group == "chain":
         inner = inner.join(Store, col(Store.id) == facts.c.store_id)
     by = inner.group_by(key, coupon).subquery("by_coupon")
-    pcts = (campaign.funding_government_pct, campaign.funding_platform_pct,
-            campaign.funding_merchant_pct)  # fmt: skip
+    pcts = (
+        campaign.funding_government_pct,
+        campaign.funding_platform_pct,
+        campaign.funding_merchant_pct,
+    )
     split = funder_shares(by.c.coupon, pcts)
     sums = ("redeemed_count", "released_count", "gmv_fen", "promotion_fen")
     return select(
@@ -118,11 +121,16 @@ def _measures(facts, group, key_of) -> tuple:
         key = key_of(facts.c.at, facts.c.store_id if group == "store" else col(Store.chain))
         return key, facts.c.subtotal, facts.c.coupon, facts.c.promotion
     # a cancel takes back the line's goods not already short-picked
-    left = col(OrderLine.unit_price_fen) * func.coalesce(col(OrderLine.picked_qty),
-                                                         col(OrderLine.qty))  # fmt: skip
+    left = col(OrderLine.unit_price_fen) * func.coalesce(
+        col(OrderLine.picked_qty), col(OrderLine.qty)
+    )
     goods = case((facts.c.sign > 0, col(OrderLine.amount_fen)), else_=left)
-    return (col(OrderLine.category), goods, col(OrderLine.coupon_share_fen),
-            col(OrderLine.promotion_share_fen))  # fmt: skip
+    return (
+        col(OrderLine.category),
+        goods,
+        col(OrderLine.coupon_share_fen),
+        col(OrderLine.promotion_share_fen),
+    )
 
 
 def _coupon_queries(campaign: Campaign, span: Span, key_of) -> list:
@@ -154,13 +162,17 @@ def _issued_queries(campaign: Campaign, span: Span, key_of) -> list:
     claims = select(
         key_of(col(PackClaim.claimed_at)).label("key"),
         func.count().label("packs_claimed"),
-        *() if granted else ((func.count() * per_pack).label("issued_count"),
-                             func.sum(col(PackClaim.face_value_fen)).label("issued_fen")),
+        *()
+        if granted
+        else (
+            (func.count() * per_pack).label("issued_count"),
+            func.sum(col(PackClaim.face_value_fen)).label("issued_fen"),
+        ),
     ).where(
         col(PackClaim.campaign_id) == campaign.id,
         col(PackClaim.claimed_at) >= span.start,
         col(PackClaim.claimed_at) < span.end,
-    )  # fmt: skip
+    )
     if not granted:
         return [claims]
     coupons = select(

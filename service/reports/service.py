@@ -59,7 +59,7 @@ def campaign_report(
                 **_with_rates(values),
             }
             for key, values in sorted(rows.items(), key=lambda kv: str(kv[0]))
-        ],  # fmt: skip
+        ],
         **reconcile(session, campaign),
     }
 

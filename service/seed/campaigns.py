@@ -37,28 +37,45 @@ def _default_campaign(code: str, city: City, default: dict) -> dict:
         "name": f"{city.name}{default['name_suffix']}",
         "payment_method": None,
         "categories": [],
-        "batches": [{"name": "第一批", "start_days": default["start_days"],
-                     "end_days": default["end_days"], "pack_quota": default["pack_quota"]}],
-    }  # fmt: skip
+        "batches": [
+            {
+                "name": "第一批",
+                "start_days": default["start_days"],
+                "end_days": default["end_days"],
+                "pack_quota": default["pack_quota"],
+            }
+        ],
+    }
 
 
 def _load_city_campaign(session, city: City, spec: dict, anchor: datetime, get_or_add) -> None:
     gov, platform, merchant = spec["funding"]
     campaign = get_or_add(
-        session, Campaign, {"city_id": city.id, "name": spec["name"]},
-        issuer=spec["issuer"], issuer_name=spec["issuer_name"], budget_fen=spec["budget_fen"],
-        stacks_with_platform=spec["stacks_with_platform"], payment_method=spec["payment_method"],
-        categories=spec["categories"], funding_government_pct=gov, funding_platform_pct=platform,
-        funding_merchant_pct=merchant, starts_at=anchor + timedelta(days=spec["start_days"]),
+        session,
+        Campaign,
+        {"city_id": city.id, "name": spec["name"]},
+        issuer=spec["issuer"],
+        issuer_name=spec["issuer_name"],
+        budget_fen=spec["budget_fen"],
+        stacks_with_platform=spec["stacks_with_platform"],
+        payment_method=spec["payment_method"],
+        categories=spec["categories"],
+        funding_government_pct=gov,
+        funding_platform_pct=platform,
+        funding_merchant_pct=merchant,
+        starts_at=anchor + timedelta(days=spec["start_days"]),
         ends_at=anchor + timedelta(days=spec["end_days"]),
-    )  # fmt: skip
+    )
     for batch in spec["batches"]:
         get_or_add(
-            session, Batch, {"campaign_id": campaign.id, "name": batch["name"]},
-            city_id=city.id, pack_quota=batch["pack_quota"],
+            session,
+            Batch,
+            {"campaign_id": campaign.id, "name": batch["name"]},
+            city_id=city.id,
+            pack_quota=batch["pack_quota"],
             claim_starts_at=anchor + timedelta(days=batch["start_days"]),
             claim_ends_at=anchor + timedelta(days=batch["end_days"]),
-        )  # fmt: skip
+        )
     _load_pack(session, campaign, spec["pack"], None, get_or_add)
 
 
@@ -68,23 +85,33 @@ def _load_platform_drops(session, city: City, spec: dict, anchor: datetime, get_
     # One campaign a city (a platform offer dropped city by city), named for its city, so the
     # console's list tells them apart; its batches are the drops, named by day and hour.
     campaign = get_or_add(
-        session, Campaign, {"city_id": city.id, "name": f"{spec['name']} · {city.name}"},
-        issuer="platform", issuer_name=spec["issuer_name"], budget_fen=spec["budget_fen"],
-        stacks_with_platform=True, categories=[], funding_government_pct=0,
-        funding_platform_pct=100, funding_merchant_pct=0,
+        session,
+        Campaign,
+        {"city_id": city.id, "name": f"{spec['name']} · {city.name}"},
+        issuer="platform",
+        issuer_name=spec["issuer_name"],
+        budget_fen=spec["budget_fen"],
+        stacks_with_platform=True,
+        categories=[],
+        funding_government_pct=0,
+        funding_platform_pct=100,
+        funding_merchant_pct=0,
         starts_at=anchor - timedelta(days=1),
         ends_at=anchor + timedelta(days=spec["days"] + 4),
-    )  # fmt: skip
+    )
     for offset in range(spec["days"]):
         day = first_day + timedelta(days=offset)
         for hour in spec["hours"]:
             opens = datetime.combine(day, time(hour), zone)
             get_or_add(
-                session, Batch,
+                session,
+                Batch,
                 {"campaign_id": campaign.id, "name": f"{day:%m月%d日} {hour}:00"},
-                city_id=city.id, pack_quota=spec["pack_quota"],
-                claim_starts_at=opens, claim_ends_at=opens + timedelta(hours=1),
-            )  # fmt: skip
+                city_id=city.id,
+                pack_quota=spec["pack_quota"],
+                claim_starts_at=opens,
+                claim_ends_at=opens + timedelta(hours=1),
+            )
     _load_pack(session, campaign, spec["pack"], spec["valid_hours"], get_or_add)
 
 
@@ -92,7 +119,12 @@ def _load_pack(session, campaign: Campaign, pack: list, valid_hours: int | None,
     for n, (threshold_fen, discount_fen, quantity) in enumerate(pack, start=1):
         name = f"满{threshold_fen // 100}减{discount_fen // 100} #{n}"
         get_or_add(
-            session, CouponTemplate, {"campaign_id": campaign.id, "name": name},
-            city_id=campaign.city_id, threshold_fen=threshold_fen, discount_fen=discount_fen,
-            quantity=quantity, valid_hours=valid_hours,
-        )  # fmt: skip
+            session,
+            CouponTemplate,
+            {"campaign_id": campaign.id, "name": name},
+            city_id=campaign.city_id,
+            threshold_fen=threshold_fen,
+            discount_fen=discount_fen,
+            quantity=quantity,
+            valid_hours=valid_hours,
+        )

@@ -55,6 +55,7 @@ def demo_consumer_token(*, session: Session, consumer_id: int, now: datetime) ->
     """A fresh token for one demo consumer (any other id is 404)."""
     if consumer_id not in {c["id"] for c in demo_consumers(session=session)}:
         raise NotFound(f"no demo consumer {consumer_id}")
-    _, secret = issue_token(session=session, role=Role.CONSUMER, principal_id=consumer_id,
-                            now=now, label="demo")  # fmt: skip
+    _, secret = issue_token(
+        session=session, role=Role.CONSUMER, principal_id=consumer_id, now=now, label="demo"
+    )
     return secret

@@ -24,8 +24,9 @@ class DemoSignIn:
 
 def prepare_demo_sign_in(*, session: Session, secret_key: str, now: datetime) -> DemoSignIn | None:
     """New credentials for the platform demo operator and a pairing code for the demo store."""
-    operator = session.exec(select(Operator).where(Operator.city_id.is_(None))
-                            .order_by(Operator.id)).first()  # fmt: skip
+    operator = session.exec(
+        select(Operator).where(Operator.city_id.is_(None)).order_by(Operator.id)
+    ).first()
     _, store_model, condition = DEMO[1]
     store = session.exec(select(store_model).where(condition).order_by(store_model.id)).first()
     if operator is None or store is None:
@@ -37,6 +38,7 @@ def prepare_demo_sign_in(*, session: Session, secret_key: str, now: datetime) ->
     operator.failed_sign_ins, operator.locked_until, operator.disabled_at = 0, None, None
     session.flush()
     revoke_sessions_of(session=session, role="operator", principal_id=operator.id, now=now)
-    code, _ = issue_pairing_code(session=session, store_id=store.id,
-                                 issued_by=("operator", operator.id), now=now)  # fmt: skip
+    code, _ = issue_pairing_code(
+        session=session, store_id=store.id, issued_by=("operator", operator.id), now=now
+    )
     return DemoSignIn(operator.name, password, secret, store.name, code)

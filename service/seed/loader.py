@@ -57,9 +57,15 @@ def _load_cities(session: Session) -> dict[str, City]:
     for spec in read_json("cities.json"):
         lat, lon = spec["center"]
         cities[spec["code"]] = get_or_add(
-            session, City, {"code": spec["code"]}, name=spec["name"], name_en=spec["name_en"],
-            center_lat=lat, center_lon=lon, service_radius_km=spec["service_radius_km"],
-        )  # fmt: skip
+            session,
+            City,
+            {"code": spec["code"]},
+            name=spec["name"],
+            name_en=spec["name_en"],
+            center_lat=lat,
+            center_lon=lon,
+            service_radius_km=spec["service_radius_km"],
+        )
     return cities
 
 
@@ -84,8 +90,9 @@ def _load_catalog(session: Session) -> dict[str, list[tuple[int, int]]]:
                 spec=spec,
             )
             # The catalogue's own words: set on every load, so a changed table takes effect.
-            product.keywords = keywords_for(terms, category=category, name=name, brand=brand,
-                                            spec=spec)  # fmt: skip
+            product.keywords = keywords_for(
+                terms, category=category, name=name, brand=brand, spec=spec
+            )
             by_category.setdefault(category, []).append((product.id, price_fen))
     return by_category
 
@@ -102,8 +109,16 @@ def _load_places(session: Session, cities: dict[str, City]) -> None:
         for name, kind, district, lat, lon in [*places, *entry["places"]]:
             if (city_id, name) not in known:
                 known.add((city_id, name))
-                rows.append({"city_id": city_id, "name": name, "kind": kind,
-                             "district": district, "lat": lat, "lon": lon})  # fmt: skip
+                rows.append(
+                    {
+                        "city_id": city_id,
+                        "name": name,
+                        "kind": kind,
+                        "district": district,
+                        "lat": lat,
+                        "lon": lon,
+                    }
+                )
     if rows:
         session.execute(insert(Place), rows)
 
@@ -131,8 +146,9 @@ def _load_stores(session: Session, cities: dict[str, City], products: dict, scal
 def _attach_feeds(session: Session, cities: dict[str, City]) -> None:
     """A few stores read their stock from the sample CSV feeds, so the scheduler has work."""
     for spec in read_json("feeds.json"):
-        stores = session.exec(select(Store).where(Store.city_id == cities[spec["city"]].id)
-                              .order_by(Store.id)).all()  # fmt: skip
+        stores = session.exec(
+            select(Store).where(Store.city_id == cities[spec["city"]].id).order_by(Store.id)
+        ).all()
         store = next(s for s in stores if s.categories == [spec["category"]])
         store.adapter_kind = "csv"
         store.adapter_settings = {"path": str(fixtures_dir() / "feeds" / spec["file"])}
@@ -144,12 +160,27 @@ def _load_people(session: Session, cities: dict[str, City], now: datetime) -> No
     people = read_json("people.json")
     # The demo people's numbers count as verified: they sign in with codes from the sink.
     for name, phone, city in people["consumers"]:
-        get_or_add(session, Consumer, {"phone": normalise_phone(phone)}, name=name,
-                   home_city_id=cities[city].id, created_at=now, phone_verified_at=now)  # fmt: skip
+        get_or_add(
+            session,
+            Consumer,
+            {"phone": normalise_phone(phone)},
+            name=name,
+            home_city_id=cities[city].id,
+            created_at=now,
+            phone_verified_at=now,
+        )
     for name, phone, city in people["couriers"]:
         c = cities[city]
-        get_or_add(session, Courier, {"phone": normalise_phone(phone)}, name=name, city_id=c.id,
-                   last_lat=c.center_lat, last_lon=c.center_lon, phone_verified_at=now)  # fmt: skip
+        get_or_add(
+            session,
+            Courier,
+            {"phone": normalise_phone(phone)},
+            name=name,
+            city_id=c.id,
+            last_lat=c.center_lat,
+            last_lon=c.center_lon,
+            phone_verified_at=now,
+        )
     for name, city in people["operators"]:
         get_or_add(session, Operator, {"name": name}, city_id=cities[city].id if city else None)
 
@@ -157,10 +188,15 @@ def _load_people(session: Session, cities: dict[str, City], now: datetime) -> No
 def _load_promotions(session: Session, cities: dict[str, City], anchor: datetime) -> None:
     for spec in read_json("campaigns.json")["promotions"]:
         get_or_add(
-            session, Promotion, {"name": spec["name"]}, kind=spec["kind"],
-            threshold_fen=spec["threshold_fen"], discount_fen=spec["discount_fen"],
-            cap_fen=spec["cap_fen"], categories=spec["categories"],
+            session,
+            Promotion,
+            {"name": spec["name"]},
+            kind=spec["kind"],
+            threshold_fen=spec["threshold_fen"],
+            discount_fen=spec["discount_fen"],
+            cap_fen=spec["cap_fen"],
+            categories=spec["categories"],
             city_id=cities[spec["city"]].id if spec["city"] else None,
             starts_at=anchor + timedelta(days=spec["start_days"]),
             ends_at=anchor + timedelta(days=spec["end_days"]),
-        )  # fmt: skip
+        )

@@ -21,11 +21,15 @@ def sku_codes(catalog: dict[str, list]) -> dict[str, list[str]]:
     for category in catalog:
         prefix = PREFIXES.get(category, category[:3].upper())
         if prefix in owners:
-            raise CatalogError(f"categories {owners[prefix]} and {category} would share the "
-                               f"SKU prefix {prefix}; give one its own in PREFIXES")  # fmt: skip
+            raise CatalogError(
+                f"categories {owners[prefix]} and {category} would share the "
+                f"SKU prefix {prefix}; give one its own in PREFIXES"
+            )
         owners[prefix] = category
     return {
-        category: [f"{PREFIXES.get(category, category[:3].upper())}-{n:04d}"
-                   for n in range(1, len(items) + 1)]
+        category: [
+            f"{PREFIXES.get(category, category[:3].upper())}-{n:04d}"
+            for n in range(1, len(items) + 1)
+        ]
         for category, items in catalog.items()
-    }  # fmt: skip
+    }

@@ -31,8 +31,13 @@ class DemoTokenRead(SQLModel):
 @bp.get("/")
 def shop():
     """The mobile shop page: place, search, store menus, coupons, cart, my orders."""
-    return render_template("shop.html", places=_places(), demo=_demo_mode(),
-                           categories=CATEGORIES, category_names=category_names())  # fmt: skip
+    return render_template(
+        "shop.html",
+        places=_places(),
+        demo=_demo_mode(),
+        categories=CATEGORIES,
+        category_names=category_names(),
+    )
 
 
 @bp.get("/favicon.ico")
@@ -70,6 +75,12 @@ def _require_demo() -> None:
 @functools.cache
 def _places() -> list[dict]:
     """The seed cities' districts, as the page's location picker offers them."""
-    return [{"city": c["name"], "points": [{"name": n, "lat": lat, "lon": lon}
-                                            for n, lat, lon in c.get("districts", [])]}
-            for c in read_json("cities.json")]  # fmt: skip
+    return [
+        {
+            "city": c["name"],
+            "points": [
+                {"name": n, "lat": lat, "lon": lon} for n, lat, lon in c.get("districts", [])
+            ],
+        }
+        for c in read_json("cities.json")
+    ]

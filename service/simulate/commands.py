@@ -21,12 +21,24 @@ from service.simulate.run import run, visits_at_once
 from service.simulate.scenario import load_scenario
 from service.web.context import database
 
-HEADLINE = ("orders_placed", "orders_delivered", "on_time_rate", "server_5xx", "reconciled",
-            "payments",
-            "wall_s", "drain", "simulator_cpu_s")  # fmt: skip
+HEADLINE = (
+    "orders_placed",
+    "orders_delivered",
+    "on_time_rate",
+    "server_5xx",
+    "reconciled",
+    "payments",
+    "wall_s",
+    "drain",
+    "simulator_cpu_s",
+)
 simulate_group = AppGroup("simulate", help="Replay a city's peak through the running service.")
-SCENARIO = click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False),
-                        help="Scenario TOML (default: Changsha's 20:00 drop).")  # fmt: skip
+SCENARIO = click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Scenario TOML (default: Changsha's 20:00 drop).",
+)
 
 
 @simulate_group.command("env", help="Print HD_SIM_* for the service, the scheduler and `run`.")
@@ -43,8 +55,12 @@ def simulate_env(scenario_path: str | None, lead_s: float):
 @simulate_group.command("run", help="Prepare the actors, play the scenario, write the report.")
 @SCENARIO
 @click.option("--url", default="http://127.0.0.1:5000", help="The running service (loopback).")
-@click.option("--out", type=click.Path(file_okay=False), default="instance/simulation",
-              help="Folder for report.json and index.html.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="instance/simulation",
+    help="Folder for report.json and index.html.",
+)
 @click.option("--consumers", type=int)
 @click.option("--stores", type=int)
 @click.option("--couriers", type=int)
@@ -57,13 +73,16 @@ def simulate_run(scenario_path, url, out, **scale):
     scenario = load_scenario(scenario_path).scaled(**scale)
     clock = ScaledClock.from_env(os.environ)
     if clock is None or abs(clock.speed - scenario.speed) > 1e-9:
-        raise click.UsageError("run the service, the scheduler and this command with the "
-                               "HD_SIM_* values of `hourdelivery simulate env`")  # fmt: skip
+        raise click.UsageError(
+            "run the service, the scheduler and this command with the "
+            "HD_SIM_* values of `hourdelivery simulate env`"
+        )
     began = time.monotonic()
     with database().unit_of_work() as session:
         world = prepare_world(session=session, scenario=scenario, now=clock.now())
-    click.echo(f"prepared in {time.monotonic() - began:.1f} s; business time {clock.now()}",
-               err=True)  # fmt: skip
+    click.echo(
+        f"prepared in {time.monotonic() - began:.1f} s; business time {clock.now()}", err=True
+    )
     if clock.now() >= scenario.drop_at:
         click.echo("warning: the drop had begun before the actors were ready", err=True)
     # A connection for each tablet's parked poll and each courier, and the consumers' visits.

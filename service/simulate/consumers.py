@@ -28,11 +28,16 @@ class Outcomes:
         order, breakdown = placed["order"], placed["breakdown"]
         self.visits["ordered"] += 1
         self.orders[order["id"]] = {
-            "store_id": store["id"], "category": store["category"], "placed_at": at,
+            "store_id": store["id"],
+            "category": store["category"],
+            "placed_at": at,
             "token": token,
-            "promised_at": order["promised_at"], "code": order["handoff_code"],
-            "status": "PLACED", "subtotal_fen": breakdown["subtotal_fen"],
-            "funding": breakdown.get("funding") or {}}  # fmt: skip
+            "promised_at": order["promised_at"],
+            "code": order["handoff_code"],
+            "status": "PLACED",
+            "subtotal_fen": breakdown["subtotal_fen"],
+            "funding": breakdown.get("funding") or {},
+        }
 
     def refuse(self, answer, code: str | None = None) -> None:
         """Count a refused quote or order by its error code (and no store's reasons)."""
@@ -65,8 +70,16 @@ def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
     return times
 
 
-async def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
-                   arrive: datetime, rng: random.Random, room) -> None:  # fmt: skip
+async def consumer(
+    api: Api,
+    scenario: Scenario,
+    world: dict,
+    outcomes: Outcomes,
+    person: dict,
+    arrive: datetime,
+    rng: random.Random,
+    room,
+) -> None:
     """One consumer's visit, from arrival to an order (or a refusal, or leaving); `room` (a
     semaphore) bounds the visits under way at once."""
     if not await api.sleep_until(arrive):
@@ -77,8 +90,15 @@ async def consumer(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes
         await _visit(api, scenario, world, outcomes, person, arrive, rng)
 
 
-async def _visit(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, person: dict,
-                 arrive: datetime, rng: random.Random) -> None:  # fmt: skip
+async def _visit(
+    api: Api,
+    scenario: Scenario,
+    world: dict,
+    outcomes: Outcomes,
+    person: dict,
+    arrive: datetime,
+    rng: random.Random,
+) -> None:
     token, (lat, lon) = person["token"], person["home"]
     store = await _pick_store(api, world, token, lat, lon, rng)
     items = await _basket(api, store, token, rng)
@@ -88,15 +108,23 @@ async def _visit(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, 
         await claim(api, world, outcomes, token, lat, lon)
     if rng.random() >= scenario.consumers.get("order_share", 1.0):
         return outcomes.left()  # looked (and claimed for later): not every visit orders now
-    body = {"items": items, "lat": lat, "lon": lon, "store_id": store["id"],
-            "payment_method": scenario.consumers["payment_method"]}  # fmt: skip
+    body = {
+        "items": items,
+        "lat": lat,
+        "lon": lon,
+        "store_id": store["id"],
+        "payment_method": scenario.consumers["payment_method"],
+    }
     quote = await api.call("POST", "/v1/quote", token, json=body)
     if quote is None or quote.status_code != 200:
         return outcomes.refuse(quote)
     suggested = quote.json().get("suggested_coupon")
     payable = suggested["payable_fen"] if suggested else quote.json()["payable_fen"]
-    body |= {"address": "模拟路1号", "expected_payable_fen": payable,
-             "coupon_id": suggested["coupon_id"] if suggested else None}  # fmt: skip
+    body |= {
+        "address": "模拟路1号",
+        "expected_payable_fen": payable,
+        "coupon_id": suggested["coupon_id"] if suggested else None,
+    }
     order = await place(api, token, body)
     if order is None or order.status_code != 201:
         return outcomes.refuse(order)
@@ -110,12 +138,17 @@ async def _visit(api: Api, scenario: Scenario, world: dict, outcomes: Outcomes, 
 # How consumers pay (scenario keys of [consumers], these by default): most at once, some
 # late but before pay_by, some never (close_unpaid closes those at pay_by). The sandbox is
 # asked per payment to deliver its notification twice or never (query_payments finds those).
-PAYING = {"pay_late_share": 0.08, "abandon_share": 0.06, "notify_twice_share": 0.05,
-          "notify_lost_share": 0.05}  # fmt: skip
+PAYING = {
+    "pay_late_share": 0.08,
+    "abandon_share": 0.06,
+    "notify_twice_share": 0.05,
+    "notify_lost_share": 0.05,
+}
 
 
-async def pay(api: Api, scenario: Scenario, outcomes: Outcomes, token: str, placed: dict,
-              rng: random.Random) -> bool:  # fmt: skip
+async def pay(
+    api: Api, scenario: Scenario, outcomes: Outcomes, token: str, placed: dict, rng: random.Random
+) -> bool:
     """Pay the order's payment at the sandbox cashier, as the consumer's phone would; whether
     it was paid."""
     spec, order_id = PAYING | scenario.consumers, placed["order"]["id"]
@@ -132,13 +165,18 @@ async def pay(api: Api, scenario: Scenario, outcomes: Outcomes, token: str, plac
         late = await api.sleep_business(rng.uniform(min(60, left_s / 2), max(60, left_s - 120)))
     roll, twice, lost = rng.random(), spec["notify_twice_share"], spec["notify_lost_share"]
     deliver = "twice" if roll < twice else "never" if roll < twice + lost else "now"
-    answer = await api.call("POST", urlparse(payment["pay_url"]).path, json={
-        "action": "pay", "deliver": deliver})  # fmt: skip
+    answer = await api.call(
+        "POST", urlparse(payment["pay_url"]).path, json={"action": "pay", "deliver": deliver}
+    )
     if answer is None or answer.status_code != 200:
         outcomes.mark(order_id, payment="refused")
         return False
-    outcomes.mark(order_id, payment="paid_late" if late else "paid", notified=deliver,
-                  account=urlparse(payment["pay_url"]).path.split("/")[3])  # fmt: skip
+    outcomes.mark(
+        order_id,
+        payment="paid_late" if late else "paid",
+        notified=deliver,
+        account=urlparse(payment["pay_url"]).path.split("/")[3],
+    )
     seen = await api.call("GET", f"/v1/orders/{order_id}", token)
     if seen is not None and seen.status_code == 200 and seen.json().get("promised_at"):
         outcomes.mark(order_id, promised_at=seen.json()["promised_at"])  # counts from payment
@@ -164,17 +202,23 @@ async def _cancel(api: Api, outcomes: Outcomes, token: str, order_id: int, rng) 
 
 async def _pick_store(api: Api, world: dict, token: str, lat: float, lon: float, rng) -> dict:
     """A store in play that delivers here, as the shop's nearby list shows (else any)."""
-    nearby = await api.call("GET", "/v1/stores/nearby", token, params={
-        "lat": lat, "lon": lon, "radius_km": 5, "open": "true", "limit": 100})  # fmt: skip
+    nearby = await api.call(
+        "GET",
+        "/v1/stores/nearby",
+        token,
+        params={"lat": lat, "lon": lon, "radius_km": 5, "open": "true", "limit": 100},
+    )
     listed = {s["id"] for s in nearby.json()["stores"]} if nearby and nearby.is_success else set()
     playing = [s for s in world["stores"] if s["id"] in listed]
     return rng.choice(playing or world["stores"])
 
 
-async def claim(api: Api, world: dict, outcomes: Outcomes, token: str, lat: float,
-                lon: float) -> None:  # fmt: skip
-    answer = await api.call("POST", f"/v1/campaigns/{world['campaign_id']}/claim", token,
-                            json={"lat": lat, "lon": lon})  # fmt: skip
+async def claim(
+    api: Api, world: dict, outcomes: Outcomes, token: str, lat: float, lon: float
+) -> None:
+    answer = await api.call(
+        "POST", f"/v1/campaigns/{world['campaign_id']}/claim", token, json={"lat": lat, "lon": lon}
+    )
     got = answer is not None and answer.status_code == 201
     outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
 
@@ -184,8 +228,9 @@ async def place(api: Api, token: str, body: dict, attempts: int = 3):
     `price_changed` is accepted once at the new price, as the shop asks its user to."""
     key, repriced = str(uuid.uuid4()), False
     for _ in range(attempts):
-        answer = await api.call("POST", "/v1/orders", token, json=body,
-                                headers={"Idempotency-Key": key})  # fmt: skip
+        answer = await api.call(
+            "POST", "/v1/orders", token, json=body, headers={"Idempotency-Key": key}
+        )
         if answer is not None and _code(answer) == "price_changed" and not repriced:
             body = {**body, "expected_payable_fen": answer.json()["error"]["quote"]["payable_fen"]}
             key, repriced = str(uuid.uuid4()), True  # a new order: the old key holds the 409

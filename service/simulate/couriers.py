@@ -27,8 +27,15 @@ class Rider:
     delivered: int = 0
 
 
-async def courier(api: Api, scenario: Scenario, world: dict, person: dict, outcomes: Outcomes,
-                  rng: random.Random, riders: list) -> None:  # fmt: skip
+async def courier(
+    api: Api,
+    scenario: Scenario,
+    world: dict,
+    person: dict,
+    outcomes: Outcomes,
+    rng: random.Random,
+    riders: list,
+) -> None:
     """One courier's shift: a location every 15 business seconds on the clock (a slow answer
     delays that tick, not the ones after it)."""
     rider = Rider(person["token"], list(person["at"]), world["city"]["speed_kmh"])
@@ -49,8 +56,12 @@ async def courier(api: Api, scenario: Scenario, world: dict, person: dict, outco
         _move(rider, elapsed)
         rider.online_s += elapsed
         rider.busy_s += elapsed if rider.job else 0
-        moved = await api.call("PUT", "/v1/courier/location", rider.token,
-                               json={"lat": rider.at[0], "lon": rider.at[1]})  # fmt: skip
+        moved = await api.call(
+            "PUT",
+            "/v1/courier/location",
+            rider.token,
+            json={"lat": rider.at[0], "lon": rider.at[1]},
+        )
         if rider.job is None:
             if _offered(moved):
                 await _take_offer(api, scenario, rider, rng)
@@ -108,8 +119,12 @@ async def _hand_over(api, scenario, rider: Rider, outcomes: Outcomes, rng, path:
     order_id = rider.job["order_id"]
     code = outcomes.orders.get(order_id, {}).get("code", "0000")
     if rng.random() < scenario.couriers["wrong_code_share"]:
-        await api.call("POST", f"{path}/delivered", rider.token,
-                       json={"code": f"{(int(code) + 1) % 10000:04d}"})  # fmt: skip
+        await api.call(
+            "POST",
+            f"{path}/delivered",
+            rider.token,
+            json={"code": f"{(int(code) + 1) % 10000:04d}"},
+        )
     answer = await api.call("POST", f"{path}/delivered", rider.token, json={"code": code})
     if answer is not None and answer.is_success:
         outcomes.mark(order_id, status="DELIVERED", delivered_at=api.clock.now())
@@ -146,5 +161,7 @@ def _move(rider: Rider, seconds: float) -> None:
         rider.at = [target["lat"], target["lon"]]
         return
     share = step / left
-    rider.at = [rider.at[0] + (target["lat"] - rider.at[0]) * share,
-                rider.at[1] + (target["lon"] - rider.at[1]) * share]  # fmt: skip
+    rider.at = [
+        rider.at[0] + (target["lat"] - rider.at[0]) * share,
+        rider.at[1] + (target["lon"] - rider.at[1]) * share,
+    ]

@@ -64,10 +64,12 @@ class Api:
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "Api":
-        connector = aiohttp.TCPConnector(limit=self.connections, limit_per_host=0,
-                                         keepalive_timeout=KEEPALIVE_S)  # fmt: skip
-        self.session = aiohttp.ClientSession(self.base_url, connector=connector,
-                                             timeout=aiohttp.ClientTimeout(total=30))  # fmt: skip
+        connector = aiohttp.TCPConnector(
+            limit=self.connections, limit_per_host=0, keepalive_timeout=KEEPALIVE_S
+        )
+        self.session = aiohttp.ClientSession(
+            self.base_url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        )
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -85,8 +87,14 @@ class Api:
         except (aiohttp.ClientError, TimeoutError):
             answer = None
         route = f"{method} {IDS.sub('/{id}', path.split('?')[0])}"
-        self.calls.append(Call(route, answer.status_code if answer is not None else 0,
-                               (time.perf_counter() - began) * 1000, self.clock.now()))  # fmt: skip
+        self.calls.append(
+            Call(
+                route,
+                answer.status_code if answer is not None else 0,
+                (time.perf_counter() - began) * 1000,
+                self.clock.now(),
+            )
+        )
         return answer
 
     async def sleep_until(self, business: datetime) -> bool:

@@ -31,18 +31,21 @@ def prepare_world(*, session: Session, scenario: Scenario, now: datetime) -> dic
     session.add(operator)
     session.flush()
     token = _token_maker(session, now)
-    return {"city": {"id": city.id, "speed_kmh": city.courier_speed_kmh},
-            "operator": token(Role.OPERATOR, operator.id),
-            "stores": _stores(session, scenario, city, operator.id, rng, now, token),
-            "consumers": _consumers(session, scenario, city, rng, now, token),
-            "couriers": _couriers(session, scenario, city, rng, token, now),
-            "campaign_id": _campaign(session, scenario, city, operator, now)}  # fmt: skip
+    return {
+        "city": {"id": city.id, "speed_kmh": city.courier_speed_kmh},
+        "operator": token(Role.OPERATOR, operator.id),
+        "stores": _stores(session, scenario, city, operator.id, rng, now, token),
+        "consumers": _consumers(session, scenario, city, rng, now, token),
+        "couriers": _couriers(session, scenario, city, rng, token, now),
+        "campaign_id": _campaign(session, scenario, city, operator, now),
+    }
 
 
 def _token_maker(session: Session, now: datetime):
     def token(role: Role, principal_id: int) -> str:
-        return issue_token(session=session, role=role, principal_id=principal_id, now=now,
-                           label="simulator")[1]  # fmt: skip
+        return issue_token(
+            session=session, role=role, principal_id=principal_id, now=now, label="simulator"
+        )[1]
 
     return token
 
@@ -51,19 +54,31 @@ def _stores(session, scenario, city, operator_id, rng, now, token) -> list[dict]
     """The stores in play: nearest the centre, open at the drop, with goods on the shelf."""
     lat0, lon0 = scenario.consumers["centre"]
     stocked = select(StoreStock.store_id).where(col(StoreStock.on_hand) > 0)
-    rows = session.exec(select(Store).where(Store.city_id == city.id, col(Store.active),
-                                            col(Store.id).in_(stocked))).all()  # fmt: skip
+    rows = session.exec(
+        select(Store).where(Store.city_id == city.id, col(Store.active), col(Store.id).in_(stocked))
+    ).all()
     rows = [s for s in rows if is_open(s.opening_hours, scenario.drop_at)]
     rows.sort(key=lambda s: _km(lat0, lon0, s.lat, s.lon))
     _pause_the_rest(session, scenario, rows[scenario.stores["count"] :], operator_id, now)
     stores = []
     for store in rows[: scenario.stores["count"]]:
         mode = "tablet" if rng.random() < scenario.stores["tablet_share"] else "auto_accept"
-        change_store(session=session, store_id=store.id, operator_id=operator_id, now=now,
-                     change=IntakeIn(intake_mode=mode, paused=False))  # fmt: skip
-        stores.append({"id": store.id, "mode": mode, "prep_minutes": store.prep_minutes,
-                       "category": (store.categories or ["other"])[0],
-                       "token": token(Role.STORE, store.id)})  # fmt: skip
+        change_store(
+            session=session,
+            store_id=store.id,
+            operator_id=operator_id,
+            now=now,
+            change=IntakeIn(intake_mode=mode, paused=False),
+        )
+        stores.append(
+            {
+                "id": store.id,
+                "mode": mode,
+                "prep_minutes": store.prep_minutes,
+                "category": (store.categories or ["other"])[0],
+                "token": token(Role.STORE, store.id),
+            }
+        )
     return stores
 
 
@@ -72,37 +87,69 @@ def _pause_the_rest(session, scenario, rest: list[Store], operator_id: int, now)
     after a reject or a timeout must land on a store whose staff are simulated."""
     lat0, lon0 = scenario.consumers["centre"]
     for store in rest:
-        if _km(lat0, lon0, store.lat, store.lon) <= (scenario.consumers["radius_km"]
-                                                     + store.delivery_radius_km):  # fmt: skip
-            change_store(session=session, store_id=store.id, operator_id=operator_id, now=now,
-                         change=IntakeIn(paused=True))  # fmt: skip
+        if _km(lat0, lon0, store.lat, store.lon) <= (
+            scenario.consumers["radius_km"] + store.delivery_radius_km
+        ):
+            change_store(
+                session=session,
+                store_id=store.id,
+                operator_id=operator_id,
+                now=now,
+                change=IntakeIn(paused=True),
+            )
 
 
 def _consumers(session, scenario, city, rng, now, token) -> list[dict]:
     spec = scenario.consumers
     # Verified numbers (+86170…): claims bind the per-person limit to a verified number.
     base = secrets.randbelow(10**8 - spec["count"])
-    people = [Consumer(name=f"模拟顾客{n}", phone=f"+86170{base + n:08d}", home_city_id=city.id,
-                       created_at=now, phone_verified_at=now)
-              for n in range(spec["count"])]  # fmt: skip
+    people = [
+        Consumer(
+            name=f"模拟顾客{n}",
+            phone=f"+86170{base + n:08d}",
+            home_city_id=city.id,
+            created_at=now,
+            phone_verified_at=now,
+        )
+        for n in range(spec["count"])
+    ]
     session.add_all(people)
     session.flush()
-    return [{"id": p.id, "token": token(Role.CONSUMER, p.id),
-             "home": _near(rng, *spec["centre"], spec["radius_km"])} for p in people]  # fmt: skip
+    return [
+        {
+            "id": p.id,
+            "token": token(Role.CONSUMER, p.id),
+            "home": _near(rng, *spec["centre"], spec["radius_km"]),
+        }
+        for p in people
+    ]
 
 
 def _couriers(session, scenario, city, rng, token, now) -> list[dict]:
     spec, base = scenario.couriers, secrets.randbelow(10**8 - scenario.couriers["count"])
     lat0, lon0 = scenario.consumers["centre"]
-    riders = [Courier(city_id=city.id, name=f"模拟骑手{n}", phone=f"+86171{base + n:08d}",
-                      speed_kmh=city.courier_speed_kmh, phone_verified_at=now)
-              for n in range(spec["count"])]  # fmt: skip
+    riders = [
+        Courier(
+            city_id=city.id,
+            name=f"模拟骑手{n}",
+            phone=f"+86171{base + n:08d}",
+            speed_kmh=city.courier_speed_kmh,
+            phone_verified_at=now,
+        )
+        for n in range(spec["count"])
+    ]
     session.add_all(riders)
     session.flush()
     shifts = spec["shifts"]
-    return [{"id": r.id, "token": token(Role.COURIER, r.id), "shift": shifts[n % len(shifts)],
-             "at": _near(rng, lat0, lon0, scenario.consumers["radius_km"])}
-            for n, r in enumerate(riders)]  # fmt: skip
+    return [
+        {
+            "id": r.id,
+            "token": token(Role.COURIER, r.id),
+            "shift": shifts[n % len(shifts)],
+            "at": _near(rng, lat0, lon0, scenario.consumers["radius_km"]),
+        }
+        for n, r in enumerate(riders)
+    ]
 
 
 def _campaign(session, scenario, city, operator, now) -> int:
@@ -111,22 +158,41 @@ def _campaign(session, scenario, city, operator, now) -> int:
     government, platform, merchant = drop["funding"]
     taken = session.exec(select(func.count()).select_from(Operator)).one()
     campaign_in = CampaignCreate(
-        city_id=city.id, issuer="city", issuer_name="模拟商务局", name=f"模拟消费券 {taken}",
-        budget_fen=drop["budget_fen"], funding_government_pct=government,
-        funding_platform_pct=platform, funding_merchant_pct=merchant,
+        city_id=city.id,
+        issuer="city",
+        issuer_name="模拟商务局",
+        name=f"模拟消费券 {taken}",
+        budget_fen=drop["budget_fen"],
+        funding_government_pct=government,
+        funding_platform_pct=platform,
+        funding_merchant_pct=merchant,
         starts_at=scenario.start - timedelta(hours=1),
-        ends_at=scenario.end + timedelta(days=1))  # fmt: skip
-    campaign = create_campaign(session=session, operator=operator, now=now,
-                               campaign_in=campaign_in)  # fmt: skip
+        ends_at=scenario.end + timedelta(days=1),
+    )
+    campaign = create_campaign(session=session, operator=operator, now=now, campaign_in=campaign_in)
     closes = at + timedelta(minutes=drop["claim_minutes"])
-    add_batch(session=session, operator=operator, campaign_id=campaign.id, now=now,
-              batch_in=BatchCreate(name="第一批", claim_starts_at=at, claim_ends_at=closes,
-                                   pack_quota=drop["quota"]))  # fmt: skip
+    add_batch(
+        session=session,
+        operator=operator,
+        campaign_id=campaign.id,
+        now=now,
+        batch_in=BatchCreate(
+            name="第一批", claim_starts_at=at, claim_ends_at=closes, pack_quota=drop["quota"]
+        ),
+    )
     for threshold, discount, quantity in drop["pack"]:
-        add_template(session=session, operator=operator, campaign_id=campaign.id, now=now,
-                     template_in=TemplateCreate(name=f"满{threshold // 100}减{discount // 100}",
-                                                threshold_fen=threshold, discount_fen=discount,
-                                                quantity=quantity))  # fmt: skip
+        add_template(
+            session=session,
+            operator=operator,
+            campaign_id=campaign.id,
+            now=now,
+            template_in=TemplateCreate(
+                name=f"满{threshold // 100}减{discount // 100}",
+                threshold_fen=threshold,
+                discount_fen=discount,
+                quantity=quantity,
+            ),
+        )
     return campaign.id
 
 
@@ -134,8 +200,10 @@ def _near(rng: random.Random, lat: float, lon: float, radius_km: float) -> list[
     """A random point within `radius_km` of (lat, lon), uniform over the disc."""
     r, a = radius_km * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
     north, east = r * math.cos(a), r * math.sin(a)
-    return [round(lat + north / KM_PER_DEGREE_LAT, 6),
-            round(lon + east / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))), 6)]  # fmt: skip
+    return [
+        round(lat + north / KM_PER_DEGREE_LAT, 6),
+        round(lon + east / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat))), 6),
+    ]
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

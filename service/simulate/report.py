@@ -67,19 +67,30 @@ def _by_category(orders: list[dict]) -> dict:
     for order in orders:
         if order["status"] == "DELIVERED":
             groups[order["category"]].append(order)
-    return {category: {"delivered": len(group), "on_time_rate": _on_time(group),
-                       **_quantiles([(o["delivered_at"] - o["placed_at"]).total_seconds() / 60
-                                     for o in group], "minutes")}
-            for category, group in sorted(groups.items())}  # fmt: skip
+    return {
+        category: {
+            "delivered": len(group),
+            "on_time_rate": _on_time(group),
+            **_quantiles(
+                [(o["delivered_at"] - o["placed_at"]).total_seconds() / 60 for o in group],
+                "minutes",
+            ),
+        }
+        for category, group in sorted(groups.items())
+    }
 
 
 def _claims(claims: list, quota: int) -> dict:
     issued = sorted(at for at, code in claims if code == "issued")
     per_ten = Counter(_local(at, 10) for at, _ in claims)
-    return {"attempts": len(claims), "issued": len(issued), "quota": quota,
-            "refused": dict(Counter(code for _, code in claims if code != "issued")),
-            "sold_out_at": issued[quota - 1].isoformat() if len(issued) >= quota else None,
-            "per_second": {k: round(v / 10, 2) for k, v in sorted(per_ten.items())}}  # fmt: skip
+    return {
+        "attempts": len(claims),
+        "issued": len(issued),
+        "quota": quota,
+        "refused": dict(Counter(code for _, code in claims if code != "issued")),
+        "sold_out_at": issued[quota - 1].isoformat() if len(issued) >= quota else None,
+        "per_second": {k: round(v / 10, 2) for k, v in sorted(per_ten.items())},
+    }
 
 
 def _local(at: datetime, seconds: int) -> str:
@@ -112,10 +123,15 @@ def _latency(calls: list) -> dict:
     routes = defaultdict(list)
     for call in calls:
         routes[call.route].append(call)
-    return {route: {"count": len(group), **_quantiles([c.ms for c in group], "ms", 99),
-                    "5xx": sum(1 for c in group if c.status >= 500),
-                    "no_answer": sum(1 for c in group if c.status == 0)}
-            for route, group in sorted(routes.items())}  # fmt: skip
+    return {
+        route: {
+            "count": len(group),
+            **_quantiles([c.ms for c in group], "ms", 99),
+            "5xx": sum(1 for c in group if c.status >= 500),
+            "no_answer": sum(1 for c in group if c.status == 0),
+        }
+        for route, group in sorted(routes.items())
+    }
 
 
 def _quantiles(values: list[float], unit: str, high: int = 90) -> dict:
@@ -143,16 +159,23 @@ def _payments(orders: list[dict], campaign: dict | None, day: dict | None) -> di
     with the provider's statement (None where it could not be read)."""
     ways = Counter(o.get("payment", "unknown") for o in orders)
     apart = (campaign or {}).get("money_apart") or {}
-    return {"paid": ways["paid"] + ways["paid_late"], "paid_late": ways["paid_late"],
-            "abandoned": ways["abandoned"], "refused_at_cashier": ways["refused"],
-            "closed_unpaid": sum(1 for o in orders if o.get("payment") in ("abandoned", "refused")
-                                 and o["status"] == "CANCELLED"),
-            "notified": dict(Counter(o["notified"] for o in orders if o.get("notified"))),
-            "refunded_fen": _check_value(campaign, "refunded_fen", "refunds"),
-            "refunds_pending_fen": apart.get("refunds_pending_fen"),
-            "refunds_failed_fen": apart.get("refunds_failed_fen"),
-            "closed_unpaid_orders": apart.get("closed_unpaid_orders"),
-            "reconciliation": day}  # fmt: skip
+    return {
+        "paid": ways["paid"] + ways["paid_late"],
+        "paid_late": ways["paid_late"],
+        "abandoned": ways["abandoned"],
+        "refused_at_cashier": ways["refused"],
+        "closed_unpaid": sum(
+            1
+            for o in orders
+            if o.get("payment") in ("abandoned", "refused") and o["status"] == "CANCELLED"
+        ),
+        "notified": dict(Counter(o["notified"] for o in orders if o.get("notified"))),
+        "refunded_fen": _check_value(campaign, "refunded_fen", "refunds"),
+        "refunds_pending_fen": apart.get("refunds_pending_fen"),
+        "refunds_failed_fen": apart.get("refunds_failed_fen"),
+        "closed_unpaid_orders": apart.get("closed_unpaid_orders"),
+        "reconciliation": day,
+    }
 
 
 def _check_value(campaign: dict | None, name: str, side: str) -> int | None:
@@ -167,12 +190,18 @@ def _campaign(report: dict | None) -> dict | None:
     if not report:
         return None
     totals = report["totals"]
-    burn = {row["key"]: {f: row.get(f"{f}_fen", 0) for f in FUNDERS}
-            for row in report.get("rows", [])}  # fmt: skip
-    return {"gmv_fen": totals.get("gmv_fen"), "leverage": totals.get("leverage"),
-            "issued_fen": totals.get("issued_fen"), "redeemed_fen": totals.get("redeemed_fen"),
-            "spent_fen": {f: totals.get(f"{f}_fen") for f in FUNDERS},
-            "burn_by_hour": burn, "differences": report.get("differences", [])}  # fmt: skip
+    burn = {
+        row["key"]: {f: row.get(f"{f}_fen", 0) for f in FUNDERS} for row in report.get("rows", [])
+    }
+    return {
+        "gmv_fen": totals.get("gmv_fen"),
+        "leverage": totals.get("leverage"),
+        "issued_fen": totals.get("issued_fen"),
+        "redeemed_fen": totals.get("redeemed_fen"),
+        "spent_fen": {f: totals.get(f"{f}_fen") for f in FUNDERS},
+        "burn_by_hour": burn,
+        "differences": report.get("differences", []),
+    }
 
 
 def _time(value) -> datetime:
@@ -192,9 +221,11 @@ def write_report(report: dict, folder: Path) -> Path:
 def _html(report: dict) -> str:
     claims = report["claims"]["per_second"]
     burn = (report["campaign"] or {}).get("burn_by_hour", {})
-    rows = "".join(f"<tr><td>{html.escape(r)}</td><td>{v['count']}</td><td>{v['p50_ms']}</td>"
-                   f"<td>{v['p99_ms']}</td><td>{v['5xx']}</td></tr>"
-                   for r, v in report["latency_ms"].items())  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{html.escape(r)}</td><td>{v['count']}</td><td>{v['p50_ms']}</td>"
+        f"<td>{v['p99_ms']}</td><td>{v['5xx']}</td></tr>"
+        for r, v in report["latency_ms"].items()
+    )
     summary = {k: v for k, v in report.items() if not isinstance(v, dict)}
     return f"""<!doctype html><meta charset="utf-8"><title>Peak simulation</title>
 <style>body{{font:14px sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:right}}</style>

@@ -20,8 +20,10 @@ CONSUMER_VISITS = 32
 
 
 def visits_at_once(scenario: Scenario) -> int:
-    return max(1, min(scenario.consumers.get("visits_at_once", CONSUMER_VISITS),
-                      scenario.consumers["count"]))  # fmt: skip
+    return max(
+        1,
+        min(scenario.consumers.get("visits_at_once", CONSUMER_VISITS), scenario.consumers["count"]),
+    )
 
 
 async def run(api: Api, scenario: Scenario, world: dict) -> dict:
@@ -33,11 +35,17 @@ async def run(api: Api, scenario: Scenario, world: dict) -> dict:
     cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() + max(0, ahead_s)
     actors = _staff_and_couriers(api, scenario, world, outcomes, riders, rng)
     room = asyncio.Semaphore(visits_at_once(scenario))
-    visits = sorted(zip(arrivals(scenario, rng), world["consumers"], strict=True),
-                    key=lambda pair: pair[0])  # fmt: skip
-    consumers = [asyncio.create_task(consumer(api, scenario, world, outcomes, person, arrive,
-                                              random.Random(rng.random()), room))
-                 for arrive, person in visits]  # fmt: skip
+    visits = sorted(
+        zip(arrivals(scenario, rng), world["consumers"], strict=True), key=lambda pair: pair[0]
+    )
+    consumers = [
+        asyncio.create_task(
+            consumer(
+                api, scenario, world, outcomes, person, arrive, random.Random(rng.random()), room
+            )
+        )
+        for arrive, person in visits
+    ]
     await api.sleep_until(scenario.end)  # visits not begun by now never will
     hour_wall_s = time.monotonic() - wall0
     hour = hour_rates(api.calls, scenario)
@@ -47,10 +55,16 @@ async def run(api: Api, scenario: Scenario, world: dict) -> dict:
     for task in late:
         task.cancel()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    return {"outcomes": outcomes, "riders": riders, "wall_s": hour_wall_s, "drain": drained,
-            "hour_per_s": hour,
-            "simulator_cpu_s": sum(getattr(cpu1, f) - getattr(cpu0, f)
-                                   for f in ("ru_utime", "ru_stime"))}  # fmt: skip
+    return {
+        "outcomes": outcomes,
+        "riders": riders,
+        "wall_s": hour_wall_s,
+        "drain": drained,
+        "hour_per_s": hour,
+        "simulator_cpu_s": sum(
+            getattr(cpu1, f) - getattr(cpu0, f) for f in ("ru_utime", "ru_stime")
+        ),
+    }
 
 
 def hour_rates(calls: list, scenario: Scenario) -> dict:
@@ -69,16 +83,20 @@ async def drain(api: Api, scenario: Scenario, outcomes: Outcomes) -> dict:
     left = await open_orders(api, outcomes)
     while left and api.clock.now() < deadline and await api.sleep_business(60):
         left = await open_orders(api, outcomes)
-    return {"minutes": round((api.clock.now() - began).total_seconds() / 60, 1),
-            "wall_s": round(time.monotonic() - wall0, 1), "open_at_end": len(left),
-            "open_orders": left[:20]}  # fmt: skip
+    return {
+        "minutes": round((api.clock.now() - began).total_seconds() / 60, 1),
+        "wall_s": round(time.monotonic() - wall0, 1),
+        "open_at_end": len(left),
+        "open_orders": left[:20],
+    }
 
 
 async def open_orders(api: Api, outcomes: Outcomes) -> list[int]:
     """Orders neither delivered nor cancelled. One the stores have not accepted may have been
     cancelled by the service (no store left to take it): those are asked about."""
-    live = {n: o for n, o in outcomes.orders.items()
-            if o["status"] not in ("DELIVERED", "CANCELLED")}  # fmt: skip
+    live = {
+        n: o for n, o in outcomes.orders.items() if o["status"] not in ("DELIVERED", "CANCELLED")
+    }
     for order_id, order in live.items():
         if order.get("accepted"):
             continue
@@ -90,10 +108,14 @@ async def open_orders(api: Api, outcomes: Outcomes) -> list[int]:
 
 def _staff_and_couriers(api, scenario, world, outcomes, riders, rng) -> list[asyncio.Task]:
     """A task for each store's staff and each courier, each with its own dice."""
-    tasks = [asyncio.create_task(store_staff(api, scenario, s, outcomes,
-                                             random.Random(rng.random())))
-             for s in world["stores"]]  # fmt: skip
-    tasks += [asyncio.create_task(courier(api, scenario, world, c, outcomes,
-                                          random.Random(rng.random()), riders))
-              for c in world["couriers"]]  # fmt: skip
+    tasks = [
+        asyncio.create_task(store_staff(api, scenario, s, outcomes, random.Random(rng.random())))
+        for s in world["stores"]
+    ]
+    tasks += [
+        asyncio.create_task(
+            courier(api, scenario, world, c, outcomes, random.Random(rng.random()), riders)
+        )
+        for c in world["couriers"]
+    ]
     return tasks

@@ -38,8 +38,10 @@ class Scenario:
             if counts.get(part) is not None:
                 changed[part] = {**getattr(self, part), "count": counts[part]}
         if counts.get("visits_at_once") is not None:
-            changed["consumers"] = {**changed.get("consumers", self.consumers),
-                                    "visits_at_once": counts["visits_at_once"]}  # fmt: skip
+            changed["consumers"] = {
+                **changed.get("consumers", self.consumers),
+                "visits_at_once": counts["visits_at_once"],
+            }
         if counts.get("quota") is not None:
             changed["drop"] = {**self.drop, "quota": counts["quota"]}
         for name in ("speed", "duration_minutes", "drain_minutes"):

@@ -16,15 +16,17 @@ POLL_BUSINESS_S = 30
 READY_AGAIN_S = 30
 
 
-async def store_staff(api: Api, scenario: Scenario, store: dict, outcomes: Outcomes,
-                      rng: random.Random) -> None:  # fmt: skip
+async def store_staff(
+    api: Api, scenario: Scenario, store: dict, outcomes: Outcomes, rng: random.Random
+) -> None:
     """Run one store's staff until the simulation stops: the tablet long-polls the feed while
     the staff's pending actions (accept, reject, ready) wait their own time beside it."""
     cursor, token, pending = None, store["token"], set()
 
     def later(business_s: float, action: str, order_id: int) -> None:
-        task = asyncio.create_task(_after(api, business_s, store, action, order_id, later,
-                                          outcomes, rng, scenario))  # fmt: skip
+        task = asyncio.create_task(
+            _after(api, business_s, store, action, order_id, later, outcomes, rng, scenario)
+        )
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -54,8 +56,9 @@ async def _after(api: Api, business_s: float, *args) -> None:
         await _act(api, *args)
 
 
-def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.Random,
-              outcomes: Outcomes) -> None:  # fmt: skip
+def _on_event(
+    scenario: Scenario, store: dict, event: dict, later, rng: random.Random, outcomes: Outcomes
+) -> None:
     spec, order_id = scenario.stores, event["order_id"]
     if event["kind"] == "accepted":  # from the feed, not the accept's answer, which may be lost
         outcomes.mark(order_id, accepted=True)
@@ -67,12 +70,23 @@ def _on_event(scenario: Scenario, store: dict, event: dict, later, rng: random.R
     draw, delay = rng.random(), rng.uniform(*spec["accept_delay_s"])
     if draw < spec["timeout_share"]:
         return  # staff never answer: the acceptance deadline job takes over
-    later(delay, "reject" if draw < spec["timeout_share"] + spec["reject_share"] else "accept",
-          order_id)  # fmt: skip
+    later(
+        delay,
+        "reject" if draw < spec["timeout_share"] + spec["reject_share"] else "accept",
+        order_id,
+    )
 
 
-async def _act(api: Api, store: dict, action: str, order_id: int, later, outcomes: Outcomes,
-               rng: random.Random, scenario: Scenario) -> None:  # fmt: skip
+async def _act(
+    api: Api,
+    store: dict,
+    action: str,
+    order_id: int,
+    later,
+    outcomes: Outcomes,
+    rng: random.Random,
+    scenario: Scenario,
+) -> None:
     path, token = f"/v1/store/orders/{order_id}", store["token"]
     if action == "reject":
         await api.call("POST", f"{path}/reject", token, json={"reason": "too_busy"})
@@ -96,7 +110,11 @@ async def _short_pick(api: Api, path: str, token: str, outcomes: Outcomes, order
     lines = order.json().get("lines", []) if order is not None and order.status_code == 200 else []
     for line in lines:
         if line.get("qty", 0) > 1:
-            await api.call("POST", f"{path}/short-pick", token,
-                           json={"line_id": line["id"], "picked_qty": line["qty"] - 1})  # fmt: skip
+            await api.call(
+                "POST",
+                f"{path}/short-pick",
+                token,
+                json={"line_id": line["id"], "picked_qty": line["qty"] - 1},
+            )
             outcomes.mark(order_id, short_picked=True)
             return

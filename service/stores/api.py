@@ -38,10 +38,12 @@ def page(store_id: int):
 
 
 @bp.get(f"/<{ID}:store_id>/products")
-@spec.validate(query=MenuQuery, resp=Resp(HTTP_200=MenuRead, HTTP_404=None, HTTP_422=None),
-               tags=["stores"])  # fmt: skip
+@spec.validate(
+    query=MenuQuery, resp=Resp(HTTP_200=MenuRead, HTTP_404=None, HTTP_422=None), tags=["stores"]
+)
 def menu(store_id: int):
     """The store's products with price and availability (in / low / out), by category."""
     q: MenuQuery = request.context.query
-    return store_menu(session=db_session(), store_id=store_id, category=q.category, q=q.q,
-                      now=clock().now())  # fmt: skip
+    return store_menu(
+        session=db_session(), store_id=store_id, category=q.category, q=q.q, now=clock().now()
+    )

@@ -53,8 +53,9 @@ class Store(StoreBase, table=True):
     sync_failures: int = 0  # consecutive failed runs: the scheduler's backoff exponent
     sync_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # tablet: staff accept each order; auto_accept: ACCEPTED at once (an integrated till).
-    intake_mode: str = Field(default="auto_accept", max_length=16,
-                             sa_column_kwargs={"server_default": "auto_accept"})  # fmt: skip
+    intake_mode: str = Field(
+        default="auto_accept", max_length=16, sa_column_kwargs={"server_default": "auto_accept"}
+    )
     accept_timeout_s: int = Field(default=180, gt=0, sa_column_kwargs={"server_default": "180"})
     # Set when the store was paused for missing acceptance deadlines; cleared on resume.
     flagged_reason: str | None = Field(default=None, max_length=64)
@@ -62,8 +63,11 @@ class Store(StoreBase, table=True):
     # product search's in-memory shelves re-read a store whose version moved.
     # BIGINT (migration 0017): a busy store's stock moves it with every sale and sync. SQLite's
     # INTEGER holds 8 bytes already.
-    stock_version: int = Field(default=0, sa_type=BigInteger().with_variant(Integer, "sqlite"),
-                               sa_column_kwargs={"server_default": "0"})  # fmt: skip
+    stock_version: int = Field(
+        default=0,
+        sa_type=BigInteger().with_variant(Integer, "sqlite"),
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 class NearbyQuery(PointIn):

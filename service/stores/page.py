@@ -16,11 +16,18 @@ from service.stores.hours import is_open, next_opening
 from service.stores.models import MenuItemRead, MenuRead, Store, StoreCampaignRead, StorePageRead
 
 MENU = (
-    select(Product.sku, Product.name, Product.brand, Product.spec, Product.category,
-           StoreStock.price_fen, AVAILABLE)  # a SKU marked unavailable shows as out
+    select(
+        Product.sku,
+        Product.name,
+        Product.brand,
+        Product.spec,
+        Product.category,
+        StoreStock.price_fen,
+        AVAILABLE,
+    )  # a SKU marked unavailable shows as out
     .join(Product, col(Product.id) == col(StoreStock.product_id))
     .order_by(Product.category, Product.sku)
-)  # fmt: skip
+)
 
 
 def store_page(*, session: Session, store_id: int, now: datetime) -> StorePageRead:
@@ -29,9 +36,21 @@ def store_page(*, session: Session, store_id: int, now: datetime) -> StorePageRe
     city = cached_city(session, store.city_id)
     local_now = now.astimezone(city_zone(city))
     return StorePageRead(
-        **store.model_dump(include={"id", "name", "chain", "address", "lat", "lon", "categories",
-                                    "opening_hours", "delivery_radius_km", "prep_minutes",
-                                    "min_basket_fen"}),
+        **store.model_dump(
+            include={
+                "id",
+                "name",
+                "chain",
+                "address",
+                "lat",
+                "lon",
+                "categories",
+                "opening_hours",
+                "delivery_radius_km",
+                "prep_minutes",
+                "min_basket_fen",
+            }
+        ),
         timezone=city.timezone,
         open_now=is_open(store.opening_hours, local_now),
         next_opening=next_opening(store.opening_hours, local_now),
@@ -39,11 +58,12 @@ def store_page(*, session: Session, store_id: int, now: datetime) -> StorePageRe
         delivery_fee_fen=city.delivery_fee_fen,
         free_delivery_from_fen=city.free_delivery_from_fen,
         campaigns=_campaigns(session, store, now),
-    )  # fmt: skip
+    )
 
 
-def store_menu(*, session: Session, store_id: int, category: str | None,
-               q: str | None, now: datetime) -> MenuRead:  # fmt: skip
+def store_menu(
+    *, session: Session, store_id: int, category: str | None, q: str | None, now: datetime
+) -> MenuRead:
     """The store's products with price and availability (in / low / out)."""
     store = _store(session, store_id)
     query = MENU.where(col(StoreStock.store_id) == store.id)
@@ -51,9 +71,18 @@ def store_menu(*, session: Session, store_id: int, category: str | None,
         query = query.where(col(Product.category) == category)
     if normalised(q):
         query = query.where(text_matches(session, normalised(q)))
-    items = [MenuItemRead(sku=row[0], name=row[1], brand=row[2], spec=row[3], category=row[4],
-                          price_fen=row[5], availability=availability(row[6]))
-             for row in session.execute(query, {"stock_now": now})]  # fmt: skip
+    items = [
+        MenuItemRead(
+            sku=row[0],
+            name=row[1],
+            brand=row[2],
+            spec=row[3],
+            category=row[4],
+            price_fen=row[5],
+            availability=availability(row[6]),
+        )
+        for row in session.execute(query, {"stock_now": now})
+    ]
     return MenuRead(store_id=store.id, items=items)
 
 
@@ -67,10 +96,17 @@ def _store(session: Session, store_id: int) -> Store:
 def _campaigns(session: Session, store: Store, now: datetime) -> list[StoreCampaignRead]:
     members = select(CampaignStore.campaign_id).where(col(CampaignStore.store_id) == store.id)
     rows = session.execute(
-        select(Campaign).where(col(Campaign.city_id) == store.city_id, ~col(Campaign.paused),
-                               col(Campaign.starts_at) <= now, col(Campaign.ends_at) > now,
-                               or_(col(Campaign.all_stores), col(Campaign.id).in_(members)))
+        select(Campaign)
+        .where(
+            col(Campaign.city_id) == store.city_id,
+            ~col(Campaign.paused),
+            col(Campaign.starts_at) <= now,
+            col(Campaign.ends_at) > now,
+            or_(col(Campaign.all_stores), col(Campaign.id).in_(members)),
+        )
         .order_by(Campaign.id)
-    ).scalars()  # fmt: skip
-    return [StoreCampaignRead(**c.model_dump(include={"id", "name", "issuer_name", "categories"}))
-            for c in rows]  # fmt: skip
+    ).scalars()
+    return [
+        StoreCampaignRead(**c.model_dump(include={"id", "name", "issuer_name", "categories"}))
+        for c in rows
+    ]

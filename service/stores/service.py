@@ -89,7 +89,7 @@ def _read(store: Store, distance_km: float, open_now: bool) -> NearbyStoreRead:
                 "prep_minutes",
                 "min_basket_fen",
             }
-        ),  # fmt: skip
+        ),
         distance_km=round(distance_km, 3),
         open_now=open_now,
         open_24h=is_open_24h(store.opening_hours),

@@ -24,19 +24,27 @@ def _operator() -> Operator:
 @spec.validate(resp=Resp(HTTP_200=SyncOverviewRead, **ERRORS), tags=["operators"], security=BEARER)
 def overview():
     """Per synced store: kind, interval, last success and error, rows, backoff, next run."""
-    stores = admin.sync_overview(session=db_session(), operator=_operator(), now=clock().now(),
-                                 speed=speed_of(clock()))  # fmt: skip
+    stores = admin.sync_overview(
+        session=db_session(), operator=_operator(), now=clock().now(), speed=speed_of(clock())
+    )
     return SyncOverviewRead(stores=stores)
 
 
 @bp.post(f"/<{ID}:store_id>")
 @read_only  # the request only reads; the sync writes in its own short transaction, after the fetch
 @require(Role.OPERATOR)
-@spec.validate(json=SyncNowIn, resp=Resp(HTTP_200=SyncRunRead, **ERRORS), tags=["operators"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=SyncNowIn, resp=Resp(HTTP_200=SyncRunRead, **ERRORS), tags=["operators"], security=BEARER
+)
 def sync_now(store_id: int):
     """Run one store's sync now; `force` applies a feed refused as truncated."""
     body = request.context.json
-    run = admin.sync_store_now(session=db_session(), database=database(), operator=_operator(),
-                               store_id=store_id, now=clock().now(), force=body.force)  # fmt: skip
+    run = admin.sync_store_now(
+        session=db_session(),
+        database=database(),
+        operator=_operator(),
+        store_id=store_id,
+        now=clock().now(),
+        force=body.force,
+    )
     return admin.run_read(run)

@@ -46,8 +46,9 @@ class Written:
     zeroed: int = 0
 
 
-def apply_feeds(connection: Connection, feeds: list[StoreFeed], *,
-                now: datetime) -> dict[int, Written]:  # fmt: skip
+def apply_feeds(
+    connection: Connection, feeds: list[StoreFeed], *, now: datetime
+) -> dict[int, Written]:
     """Write every feed (the caller holds the stores' rows); what changed, by store id."""
     written = {feed.store_id: Written() for feed in feeds}
     big = sum(len(feed.rows) for feed in feeds) >= COPY_FROM
@@ -63,8 +64,10 @@ def apply_feeds(connection: Connection, feeds: list[StoreFeed], *,
 
 def _values_upsert(connection: Connection, feed: StoreFeed, now: datetime) -> int:
     stamp, changed = _stamp(connection, now), 0
-    records = [(feed.city_id, feed.store_id, p, on_hand, 0, price, stamp)
-               for p, on_hand, price in sorted(feed.rows)]  # fmt: skip
+    records = [
+        (feed.city_id, feed.store_id, p, on_hand, 0, price, stamp)
+        for p, on_hand, price in sorted(feed.rows)
+    ]
     paramstyle = connection.dialect.paramstyle
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
@@ -79,14 +82,20 @@ def _zero_missing(connection: Connection, feed: StoreFeed, now: datetime) -> int
     """Set to zero the store's rows a full snapshot did not list."""
     listed = {p for p, _, _ in feed.rows} | feed.keep
     rows = connection.exec_driver_sql(
-        _placeholders("SELECT id, product_id FROM store_stock WHERE store_id = {} AND on_hand <> 0",
-                      connection), (feed.store_id,)
-    ).all()  # fmt: skip
+        _placeholders(
+            "SELECT id, product_id FROM store_stock WHERE store_id = {} AND on_hand <> 0",
+            connection,
+        ),
+        (feed.store_id,),
+    ).all()
     gone = [(_stamp(connection, now), row_id) for row_id, pid in rows if pid not in listed]
     if gone:
         connection.exec_driver_sql(
-            _placeholders("UPDATE store_stock SET on_hand = 0, synced_at = {} WHERE id = {}",
-                          connection), gone)  # fmt: skip
+            _placeholders(
+                "UPDATE store_stock SET on_hand = 0, synced_at = {} WHERE id = {}", connection
+            ),
+            gone,
+        )
     return len(gone)
 
 
@@ -106,8 +115,12 @@ def _placeholders(sql: str, connection: Connection) -> str:
 def _values_statement(count: int, paramstyle: str) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
     one = "(" + ", ".join([mark] * len(COLUMNS)) + ")"
-    return (f"INSERT INTO store_stock ({', '.join(COLUMNS)}) VALUES "
-            + ", ".join([one] * count) + " " + UPSERT)  # fmt: skip
+    return (
+        f"INSERT INTO store_stock ({', '.join(COLUMNS)}) VALUES "
+        + ", ".join([one] * count)
+        + " "
+        + UPSERT
+    )
 
 
 FEED_TABLE = """CREATE TEMP TABLE IF NOT EXISTS stock_feed (city_id int, store_id int,
@@ -130,8 +143,9 @@ ZERO_MISSING = """UPDATE store_stock s SET on_hand = 0, synced_at = %(now)s
     RETURNING s.store_id"""
 
 
-def _copy_apply(connection: Connection, feeds: list[StoreFeed], now: datetime,
-                written: dict[int, Written]) -> None:  # fmt: skip
+def _copy_apply(
+    connection: Connection, feeds: list[StoreFeed], now: datetime, written: dict[int, Written]
+) -> None:
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute(FEED_TABLE)

@@ -16,8 +16,18 @@ from service.sync.jobs import sync_many
 from service.sync.service import sync_tasks
 from service.web.context import clock, database
 
-COLUMNS = ("store", "kind", "status", "read", "applied", "changed", "rejected", "zeroed", "ms",
-           "error")  # fmt: skip
+COLUMNS = (
+    "store",
+    "kind",
+    "status",
+    "read",
+    "applied",
+    "changed",
+    "rejected",
+    "zeroed",
+    "ms",
+    "error",
+)
 
 
 @click.command("sync", help="Run inventory syncs now: one store, a city's, or all.")
@@ -25,13 +35,27 @@ COLUMNS = ("store", "kind", "status", "read", "applied", "changed", "rejected", 
 @click.option("--city", "city_code", help="Every synced store of a city (its code, e.g. changsha).")
 @click.option("--all", "everything", is_flag=True, help="Every synced store.")
 @click.option("--force", is_flag=True, help="Apply feeds even if they look truncated.")
-@click.option("--nice", type=click.IntRange(0, 19), default=10, show_default=True,
-              help="Lower this process's CPU priority by this: requests come first.")  # fmt: skip
-@click.option("--workers", type=click.IntRange(1, 16),
-              help="Feeds read at once (default: 2 on PostgreSQL, 1 on SQLite).")  # fmt: skip
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Lower this process's CPU priority by this: requests come first.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    help="Feeds read at once (default: 2 on PostgreSQL, 1 on SQLite).",
+)
 @with_appcontext
-def sync_command(store_id: int | None, city_code: str | None, everything: bool, force: bool,
-                 nice: int, workers: int | None):  # fmt: skip
+def sync_command(
+    store_id: int | None,
+    city_code: str | None,
+    everything: bool,
+    force: bool,
+    nice: int,
+    workers: int | None,
+):
     if sum(map(bool, (store_id, city_code, everything))) != 1:
         raise click.UsageError("give exactly one of --store ID, --city SLUG, --all")
     os.nice(nice)
@@ -66,11 +90,24 @@ def _city_id(session, code: str) -> int:
 
 
 def _print_table(runs, elapsed_s: float) -> None:
-    counts = ("rows_read", "rows_applied", "rows_changed", "rows_rejected", "rows_zeroed",
-              "duration_ms")  # fmt: skip
-    rows = [(str(r.store_id), r.adapter_kind, r.status,
-             *(str(getattr(r, name)) for name in counts), (r.error or "")[:60])
-            for r in runs]  # fmt: skip
+    counts = (
+        "rows_read",
+        "rows_applied",
+        "rows_changed",
+        "rows_rejected",
+        "rows_zeroed",
+        "duration_ms",
+    )
+    rows = [
+        (
+            str(r.store_id),
+            r.adapter_kind,
+            r.status,
+            *(str(getattr(r, name)) for name in counts),
+            (r.error or "")[:60],
+        )
+        for r in runs
+    ]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     for row in (COLUMNS, *rows):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))

@@ -21,8 +21,9 @@ BATCH_ROWS = 20_000
 AHEAD = 32  # feeds read ahead of the writes (each holds its rows in memory until written)
 
 
-def sync_one(database: Database, task: SyncTask | Callable, *, now: datetime,
-             force: bool = False) -> SyncRun | None:  # fmt: skip
+def sync_one(
+    database: Database, task: SyncTask | Callable, *, now: datetime, force: bool = False
+) -> SyncRun | None:
     """One store's sync (a task, or a callable reading it); None if it crashed or was not due."""
     runs: list[SyncRun] = []
 
@@ -31,20 +32,30 @@ def sync_one(database: Database, task: SyncTask | Callable, *, now: datetime,
         return runs[-1].rows_applied
 
     items = (lambda session, _now: task(session)) if callable(task) else (lambda *_: [task])
-    run_job(Job(f"sync store {getattr(task, 'store_id', '')}", "inventory sync", items, run_item),
-            database=database, now=now)  # fmt: skip
+    run_job(
+        Job(f"sync store {getattr(task, 'store_id', '')}", "inventory sync", items, run_item),
+        database=database,
+        now=now,
+    )
     return runs[0] if runs else None
 
 
 def sync_due_store(database: Database, store_id: int, *, now: datetime) -> SyncRun | None:
     """The scheduler's job for one store: its sync, unless the store is backing off."""
-    return sync_one(database, lambda session: sync_tasks(session, store_ids=[store_id], due_at=now),
-                    now=now)  # fmt: skip
+    return sync_one(
+        database, lambda session: sync_tasks(session, store_ids=[store_id], due_at=now), now=now
+    )
 
 
-def sync_many(database: Database, tasks: Iterable[SyncTask], *, now: datetime, force: bool = False,
-              workers: int = 2, batch_rows: int | None = None,
-              ) -> Iterator[tuple[SyncTask, SyncRun | None]]:  # fmt: skip
+def sync_many(
+    database: Database,
+    tasks: Iterable[SyncTask],
+    *,
+    now: datetime,
+    force: bool = False,
+    workers: int = 2,
+    batch_rows: int | None = None,
+) -> Iterator[tuple[SyncTask, SyncRun | None]]:
     """Run the tasks: feeds read `workers` at a time ahead of the writes, written in batches of
     about `batch_rows` rows (one transaction each; a failed batch is retried store by store);
     in order."""
@@ -79,8 +90,9 @@ def _batches(fetched: Iterable[Fetched], batch_rows: int) -> Iterator[list[Fetch
         yield batch
 
 
-def _write_batch(database: Database, batch: list[Fetched], *, now: datetime,
-                 force: bool) -> list[SyncRun | None]:  # fmt: skip
+def _write_batch(
+    database: Database, batch: list[Fetched], *, now: datetime, force: bool
+) -> list[SyncRun | None]:
     """One transaction for the batch; if it fails, each store alone (its error logged)."""
     runs: list[SyncRun] = []
 
@@ -89,8 +101,9 @@ def _write_batch(database: Database, batch: list[Fetched], *, now: datetime,
         return sum(run.rows_applied for run in runs)
 
     name = f"sync {len(batch)} store(s)"
-    report = run_job(Job(name, "inventory sync", lambda *_: [batch], run_item),
-                     database=database, now=now)  # fmt: skip
+    report = run_job(
+        Job(name, "inventory sync", lambda *_: [batch], run_item), database=database, now=now
+    )
     if not report.failed:
         return runs
     if len(batch) == 1:

@@ -21,12 +21,20 @@ def next_slot(store_id: int, interval_s: float, after: datetime) -> datetime:
     first = first_slot(store_id, interval_s)
     if after <= first:
         return first
-    return first + timedelta(seconds=interval_s) * math.ceil((after - first) / timedelta(
-        seconds=interval_s))  # fmt: skip
+    return first + timedelta(seconds=interval_s) * math.ceil(
+        (after - first) / timedelta(seconds=interval_s)
+    )
 
 
-def next_run_at(*, store_id: int, interval_s: int, retry_at: datetime | None, now: datetime,
-                speed: float, real_now: datetime) -> datetime:  # fmt: skip
+def next_run_at(
+    *,
+    store_id: int,
+    interval_s: int,
+    retry_at: datetime | None,
+    now: datetime,
+    speed: float,
+    real_now: datetime,
+) -> datetime:
     """The business time the store's sync next runs: its next slot, or for a store backing off
     the first slot from `retry_at` (the job skips slots before it). Slots are real seconds;
     `speed` business seconds pass per real one (1 but under a simulated clock)."""

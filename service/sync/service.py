@@ -49,8 +49,13 @@ def stale_intervals() -> float:
     return float(os.environ.get("HD_STALE_INTERVALS", "3"))
 
 
-def sync_tasks(session: Session, *, store_ids: list[int] | None = None, city_id: int | None = None,
-               due_at: datetime | None = None) -> list[SyncTask]:  # fmt: skip
+def sync_tasks(
+    session: Session,
+    *,
+    store_ids: list[int] | None = None,
+    city_id: int | None = None,
+    due_at: datetime | None = None,
+) -> list[SyncTask]:
     """The tasks of every synced (not manual) store, or of the stores named (and not backing
     off at `due_at`, if given)."""
     query = select(Store).where(col(Store.adapter_kind) != MANUAL).order_by(col(Store.id))
@@ -66,9 +71,14 @@ def sync_tasks(session: Session, *, store_ids: list[int] | None = None, city_id:
 
 def task_of(store: Store) -> SyncTask:
     """The sync task of one store."""
-    return SyncTask(store_id=store.id, city_id=store.city_id, kind=store.adapter_kind,
-                    interval_s=store.sync_interval_s, cursor=store.sync_cursor,
-                    settings=dict(store.adapter_settings or {}))  # fmt: skip
+    return SyncTask(
+        store_id=store.id,
+        city_id=store.city_id,
+        kind=store.adapter_kind,
+        interval_s=store.sync_interval_s,
+        cursor=store.sync_cursor,
+        settings=dict(store.adapter_settings or {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -94,14 +104,16 @@ def fetch_feed(task: SyncTask) -> Fetched:
     except FeedError as failure:
         snapshot, error = None, str(failure)[:1000]
     except Exception as failure:  # a broken adapter is this store's failure, never the scheduler's
-        log.warning("store %s: adapter %s crashed: %s", task.store_id, task.kind,
-                    type(failure).__name__)  # fmt: skip
+        log.warning(
+            "store %s: adapter %s crashed: %s", task.store_id, task.kind, type(failure).__name__
+        )
         snapshot, error = None, f"adapter error: {type(failure).__name__}"
     return Fetched(task, snapshot, error, time.monotonic() - started)
 
 
-def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
-                  force: bool = False) -> list[SyncRun]:  # fmt: skip
+def apply_fetched(
+    *, session: Session, fetched: list[Fetched], now: datetime, force: bool = False
+) -> list[SyncRun]:
     """Apply feeds of distinct stores in one bulk write; their SyncRuns, in the same order.
 
     The store rows are locked first, in id order: the lock order of every path (orders take
@@ -135,8 +147,13 @@ def apply_fetched(*, session: Session, fetched: list[Fetched], now: datetime,
 
 
 def _run_of(item: Fetched, now: datetime, force: bool) -> SyncRun:
-    run = SyncRun(city_id=item.task.city_id, store_id=item.task.store_id,
-                  adapter_kind=item.task.kind, started_at=now, forced=force)  # fmt: skip
+    run = SyncRun(
+        city_id=item.task.city_id,
+        store_id=item.task.store_id,
+        adapter_kind=item.task.kind,
+        started_at=now,
+        forced=force,
+    )
     if item.snapshot is None:
         run.status, run.error = SyncStatus.FAILED, item.error
     else:
@@ -144,12 +161,14 @@ def _run_of(item: Fetched, now: datetime, force: bool) -> SyncRun:
     return run
 
 
-def _accepted_feeds(session: Session, fetched: list[Fetched], runs: list[SyncRun],
-                    force: bool) -> dict[int, StoreFeed]:  # fmt: skip
+def _accepted_feeds(
+    session: Session, fetched: list[Fetched], runs: list[SyncRun], force: bool
+) -> dict[int, StoreFeed]:
     """The validated feed of every store whose snapshot is not refused, by store id."""
     read = [item for item in fetched if item.snapshot is not None]
-    baselines = {} if force else _baselines(session, [i.task.store_id for i in read
-                                                       if i.snapshot.full])  # fmt: skip
+    baselines = (
+        {} if force else _baselines(session, [i.task.store_id for i in read if i.snapshot.full])
+    )
     by_store = {run.store_id: run for run in runs}
     feeds = {}
     for item in read:
@@ -157,8 +176,9 @@ def _accepted_feeds(session: Session, fetched: list[Fetched], runs: list[SyncRun
         feed, rejected = _valid_feed(session, item.task, snapshot)
         run.rows_read = len(snapshot.rows) + len(snapshot.rejected)
         run.rows_rejected = rejected
-        refusal = None if force else _truncation(snapshot, run.rows_read,
-                                                  baselines.get(run.store_id))  # fmt: skip
+        refusal = (
+            None if force else _truncation(snapshot, run.rows_read, baselines.get(run.store_id))
+        )
         if refusal:
             run.status, run.error = SyncStatus.REFUSED, refusal
         else:
@@ -176,13 +196,21 @@ def _valid_feed(session: Session, task: SyncTask, snapshot: StockSnapshot) -> tu
     counts = Counter(row.sku for row in snapshot.rows)
     ids = _product_ids(session)
     twice = {sku for sku, n in counts.items() if n > 1} if snapshot.full else set()
-    rows = {ids[r.sku]: (ids[r.sku], r.on_hand, r.price_fen) for r in snapshot.rows
-            if r.sku in ids and r.sku not in twice}  # fmt: skip
+    rows = {
+        ids[r.sku]: (ids[r.sku], r.on_hand, r.price_fen)
+        for r in snapshot.rows
+        if r.sku in ids and r.sku not in twice
+    }
     unknown = sum(n for sku, n in counts.items() if sku not in ids)
     doubled = sum(counts[sku] for sku in twice if sku in ids)
     keep = {ids[sku] for sku in twice | snapshot.unsure if sku in ids}
-    feed = StoreFeed(store_id=task.store_id, city_id=task.city_id, rows=list(rows.values()),
-                     keep=keep, full=snapshot.full)  # fmt: skip
+    feed = StoreFeed(
+        store_id=task.store_id,
+        city_id=task.city_id,
+        rows=list(rows.values()),
+        keep=keep,
+        full=snapshot.full,
+    )
     return feed, len(snapshot.rejected) + unknown + doubled
 
 
@@ -196,17 +224,26 @@ def _baselines(session: Session, store_ids: list[int]) -> dict[int, tuple[int, s
     or for a first feed the rows the store holds now."""
     if not store_ids:
         return {}
-    latest = (select(func.max(SyncRun.id))
-              .where(col(SyncRun.store_id).in_(store_ids), SyncRun.feed == "full",
-                     SyncRun.status == SyncStatus.OK).group_by(col(SyncRun.store_id)))  # fmt: skip
-    last = session.exec(select(SyncRun.store_id, SyncRun.rows_read)
-                        .where(col(SyncRun.id).in_(latest))).all()  # fmt: skip
+    latest = (
+        select(func.max(SyncRun.id))
+        .where(
+            col(SyncRun.store_id).in_(store_ids),
+            SyncRun.feed == "full",
+            SyncRun.status == SyncStatus.OK,
+        )
+        .group_by(col(SyncRun.store_id))
+    )
+    last = session.exec(
+        select(SyncRun.store_id, SyncRun.rows_read).where(col(SyncRun.id).in_(latest))
+    ).all()
     found = {store_id: (rows, "rows of the last good snapshot") for store_id, rows in last}
     first = [store_id for store_id in store_ids if store_id not in found]
     if first:
-        held = session.exec(select(StoreStock.store_id, func.count())
-                            .where(col(StoreStock.store_id).in_(first))
-                            .group_by(col(StoreStock.store_id))).all()  # fmt: skip
+        held = session.exec(
+            select(StoreStock.store_id, func.count())
+            .where(col(StoreStock.store_id).in_(first))
+            .group_by(col(StoreStock.store_id))
+        ).all()
         found |= {store_id: (rows, "rows the store holds") for store_id, rows in held}
     return found
 
@@ -223,8 +260,9 @@ def _truncation(snapshot: StockSnapshot, read: int, baseline: tuple[int, str] | 
     return None
 
 
-def _record_outcome(session: Session, store: Store, task: SyncTask, run: SyncRun,
-                    now: datetime) -> None:  # fmt: skip
+def _record_outcome(
+    session: Session, store: Store, task: SyncTask, run: SyncRun, now: datetime
+) -> None:
     """The store's sync state: freshness and cursor on success, backoff on failure."""
     store.last_polled_at = now
     if run.status == SyncStatus.OK:

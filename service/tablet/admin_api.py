@@ -36,11 +36,16 @@ def show(store_id: int):
 
 @bp.patch(f"/<{ID}:store_id>")
 @require(Role.OPERATOR)
-@spec.validate(json=IntakeIn, resp=Resp(HTTP_200=StoreStateRead, **ERRORS), tags=["operator"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=IntakeIn, resp=Resp(HTTP_200=StoreStateRead, **ERRORS), tags=["operator"], security=BEARER
+)
 def change(store_id: int):
     """Set intake_mode (tablet | auto_accept), paused (false also clears a flag), deadline."""
     store = _visible_store(store_id)
-    return switches.change_store(session=db_session(), store_id=store.id,
-                                 change=request.context.json, operator_id=caller().principal_id,
-                                 now=clock().now())  # fmt: skip
+    return switches.change_store(
+        session=db_session(),
+        store_id=store.id,
+        change=request.context.json,
+        operator_id=caller().principal_id,
+        now=clock().now(),
+    )

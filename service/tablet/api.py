@@ -27,16 +27,16 @@ from service.web.errors import error_body
 from service.web.spec import ID, Resp, spec
 
 bp = Blueprint("tablet", __name__, url_prefix="/v1/store")
-ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None,
-          "HTTP_422": None}  # fmt: skip
+ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None, "HTTP_422": None}
 ORDER = f"/orders/<{ID}:order_id>"
 RETRY_AFTER_S = 10  # a refused poll comes back after 10 to 20 s
 
 
 @bp.get("/feed")
 @require(Role.STORE)
-@spec.validate(query=FeedQuery, resp=Resp(HTTP_200=FeedRead, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    query=FeedQuery, resp=Resp(HTTP_200=FeedRead, **ERRORS), tags=["store"], security=BEARER
+)
 def feed_poll():
     """My orders' events after the cursor, oldest first; `wait` long-polls (at most 25 s)."""
     q: FeedQuery = request.context.query
@@ -66,8 +66,11 @@ def _full():
     # Every slot of this worker holds a poll: the tablet waits Retry-After seconds (jittered,
     # so refused tablets do not come back together) and reconnects, maybe to another worker.
     retry = random.randint(RETRY_AFTER_S, 2 * RETRY_AFTER_S)
-    body = error_body(code="feed_full", message="This server holds as many tablets as it can; "
-                      f"poll again in {retry} s.", retry_after_s=retry)  # fmt: skip
+    body = error_body(
+        code="feed_full",
+        message=f"This server holds as many tablets as it can; poll again in {retry} s.",
+        retry_after_s=retry,
+    )
     return body, 503, {"Retry-After": str(retry), "Connection": "close"}
 
 
@@ -87,12 +90,18 @@ def _heartbeat(store_id: int) -> None:
 
 @bp.get("/orders")
 @require(Role.STORE)
-@spec.validate(query=QueueQuery, resp=Resp(HTTP_200=QueueRead, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    query=QueueQuery, resp=Resp(HTTP_200=QueueRead, **ERRORS), tags=["store"], security=BEARER
+)
 def queue():
     """My orders in a status (default: PLACED, ACCEPTED and READY), oldest first."""
-    return QueueRead(orders=orders.queue(session=db_session(), store_id=caller().principal_id,
-                                         status=request.context.query.status))  # fmt: skip
+    return QueueRead(
+        orders=orders.queue(
+            session=db_session(),
+            store_id=caller().principal_id,
+            status=request.context.query.status,
+        )
+    )
 
 
 @bp.get(ORDER)
@@ -107,8 +116,13 @@ def show(order_id: int):
 
 def _act(action, order_id: int, **args) -> StoreOrderRead:
     session = db_session()
-    order = action(session=session, store_id=caller().principal_id, order_id=order_id,
-                   now=clock().now(), **args)  # fmt: skip
+    order = action(
+        session=session,
+        store_id=caller().principal_id,
+        order_id=order_id,
+        now=clock().now(),
+        **args,
+    )
     return orders.store_order_read(session, order)
 
 
@@ -126,20 +140,27 @@ def accept_or_ready(order_id: int, move: str):
 
 @bp.post(f"{ORDER}/reject")
 @require(Role.STORE)
-@spec.validate(json=RejectIn, resp=Resp(HTTP_200=RejectedRead, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=RejectIn, resp=Resp(HTTP_200=RejectedRead, **ERRORS), tags=["store"], security=BEARER
+)
 def reject(order_id: int):
     """Refuse a PLACED order: it moves to the next store, or is cancelled with all given back."""
-    order = orders.reject(session=db_session(), store_id=caller().principal_id, order_id=order_id,
-                          reason=request.context.json.reason.value, now=clock().now())  # fmt: skip
+    order = orders.reject(
+        session=db_session(),
+        store_id=caller().principal_id,
+        order_id=order_id,
+        reason=request.context.json.reason.value,
+        now=clock().now(),
+    )
     outcome = "cancelled" if order.status == "CANCELLED" else "reassigned"
     return RejectedRead(id=order.id, outcome=outcome)
 
 
 @bp.post(f"{ORDER}/short-pick")
 @require(Role.STORE)
-@spec.validate(json=ShortPickIn, resp=Resp(HTTP_200=StoreOrderRead, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=ShortPickIn, resp=Resp(HTTP_200=StoreOrderRead, **ERRORS), tags=["store"], security=BEARER
+)
 def short_pick(order_id: int):
     """Fewer units of a line than ordered: the consumer gets back what they paid for them."""
     body: ShortPickIn = request.context.json
@@ -157,20 +178,31 @@ def state():
 
 @bp.post("/busy")
 @require(Role.STORE)
-@spec.validate(json=BusyIn, resp=Resp(HTTP_200=StoreStateRead, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=BusyIn, resp=Resp(HTTP_200=StoreStateRead, **ERRORS), tags=["store"], security=BEARER
+)
 def busy():
     """Pause (busy) or resume taking new orders."""
-    return switches.set_busy(session=db_session(), store_id=caller().principal_id,
-                             busy=request.context.json.busy, now=clock().now())  # fmt: skip
+    return switches.set_busy(
+        session=db_session(),
+        store_id=caller().principal_id,
+        busy=request.context.json.busy,
+        now=clock().now(),
+    )
 
 
 @bp.post("/skus")
 @require(Role.STORE)
-@spec.validate(json=SkuSwitchIn, resp=Resp(HTTP_200=None, **ERRORS), tags=["store"],
-               security=BEARER)  # fmt: skip
+@spec.validate(
+    json=SkuSwitchIn, resp=Resp(HTTP_200=None, **ERRORS), tags=["store"], security=BEARER
+)
 def sku():
     """Mark a SKU unavailable until the store's next day, or restock it."""
     body: SkuSwitchIn = request.context.json
-    return switches.set_sku(session=db_session(), store_id=caller().principal_id, sku=body.sku,
-                            unavailable=body.unavailable, now=clock().now())  # fmt: skip
+    return switches.set_sku(
+        session=db_session(),
+        store_id=caller().principal_id,
+        sku=body.sku,
+        unavailable=body.unavailable,
+        now=clock().now(),
+    )

@@ -21,8 +21,9 @@ def read_cursor(secret_key: str, store_id: int, cursor: str) -> int:
     """The last event id a cursor stands for; 422 if it is malformed or another store's."""
     owner, last_id = _verified(secret_key, cursor)
     if owner != store_id or not isinstance(last_id, int) or last_id < 0:
-        raise Unprocessable("this cursor belongs to another store's feed", code="invalid_cursor",
-                            field="after")  # fmt: skip
+        raise Unprocessable(
+            "this cursor belongs to another store's feed", code="invalid_cursor", field="after"
+        )
     return last_id
 
 
@@ -33,6 +34,7 @@ def _verified(secret_key: str, cursor: str) -> tuple:
     try:
         owner, last_id = _serializer(secret_key).loads(cursor)
     except (BadSignature, ValueError, TypeError):
-        raise Unprocessable("not a cursor this feed gave out", code="invalid_cursor",
-                            field="after") from None  # fmt: skip
+        raise Unprocessable(
+            "not a cursor this feed gave out", code="invalid_cursor", field="after"
+        ) from None
     return owner, last_id

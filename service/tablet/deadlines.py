@@ -31,9 +31,12 @@ def overdue_at_tablets(session: Session, now: datetime) -> list[int]:
         .join(Store, col(Store.id) == col(Order.store_id))
         .where(col(Order.status) == states.PLACED, col(Store.intake_mode) == states.TABLET)
         .order_by(col(Order.id))
-    ).all()  # fmt: skip
-    return [order_id for order_id, placed, timeout_s in rows
-            if placed + timedelta(seconds=timeout_s) <= now]  # fmt: skip
+    ).all()
+    return [
+        order_id
+        for order_id, placed, timeout_s in rows
+        if placed + timedelta(seconds=timeout_s) <= now
+    ]
 
 
 def time_out(*, session: Session, order_id: int, now: datetime) -> int:
@@ -41,12 +44,20 @@ def time_out(*, session: Session, order_id: int, now: datetime) -> int:
     missing deadlines. Returns 1 if the order moved."""
     order = lock_order(session, order_id)  # the store, then the order: as staff accepting it
     store = session.get(Store, order.store_id)
-    if order.status != states.PLACED or order.updated_at + timedelta(
-            seconds=store.accept_timeout_s) > now:  # fmt: skip
+    if (
+        order.status != states.PLACED
+        or order.updated_at + timedelta(seconds=store.accept_timeout_s) > now
+    ):
         return 0  # accepted, or re-matched, since the list was read
     try:
-        rematch_order(session=session, order=order, reason="timeout", actor_role="system",
-                      actor_id=None, now=now)  # fmt: skip
+        rematch_order(
+            session=session,
+            order=order,
+            reason="timeout",
+            actor_role="system",
+            actor_id=None,
+            now=now,
+        )
     except Conflict:  # staff accepted it meanwhile
         return 0
     if not store.paused and _strikes(session, store.id, now) >= STRIKES:
@@ -58,7 +69,9 @@ def _strikes(session: Session, store_id: int, now: datetime) -> int:
     # The store's recent events through the feed index; timeouts are few, so filter in Python.
     rows = session.execute(
         select(OrderEvent.kind, OrderEvent.data).where(
-            col(OrderEvent.store_id) == store_id, col(OrderEvent.at) >= now - WINDOW,
-            col(OrderEvent.kind).in_(TIMEOUT_KINDS))
-    ).all()  # fmt: skip
+            col(OrderEvent.store_id) == store_id,
+            col(OrderEvent.at) >= now - WINDOW,
+            col(OrderEvent.kind).in_(TIMEOUT_KINDS),
+        )
+    ).all()
     return sum(1 for kind, data in rows if (data or {}).get("reason") == "timeout")

@@ -20,9 +20,18 @@ from service.stores.models import Store
 
 PAGE = 100  # events per answer; `more` says when the tablet should ask again at once
 HEARTBEAT_EVERY = timedelta(seconds=30)
-EVENT_COLUMNS = (OrderEvent.id, OrderEvent.order_id, OrderEvent.store_id, OrderEvent.city_id,
-                 OrderEvent.kind, OrderEvent.from_status, OrderEvent.to_status,
-                 OrderEvent.actor_role, OrderEvent.data, OrderEvent.at)  # fmt: skip
+EVENT_COLUMNS = (
+    OrderEvent.id,
+    OrderEvent.order_id,
+    OrderEvent.store_id,
+    OrderEvent.city_id,
+    OrderEvent.kind,
+    OrderEvent.from_status,
+    OrderEvent.to_status,
+    OrderEvent.actor_role,
+    OrderEvent.data,
+    OrderEvent.at,
+)
 # The empty poll: one range probe of the (store_id, id) index.
 AFTER = (
     select(*EVENT_COLUMNS)
@@ -42,10 +51,12 @@ TOP = select(func.max(OrderEvent.id))
 STORES = Store.__table__
 TOUCH = (
     update(STORES)
-    .where(STORES.c.id == bindparam("at_store"),
-           or_(STORES.c.last_polled_at.is_(None), STORES.c.last_polled_at < bindparam("stale")))
+    .where(
+        STORES.c.id == bindparam("at_store"),
+        or_(STORES.c.last_polled_at.is_(None), STORES.c.last_polled_at < bindparam("stale")),
+    )
     .values(last_polled_at=bindparam("polled"))
-)  # fmt: skip
+)
 
 # The highest event id this process has seen: a cursor at or below it cannot be from the
 # future, which saves the empty poll a second lookup. Ids only grow, so it is never wrong.
@@ -75,8 +86,9 @@ def read_feed(*, session: Session, store_id: int, after: int | None) -> FeedPage
         top = session.execute(TOP).scalar() or 0
         note_top(top)
         if after > top:
-            raise Unprocessable("this cursor is ahead of the feed", code="invalid_cursor",
-                                field="after")  # fmt: skip
+            raise Unprocessable(
+                "this cursor is ahead of the feed", code="invalid_cursor", field="after"
+            )
     return FeedPage([], after, False)
 
 
@@ -118,7 +130,14 @@ def record_poll(*, session: Session, store_id: int, now: datetime) -> int:
 def event_read(session: Session, row) -> dict:
     """One feed event as JSON, its time in the store's city zone."""
     zone = zone_named(cached_city(session, row.city_id).timezone)
-    return {"id": row.id, "order_id": row.order_id, "store_id": row.store_id, "kind": row.kind,
-            "from_status": row.from_status, "to_status": row.to_status,
-            "actor_role": row.actor_role, "data": row.data,
-            "at": row.at.astimezone(zone).isoformat()}  # fmt: skip
+    return {
+        "id": row.id,
+        "order_id": row.order_id,
+        "store_id": row.store_id,
+        "kind": row.kind,
+        "from_status": row.from_status,
+        "to_status": row.to_status,
+        "actor_role": row.actor_role,
+        "data": row.data,
+        "at": row.at.astimezone(zone).isoformat(),
+    }

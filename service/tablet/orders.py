@@ -39,44 +39,78 @@ def queue(*, session: Session, store_id: int, status: str | None) -> list[StoreO
     wanted = (status,) if status else OPEN
     if status and status not in states.TRANSITIONS:
         raise InvalidInput(f"no status {status}", field="status")
-    query = (select(Order).where(col(Order.store_id) == store_id, col(Order.status).in_(wanted))
-             .order_by(col(Order.id)).limit(QUEUE_LIMIT))  # fmt: skip
+    query = (
+        select(Order)
+        .where(col(Order.store_id) == store_id, col(Order.status).in_(wanted))
+        .order_by(col(Order.id))
+        .limit(QUEUE_LIMIT)
+    )
     return [store_order_read(session, o) for o in session.execute(query).scalars()]
 
 
 def store_order_read(session: Session, order: Order) -> StoreOrderRead:
     """The order as the store's staff see it: the pick list with the shelf's on-hand."""
     zone = zone_named(cached_city(session, order.city_id).timezone)
-    shelf = and_(col(StoreStock.store_id) == order.store_id,
-                 col(StoreStock.product_id) == col(OrderLine.product_id))  # fmt: skip
+    shelf = and_(
+        col(StoreStock.store_id) == order.store_id,
+        col(StoreStock.product_id) == col(OrderLine.product_id),
+    )
     lines = session.execute(
-        select(OrderLine, StoreStock.on_hand).outerjoin(StoreStock, shelf)
-        .where(col(OrderLine.order_id) == order.id).order_by(col(OrderLine.id))
-    ).all()  # fmt: skip
-    events = session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
-                             .order_by(col(OrderEvent.id))).scalars().all()  # fmt: skip
+        select(OrderLine, StoreStock.on_hand)
+        .outerjoin(StoreStock, shelf)
+        .where(col(OrderLine.order_id) == order.id)
+        .order_by(col(OrderLine.id))
+    ).all()
+    events = (
+        session.execute(
+            select(OrderEvent)
+            .where(col(OrderEvent.order_id) == order.id)
+            .order_by(col(OrderEvent.id))
+        )
+        .scalars()
+        .all()
+    )
     charged, refunded = money.ledger_totals(session, order.id)
     # the store sees what goes back as soon as it is asked of the provider
     refunded += money_of(session, order.id)["refund_pending_fen"]
     return StoreOrderRead(
-        id=order.id, order_number=number_text(order), status=order.status, address=order.address,
-        refund_fen=refunded, net_fen=charged - refunded,
-        subtotal_fen=order.subtotal_fen, payable_fen=order.payable_fen,
-        placed_at=order.placed_at.astimezone(zone), promised_at=order.promised_at.astimezone(zone),
+        id=order.id,
+        order_number=number_text(order),
+        status=order.status,
+        address=order.address,
+        refund_fen=refunded,
+        net_fen=charged - refunded,
+        subtotal_fen=order.subtotal_fen,
+        payable_fen=order.payable_fen,
+        placed_at=order.placed_at.astimezone(zone),
+        promised_at=order.promised_at.astimezone(zone),
         accept_by=_accept_by(session, order, events, zone),
-        lines=[PickLineRead(id=line.id, sku=line.sku, name=line.name, qty=line.qty,
-                            picked_qty=line.picked_qty, unit_price_fen=line.unit_price_fen,
-                            on_hand=on_hand or 0) for line, on_hand in lines],
-        events=[OrderEventRead(**{**e.model_dump(), "at": e.at.astimezone(zone)})
-                for e in events if e.store_id == order.store_id],
-    )  # fmt: skip
+        lines=[
+            PickLineRead(
+                id=line.id,
+                sku=line.sku,
+                name=line.name,
+                qty=line.qty,
+                picked_qty=line.picked_qty,
+                unit_price_fen=line.unit_price_fen,
+                on_hand=on_hand or 0,
+            )
+            for line, on_hand in lines
+        ],
+        events=[
+            OrderEventRead(**{**e.model_dump(), "at": e.at.astimezone(zone)})
+            for e in events
+            if e.store_id == order.store_id
+        ],
+    )
 
 
 def _accept_by(session, order: Order, events, zone) -> datetime | None:
     if order.status != states.PLACED:
         return None
-    arrived = [e.at for e in events if e.store_id == order.store_id
-               and e.kind in ("placed", "reassigned")]  # fmt: skip
+    arrived = [
+        e.at for e in events if e.store_id == order.store_id and e.kind in ("placed", "reassigned")
+    ]
     timeout = session.get(Store, order.store_id).accept_timeout_s
     return (max(arrived) + timedelta(seconds=timeout)).astimezone(zone) if arrived else None
 
@@ -91,12 +125,17 @@ def ready(*, session: Session, store_id: int, order_id: int, now: datetime) -> O
     return _move(session, store_id, order_id, states.READY, now)
 
 
-def reject(*, session: Session, store_id: int, order_id: int, reason: str,
-           now: datetime) -> Order:  # fmt: skip
+def reject(*, session: Session, store_id: int, order_id: int, reason: str, now: datetime) -> Order:
     """The store refuses a PLACED order: it moves to the next store, or is cancelled."""
     order = lock_order(session, order_id, store_id=store_id)
-    return rematch_order(session=session, order=order, reason=f"rejected:{reason}",
-                         actor_role="store", actor_id=store_id, now=now)  # fmt: skip
+    return rematch_order(
+        session=session,
+        order=order,
+        reason=f"rejected:{reason}",
+        actor_role="store",
+        actor_id=store_id,
+        now=now,
+    )
 
 
 def _move(session: Session, store_id: int, order_id: int, to: str, now: datetime) -> Order:

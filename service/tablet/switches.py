@@ -18,8 +18,7 @@ SWITCHED = ("intake_mode", "paused", "flagged_reason", "accept_timeout_s")
 
 def store_state(session: Session, store: Store) -> StoreStateRead:
     """The store's switches and its tablet's last poll."""
-    return StoreStateRead(**store.model_dump(include={"id", "name", "last_polled_at",
-                                                      *SWITCHED}))  # fmt: skip
+    return StoreStateRead(**store.model_dump(include={"id", "name", "last_polled_at", *SWITCHED}))
 
 
 def set_busy(*, session: Session, store_id: int, busy: bool, now: datetime) -> StoreStateRead:
@@ -29,8 +28,9 @@ def set_busy(*, session: Session, store_id: int, busy: bool, now: datetime) -> S
     return store_state(session, store)
 
 
-def change_store(*, session: Session, store_id: int, change: IntakeIn, operator_id: int,
-                 now: datetime) -> StoreStateRead:  # fmt: skip
+def change_store(
+    *, session: Session, store_id: int, change: IntakeIn, operator_id: int, now: datetime
+) -> StoreStateRead:
     """An operator sets a store's intake mode, pause switch or acceptance deadline."""
     store = session.get(Store, store_id)
     if store is None:
@@ -51,31 +51,48 @@ def _switch(session: Session, store: Store, changes: dict, role: str, actor_id, 
     if new:
         store.sqlmodel_update(new)
         session.flush()
-        record_audit(session=session, at=now, actor_role=role, actor_id=actor_id,
-                     action="store.switch", target_type="store", target_id=store.id,
-                     city_id=store.city_id, old=old, new=new)  # fmt: skip
+        record_audit(
+            session=session,
+            at=now,
+            actor_role=role,
+            actor_id=actor_id,
+            action="store.switch",
+            target_type="store",
+            target_id=store.id,
+            city_id=store.city_id,
+            old=old,
+            new=new,
+        )
     return store
 
 
-def set_sku(*, session: Session, store_id: int, sku: str, unavailable: bool,
-            now: datetime) -> dict:  # fmt: skip
+def set_sku(*, session: Session, store_id: int, sku: str, unavailable: bool, now: datetime) -> dict:
     """Mark a SKU unavailable until the store's next day (or restock it now)."""
     row = session.execute(
-        select(StoreStock).join(Product, col(Product.id) == col(StoreStock.product_id))
+        select(StoreStock)
+        .join(Product, col(Product.id) == col(StoreStock.product_id))
         .where(col(StoreStock.store_id) == store_id, col(Product.sku) == sku)
-    ).scalar_one_or_none()  # fmt: skip
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"this store does not stock {sku}", field="sku")
     until = _next_day(session, row.city_id, now) if unavailable else None
     old = row.unavailable_until
     lock_store(session, store_id)  # before the stock row, as every path (migration 0012)
-    session.execute(update(StoreStock).where(col(StoreStock.id) == row.id)
-                    .values(unavailable_until=until))  # fmt: skip
-    record_audit(session=session, at=now, actor_role="store", actor_id=store_id,
-                 action="store.sku_unavailable" if unavailable else "store.sku_restocked",
-                 target_type="store", target_id=store_id, city_id=row.city_id,
-                 old={"sku": sku, "unavailable_until": old and old.isoformat()},
-                 new={"sku": sku, "unavailable_until": until and until.isoformat()})  # fmt: skip
+    session.execute(
+        update(StoreStock).where(col(StoreStock.id) == row.id).values(unavailable_until=until)
+    )
+    record_audit(
+        session=session,
+        at=now,
+        actor_role="store",
+        actor_id=store_id,
+        action="store.sku_unavailable" if unavailable else "store.sku_restocked",
+        target_type="store",
+        target_id=store_id,
+        city_id=row.city_id,
+        old={"sku": sku, "unavailable_until": old and old.isoformat()},
+        new={"sku": sku, "unavailable_until": until and until.isoformat()},
+    )
     return {"sku": sku, "unavailable_until": until and until.isoformat()}
 
 

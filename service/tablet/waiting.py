@@ -154,8 +154,9 @@ class Waiters:
     def _ensure_watcher(self) -> None:
         if self.watcher is None or not self.watcher.is_alive():
             watch = _listen if self.database.dialect == "postgresql" else _poll
-            self.watcher = threading.Thread(target=watch, args=(self,), daemon=True,
-                                            name="feed-watcher")  # fmt: skip
+            self.watcher = threading.Thread(
+                target=watch, args=(self,), daemon=True, name="feed-watcher"
+            )
             self.watcher.start()
 
 

@@ -14,6 +14,9 @@ def idempotency_key(*, required: bool) -> str | None:
         return None
     key = (key or "").strip()
     if not key or len(key) > 128:
-        raise MalformedRequest("send an Idempotency-Key header (1-128 characters)",
-                               code="missing_idempotency_key", field="Idempotency-Key")  # fmt: skip
+        raise MalformedRequest(
+            "send an Idempotency-Key header (1-128 characters)",
+            code="missing_idempotency_key",
+            field="Idempotency-Key",
+        )
     return key

@@ -174,13 +174,21 @@ ERROR_CODE = {
     "unavailable": "A service we depend on is not answering; try again shortly.",
 }
 
-CATALOGUE = MappingProxyType({
-    "order_status": ORDER_STATUS, "delivery_status": DELIVERY_STATUS, "event_kind": EVENT_KIND,
-    "cancel_reason": CANCEL_REASON, "reassign_reason": REASSIGN_REASON,
-    "reject_reason": REJECT_REASON, "refusal_reason": REFUSAL_REASON,
-    "search_empty": SEARCH_EMPTY, "store_flag": STORE_FLAG, "role": ROLE,
-    "error_code": ERROR_CODE,
-})  # fmt: skip
+CATALOGUE = MappingProxyType(
+    {
+        "order_status": ORDER_STATUS,
+        "delivery_status": DELIVERY_STATUS,
+        "event_kind": EVENT_KIND,
+        "cancel_reason": CANCEL_REASON,
+        "reassign_reason": REASSIGN_REASON,
+        "reject_reason": REJECT_REASON,
+        "refusal_reason": REFUSAL_REASON,
+        "search_empty": SEARCH_EMPTY,
+        "store_flag": STORE_FLAG,
+        "role": ROLE,
+        "error_code": ERROR_CODE,
+    }
+)
 
 
 def catalogue() -> dict[str, dict[str, str]]:

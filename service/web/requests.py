@@ -76,8 +76,9 @@ def _walk(body) -> None:
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise MalformedRequest(f"the body nests deeper than {MAX_DEPTH} levels",
-                                   code="malformed_json")  # fmt: skip
+            raise MalformedRequest(
+                f"the body nests deeper than {MAX_DEPTH} levels", code="malformed_json"
+            )
         if isinstance(value, dict):
             for key, item in value.items():
                 _refuse_nul(key, path + (key,))
@@ -90,5 +91,8 @@ def _walk(body) -> None:
 
 def _refuse_nul(text: str, path: tuple) -> None:
     if "\x00" in text:
-        raise InvalidInput("text may not contain NUL characters", code="validation_error",
-                           field=".".join(str(part) for part in path) or None)  # fmt: skip
+        raise InvalidInput(
+            "text may not contain NUL characters",
+            code="validation_error",
+            field=".".join(str(part) for part in path) or None,
+        )

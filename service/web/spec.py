@@ -74,9 +74,13 @@ def header(name: str, description: str, *, required: bool = True) -> Callable:
     """Declare a request header the view reads (documented; a missing required one is 400)."""
 
     def decorate(view: Callable) -> Callable:
-        param = {"name": name, "in": "header", "required": required,
-                 "description": description, "schema": {"type": "string", "minLength": 1,
-                                                         "maxLength": 128}}  # fmt: skip
+        param = {
+            "name": name,
+            "in": "header",
+            "required": required,
+            "description": description,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        }
         view.documented_headers = (*getattr(view, "documented_headers", ()), param)
         return view
 
@@ -121,8 +125,10 @@ def _complete(operation: dict, view: Callable) -> None:
     if statuses:
         statuses.add(503)  # a route that reads anything may collide with another request
     for status in sorted(statuses):
-        operation["responses"][str(status)] = {"description": ERROR_DESCRIPTIONS.get(
-            status, "Error"), "content": ERROR_REF}  # fmt: skip
+        operation["responses"][str(status)] = {
+            "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+            "content": ERROR_REF,
+        }
 
 
 spec = Document(

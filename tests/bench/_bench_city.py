@@ -99,8 +99,9 @@ def _build_postgres(admin, base: str, name: str, stores: int, skus: int) -> None
     partial = f"{name}_partial"[:63]
     admin.execute(text(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)'))
     admin.execute(text(f'CREATE DATABASE "{partial}"'))
-    _populate(make_url(base).set(database=partial).render_as_string(hide_password=False),
-              stores, skus)  # fmt: skip
+    _populate(
+        make_url(base).set(database=partial).render_as_string(hide_password=False), stores, skus
+    )
     admin.execute(text(f'ALTER DATABASE "{partial}" RENAME TO "{name}"'))
 
 
@@ -110,8 +111,14 @@ def _populate(url: str, stores: int, skus: int) -> None:
     now = datetime.now(UTC)
     with Database(engine).unit_of_work() as session:
         load_fixtures(session=session, now=now)
-        city = City(code="benchcity", name="基准市", name_en="Benchcity", center_lat=CENTRE[0],
-                    center_lon=CENTRE[1], service_radius_km=DISC_KM + 1)  # fmt: skip
+        city = City(
+            code="benchcity",
+            name="基准市",
+            name_en="Benchcity",
+            center_lat=CENTRE[0],
+            center_lon=CENTRE[1],
+            service_radius_km=DISC_KM + 1,
+        )
         session.add(city)
         session.flush()
         products = _products(session, skus)
@@ -139,8 +146,16 @@ def _products(session, skus: int) -> list[tuple[int, int]]:
         category = CATEGORIES[n % len(CATEGORIES)]
         entries = catalogue_entries(category)
         name, _, brand, spec = entries[(n // len(CATEGORIES)) % len(entries)]
-        rows.append({"sku": f"BEN-{n:04d}", "name": f"{name} 款{n}", "barcode": f"69{n:011d}",
-                     "category": category, "brand": brand, "spec": spec})  # fmt: skip
+        rows.append(
+            {
+                "sku": f"BEN-{n:04d}",
+                "name": f"{name} 款{n}",
+                "barcode": f"69{n:011d}",
+                "category": category,
+                "brand": brand,
+                "spec": spec,
+            }
+        )
     session.execute(insert(Product), rows)
     ids = session.execute(select(Product.id).where(Product.sku.like("BEN-%")).order_by(Product.sku))
     return [(product_id, rng.randrange(500, 30_000, 10)) for product_id in ids.scalars()]
@@ -154,14 +169,25 @@ def _stores(city_id: int, count: int):
     for n in range(count):
         lat, lon = point_in_disc(rng, DISC_KM)
         yield {
-            "city_id": city_id, "chain": "基准连锁", "name": f"基准店 {n:05d}",
-            "categories": list(CATEGORIES), "lat": lat, "lon": lon, "address": f"基准路{n}号",
+            "city_id": city_id,
+            "chain": "基准连锁",
+            "name": f"基准店 {n:05d}",
+            "categories": list(CATEGORIES),
+            "lat": lat,
+            "lon": lon,
+            "address": f"基准路{n}号",
             "opening_hours": {"24h": True} if rng.random() < 0.85 else DAYTIME,
             "delivery_radius_km": rng.choice([3.0, 4.0, 5.0]),
-            "prep_minutes": rng.randint(5, 15), "min_basket_fen": rng.choice([0, 0, 1500, 3000]),
-            "max_open_orders": 50, "active": True, "paused": False, "open_orders": 0,
-            "adapter_kind": "fake", "adapter_settings": {}, "sync_interval_s": 300,
-        }  # fmt: skip
+            "prep_minutes": rng.randint(5, 15),
+            "min_basket_fen": rng.choice([0, 0, 1500, 3000]),
+            "max_open_orders": 50,
+            "active": True,
+            "paused": False,
+            "open_orders": 0,
+            "adapter_kind": "fake",
+            "adapter_settings": {},
+            "sync_interval_s": 300,
+        }
 
 
 def point_in_disc(rng: random.Random, radius_km: float) -> tuple[float, float]:

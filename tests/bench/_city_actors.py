@@ -72,11 +72,16 @@ async def _play(plan: Plan) -> Seen:
         cursors = await _first_cursors(http, plan, seen)  # every tablet online before the clock
         start = time.monotonic()
         end = start + plan.duration_s
-        tablets = [asyncio.create_task(_tablet(http, plan, t, c, end, seen))
-                   for t, c in zip(plan.tablets, cursors, strict=True)]  # fmt: skip
+        tablets = [
+            asyncio.create_task(_tablet(http, plan, t, c, end, seen))
+            for t, c in zip(plan.tablets, cursors, strict=True)
+        ]
         actors = [_courier(http, c, start, end, seen) for c in plan.couriers]
-        actors += [_searches(http, plan, start, end, seen), _orders(http, plan, start, end, seen),
-                   _claims(http, plan, start, end, seen)]  # fmt: skip
+        actors += [
+            _searches(http, plan, start, end, seen),
+            _orders(http, plan, start, end, seen),
+            _claims(http, plan, start, end, seen),
+        ]
         await asyncio.gather(*actors)
         await asyncio.sleep(max(0.0, end + 3 - time.monotonic()))  # the last orders' events
         for task in tablets:  # polls still waiting are not counted
@@ -120,8 +125,9 @@ async def _tablet(http, plan: Plan, tablet, cursor: str, end: float, seen: Seen)
     headers = {"Authorization": f"Bearer {tablet[1]}"}
     while True:
         params = {"wait": plan.wait_s, "after": cursor}
-        answered = await _call(http, seen, "feed", "GET", "/v1/store/feed", params=params,
-                               headers=headers)  # fmt: skip
+        answered = await _call(
+            http, seen, "feed", "GET", "/v1/store/feed", params=params, headers=headers
+        )
         if answered is None or answered[0] not in (200, 503):
             await asyncio.sleep(1.0)  # the page's back-off when offline
             continue
@@ -145,8 +151,15 @@ async def _courier(http, courier, start: float, end: float, seen: Seen):
     while tick < end:
         await asyncio.sleep(max(0.0, tick - time.monotonic()))
         lat, lon = lat + rng.uniform(-2e-4, 2e-4), lon + rng.uniform(-2e-4, 2e-4)
-        await _call(http, seen, "location", "PUT", "/v1/courier/location",
-                    json={"lat": lat, "lon": lon}, headers=headers)  # fmt: skip
+        await _call(
+            http,
+            seen,
+            "location",
+            "PUT",
+            "/v1/courier/location",
+            json={"lat": lat, "lon": lon},
+            headers=headers,
+        )
         tick += LOCATION_EVERY_S  # a slow answer delays this tick, not the next
 
 
@@ -175,11 +188,18 @@ async def _orders(http, plan: Plan, start: float, end: float, seen: Seen):
     async def send(numbered):
         n, token = numbered
         store_id, _, lat, lon = rng.choice(plan.tablets)
-        body = {"items": [{"sku": plan.sku, "qty": 1}], "payment_method": "wechat", "lat": lat,
-                "lon": lon, "address": "基准路1号", "store_id": store_id}  # fmt: skip
+        body = {
+            "items": [{"sku": plan.sku, "qty": 1}],
+            "payment_method": "wechat",
+            "lat": lat,
+            "lon": lon,
+            "address": "基准路1号",
+            "store_id": store_id,
+        }
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"city-{n}"}
-        answered = await _call(http, seen, "order", "POST", "/v1/orders", json=body,
-                               headers=headers)  # fmt: skip
+        answered = await _call(
+            http, seen, "order", "POST", "/v1/orders", json=body, headers=headers
+        )
         if answered and answered[0] == 201:  # paid at once at the sandbox cashier, as a phone
             cashier = urlparse(answered[1]["payment"]["pay_url"]).path  # would: then it is placed
             paid = await _call(http, seen, "pay", "POST", cashier, json={"action": "pay"})
@@ -193,8 +213,15 @@ async def _claims(http, plan: Plan, start: float, end: float, seen: Seen):
     path = f"/v1/campaigns/{plan.campaign_id}/claim"
 
     async def send(token):
-        await _call(http, seen, "claim", "POST", path, json=plan.claim_point,
-                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        await _call(
+            http,
+            seen,
+            "claim",
+            "POST",
+            path,
+            json=plan.claim_point,
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
     begin = start + plan.claim_from_s
     await _open_loop(plan.claimers, plan.claim_per_s, begin, end, send)

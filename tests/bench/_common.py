@@ -78,9 +78,19 @@ def emit(figures: dict) -> None:
     print(json.dumps(figures), flush=True)
 
 
-def beside_ping(url: str, workdir: Path, calls: list, *, name: str, ok: int, pings: int,
-                clients: int, share_key: str | None = None, ratio_key: str = "ratio_to_ceiling",
-                cpu_prefix: str | None = None) -> dict:  # fmt: skip
+def beside_ping(
+    url: str,
+    workdir: Path,
+    calls: list,
+    *,
+    name: str,
+    ok: int,
+    pings: int,
+    clients: int,
+    share_key: str | None = None,
+    ratio_key: str = "ratio_to_ceiling",
+    cpu_prefix: str | None = None,
+) -> dict:
     """Pings, then `calls`, on one gunicorn: the rate of `ok` answers, its ratio to the ping
     ceiling and the CPU per request of both (figures named http_<name>_per_s and so on; the
     keys arguments keep the names a benchmark already publishes)."""

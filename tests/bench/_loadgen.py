@@ -36,8 +36,14 @@ def json_call(method: str, path: str, payload=None, token: str | None = None) ->
     return Call(method, path, body, tuple(headers))
 
 
-def run_load(base_url: str, calls: list[Call], *, clients: int = 64, processes: int = 4,
-             keep_body: bool = False) -> list[Result]:  # fmt: skip
+def run_load(
+    base_url: str,
+    calls: list[Call],
+    *,
+    clients: int = 64,
+    processes: int = 4,
+    keep_body: bool = False,
+) -> list[Result]:
     """Send `calls` from `clients` concurrent keep-alive connections; results in call order."""
     processes = max(1, min(processes, clients))
     slices = [list(range(p, len(calls), processes)) for p in range(processes)]
@@ -46,9 +52,11 @@ def run_load(base_url: str, calls: list[Call], *, clients: int = 64, processes: 
     with context.Pool(processes) as pool:
         parts = pool.starmap(
             _process,
-            [(base_url, [calls[i] for i in s], clients // processes, start_at, keep_body)
-             for s in slices],
-        )  # fmt: skip
+            [
+                (base_url, [calls[i] for i in s], clients // processes, start_at, keep_body)
+                for s in slices
+            ],
+        )
     results: list = [None] * len(calls)
     for indexes, part in zip(slices, parts, strict=True):
         for index, result in zip(indexes, part, strict=True):

@@ -62,8 +62,14 @@ def run(engine: str, url: str, workdir: Path) -> dict:
         seen, cpu, wall = _measured(server, plan)
     finally:
         server.stop()
-    return {"benchmark": "city_load", "engine": engine, "tablets": TABLETS, "couriers": COURIERS,
-            "duration_s": DURATION_S, **_figures(seen, cpu, wall)}  # fmt: skip
+    return {
+        "benchmark": "city_load",
+        "engine": engine,
+        "tablets": TABLETS,
+        "couriers": COURIERS,
+        "duration_s": DURATION_S,
+        **_figures(seen, cpu, wall),
+    }
 
 
 def _seed(url: str) -> Plan:
@@ -75,29 +81,48 @@ def _seed(url: str) -> Plan:
     engine = make_engine(url)
     with Database(engine).unit_of_work() as session:
         city = session.execute(select(City).where(City.code == "benchcity")).scalar_one()
-        rows = session.execute(select(Store.id, Store.lat, Store.lon).where(
-            Store.city_id == city.id).order_by(Store.id).limit(TABLETS)).all()  # fmt: skip
-        session.execute(update(Store).where(Store.id.in_([r.id for r in rows])).values(
-            intake_mode="tablet", last_polled_at=now, opening_hours={"24h": True},
-            max_open_orders=10_000, min_basket_fen=0))  # fmt: skip
+        rows = session.execute(
+            select(Store.id, Store.lat, Store.lon)
+            .where(Store.city_id == city.id)
+            .order_by(Store.id)
+            .limit(TABLETS)
+        ).all()
+        session.execute(
+            update(Store)
+            .where(Store.id.in_([r.id for r in rows]))
+            .values(
+                intake_mode="tablet",
+                last_polled_at=now,
+                opening_hours={"24h": True},
+                max_open_orders=10_000,
+                min_basket_fen=0,
+            )
+        )
         tablets = [(r.id, store_token(session, r.id, now), r.lat, r.lon) for r in rows]
         offsets = [_offset(rng) for _ in range(COURIERS)]
         made = make_couriers(session, city, offsets, now)
         couriers = [(t, *point(city, *o)) for (_, t), o in zip(made, offsets, strict=True)]
         consumers = [t for _, t in make_consumers(session, claims + orders, now)]
-        campaign, _ = make_campaign(session, now, code="benchcity", quota=claims,
-                                    budget_fen=10**12)  # fmt: skip
+        campaign, _ = make_campaign(session, now, code="benchcity", quota=claims, budget_fen=10**12)
     engine.dispose()
     words = _words()
     return Plan(
-        url="", duration_s=DURATION_S, wait_s=WAIT_S, tablets=tablets,
+        url="",
+        duration_s=DURATION_S,
+        wait_s=WAIT_S,
+        tablets=tablets,
         couriers=couriers,
         searches=[_query(rng, words, n) for n in range(int(SEARCH_PER_S * DURATION_S))],
-        search_per_s=SEARCH_PER_S, orderers=consumers[claims:], order_per_s=ORDER_PER_S,
-        sku=SKU, claimers=consumers[:claims], claim_per_s=CLAIM_PER_S,
-        claim_from_s=(DURATION_S - BURST_S) / 2, campaign_id=campaign.id,
+        search_per_s=SEARCH_PER_S,
+        orderers=consumers[claims:],
+        order_per_s=ORDER_PER_S,
+        sku=SKU,
+        claimers=consumers[:claims],
+        claim_per_s=CLAIM_PER_S,
+        claim_from_s=(DURATION_S - BURST_S) / 2,
+        campaign_id=campaign.id,
         claim_point={"lat": _bench_city.CENTRE[0], "lon": _bench_city.CENTRE[1]},
-    )  # fmt: skip
+    )
 
 
 def _offset(rng: random.Random) -> tuple[float, float]:
@@ -133,18 +158,20 @@ def _figures(seen, cpu: dict, wall: float) -> dict:
     cores = {name: round(used / wall, 3) for name, used in cpu.items()}
     figures = {
         "server_5xx": sum(1 for _, status, _, _ in seen.answers if status >= 500),
-        "order_to_tablet_p99_ms": percentile_ms([placed[o] for o in seen.orders if o in placed],
-                                                99),
+        "order_to_tablet_p99_ms": percentile_ms(
+            [placed[o] for o in seen.orders if o in placed], 99
+        ),
         "poll_p99_ms": percentile_ms(lags, 99),
         "polls_per_tablet_per_min": round(seen.polls / TABLETS / (DURATION_S / 60), 2),
         "app_db_cores": round(cores.get("app", 0) + cores.get("db", 0), 3),
-        "app_cores": cores["app"], "db_cores": cores.get("db", 0.0),
+        "app_cores": cores["app"],
+        "db_cores": cores.get("db", 0.0),
         "loadgen_cores": cores["loadgen"],
         "orders_placed": len(seen.orders),
         "orders_seen_by_tablets": sum(1 for o in seen.orders if o in placed),
         "unanswered": seen.unanswered,
         "load_average": round(os.getloadavg()[0], 2),
-    }  # fmt: skip
+    }
     for route in ("location", "search", "order", "pay", "claim"):
         answered = [s for _, s in by_route.get(route, [])]
         figures[f"{route}_p50_ms"] = percentile_ms(answered, 50)

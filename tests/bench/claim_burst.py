@@ -47,11 +47,16 @@ def run(bench: Bench) -> dict:
     ceiling = throughput(ping)
     issued, packs = _totals(bench, campaign_id, batch_id)
     return {
-        "benchmark": "claim_burst", "engine": bench.engine, "consumers": CONSUMERS,
-        "clients": CLIENTS, "claims_per_s": round(rate, 1),
+        "benchmark": "claim_burst",
+        "engine": bench.engine,
+        "consumers": CONSUMERS,
+        "clients": CLIENTS,
+        "claims_per_s": round(rate, 1),
         "p50_ms": percentile_ms([r.latency_s for r in won], 50),
         "p99_ms": percentile_ms([r.latency_s for r in won], 99),
-        "issued": packs, "quota": QUOTA, "issued_fen": issued,
+        "issued": packs,
+        "quota": QUOTA,
+        "issued_fen": issued,
         "issued_fen_expected": QUOTA * pack,
         "outcomes": dict(Counter(_outcome(r) for r in claims)),
         "ceiling_req_per_s": round(ceiling, 1),
@@ -60,7 +65,7 @@ def run(bench: Bench) -> dict:
         # CPU per request (ms): what bounds the ratio once the cores are busy.
         **pinged.cpu_figures("ping_", *span(ping), len(ping)),
         **claimed.cpu_figures("claim_", began, sold_out_at, len(won)),
-    }  # fmt: skip
+    }
 
 
 def _seed(bench: Bench):

@@ -63,13 +63,20 @@ def run(engine: str, url: str, workdir: Path) -> dict:
     tick_s = time.perf_counter() - began
     sa_engine.dispose()
     return {
-        "benchmark": "dispatch", "engine": engine, "orders": ORDERS, "couriers": COURIERS,
-        "offered": offered, "tick_s": round(tick_s, 3), "solve_s": round(solve_s, 3),
-        "batch_pairs": len(batch), "greedy_pairs": len(greedy),
-        "batch_km": round(batch_km, 1), "greedy_km": round(greedy_km, 1),
+        "benchmark": "dispatch",
+        "engine": engine,
+        "orders": ORDERS,
+        "couriers": COURIERS,
+        "offered": offered,
+        "tick_s": round(tick_s, 3),
+        "solve_s": round(solve_s, 3),
+        "batch_pairs": len(batch),
+        "greedy_pairs": len(greedy),
+        "batch_km": round(batch_km, 1),
+        "greedy_km": round(greedy_km, 1),
         "km_saving_pct": round(100 * (greedy_km - batch_km) / greedy_km, 1),
         **_over_http(url, workdir, tokens),
-    }  # fmt: skip
+    }
 
 
 def _world(database: Database, now: datetime) -> tuple[int, list[str]]:
@@ -86,18 +93,41 @@ def _world(database: Database, now: datetime) -> tuple[int, list[str]]:
         for n in range(ORDERS):
             lat, lon = point_in_disc(rng, 14.0)
             placed = now - timedelta(seconds=rng.uniform(0, 1200))
-            orders.append({
-                "city_id": city.id, "consumer_id": consumer_id, "store_id": rng.choice(stores),
-                "status": "ACCEPTED", "payment_method": "wechat", "address": f"基准路{n}号",
-                "lat": lat, "lon": lon, "subtotal_fen": 5000, "payable_fen": 5000,
-                "handoff_code": f"{n % 10000:04d}", "placed_at": placed,
-                "promised_at": placed + timedelta(hours=1), "eta_at": placed, "updated_at": now,
-            })  # fmt: skip
+            orders.append(
+                {
+                    "city_id": city.id,
+                    "consumer_id": consumer_id,
+                    "store_id": rng.choice(stores),
+                    "status": "ACCEPTED",
+                    "payment_method": "wechat",
+                    "address": f"基准路{n}号",
+                    "lat": lat,
+                    "lon": lon,
+                    "subtotal_fen": 5000,
+                    "payable_fen": 5000,
+                    "handoff_code": f"{n % 10000:04d}",
+                    "placed_at": placed,
+                    "promised_at": placed + timedelta(hours=1),
+                    "eta_at": placed,
+                    "updated_at": now,
+                }
+            )
         ids = session.execute(insert(Order).returning(Order.id, Order.store_id), orders).all()
-        session.execute(insert(Delivery), [
-            {"order_id": oid, "city_id": city.id, "store_id": sid, "status": "WAITING",
-             "share_token": f"bench{oid:038d}", "passed_courier_ids": [], "created_at": now}
-            for oid, sid in ids])  # fmt: skip
+        session.execute(
+            insert(Delivery),
+            [
+                {
+                    "order_id": oid,
+                    "city_id": city.id,
+                    "store_id": sid,
+                    "status": "WAITING",
+                    "share_token": f"bench{oid:038d}",
+                    "passed_courier_ids": [],
+                    "created_at": now,
+                }
+                for oid, sid in ids
+            ],
+        )
         offsets = [_offset(rng) for _ in range(COURIERS)]
         couriers = make_couriers(session, city, offsets, now)
     return city.id, [token for _, token in couriers]
@@ -120,9 +150,18 @@ def _over_http(url: str, workdir: Path, tokens: list[str]) -> dict:
         lat, lon = point_in_disc(rng, 14.0)
         body = {"lat": lat, "lon": lon, "accuracy_m": 10, "heading": 90}
         calls.append(json_call("PUT", "/v1/courier/location", body, tokens[n % len(tokens)]))
-    return beside_ping(url, workdir, calls, name="location_updates", ok=204, pings=PINGS,
-                       clients=CLIENTS, share_key="http_ok_share",
-                       ratio_key="location_ratio_to_ceiling", cpu_prefix="location_")  # fmt: skip
+    return beside_ping(
+        url,
+        workdir,
+        calls,
+        name="location_updates",
+        ok=204,
+        pings=PINGS,
+        clients=CLIENTS,
+        share_key="http_ok_share",
+        ratio_key="location_ratio_to_ceiling",
+        cpu_prefix="location_",
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ def main() -> None:
     if reason is not None:
         if os.environ.get("CI") == "true":
             sys.exit(f"failover benchmark cannot run under CI: {reason}")
-        print(json.dumps({"benchmark": "failover", "engine": "postgresql", "skipped": reason}),
-              flush=True)  # fmt: skip
+        print(
+            json.dumps({"benchmark": "failover", "engine": "postgresql", "skipped": reason}),
+            flush=True,
+        )
         return
     with started_bed() as bed:
         if not TINY:

@@ -102,23 +102,34 @@ def run(engine: str, url: str, feeds: Path, workdir: Path) -> dict:
     sa_engine.dispose()
     bulk_rate, orm_rate = rows / bulk_s, orm_rows / orm_s
     return {
-        "benchmark": "inventory_sync", "engine": engine, "stores": STORES, "skus": SKUS,
-        "rows": rows, "changed_share": CHANGED_SHARE, "rows_changed": changed,
-        "sync_exit": sync.returncode, "sync_s": round(bulk_s, 2),
+        "benchmark": "inventory_sync",
+        "engine": engine,
+        "stores": STORES,
+        "skus": SKUS,
+        "rows": rows,
+        "changed_share": CHANGED_SHARE,
+        "rows_changed": changed,
+        "sync_exit": sync.returncode,
+        "sync_s": round(bulk_s, 2),
         "sync_process_s": round(process_s, 2),
-        "bulk_rows_per_s": round(bulk_rate), "orm_rows_per_s": round(orm_rate),
-        "orm_sample_rows": orm_rows, "speedup": round(bulk_rate / orm_rate, 1),
-        "sync_cpu_s": round(sync_cpu_s, 2), "db_cpu_s_during_sync": round(db_cpu_s, 2),
+        "bulk_rows_per_s": round(bulk_rate),
+        "orm_rows_per_s": round(orm_rate),
+        "orm_sample_rows": orm_rows,
+        "speedup": round(bulk_rate / orm_rate, 1),
+        "sync_cpu_s": round(sync_cpu_s, 2),
+        "db_cpu_s_during_sync": round(db_cpu_s, 2),
         # a tiny sync can end between two 0.1 s samples: no CPU seen, no figure
         "rows_per_cpu_s": round(rows / (sync_cpu_s + db_cpu_s)) if sync_cpu_s else None,
         "sync_cpu_us_per_row": round(sync_cpu_s * 1e6 / rows, 2),
         "db_cpu_us_per_row": round(db_cpu_s * 1e6 / rows, 2),
-        "order_p50_ms_idle": _p50_ms(idle), "order_p50_ms_during_sync": _p50_ms(during),
+        "order_p50_ms_idle": _p50_ms(idle),
+        "order_p50_ms_during_sync": _p50_ms(during),
         "order_p50_ms_idle_after": _p50_ms(after),
         "orders_during_sync": len(during),
-        "order_split_ms_idle": _split_ms(idle), "order_split_ms_during_sync": _split_ms(during),
+        "order_split_ms_idle": _split_ms(idle),
+        "order_split_ms_during_sync": _split_ms(during),
         "lock_wait_share_during_sync": getattr(waits, "share", None),
-    }  # fmt: skip
+    }
 
 
 def _feeds(url: str) -> Path:
@@ -152,9 +163,10 @@ def _stored_stock(url: str) -> dict[str, list[tuple[str, int, int]]]:
             select(Store.name, Product.sku, StoreStock.on_hand, StoreStock.price_fen)
             .join(StoreStock, StoreStock.store_id == Store.id)
             .join(Product, Product.id == StoreStock.product_id)
-            .join(City, City.id == Store.city_id).where(City.code == "benchcity")
+            .join(City, City.id == Store.city_id)
+            .where(City.code == "benchcity")
             .order_by(Store.name, Product.sku)
-        )  # fmt: skip
+        )
         for name, sku, on_hand, price in rows:
             stock.setdefault(name.rsplit(" ", 1)[1], []).append((sku, on_hand, price))
     database.engine.dispose()
@@ -203,16 +215,25 @@ def _orders(database: Database, people: list[int], until=None) -> list[tuple[flo
         if until is not None and until.poll() is not None:
             break
         lat, lon = point_in_disc(rng, 14.0)
-        body = {"items": [{"sku": f"BEN-{rng.randint(1, SKUS):04d}", "qty": 1}], "lat": lat,
-                "lon": lon, "address": "基准路1号", "payment_method": "wechat"}  # fmt: skip
+        body = {
+            "items": [{"sku": f"BEN-{rng.randint(1, SKUS):04d}", "qty": 1}],
+            "lat": lat,
+            "lon": lon,
+            "address": "基准路1号",
+            "payment_method": "wechat",
+        }
         began, backend = time.perf_counter(), None
         mine = _schedstat("/proc/thread-self/schedstat")
         try:
             with database.unit_of_work() as session:
                 backend = _backend_stat(session)
-                place_order(session=session, consumer_id=consumer_id,
-                            order_in=OrderIn.model_validate(body), key=f"sync-{consumer_id}",
-                            now=datetime.now(UTC))  # fmt: skip
+                place_order(
+                    session=session,
+                    consumer_id=consumer_id,
+                    order_in=OrderIn.model_validate(body),
+                    key=f"sync-{consumer_id}",
+                    now=datetime.now(UTC),
+                )
         except Exception:  # a refusal is an outcome; its latency counts the same
             pass
         wall = time.perf_counter() - began
@@ -308,8 +329,10 @@ class LockWaits:
 
     def _run(self) -> None:
         engine = make_engine(self.url)
-        query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock'")  # fmt: skip
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
         with engine.connect() as conn:
             while not self._stop.wait(0.02):
                 self.samples += 1

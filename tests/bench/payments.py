@@ -29,9 +29,7 @@ from tests.bench._common import TINY, each_engine
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
 from tests.support.payments import run as run_job
 
-ORDERS, UNPAID, LINES, ORM_SAMPLE = (
-    (40, 100, 5_000, 500) if TINY else (400, 10_000, 200_000, 5_000)
-)
+ORDERS, UNPAID, LINES, ORM_SAMPLE = (40, 100, 5_000, 500) if TINY else (400, 10_000, 200_000, 5_000)
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
 
 
@@ -55,22 +53,24 @@ def run(bench) -> dict:
     reconcile_s, orm_s = _statement(database, now)
     database.engine.dispose()
     return {
-        "benchmark": "payments", "engine": bench.engine,
+        "benchmark": "payments",
+        "engine": bench.engine,
         "notifications_per_s": round(len(placed) / notify_s, 1),
         "notification_cpu_ms": round(notify_cpu / len(placed) * 1000, 2),
         "order_cpu_ms": round(order_cpu / ORDERS * 1000, 2),
-        "close_unpaid_orders": closed.changed, "close_unpaid_s": round(close_s, 2),
-        "statement_lines": LINES, "reconcile_s": round(reconcile_s, 2),
+        "close_unpaid_orders": closed.changed,
+        "close_unpaid_s": round(close_s, 2),
+        "statement_lines": LINES,
+        "reconcile_s": round(reconcile_s, 2),
         "orm_sample_lines": ORM_SAMPLE,
         "reconcile_speedup_vs_orm": round(orm_s / reconcile_s, 1),
-    }  # fmt: skip
+    }
 
 
 def _shop(database: Database, now: datetime, consumers: int) -> list[tuple[int, str]]:
     with database.unit_of_work() as session:
         city = make_city(session)
-        make_store(session, city, 1.0, max_open_orders=10**6,
-                   stock={"BAK-0001": (10**7, 4800)})  # fmt: skip
+        make_store(session, city, 1.0, max_open_orders=10**6, stock={"BAK-0001": (10**7, 4800)})
         return make_consumers(session, consumers, now)
 
 
@@ -96,8 +96,9 @@ def _notifications(database: Database, placed: list[dict], now: datetime) -> tup
     wall, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
         with database.unit_of_work() as session:
-            answer = settle.receive(session, kind="sandbox", headers=sandbox.headers_for(body),
-                                    body=body, now=now)  # fmt: skip
+            answer = settle.receive(
+                session, kind="sandbox", headers=sandbox.headers_for(body), body=body, now=now
+            )
             assert answer.status == 200
     return time.perf_counter() - wall, time.process_time() - cpu
 
@@ -128,15 +129,34 @@ def _bench_day(database: Database, now: datetime) -> list[StatementLine]:
         model = session.execute(select(Order).limit(1)).scalar().model_dump(exclude={"id"})
         numbers = [f"B{secrets.token_hex(15)}" for _ in range(LINES)]
         for start in range(0, LINES, 20_000):
-            chunk = numbers[start:start + 20_000]
-            ids = session.execute(insert(Order).returning(Order.id),
-                                  [model] * len(chunk)).scalars().all()  # fmt: skip
-            session.execute(insert(Payment), [
-                {"city_id": model["city_id"], "order_id": oid, "consumer_id": model["consumer_id"],
-                 "provider": "sandbox", "account": "bench", "method": "wechat",
-                 "out_trade_no": no, "amount_fen": 4800, "status": PAID, "client_params": {},
-                 "provider_trade_no": "", "pay_by": now, "created_at": now, "paid_at": now}
-                for oid, no in zip(ids, chunk, strict=True)])  # fmt: skip
+            chunk = numbers[start : start + 20_000]
+            ids = (
+                session.execute(insert(Order).returning(Order.id), [model] * len(chunk))
+                .scalars()
+                .all()
+            )
+            session.execute(
+                insert(Payment),
+                [
+                    {
+                        "city_id": model["city_id"],
+                        "order_id": oid,
+                        "consumer_id": model["consumer_id"],
+                        "provider": "sandbox",
+                        "account": "bench",
+                        "method": "wechat",
+                        "out_trade_no": no,
+                        "amount_fen": 4800,
+                        "status": PAID,
+                        "client_params": {},
+                        "provider_trade_no": "",
+                        "pay_by": now,
+                        "created_at": now,
+                        "paid_at": now,
+                    }
+                    for oid, no in zip(ids, chunk, strict=True)
+                ],
+            )
     lines = [StatementLine("payment", no, 4800, "", now) for no in numbers[1:]]
     lines[0] = StatementLine("payment", lines[0].out_trade_no, 4799, "", now)
     lines.append(StatementLine("payment", "B" + "0" * 30, 100, "", now))

@@ -50,23 +50,33 @@ def run(bench: Bench) -> dict:
     # and re-polls).
     sim_env = simulated_env(speed, start, lead_s=30 if TINY else 60)
     waiters = str(max(64, counts["stores"] + 16))
-    bench.server = start_server(bench.url, bench.workdir, env={
-        **sim_env, "HD_WORKER_CONNECTIONS": "400", "HD_FEED_WAITERS": waiters})  # fmt: skip
+    bench.server = start_server(
+        bench.url,
+        bench.workdir,
+        env={**sim_env, "HD_WORKER_CONNECTIONS": "400", "HD_FEED_WAITERS": waiters},
+    )
     scheduler = start_scheduler(bench.url, sim_env, bench.workdir / "scheduler.log")
     args = [] if TINY else [f"--{k}={v}" for k, v in counts.items()] + [f"--speed={speed}"]
     args += [f"--visits-at-once={VISITS}"] if VISITS else []
     load0, began = os.getloadavg(), time.time()
     try:
         with CpuSampler(_groups(bench, scheduler), interval_s=1.0) as sampler:
-            code, report, output = simulate(bench.server, sim_env, bench.workdir / "run",
-                                            SCENARIO if TINY else None, tuple(args))  # fmt: skip
+            code, report, output = simulate(
+                bench.server,
+                sim_env,
+                bench.workdir / "run",
+                SCENARIO if TINY else None,
+                tuple(args),
+            )
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=60)
     if not report:
         raise SystemExit(f"peak on {bench.engine}: no report\n{output[-3000:]}")
-    cpu = {f"{g}_cpu_s": round(sampler.used_ms(g, began, time.time()) / 1000, 1)
-           for g in sampler.groups}  # fmt: skip
+    cpu = {
+        f"{g}_cpu_s": round(sampler.used_ms(g, began, time.time()) / 1000, 1)
+        for g in sampler.groups
+    }
     cpu["workers_cpu_ms_per_request"] = round(
         cpu["workers_cpu_s"] * 1000 / max(report["requests"], 1), 2
     )
@@ -89,18 +99,36 @@ def trace(url: str, order_ids: list[int]) -> list[dict]:
 
 
 def _where(conn, order_id: int) -> dict:
-    row = conn.execute(text(
-        "SELECT o.status, o.store_id, s.intake_mode, s.paused, s.flagged_reason, d.status,"
-        " d.courier_id, d.passed_courier_ids FROM orders o JOIN stores s ON s.id = o.store_id"
-        " LEFT JOIN deliveries d ON d.order_id = o.id WHERE o.id = :id"), {"id": order_id}
-    ).one()  # fmt: skip
-    events = conn.execute(text(
-        "SELECT kind, to_status, actor_role, at FROM order_events WHERE order_id = :id"
-        " ORDER BY id DESC LIMIT 4"), {"id": order_id}).all()  # fmt: skip
-    keys = ("status", "store_id", "intake_mode", "paused", "flagged", "delivery", "courier_id",
-            "passed")  # fmt: skip
-    return {"order_id": order_id, **dict(zip(keys, [str(v) for v in row], strict=True)),
-            "last_events": [[str(v) for v in e] for e in events]}  # fmt: skip
+    row = conn.execute(
+        text(
+            "SELECT o.status, o.store_id, s.intake_mode, s.paused, s.flagged_reason, d.status,"
+            " d.courier_id, d.passed_courier_ids FROM orders o JOIN stores s ON s.id = o.store_id"
+            " LEFT JOIN deliveries d ON d.order_id = o.id WHERE o.id = :id"
+        ),
+        {"id": order_id},
+    ).one()
+    events = conn.execute(
+        text(
+            "SELECT kind, to_status, actor_role, at FROM order_events WHERE order_id = :id"
+            " ORDER BY id DESC LIMIT 4"
+        ),
+        {"id": order_id},
+    ).all()
+    keys = (
+        "status",
+        "store_id",
+        "intake_mode",
+        "paused",
+        "flagged",
+        "delivery",
+        "courier_id",
+        "passed",
+    )
+    return {
+        "order_id": order_id,
+        **dict(zip(keys, [str(v) for v in row], strict=True)),
+        "last_events": [[str(v) for v in e] for e in events],
+    }
 
 
 def _groups(bench: Bench, scheduler) -> dict:
@@ -116,29 +144,42 @@ def figures(engine: str, code: int, report: dict, sim_minutes: float) -> dict:
     """The JSON line: the issue's fields first, then what explains them."""
     latency, drain = report["latency_ms"], report["drain"]
     return {
-        "benchmark": "peak", "engine": engine, "scale": "tiny" if TINY else SHARE,
-        "exit_code": code, "orders_placed": report["orders_placed"],
+        "benchmark": "peak",
+        "engine": engine,
+        "scale": "tiny" if TINY else SHARE,
+        "exit_code": code,
+        "orders_placed": report["orders_placed"],
         "orders_delivered": report["orders_delivered"],
-        "orders_cancelled": report["orders_cancelled"], "on_time_rate": report["on_time_rate"],
+        "orders_cancelled": report["orders_cancelled"],
+        "on_time_rate": report["on_time_rate"],
         "p99_order_ms": latency.get("POST /v1/orders", {}).get("p99_ms"),
         "p99_claim_ms": latency.get("POST /v1/campaigns/{id}/claim", {}).get("p99_ms"),
-        "server_5xx": report["server_5xx"], "reconciled": report["reconciled"],
-        "sim_minutes": sim_minutes, "wall_s": report["wall_s"],
-        "drain_minutes": drain["minutes"], "drain_wall_s": drain["wall_s"],
-        "open_at_end": drain["open_at_end"], "visits": report["visits"],
+        "server_5xx": report["server_5xx"],
+        "reconciled": report["reconciled"],
+        "sim_minutes": sim_minutes,
+        "wall_s": report["wall_s"],
+        "drain_minutes": drain["minutes"],
+        "drain_wall_s": drain["wall_s"],
+        "open_at_end": drain["open_at_end"],
+        "visits": report["visits"],
         "visits_at_once": int(VISITS or 32),
         "visits_begun": sum(report["visits"].values()) - report["visits"].get("never_began", 0),
-        "requests": report["requests"], "no_answer": report["no_answer"],
-        "hour_per_s": report["hour_per_s"], "simulator_cpu_s": report["simulator_cpu_s"],
+        "requests": report["requests"],
+        "no_answer": report["no_answer"],
+        "hour_per_s": report["hour_per_s"],
+        "simulator_cpu_s": report["simulator_cpu_s"],
         "simulator_cpu_ms_per_request": round(
-            report["simulator_cpu_s"] * 1000 / max(report["requests"], 1), 2),
-        "claims_issued": report["claims"]["issued"], "sold_out_at": report["claims"]["sold_out_at"],
+            report["simulator_cpu_s"] * 1000 / max(report["requests"], 1), 2
+        ),
+        "claims_issued": report["claims"]["issued"],
+        "sold_out_at": report["claims"]["sold_out_at"],
         "courier_utilisation": report["courier_utilisation"],
         "courier_minutes_per_delivery": report["courier_minutes_per_delivery"],
         "payments": {k: v for k, v in report["payments"].items() if k != "reconciliation"},
-        "payment_reconciliation": {a: r.get("status") for a, r in
-                                   (report["payments"]["reconciliation"] or {}).items()},
-    }  # fmt: skip
+        "payment_reconciliation": {
+            a: r.get("status") for a, r in (report["payments"]["reconciliation"] or {}).items()
+        },
+    }
 
 
 if __name__ == "__main__":

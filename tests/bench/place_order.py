@@ -45,29 +45,40 @@ def run(engine: str, url: str, workdir: Path) -> dict:
     rng = random.Random(f"orders-{engine}")
     bodies = [_body(rng, coupon) for _, _, coupon in people]
     timed = _in_process(database, people[:IN_PROCESS], bodies[:IN_PROCESS], prefilter=True)
-    naive = _in_process(database, people[IN_PROCESS:IN_PROCESS + NAIVE],
-                        bodies[IN_PROCESS:IN_PROCESS + NAIVE], prefilter=False)  # fmt: skip
+    naive = _in_process(
+        database,
+        people[IN_PROCESS : IN_PROCESS + NAIVE],
+        bodies[IN_PROCESS : IN_PROCESS + NAIVE],
+        prefilter=False,
+    )
     sa_engine.dispose()
     http = _over_http(url, workdir, people[-HTTP_ORDERS:], bodies[-HTTP_ORDERS:])
     placed = [t for t, status in timed if status == 201]
     p50 = statistics.median(placed)
     naive_p50 = statistics.median(t for t, _ in naive)
     return {
-        "benchmark": "place_order", "engine": engine, "stores": STORES, "skus": SKUS,
-        "stock_rows": STORES * SKUS, "orders": len(timed),
+        "benchmark": "place_order",
+        "engine": engine,
+        "stores": STORES,
+        "skus": SKUS,
+        "stock_rows": STORES * SKUS,
+        "orders": len(timed),
         "placed_share": round(len(placed) / len(timed), 3),
-        "p50_ms": round(p50 * 1000, 2), "p99_ms": percentile_ms(placed, 99),
-        "naive_p50_ms": round(naive_p50 * 1000, 2), "speedup_vs_naive": round(naive_p50 / p50, 1),
+        "p50_ms": round(p50 * 1000, 2),
+        "p99_ms": percentile_ms(placed, 99),
+        "naive_p50_ms": round(naive_p50 * 1000, 2),
+        "speedup_vs_naive": round(naive_p50 / p50, 1),
         **http,
-    }  # fmt: skip
+    }
 
 
 def _people(database: Database, count: int) -> list[tuple[int, str, int | None]]:
     """Consumers with tokens; a share of them holding a claimed coupon for the bench city."""
     now = datetime.now(UTC)
     with database.unit_of_work() as session:
-        campaign, _ = make_campaign(session, now, code="benchcity", quota=count,
-                                    pack=((0, 300, 1),))  # fmt: skip
+        campaign, _ = make_campaign(
+            session, now, code="benchcity", quota=count, pack=((0, 300, 1),)
+        )
         people = make_consumers(session, count, now)
     rng = random.Random("coupon-holders")
     out = []
@@ -90,10 +101,18 @@ def _people(database: Database, count: int) -> list[tuple[int, str, int | None]]
 
 def _body(rng: random.Random, coupon_id: int | None) -> dict:
     lat, lon = point_in_disc(rng, 14.0)
-    items = [{"sku": f"BEN-{n:04d}", "qty": rng.randint(1, 2)}
-             for n in rng.sample(range(1, SKUS + 1), rng.randint(1, 3))]  # fmt: skip
-    return {"items": items, "lat": lat, "lon": lon, "address": "基准路1号",
-            "payment_method": "wechat", "coupon_id": coupon_id}  # fmt: skip
+    items = [
+        {"sku": f"BEN-{n:04d}", "qty": rng.randint(1, 2)}
+        for n in rng.sample(range(1, SKUS + 1), rng.randint(1, 3))
+    ]
+    return {
+        "items": items,
+        "lat": lat,
+        "lon": lon,
+        "address": "基准路1号",
+        "payment_method": "wechat",
+        "coupon_id": coupon_id,
+    }
 
 
 def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[float, int]]:
@@ -102,10 +121,14 @@ def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[floa
         began = time.perf_counter()
         try:
             with database.unit_of_work() as session:
-                status, _ = place_order(session=session, consumer_id=consumer_id,
-                                        order_in=OrderIn.model_validate(body),
-                                        key=f"bench-{consumer_id}", now=datetime.now(UTC),
-                                        prefilter=prefilter)  # fmt: skip
+                status, _ = place_order(
+                    session=session,
+                    consumer_id=consumer_id,
+                    order_in=OrderIn.model_validate(body),
+                    key=f"bench-{consumer_id}",
+                    now=datetime.now(UTC),
+                    prefilter=prefilter,
+                )
         except Exception as error:  # a refusal (no store, coupon not applicable) is an outcome
             status = getattr(error, "code", "error")
         results.append((time.perf_counter() - began, status))
@@ -113,12 +136,25 @@ def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[floa
 
 
 def _over_http(url: str, workdir: Path, people, bodies) -> dict:
-    calls = [json_call("POST", "/v1/orders", body, token)
-             for (_, token, _), body in zip(people, bodies, strict=True)]  # fmt: skip
-    calls = [Call(c.method, c.path, c.body, (*c.headers, ("Idempotency-Key", f"h{i}")))
-             for i, c in enumerate(calls)]  # fmt: skip
-    return beside_ping(url, workdir, calls, name="orders", ok=201, pings=PINGS, clients=CLIENTS,
-                       share_key="http_placed_share", cpu_prefix="order_")  # fmt: skip
+    calls = [
+        json_call("POST", "/v1/orders", body, token)
+        for (_, token, _), body in zip(people, bodies, strict=True)
+    ]
+    calls = [
+        Call(c.method, c.path, c.body, (*c.headers, ("Idempotency-Key", f"h{i}")))
+        for i, c in enumerate(calls)
+    ]
+    return beside_ping(
+        url,
+        workdir,
+        calls,
+        name="orders",
+        ok=201,
+        pings=PINGS,
+        clients=CLIENTS,
+        share_key="http_placed_share",
+        cpu_prefix="order_",
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,14 @@ def measure(engine_kind: str) -> dict:
         rows = session.execute(
             select(func.count()).select_from(Coupon).where(Coupon.campaign_id == campaign_id)
         ).scalar_one()
-        whole_run = partial(campaign_report, session=session, operator=platform,
-                            campaign_id=campaign_id, first=None, last=None)  # fmt: skip
+        whole_run = partial(
+            campaign_report,
+            session=session,
+            operator=platform,
+            campaign_id=campaign_id,
+            first=None,
+            last=None,
+        )
         timings, report = [], None
         for _ in range(RUNS):
             started = time.perf_counter()

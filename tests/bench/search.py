@@ -43,7 +43,10 @@ def run(engine: str, url: str, workdir: Path) -> dict:
     sa_engine.dispose()
     latencies = [t for t, _, _ in timed]
     return {
-        "benchmark": "search", "engine": engine, "stores": STORES, "skus": SKUS,
+        "benchmark": "search",
+        "engine": engine,
+        "stores": STORES,
+        "skus": SKUS,
         "searches": len(timed),
         "search_p50_ms": round(statistics.median(latencies) * 1000, 2),
         "search_p99_ms": percentile_ms(latencies, 99),
@@ -51,7 +54,7 @@ def run(engine: str, url: str, workdir: Path) -> dict:
         "search_cpu_p50_ms": round(statistics.median(c for _, c, _ in timed) * 1000, 2),
         "nonempty_share": round(sum(1 for _, _, hits in timed if hits) / len(timed), 3),
         **_over_http(url, workdir, queries[IN_PROCESS:]),
-    }  # fmt: skip
+    }
 
 
 def _words() -> dict[str, list[str]]:
@@ -81,10 +84,10 @@ def _in_process(database: Database, queries: list[dict]) -> list[tuple[float, fl
     for params in queries:
         began, cpu = time.perf_counter(), time.process_time()
         with database.unit_of_work() as session:
-            found = search_products(session=session, query=SearchQuery.model_validate(params),
-                                    now=datetime.now(UTC))  # fmt: skip
-        results.append((time.perf_counter() - began, time.process_time() - cpu,
-                        len(found.results)))  # fmt: skip
+            found = search_products(
+                session=session, query=SearchQuery.model_validate(params), now=datetime.now(UTC)
+            )
+        results.append((time.perf_counter() - began, time.process_time() - cpu, len(found.results)))
     return results
 
 

@@ -41,25 +41,34 @@ def run(bench: Bench) -> dict:
     env = {"HD_RATELIMIT": "0", "HD_SMS_SINK_PATH": str(sink)}
     bench.server = start_server(bench.url, bench.workdir, workers=2, env=env)
     phones = [f"+86137{n:08d}" for n in range(NUMBERS)]
-    run_load(bench.server.url, [json_call("POST", "/v1/auth/code", {"phone": p}) for p in phones],
-             clients=CLIENTS)  # fmt: skip
+    run_load(
+        bench.server.url,
+        [json_call("POST", "/v1/auth/code", {"phone": p}) for p in phones],
+        clients=CLIENTS,
+    )
     codes = _codes(sink)
     calls = [json_call("POST", "/v1/auth/sign-in", {"phone": p, "code": codes[p]}) for p in phones]
     signed = measured_load(bench.server, calls, clients=CLIENTS)
     won = [r for r in signed.results if r.status == 201]
     begin, end = span(signed.results)
     cpu = signed.cpu_figures("sign_in_", begin, end, len(won))
-    burst = run_load(bench.server.url, [json_call("POST", "/v1/auth/code",
-                                                  {"phone": BURST_PHONE})] * BURST,
-                     clients=CLIENTS)  # fmt: skip
+    burst = run_load(
+        bench.server.url,
+        [json_call("POST", "/v1/auth/code", {"phone": BURST_PHONE})] * BURST,
+        clients=CLIENTS,
+    )
     return {
-        "benchmark": "sign_in", "engine": bench.engine, "numbers": NUMBERS,
-        "sign_ins": len(won), "sign_ins_per_s": round(len(won) / (end - begin), 1),
+        "benchmark": "sign_in",
+        "engine": bench.engine,
+        "numbers": NUMBERS,
+        "sign_ins": len(won),
+        "sign_ins_per_s": round(len(won) / (end - begin), 1),
         "sign_in_cpu_ms": cpu["sign_in_worker_cpu_ms"],
         **({"sign_in_db_cpu_ms": cpu["sign_in_db_cpu_ms"]} if "sign_in_db_cpu_ms" in cpu else {}),
-        "burst_requests": BURST, "burst_codes_sent": _sent(sink).count(BURST_PHONE),
+        "burst_requests": BURST,
+        "burst_codes_sent": _sent(sink).count(BURST_PHONE),
         "burst_outcomes": dict(Counter(r.status for r in burst)),
-    }  # fmt: skip
+    }
 
 
 def _argon2_ms() -> float:

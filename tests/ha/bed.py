@@ -68,8 +68,12 @@ def _keep_logs(base: Path) -> None:
     """The last run's logs (Patroni, PostgreSQL, etcd, app hosts) in instance/ha-test-logs."""
     kept = ROOT / "instance" / "ha-test-logs"
     shutil.rmtree(kept, ignore_errors=True)
-    for log in [*base.glob("*.log"), *base.glob("*.out"), *base.glob("pg*/*.log"),
-                *base.glob("pg*/data/log/*")]:  # fmt: skip
+    for log in [
+        *base.glob("*.log"),
+        *base.glob("*.out"),
+        *base.glob("pg*/*.log"),
+        *base.glob("pg*/data/log/*"),
+    ]:
         target = kept / log.relative_to(base)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log, target)
@@ -92,8 +96,9 @@ def prepare(url: str, base: Path) -> dict:
     engine = make_engine(url)
     try:
         with Database(engine).unit_of_work() as session:
-            world = prepare_world(session=session, scenario=scenario,
-                                  now=scenario.start - timedelta(seconds=5))  # fmt: skip
+            world = prepare_world(
+                session=session, scenario=scenario, now=scenario.start - timedelta(seconds=5)
+            )
             _stock_up(session, [store["id"] for store in world["stores"]])
         return world
     finally:
@@ -104,7 +109,17 @@ def _stock_up(session, store_ids: list[int]) -> None:
     """Shelves and counters that outlast every scenario's orders (no courier delivers them here),
     kept by hand (no feed resets them): the runs measure outages, not a sell-out."""
     ids = {"ids": store_ids}
-    session.execute(text("UPDATE stores SET adapter_kind = 'manual', max_open_orders = 100000"
-                         " WHERE id = ANY(:ids)"), ids)  # fmt: skip
-    session.execute(text("UPDATE store_stock SET on_hand = on_hand + 100000"
-                         " WHERE store_id = ANY(:ids) AND on_hand > 0"), ids)  # fmt: skip
+    session.execute(
+        text(
+            "UPDATE stores SET adapter_kind = 'manual', max_open_orders = 100000"
+            " WHERE id = ANY(:ids)"
+        ),
+        ids,
+    )
+    session.execute(
+        text(
+            "UPDATE store_stock SET on_hand = on_hand + 100000"
+            " WHERE store_id = ANY(:ids) AND on_hand > 0"
+        ),
+        ids,
+    )

@@ -18,7 +18,7 @@ def broken(engine: Engine, ledger: Ledger) -> dict[str, list]:
             "acknowledged orders missing": _missing(conn, "orders", set(ledger.orders.values())),
             "acknowledged claims missing": _missing(
                 conn, "pack_claims", set(ledger.claims.values())
-            ),  # fmt: skip
+            ),
             "acknowledged cancels not cancelled": _not_cancelled(conn, ledger.cancels),
         }
         for name, query in QUERIES.items():
@@ -26,11 +26,15 @@ def broken(engine: Engine, ledger: Ledger) -> dict[str, list]:
     return {name: rows for name, rows in found.items() if rows}
 
 
-def report_broken(http: requests.Session, url: str, operator_token: str,
-                  campaign_id: int) -> list[str]:  # fmt: skip
+def report_broken(
+    http: requests.Session, url: str, operator_token: str, campaign_id: int
+) -> list[str]:
     """The campaign report's own reconciliation, and its money adding up per funder."""
-    answer = http.get(f"{url}/v1/admin/reports/campaigns/{campaign_id}", timeout=30,
-                          headers={"Authorization": f"Bearer {operator_token}"})  # fmt: skip
+    answer = http.get(
+        f"{url}/v1/admin/reports/campaigns/{campaign_id}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {operator_token}"},
+    )
     if answer.status_code != 200:
         return [f"report answered {answer.status_code}: {answer.text[:300]}"]
     body, problems = answer.json(), []

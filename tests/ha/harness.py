@@ -29,16 +29,25 @@ BIN = Path(sys.executable).parent
 
 def layout(base: Path) -> "cluster.Layout":
     """A cluster on free ports, so a `make ha-up` cluster or another test run is untouched."""
-    return cluster.Layout(base, etcd_port=free_port(), etcd_peer_port=free_port(),
-                          pg_ports=(free_port(), free_port()),
-                          rest_ports=(free_port(), free_port()))  # fmt: skip
+    return cluster.Layout(
+        base,
+        etcd_port=free_port(),
+        etcd_peer_port=free_port(),
+        pg_ports=(free_port(), free_port()),
+        rest_ports=(free_port(), free_port()),
+    )
 
 
 def hourdelivery(url: str, *args: str, env: dict | None = None) -> str:
     """Run the CLI on `url`; its output."""
-    done = subprocess.run([str(BIN / "hourdelivery"), *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {}), "DATABASE_URL": url},
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [str(BIN / "hourdelivery"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {}), "DATABASE_URL": url},
+        timeout=300,
+    )
     if done.returncode:
         raise RuntimeError(f"hourdelivery {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -56,18 +65,36 @@ class AppHost:
     scheduler: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {**os.environ, **self.env, "HD_BIND": f"127.0.0.1:{self.port}",
-               "WEB_CONCURRENCY": "2", "HD_THREADS": "4", "LOG_LEVEL": "WARNING",
-               "HD_SCHEDULER_LOCK_POLL_S": "1", "HD_SCHEDULER_REFRESH_S": "10",
-               "HD_PROXY_HOPS": "1"}  # fmt: skip
-        self.web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf"],
-                                    cwd=ROOT, env=env, stdout=self._log("web"),
-                                    stderr=subprocess.STDOUT)  # fmt: skip
-        self.scheduler = subprocess.Popen([str(BIN / "hourdelivery"), "scheduler"], cwd=ROOT,
-                                          env=env, stdout=self._log("scheduler"),
-                                          stderr=subprocess.STDOUT)  # fmt: skip
-        _until(lambda: _answers(requests.Session(), f"http://127.0.0.1:{self.port}/healthz"), 60,
-               f"{self.name} did not answer /healthz")  # fmt: skip
+        env = {
+            **os.environ,
+            **self.env,
+            "HD_BIND": f"127.0.0.1:{self.port}",
+            "WEB_CONCURRENCY": "2",
+            "HD_THREADS": "4",
+            "LOG_LEVEL": "WARNING",
+            "HD_SCHEDULER_LOCK_POLL_S": "1",
+            "HD_SCHEDULER_REFRESH_S": "10",
+            "HD_PROXY_HOPS": "1",
+        }
+        self.web = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "python:service.gunicorn_conf"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log("web"),
+            stderr=subprocess.STDOUT,
+        )
+        self.scheduler = subprocess.Popen(
+            [str(BIN / "hourdelivery"), "scheduler"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log("scheduler"),
+            stderr=subprocess.STDOUT,
+        )
+        _until(
+            lambda: _answers(requests.Session(), f"http://127.0.0.1:{self.port}/healthz"),
+            60,
+            f"{self.name} did not answer /healthz",
+        )
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
         """Stop both processes (SIGTERM: gracefully; SIGKILL: the host is lost)."""
@@ -93,10 +120,16 @@ class AppHost:
 def nginx_config(upstreams: list[int], proxy: "Proxy") -> str:
     """deploy/'s production nginx template (issue 21) rendered for these app hosts on the
     proxy's free ports, with the certificate made for it."""
-    return render([f"127.0.0.1:{port}" for port in upstreams], cert=proxy.cert,
-                  key=str(proxy.prefix / "key.pem"), listen=f"127.0.0.1:{proxy.port}",
-                  http_listen=f"127.0.0.1:{proxy.http_port}", prefix=str(proxy.prefix),
-                  user=getpass.getuser(), worker_connections=1024)  # fmt: skip
+    return render(
+        [f"127.0.0.1:{port}" for port in upstreams],
+        cert=proxy.cert,
+        key=str(proxy.prefix / "key.pem"),
+        listen=f"127.0.0.1:{proxy.port}",
+        http_listen=f"127.0.0.1:{proxy.http_port}",
+        prefix=str(proxy.prefix),
+        user=getpass.getuser(),
+        worker_connections=1024,
+    )
 
 
 @dataclass
@@ -130,10 +163,20 @@ class Proxy:
         self_signed(self.prefix)
         conf = self.prefix / "nginx.conf"
         conf.write_text(nginx_config(self.upstreams, self))
-        command = [NGINX, "-c", str(conf), "-p", str(self.prefix), "-e",
-                   str(self.prefix / "error.log"), "-g", "daemon off;"]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.STDOUT)  # fmt: skip
+        command = [
+            NGINX,
+            "-c",
+            str(conf),
+            "-p",
+            str(self.prefix),
+            "-e",
+            str(self.prefix / "error.log"),
+            "-g",
+            "daemon off;",
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         _until(lambda: _answers(self.session(), self.url + "/healthz"), 20, "nginx did not start")
 
     def route_to(self, upstreams: list[int]) -> None:

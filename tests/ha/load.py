@@ -80,8 +80,18 @@ class Load:
         for thread in self.threads:
             thread.join(60)
 
-    def call(self, http: requests.Session, method: str, path: str, token: str, *, key=None,
-             json=None, params=None, retry: bool = True) -> requests.Response | None:  # fmt: skip
+    def call(
+        self,
+        http: requests.Session,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        key=None,
+        json=None,
+        params=None,
+        retry: bool = True,
+    ) -> requests.Response | None:
         """One request, retried with the same Idempotency-Key while there is no definitive
         answer (no answer, 502, 503, 504); None when stopped first."""
         headers = {"Authorization": f"Bearer {token}"}
@@ -90,8 +100,9 @@ class Load:
         while True:
             self.local.sent = time.monotonic()  # this thread's last attempt
             try:
-                answer = http.request(method, self.url + path, headers=headers, json=json,
-                                      params=params, timeout=30)  # fmt: skip
+                answer = http.request(
+                    method, self.url + path, headers=headers, json=json, params=params, timeout=30
+                )
             except requests.RequestException:
                 answer = None
             status = self.ledger.count(answer)
@@ -106,14 +117,22 @@ class Load:
         coupon = self._claim(http, person, home)
         store = rng.choice(self.world["stores"])
         menu = self.call(http, "GET", f"/v1/stores/{store['id']}/products", token)
-        goods = [i["sku"] for i in (menu.json()["items"] if menu is not None and menu.ok else [])
-                 if i["availability"] == "in"]  # fmt: skip
+        goods = [
+            i["sku"]
+            for i in (menu.json()["items"] if menu is not None and menu.ok else [])
+            if i["availability"] == "in"
+        ]
         for n in itertools.count():
             if self.stop.is_set() or not goods:
                 return
-            body = {"items": [{"sku": rng.choice(goods), "qty": 1}], **home,
-                    "store_id": store["id"], "address": "高可用路1号", "payment_method": "wechat",
-                    "coupon_id": coupon if n == 0 else None}  # fmt: skip
+            body = {
+                "items": [{"sku": rng.choice(goods), "qty": 1}],
+                **home,
+                "store_id": store["id"],
+                "address": "高可用路1号",
+                "payment_method": "wechat",
+                "coupon_id": coupon if n == 0 else None,
+            }
             key = f"order-{self.tag}-{person['id']}-{n}"
             placed = self.call(http, "POST", "/v1/orders", token, key=key, json=body)
             if _code(placed) == "no_store_available":
@@ -131,8 +150,9 @@ class Load:
     def _claim(self, http, person: dict, home: dict) -> int | None:
         path = f"/v1/campaigns/{self.world['campaign_id']}/claim"
         while not self.stop.is_set():
-            answer = self.call(http, "POST", path, person["token"], key=f"claim-{person['id']}",
-                               json=home)  # fmt: skip
+            answer = self.call(
+                http, "POST", path, person["token"], key=f"claim-{person['id']}", json=home
+            )
             if answer is None:
                 return None
             if answer.status_code == 201:
@@ -171,8 +191,14 @@ class Load:
         lat, lon = person["at"]
         while not self.stop.wait(1.0):
             # Positions are lazy writes (docs/ha.md): one lost in the gap is not retried.
-            self.call(http, "PUT", "/v1/courier/location", token, json={"lat": lat, "lon": lon},
-                      retry=False)  # fmt: skip
+            self.call(
+                http,
+                "PUT",
+                "/v1/courier/location",
+                token,
+                json={"lat": lat, "lon": lon},
+                retry=False,
+            )
 
 
 def _code(answer: requests.Response | None) -> str | None:

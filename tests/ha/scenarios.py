@@ -30,15 +30,23 @@ class Outcome:
         """The benchmark's JSON line."""
         ledger = self.load.ledger
         lost = sum(len(v) for k, v in self.broken.items() if k.startswith("acknowledged"))
-        return {"engine": "postgresql", "scenario": self.scenario,
-                "recovery_s": round(self.recovery_s, 1), "acknowledged_lost": lost,
-                "try_again_503": ledger.try_again, "server_5xx_other": len(ledger.other_5xx),
-                "orders_per_s_before": round(self.rate_before, 1),
-                "orders_per_s_after": round(self.rate_after, 1),
-                "acknowledged": {"orders": len(ledger.orders), "claims": len(ledger.claims),
-                                 "cancels": len(ledger.cancels)},
-                "counts": self.counts,
-                "refusals": dict(ledger.refusals.most_common(8))}  # fmt: skip
+        return {
+            "engine": "postgresql",
+            "scenario": self.scenario,
+            "recovery_s": round(self.recovery_s, 1),
+            "acknowledged_lost": lost,
+            "try_again_503": ledger.try_again,
+            "server_5xx_other": len(ledger.other_5xx),
+            "orders_per_s_before": round(self.rate_before, 1),
+            "orders_per_s_after": round(self.rate_after, 1),
+            "acknowledged": {
+                "orders": len(ledger.orders),
+                "claims": len(ledger.claims),
+                "cancels": len(ledger.cancels),
+            },
+            "counts": self.counts,
+            "refusals": dict(ledger.refusals.most_common(8)),
+        }
 
 
 def primary_kill(bed, tag: str) -> Outcome:
@@ -94,10 +102,12 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
         counts = checks.counts(engine)
     finally:
         engine.dispose()
-    report = checks.report_broken(bed.proxy.session(), bed.proxy.url, bed.world["operator"],
-                                  bed.world["campaign_id"])  # fmt: skip
-    return Outcome(scenario, recovered - began, load, broken, report, counts, rate_before,
-                   rate_after)  # fmt: skip
+    report = checks.report_broken(
+        bed.proxy.session(), bed.proxy.url, bed.world["operator"], bed.world["campaign_id"]
+    )
+    return Outcome(
+        scenario, recovered - began, load, broken, report, counts, rate_before, rate_after
+    )
 
 
 def _first_order_after(load: Load, done: float) -> float:
@@ -107,8 +117,11 @@ def _first_order_after(load: Load, done: float) -> float:
     deadline = done + RECOVERY_LIMIT_S
     while time.monotonic() < deadline:
         with load.ledger.lock:
-            acked = [t for t, sent in zip(load.ledger.order_times, load.ledger.order_sent,
-                                          strict=True) if sent > done]  # fmt: skip
+            acked = [
+                t
+                for t, sent in zip(load.ledger.order_times, load.ledger.order_sent, strict=True)
+                if sent > done
+            ]
         if acked:
             return min(acked)
         time.sleep(0.2)

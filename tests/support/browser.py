@@ -12,15 +12,21 @@ SCREENSHOTS = Path(
 )
 # The machine has no outside network: without these chromium keeps dialling Google's hosts.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} -- CI requires the browser tests (.ci/run installs chromium)",
-                    pytrace=False)  # fmt: skip
+        pytest.fail(
+            f"{reason} -- CI requires the browser tests (.ci/run installs chromium)", pytrace=False
+        )
     pytest.skip(reason)
 
 

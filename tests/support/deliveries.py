@@ -25,21 +25,41 @@ def point(city: City, north_km: float, east_km: float = 0.0) -> tuple[float, flo
     return lat, city.center_lon + east_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat)))
 
 
-def make_couriers(session: Session, city: City, offsets: list[tuple[float, float]],
-                  now: datetime, **fields) -> list[tuple[int, str]]:  # fmt: skip
+def make_couriers(
+    session: Session, city: City, offsets: list[tuple[float, float]], now: datetime, **fields
+) -> list[tuple[int, str]]:
     """Online couriers at (north_km, east_km) offsets, seen `now`: [(id, token)]."""
     tag = secrets.token_hex(3)
     rows = []
     for n, (north, east) in enumerate(offsets):
         lat, lon = point(city, north, east)
-        rows.append({"city_id": city.id, "name": f"骑手{n}", "phone": f"c{tag}{n:06d}",
-                     "status": "idle", "last_lat": lat, "last_lon": lon, "last_seen_at": now,
-                     **fields})  # fmt: skip
+        rows.append(
+            {
+                "city_id": city.id,
+                "name": f"骑手{n}",
+                "phone": f"c{tag}{n:06d}",
+                "status": "idle",
+                "last_lat": lat,
+                "last_lon": lon,
+                "last_seen_at": now,
+                **fields,
+            }
+        )
     ids = session.execute(insert(Courier).returning(Courier.id), rows).scalars().all()
     tokens = [f"hd_{secrets.token_urlsafe(32)}" for _ in ids]
-    session.execute(insert(ApiToken), [
-        {"token_hash": hash_token(t), "role": "courier", "principal_id": cid, "label": "test",
-         "created_at": now} for cid, t in zip(ids, tokens, strict=True)])  # fmt: skip
+    session.execute(
+        insert(ApiToken),
+        [
+            {
+                "token_hash": hash_token(t),
+                "role": "courier",
+                "principal_id": cid,
+                "label": "test",
+                "created_at": now,
+            }
+            for cid, t in zip(ids, tokens, strict=True)
+        ],
+    )
     return list(zip(ids, tokens, strict=True))
 
 
@@ -96,10 +116,16 @@ def offered_job(client, session: Session, clock) -> dict:
     dispatch.tick(session=session, city_id=test_city.id, now=clock.now())
     session.commit()
     (mine, my_token), (_, other_token) = couriers
-    return {"order": order, "store": store, "city": test_city, "consumer": consumer,
-            "consumer_id": consumer_id, "courier_id": mine,
-            "me": {"Authorization": f"Bearer {my_token}"},
-            "other": {"Authorization": f"Bearer {other_token}"}}  # fmt: skip
+    return {
+        "order": order,
+        "store": store,
+        "city": test_city,
+        "consumer": consumer,
+        "consumer_id": consumer_id,
+        "courier_id": mine,
+        "me": {"Authorization": f"Bearer {my_token}"},
+        "other": {"Authorization": f"Bearer {other_token}"},
+    }
 
 
 def carried(client, session: Session, clock, job: dict) -> int:

@@ -95,8 +95,13 @@ class _Handler(BaseHTTPRequestHandler):
         if start >= len(batches):
             return self._json({"changes": [], "cursor": since, "more": False})
         batch = batches[start]
-        self._json({"changes": batch["changes"], "cursor": batch["cursor"],
-                    "more": start + 1 < len(batches)})  # fmt: skip
+        self._json(
+            {
+                "changes": batch["changes"],
+                "cursor": batch["cursor"],
+                "more": start + 1 < len(batches),
+            }
+        )
 
     def _json(self, body: dict):
         self._send(200, json.dumps(body).encode())

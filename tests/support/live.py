@@ -76,8 +76,11 @@ def start_server(
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "-c", "python:service.gunicorn_conf"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log)
     _wait_ready(server, workers)
     return server

@@ -58,8 +58,9 @@ class Arena:
         with self.database.unit_of_work() as session:
             now = SystemClock().now()
             self.city_id = make_city(session).id
-            campaign, _ = make_campaign(session, now, code="testville", quota=10_000,
-                                        pack=((0, 500, 1),))  # fmt: skip
+            campaign, _ = make_campaign(
+                session, now, code="testville", quota=10_000, pack=((0, 500, 1),)
+            )
             self.campaign_id = campaign.id
 
     def batch(self, stage: str, n: int) -> list[Target]:
@@ -67,9 +68,14 @@ class Arena:
         couriers near by that no tick has offered it to yet)."""
         now = SystemClock().now()
         with self.database.unit_of_work() as session:
-            store = make_store(session, session.get(City, self.city_id), 1.0,
-                               **tablet(now), max_open_orders=500,
-                               stock={"BAK-0001": (500, 4800), "BAK-0002": (500, 1200)})
+            store = make_store(
+                session,
+                session.get(City, self.city_id),
+                1.0,
+                **tablet(now),
+                max_open_orders=500,
+                stock={"BAK-0001": (500, 4800), "BAK-0002": (500, 1200)},
+            )
             staff = store_token(session, store.id, now)
             targets = [self._place(session, store.id, staff, k, now) for k in range(n)]
             self._advance(session, store.id, targets, STAGES.index(stage), now)
@@ -79,18 +85,30 @@ class Arena:
         ((consumer_id, token),) = make_consumers(session, 1, now)
         coupon_id = None
         if k % 2 == 0:  # every other order spends a coupon: short-picks give spend back
-            coupon_id = claim_pack(session=session, consumer_id=consumer_id,
-                                   campaign_id=self.campaign_id, lat=HOME["lat"],
-                                   lon=HOME["lon"], now=now).coupons[0].id  # fmt: skip
-        order_in = OrderIn(items=ITEMS, payment_method="wechat", coupon_id=coupon_id,
-                           store_id=store_id, **HOME)  # fmt: skip
-        status, body = place_order(session=session, consumer_id=consumer_id, order_in=order_in,
-                                   key="m", now=now)  # fmt: skip
+            coupon_id = (
+                claim_pack(
+                    session=session,
+                    consumer_id=consumer_id,
+                    campaign_id=self.campaign_id,
+                    lat=HOME["lat"],
+                    lon=HOME["lon"],
+                    now=now,
+                )
+                .coupons[0]
+                .id
+            )
+        order_in = OrderIn(
+            items=ITEMS, payment_method="wechat", coupon_id=coupon_id, store_id=store_id, **HOME
+        )
+        status, body = place_order(
+            session=session, consumer_id=consumer_id, order_in=order_in, key="m", now=now
+        )
         assert status == 201, body
         order_id = body["order"]["id"]
         pay_in_session(session, order_id, now)  # paid: the order reaches its store
-        line = session.execute(select(OrderLine.id).where(
-            OrderLine.order_id == order_id, OrderLine.sku == "BAK-0001")).scalar_one()  # fmt: skip
+        line = session.execute(
+            select(OrderLine.id).where(OrderLine.order_id == order_id, OrderLine.sku == "BAK-0001")
+        ).scalar_one()
         return Target(order_id, store_id, token, staff, line)
 
     def _advance(self, session, store_id, targets, stage: int, now) -> None:
@@ -109,27 +127,33 @@ class Arena:
                 self._carry(session, t, now, pick_up=stage >= 4)
 
     def _waiting(self, session) -> int:
-        return session.execute(select(func.count()).where(
-            Delivery.city_id == self.city_id, Delivery.status == "WAITING")).scalar()  # fmt: skip
+        return session.execute(
+            select(func.count()).where(
+                Delivery.city_id == self.city_id, Delivery.status == "WAITING"
+            )
+        ).scalar()
 
     def _carry(self, session, t: Target, now, pick_up: bool) -> None:
         delivery = session.execute(select(Delivery).where(Delivery.order_id == t.id)).scalar_one()
         assert delivery.courier_id is not None, "no courier was offered the order"
         t.delivery_id, t.courier = delivery.id, self.couriers[delivery.courier_id]
         t.code = session.get(Order, t.id).handoff_code
-        courier.accept_offer(session=session, courier_id=delivery.courier_id,
-                             delivery_id=delivery.id, now=now)  # fmt: skip
+        courier.accept_offer(
+            session=session, courier_id=delivery.courier_id, delivery_id=delivery.id, now=now
+        )
         tablet_orders.ready(session=session, store_id=t.store_id, order_id=t.id, now=now)
         if pick_up:
-            handoff.picked_up(session=session, courier_id=delivery.courier_id,
-                              delivery_id=delivery.id, now=now)  # fmt: skip
+            handoff.picked_up(
+                session=session, courier_id=delivery.courier_id, delivery_id=delivery.id, now=now
+            )
 
     def post(self, path: str, token: str, body: dict | None = None):
         """A callable POSTing as the token's holder; returns (status, JSON body)."""
 
         def call():
-            answer = requests.post(self.url + path, json=body, timeout=60,
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            answer = requests.post(
+                self.url + path, json=body, timeout=60, headers={"Authorization": f"Bearer {token}"}
+            )
             return answer.status_code, answer.json()
 
         return call
@@ -146,13 +170,17 @@ class Arena:
 
     def deadline(self, order_id: int):
         """The acceptance-deadline job's item for the order, run as if its time had passed."""
-        return self.job(lambda session, now: deadlines.time_out(
-            session=session, order_id=order_id, now=now + timedelta(hours=1)))  # fmt: skip
+        return self.job(
+            lambda session, now: deadlines.time_out(
+                session=session, order_id=order_id, now=now + timedelta(hours=1)
+            )
+        )
 
     def tick(self):
         """One dispatch tick of the city."""
-        return self.job(lambda session, now: dispatch.tick(session=session,
-                                                           city_id=self.city_id, now=now))
+        return self.job(
+            lambda session, now: dispatch.tick(session=session, city_id=self.city_id, now=now)
+        )
 
 
 def fire_together(calls: list) -> list:

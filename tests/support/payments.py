@@ -100,11 +100,17 @@ def pay_in_session(session, order_id: int, now) -> str:
         accounts.configure(Settings(database_url="sqlite://", testing=True))
     payment = payment_of(session, order_id)
     sandbox = accounts.provider(payment.account)
-    sandbox.create(out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,
-                   method=payment.method, description="", notify_url="",
-                   expire_at=max(payment.pay_by, now + timedelta(minutes=1)))  # fmt: skip
+    sandbox.create(
+        out_trade_no=payment.out_trade_no,
+        amount_fen=payment.amount_fen,
+        method=payment.method,
+        description="",
+        notify_url="",
+        expire_at=max(payment.pay_by, now + timedelta(minutes=1)),
+    )
     body = sandbox.pay(payment.out_trade_no, now)
-    answer = settle.receive(session, kind="sandbox", headers=sandbox.headers_for(body), body=body,
-                            now=now)  # fmt: skip
+    answer = settle.receive(
+        session, kind="sandbox", headers=sandbox.headers_for(body), body=body, now=now
+    )
     assert answer.status == 200, answer.body
     return "paid"

@@ -63,20 +63,35 @@ def simulated_env(speed: float = 120, start: str = START, lead_s: float = 0) -> 
     now. A tablet is silent after a real minute of business time (900 s at 15×), not 120
     business seconds: a worker writes a store's poll heartbeat at most every 30 real seconds."""
     anchor = datetime.now(UTC) + timedelta(seconds=lead_s)
-    return {"HD_SIM_START": start, "HD_SIM_ANCHOR": anchor.isoformat(),
-            "HD_SIM_SPEED": f"{speed:g}", "HD_TABLET_SILENCE_S": f"{60 * speed:g}"}  # fmt: skip
+    return {
+        "HD_SIM_START": start,
+        "HD_SIM_ANCHOR": anchor.isoformat(),
+        "HD_SIM_SPEED": f"{speed:g}",
+        "HD_TABLET_SILENCE_S": f"{60 * speed:g}",
+    }
 
 
 def start_scheduler(database_url: str, sim_env: dict, log: Path) -> subprocess.Popen:
-    env = {**os.environ, **sim_env, "DATABASE_URL": database_url, "LOG_LEVEL": "ERROR",
-           "HD_SCHEDULER_LOCK_POLL_S": "0.3", "HD_SCHEDULER_REFRESH_S": "5"}  # fmt: skip
-    return subprocess.Popen([str(Path(sys.executable).with_name("hourdelivery")), "scheduler"],
-                            cwd=ROOT, env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    env = {
+        **os.environ,
+        **sim_env,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "ERROR",
+        "HD_SCHEDULER_LOCK_POLL_S": "0.3",
+        "HD_SCHEDULER_REFRESH_S": "5",
+    }
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("hourdelivery")), "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
-def simulate(server, sim_env: dict, folder: Path, scenario: str | None = SCENARIO,
-             args: tuple = ()) -> tuple[int, dict, str]:  # fmt: skip
+def simulate(
+    server, sim_env: dict, folder: Path, scenario: str | None = SCENARIO, args: tuple = ()
+) -> tuple[int, dict, str]:
     """Run the CLI against `server` (scenario None: the shipped default, scaled by `args`):
     its exit code, report.json and output."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,10 +100,22 @@ def simulate(server, sim_env: dict, folder: Path, scenario: str | None = SCENARI
         args = ("--scenario", str(folder / "scenario.toml"), *args)
     env = {**os.environ, **sim_env, "DATABASE_URL": server.database_url, "LOG_LEVEL": "WARNING"}
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("hourdelivery")), "simulate", "run", "--url",
-         server.url, "--out", str(folder / "report"), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).with_name("hourdelivery")),
+            "simulate",
+            "run",
+            "--url",
+            server.url,
+            "--out",
+            str(folder / "report"),
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     report = folder / "report" / "report.json"
     figures = json.loads(report.read_text()) if report.exists() else {}
     return done.returncode, figures, done.stdout + done.stderr

@@ -22,10 +22,40 @@ from tests.support.simulation import start_scheduler
 PHONE = {"width": 412, "height": 915}
 TABLET = {"width": 1024, "height": 1366}
 # Brand and product words the catalogue sells under their own Latin names.
-ALLOWED = {"iPhone", "Apple", "HUAWEI", "Mate", "MatePad", "Pro", "Pad", "Watch", "Xiaomi",
-           "OPPO", "Find", "Lenovo", "ANTA", "NING", "Xtep", "Haier", "Midea", "GREE", "Hisense",
-           "Coca", "Cola", "Tsingtao", "Changyu", "Aptamil", "Pampers", "Huggies", "Pigeon",
-           "Omron", "Lanc", "Est", "Lauder", "Decathlon"}  # fmt: skip
+ALLOWED = {
+    "iPhone",
+    "Apple",
+    "HUAWEI",
+    "Mate",
+    "MatePad",
+    "Pro",
+    "Pad",
+    "Watch",
+    "Xiaomi",
+    "OPPO",
+    "Find",
+    "Lenovo",
+    "ANTA",
+    "NING",
+    "Xtep",
+    "Haier",
+    "Midea",
+    "GREE",
+    "Hisense",
+    "Coca",
+    "Cola",
+    "Tsingtao",
+    "Changyu",
+    "Aptamil",
+    "Pampers",
+    "Huggies",
+    "Pigeon",
+    "Omron",
+    "Lanc",
+    "Est",
+    "Lauder",
+    "Decathlon",
+}
 LATIN = re.compile(r"[A-Za-z]{3,}")
 CODE = re.compile(r"\b[A-Z]{3,}(?:_[A-Z]+)*\b|\b[a-z]+_[a-z_]+\b")
 
@@ -59,8 +89,13 @@ class Stack:
 
     def token_for(self, role: Role, principal_id: int) -> str:
         with self.database.unit_of_work() as session:
-            return issue_token(session=session, role=role, principal_id=principal_id,
-                               now=datetime.now(UTC), label="story")[1]  # fmt: skip
+            return issue_token(
+                session=session,
+                role=role,
+                principal_id=principal_id,
+                now=datetime.now(UTC),
+                label="story",
+            )[1]
 
     def sql(self, statement, **params):
         """Run one statement on the stack's database and return its rows (if any)."""
@@ -75,13 +110,22 @@ def business_clock(speed: float) -> dict[str, str]:
     city = datetime.now(ZoneInfo("Asia/Shanghai"))
     start = city.replace(hour=10, minute=0, second=0, microsecond=0)
     anchor = datetime.now(UTC).replace(microsecond=0)
-    return {"HD_SIM_START": start.isoformat(), "HD_SIM_ANCHOR": anchor.isoformat(),
-            "HD_SIM_SPEED": f"{speed:g}",
-            "HD_TABLET_SILENCE_S": f"{max(180, 60 * speed):g}"}  # fmt: skip
+    return {
+        "HD_SIM_START": start.isoformat(),
+        "HD_SIM_ANCHOR": anchor.isoformat(),
+        "HD_SIM_SPEED": f"{speed:g}",
+        "HD_TABLET_SILENCE_S": f"{max(180, 60 * speed):g}",
+    }
 
 
-def start_stack(database_url: str, logdir: Path, *, speed: float = 1, scheduler: bool = True,
-                port: int | None = None) -> Stack:  # fmt: skip
+def start_stack(
+    database_url: str,
+    logdir: Path,
+    *,
+    speed: float = 1,
+    scheduler: bool = True,
+    port: int | None = None,
+) -> Stack:
     """Gunicorn (demo mode) and, if asked, the scheduler, both on one business clock that runs
     `speed` times faster than the wall clock from now."""
     sim = business_clock(speed)

@@ -13,9 +13,15 @@ from service.auth.models import ApiToken
 def store_token(session: Session, store_id: int, now: datetime, role: str = "store") -> str:
     """A bearer token for the store's tablet (or, with `role`, another principal's)."""
     token = f"hd_{secrets.token_urlsafe(32)}"
-    session.execute(insert(ApiToken).values(
-        token_hash=hashlib.sha256(token.encode()).hexdigest(), role=role,
-        principal_id=store_id, label="tablet", created_at=now))  # fmt: skip
+    session.execute(
+        insert(ApiToken).values(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            role=role,
+            principal_id=store_id,
+            label="tablet",
+            created_at=now,
+        )
+    )
     return token
 
 

@@ -134,16 +134,34 @@ def downgrade() -> None:
         )
         batch_op.drop_index("uq_deliveries_share_token")
         batch_op.drop_index("uq_deliveries_compensation_coupon_id")
-        for column in ("compensation_coupon_id", "locked", "wrong_codes", "fail_reason",
-                       "closed_at", "arrived_at", "offer_expires_at", "created_at",
-                       "passed_courier_ids", "share_token", "store_id"):  # fmt: skip
+        for column in (
+            "compensation_coupon_id",
+            "locked",
+            "wrong_codes",
+            "fail_reason",
+            "closed_at",
+            "arrived_at",
+            "offer_expires_at",
+            "created_at",
+            "passed_courier_ids",
+            "share_token",
+            "store_id",
+        ):
             batch_op.drop_column(column)
     # Plain ALTER TABLE DROP COLUMN (SQLite >= 3.35): a batch copy of these widely referenced
     # tables would trip the foreign keys that point at them.
     for table, columns in (
         ("couriers", ("held", "capacity", "last_heading", "last_accuracy_m")),
-        ("cities", ("compensation_valid_days", "compensation_fen", "pickup_radius_km",
-                    "location_fresh_s", "offer_timeout_s")),
-    ):  # fmt: skip
+        (
+            "cities",
+            (
+                "compensation_valid_days",
+                "compensation_fen",
+                "pickup_radius_km",
+                "location_fresh_s",
+                "offer_timeout_s",
+            ),
+        ),
+    ):
         for column in columns:
             op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

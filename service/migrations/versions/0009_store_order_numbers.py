@@ -29,6 +29,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Plain DROP COLUMNs (SQLite has them since 3.35): a batch would drop and copy stores,
     # which the stock rows' foreign keys refuse.
-    for table, column in (("orders", "store_number"), ("stores", "last_number"),
-                          ("stores", "number_day")):  # fmt: skip
+    for table, column in (
+        ("orders", "store_number"),
+        ("stores", "last_number"),
+        ("stores", "number_day"),
+    ):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -112,8 +112,13 @@ def downgrade() -> None:
     if _sqlite():
         _run((*PLACES_FTS_DOWN, *DROP_FTS, *_fts(COLUMNS[:3])))
     else:
-        _run(("DROP INDEX IF EXISTS ix_places_search_trgm",
-              "DROP INDEX IF EXISTS ix_products_search_trgm", PG_PRODUCTS_OLD))  # fmt: skip
+        _run(
+            (
+                "DROP INDEX IF EXISTS ix_places_search_trgm",
+                "DROP INDEX IF EXISTS ix_products_search_trgm",
+                PG_PRODUCTS_OLD,
+            )
+        )
     op.drop_index("uq_places_city_name", table_name="places")
     op.drop_table("places")
     # Plain ALTER TABLE (SQLite >= 3.35): a batch copy of `products` fails its foreign keys.

@@ -138,8 +138,10 @@ def _normalise_phones(table: str) -> None:
         if e164 is None or e164 == phone or e164 in taken:
             continue
         taken.add(e164)
-        connection.execute(sa.text(f"UPDATE {table} SET phone = :phone WHERE id = :id"),
-                           {"phone": e164, "id": row_id})  # fmt: skip
+        connection.execute(
+            sa.text(f"UPDATE {table} SET phone = :phone WHERE id = :id"),
+            {"phone": e164, "id": row_id},
+        )
 
 
 def _e164(text: str) -> str | None:

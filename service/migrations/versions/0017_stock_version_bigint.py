@@ -23,8 +23,14 @@ depends_on: str | Sequence[str] | None = None
 
 def _retype(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column("stores", "stock_version", existing_type=old, type_=new,
-                        existing_nullable=False, existing_server_default="0")  # fmt: skip
+        op.alter_column(
+            "stores",
+            "stock_version",
+            existing_type=old,
+            type_=new,
+            existing_nullable=False,
+            existing_server_default="0",
+        )
 
 
 def upgrade() -> None:
