@@ -14,6 +14,7 @@ from service.campaigns.models import Coupon, PackClaim
 from service.jobs.runner import Job, run_job
 from service.orders.models import IdempotencyKey, LedgerEntry
 from tests.support.factories import make_campaign, make_city, make_consumers, make_store
+from tests.support.payments import settle_refunds
 from tests.test_orders import HOME, post
 
 POINT = {"lat": HOME["lat"], "lon": HOME["lon"]}
@@ -81,6 +82,7 @@ def test_a_cancel_retried_with_its_key_replays_and_refunds_once(client, session,
     again = client.post(url, json={}, headers={**headers, "Idempotency-Key": "cancel-1"})
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json == first.json and first.json["status"] == "CANCELLED"
+    settle_refunds(client)  # the ledger shows the refund once the provider says it went back
     refunds = select(func.count()).where(LedgerEntry.kind == "refund")
     assert session.execute(refunds).scalar() == 1
     plain = client.post(url, json={}, headers=headers)
