@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
-import requests
 
 from service.clock import SystemClock
 from service.db import Database, make_engine
 from tests.support.factories import make_city, make_consumers, make_store
+from tests.support.payments import place_and_pay_live
 from tests.support.tablets import store_token, tablet
 from tests.test_store_feed_live import HOME
 
@@ -58,10 +58,11 @@ def run_apart(scenario):
         return pool.submit(lambda: asyncio.run(scenario())).result()
 
 
-def place_order(server, consumer: str) -> requests.Response:
+def place_order(server, consumer: str):
+    """Place and pay: the store's tablets hear of an order once it is paid."""
     body = {"items": [{"sku": "BAK-0001", "qty": 1}], "payment_method": "wechat", **HOME}
-    headers = {"Authorization": f"Bearer {consumer}", "Idempotency-Key": "park"}
-    return requests.post(server.url + "/v1/orders", json=body, headers=headers, timeout=30)
+    headers = {"Authorization": f"Bearer {consumer}"}
+    return place_and_pay_live(server.url, body, headers, "park")
 
 
 def test_hundreds_of_parked_polls_and_an_order_wakes_only_its_own_stores_tablets(live_server):
