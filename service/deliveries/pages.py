@@ -2,6 +2,8 @@
 
 from flask import Blueprint, render_template
 
+from service.web.spec import page
+
 bp = Blueprint("delivery_pages", __name__)
 
 
@@ -12,6 +14,7 @@ def courier_page():
 
 
 @bp.get("/track/<string(length=43):share>")
+@page
 def track_page(share: str):
     """The tracking page anyone with the link may open; it polls /v1/tracking/<share>."""
     return render_template("track.html", share=share)
@@ -19,6 +22,7 @@ def track_page(share: str):
 
 @bp.get("/track/<path:share>")
 @bp.get("/track/")
+@page
 def unknown_track_page(share: str = ""):
     """A link that cannot be a share token: the tracking page saying so, never JSON."""
     return render_template("track.html", share=None), 404

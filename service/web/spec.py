@@ -87,6 +87,15 @@ def header(name: str, description: str, *, required: bool = True) -> Callable:
     return decorate
 
 
+def page(view: Callable) -> Callable:
+    """Mark a server-rendered page: its errors are documented as HTML, as it answers them."""
+    view.answers_html = True
+    return view
+
+
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
 class Document(SpecTree):
     """SpecTree whose document states each route's security and every error it can answer."""
 
@@ -124,10 +133,11 @@ def _complete(operation: dict, view: Callable) -> None:
         operation["responses"]["200"] = {"description": "OK"}
     if statuses:
         statuses.add(503)  # a route that reads anything may collide with another request
+    content = HTML if getattr(view, "answers_html", False) else ERROR_REF
     for status in sorted(statuses):
         operation["responses"][str(status)] = {
             "description": ERROR_DESCRIPTIONS.get(status, "Error"),
-            "content": ERROR_REF,
+            "content": content,
         }
 
 
