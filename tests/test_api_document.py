@@ -42,7 +42,7 @@ PUBLIC = {
 TOKEN_OR_LINK = {("get", "/v1/orders/{order_id}/tracking")}
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 # Pages answer their errors as pages (a share link that is no link: the tracking page saying so).
-PAGES = {"/track/{share}"}
+PAGES = {"/track/{share}", "/track/"}
 HTML_BODY = {"text/html": {"schema": {"type": "string"}}}
 
 

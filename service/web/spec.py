@@ -129,6 +129,7 @@ def _complete(operation: dict, view: Callable) -> None:
     statuses |= {422} if "query" in places else set()
     statuses |= {400} if "header" in places else set()
     statuses |= {400, 413, 415, 422} if "requestBody" in operation else set()
+    statuses |= {404} if getattr(view, "answers_html", False) else set()  # a page saying so
     if not operation["responses"]:
         operation["responses"]["200"] = {"description": "OK"}
     if statuses:
