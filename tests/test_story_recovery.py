@@ -3,10 +3,10 @@ offline banner goes, the courier's "offline" message clears, and an order placed
 restart reaches the tablet without anyone touching it."""
 
 import pytest
-import requests
 from playwright.sync_api import expect
 from sqlalchemy import text
 
+from tests.support.payments import place_and_pay_live
 from tests.support.stories import TABLET, assert_chinese, open_page, restart_after, start_stack
 
 pytestmark = pytest.mark.live
@@ -60,8 +60,8 @@ def test_the_tablet_and_the_courier_recover_after_the_server_was_down(stack, bro
         "store_id": store_id,
         "address": "测试路 8 号",
     }
-    headers = {"Authorization": f"Bearer {tokens['consumer']}", "Idempotency-Key": "after-restart"}
-    placed = requests.post(stack.url + "/v1/orders", json=body, timeout=30, headers=headers)
+    headers = {"Authorization": f"Bearer {tokens['consumer']}"}
+    placed = place_and_pay_live(stack.url, body, headers, "after-restart")  # unpaid: unseen
     assert placed.status_code == 201, placed.text
     order_id = placed.json()["order"]["id"]
     expect(tablet.locator(f"article[data-order-id='{order_id}']")).to_be_visible(timeout=40_000)
