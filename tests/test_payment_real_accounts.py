@@ -2,8 +2,8 @@
 
 import json
 
-from payment_providers.base import provider_for
 from service.payments.accounts import load_file
+from service.payments.providers.base import provider_for
 from tests.support.alipay_side import AlipaySide
 from tests.support.provider_proxy import pem_private, pem_public
 from tests.support.wechat_side import WechatSide

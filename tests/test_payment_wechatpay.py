@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from payment_providers.base import (
+from service.payments.providers.base import (
     CLOSED,
     NOTPAY,
     PROCESSING,

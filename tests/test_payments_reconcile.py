@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from payment_providers.wechat_bill import CHINA
 from service.payments import accounts
+from service.payments.providers.wechat_bill import CHINA
 from tests.support.deliveries import make_operator
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
 from tests.support.payments import pay, run, settle_refunds

@@ -3,8 +3,8 @@ consumer's masked number and address only on his current delivery."""
 
 from service.auth.limits import limiter
 from service.auth.phones import mask_phone
+from service.auth.sms.sink import last_code
 from service.people.models import Consumer
-from sms_senders.sink import last_code
 from tests.support.deliveries import offered_job
 
 

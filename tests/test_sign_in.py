@@ -7,8 +7,8 @@ from sqlmodel import select
 from service.auth.limits import limiter
 from service.auth.models import PhoneCode, Role
 from service.auth.service import issue_token
+from service.auth.sms.sink import last_code
 from service.people.models import Consumer
-from sms_senders.sink import last_code
 from tests.support.factories import CHANGSHA_POINT, make_campaign
 
 PHONE = "+86 138 1234 5678"

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from service.auth.setup import sender_from_env
-from sms_senders.base import SmsError, SmsMessage, sender_class
-from sms_senders.sink import SinkSender, last_code
+from service.auth.sms.base import SmsError, SmsMessage, sender_class
+from service.auth.sms.sink import SinkSender, last_code
 
 
 class StandIn(BaseHTTPRequestHandler):

@@ -7,10 +7,10 @@ from sqlmodel import select
 
 from service.audit.models import AuditEvent
 from service.auth.limits import limiter
+from service.auth.sms.sink import last_code
 from service.people.models import Courier, Operator
 from service.seed.demo_sign_in import prepare_demo_sign_in
 from service.stores.models import Store
-from sms_senders.sink import last_code
 from tests.support.deliveries import make_operator
 from tests.support.tablets import store_token
 

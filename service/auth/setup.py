@@ -9,7 +9,7 @@ import os
 
 from flask import Flask, current_app
 
-from sms_senders.base import SmsSender, make_sender
+from service.auth.sms.base import SmsSender, make_sender
 
 ALIYUN_OPTIONS = {
     "access_key_id": "ALIYUN_ACCESS_KEY_ID",

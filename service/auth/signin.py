@@ -9,9 +9,9 @@ from service.auth.codes import issue_code, spend_code
 from service.auth.models import Role
 from service.auth.phones import mask_phone, normalise_phone
 from service.auth.sessions import SessionTokens, issue_session
+from service.auth.sms.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 from service.errors import PermissionDenied, Unavailable
 from service.people.models import Consumer, Courier
-from sms_senders.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 
 ACCOUNT = {Role.CONSUMER: Consumer, Role.COURIER: Courier}
 

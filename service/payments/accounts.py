@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from payment_providers import PaymentProvider, provider_for
 from service.errors import Unprocessable
+from service.payments.providers import PaymentProvider, provider_for
 
 SANDBOX = "sandbox"
 # Our payment method -> the provider's name for it.
@@ -51,7 +51,7 @@ def configure(settings, clock=None) -> None:
     _accounts.update(accounts)
     _providers.clear()
     if sandbox_ok:
-        from payment_providers.sandbox import SandboxProvider
+        from service.payments.providers.sandbox import SandboxProvider
 
         SandboxProvider.clock = clock
 

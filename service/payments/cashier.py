@@ -48,7 +48,7 @@ def press(
 ) -> dict:
     """A cashier button: pay (the notification delivered now, twice, late or never), fail or
     abandon. The sandbox signs the notification; it is handled exactly as a posted one."""
-    from payment_providers.sandbox import DELIVERIES, LATE
+    from service.payments.providers.sandbox import DELIVERIES, LATE
 
     sandbox = sandbox_of(account)
     if action not in ACTIONS or deliver not in DELIVERIES:

@@ -7,13 +7,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from payment_providers import ProviderError
-from payment_providers.wechat_bill import CHINA
 from service.cities.models import City
 from service.db import Database
 from service.errors import Conflict, NotFound
 from service.payments import accounts, reconcile
 from service.payments.models import LEGACY, Payment, Reconciliation, ReconciliationLine
+from service.payments.providers import ProviderError
+from service.payments.providers.wechat_bill import CHINA
 from service.payments.schemas import ReconciliationRead, ReconciliationsRead
 
 READY_AT = time(10, 0)  # a provider's statement of a day is ready the next morning

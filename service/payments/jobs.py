@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
-from payment_providers import ProviderError
 from service.orders import states
 from service.orders.lifecycle import cancel_order
 from service.orders.locks import lock_order
 from service.orders.models import Order
 from service.payments import accounts, refunds, settle
 from service.payments.models import OPEN, REFUND_MAX_ATTEMPTS, REQUESTED, Payment, Refund
+from service.payments.providers import ProviderError
 from service.payments.service import mark_closed
 
 QUIET = timedelta(minutes=2)  # a payment or refund this long without news is asked about

@@ -10,8 +10,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session, col
 
-from payment_providers import StatementLine
-from payment_providers.wechat_bill import CHINA
 from service.payments.models import (
     PAID,
     SUCCEEDED,
@@ -20,6 +18,8 @@ from service.payments.models import (
     ReconciliationLine,
     Refund,
 )
+from service.payments.providers import StatementLine
+from service.payments.providers.wechat_bill import CHINA
 
 Key = tuple[str, str, str]  # kind, out_trade_no, out_refund_no
 

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from payment_providers import ProviderError
 from service.db import Database
 from service.errors import Conflict, NotFound
 from service.orders import states
 from service.orders.models import Order
 from service.payments import accounts
 from service.payments.models import CLOSED, OPEN, PAID, Payment
+from service.payments.providers import ProviderError
 from service.people.models import Consumer
 
 PAY_WINDOW = timedelta(minutes=15)

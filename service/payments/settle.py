@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from payment_providers import Answer, Notification, NotificationRejected, TradeState
 from service.audit.service import record_audit
 from service.errors import NotFound
 from service.orders import ledger
@@ -20,6 +19,7 @@ from service.orders.models import Order
 from service.orders.paid import place_paid
 from service.payments import accounts, refunds
 from service.payments.models import Payment, Refund
+from service.payments.providers import Answer, Notification, NotificationRejected, TradeState
 from service.payments.service import by_trade_no, mark_paid
 
 log = logging.getLogger(__name__)

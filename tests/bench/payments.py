@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 from sqlmodel import col
 
-from payment_providers import StatementLine
 from service.config import Settings
 from service.db import Database, make_engine
 from service.orders.checkout import checkout
@@ -25,6 +24,7 @@ from service.orders.models import Order
 from service.orders.schemas import OrderIn
 from service.payments import accounts, reconcile, settle
 from service.payments.models import PAID, Payment
+from service.payments.providers import StatementLine
 from tests.bench._common import TINY, each_engine
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
 from tests.support.payments import run as run_job

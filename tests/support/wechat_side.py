@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from payment_providers import wechat_bill
-from payment_providers.base import StatementLine
+from service.payments.providers import wechat_bill
+from service.payments.providers.base import StatementLine
 from tests.support.provider_proxy import Reply, Request, pem_private, pem_public, role_key
 from tests.support.wechat_notice import encrypted_body
 

@@ -1,6 +1,6 @@
 """Ports to payment providers: one module per kind, all behind PaymentProvider (see base.py)."""
 
-from payment_providers.base import (
+from service.payments.providers.base import (
     Answer,
     Notification,
     NotificationRejected,

@@ -1,8 +1,8 @@
 """The one interface every payment provider implements, and the lookup of providers by kind.
 
 Kinds are entry points of the group `hourdelivery.payment_providers` (setup.cfg). This package
-never imports `service`: providers take plain values and return plain dataclasses; the service
-decides what to store. Credentials come in `settings` and never appear in messages.
+never imports the rest of `service`: providers take plain values and return plain dataclasses;
+the service decides what to store. Credentials come in `settings` and never appear in messages.
 """
 
 from abc import ABC, abstractmethod

@@ -9,7 +9,7 @@ import secrets
 import threading
 from collections import deque
 
-from sms_senders.base import SmsMessage, SmsReceipt, SmsSender
+from service.auth.sms.base import SmsMessage, SmsReceipt, SmsSender
 
 _lock = threading.Lock()
 SENT: deque[SmsMessage] = deque(maxlen=1000)

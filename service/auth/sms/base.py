@@ -1,7 +1,7 @@
 """The one interface every SMS sender implements, and the lookup of senders by kind.
 
 Kinds are entry points of the group `hourdelivery.sms_senders` (setup.cfg); this module never
-imports its plugins, and no sender imports `service`.
+imports its plugins, and no sender imports the rest of `service`.
 """
 
 from abc import ABC, abstractmethod

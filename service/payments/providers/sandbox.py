@@ -12,8 +12,8 @@ import json
 import secrets
 from datetime import date, datetime, timedelta
 
-from payment_providers import wechat_bill
-from payment_providers.base import (
+from service.payments.providers import wechat_bill
+from service.payments.providers.base import (
     CLOSED,
     NOTPAY,
     PROCESSING,
@@ -30,8 +30,8 @@ from payment_providers.base import (
     StatementLine,
     TradeState,
 )
-from payment_providers.sandbox_side import SIGNATURE, CashierSide
-from payment_providers.sandbox_store import Books, iso, when
+from service.payments.providers.sandbox_side import SIGNATURE, CashierSide
+from service.payments.providers.sandbox_store import Books, iso, when
 
 DELIVERIES = ("now", "twice", "late", "never")  # how the notification of a payment arrives
 LATE = timedelta(minutes=2)

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from alipay import AliPay, AliPayConfig
 from alipay.exceptions import AliPayException
 
-from payment_providers import alipay_bill
-from payment_providers.base import (
+from service.payments.providers import alipay_bill
+from service.payments.providers.base import (
     CLOSED,
     NOTPAY,
     PROCESSING,

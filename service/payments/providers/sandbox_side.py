@@ -4,8 +4,8 @@
 import json
 from datetime import datetime
 
-from payment_providers.base import NOTPAY, PROCESSING, SUCCESS
-from payment_providers.sandbox_store import iso
+from service.payments.providers.base import NOTPAY, PROCESSING, SUCCESS
+from service.payments.providers.sandbox_store import iso
 
 REFUND_OUTCOMES = ("succeed", "fail", "pending")
 SIGNATURE = "X-Sandbox-Signature"

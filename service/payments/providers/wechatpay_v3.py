@@ -16,8 +16,8 @@ from datetime import date
 
 from wechatpayv3 import WeChatPay, WeChatPayType
 
-from payment_providers import wechat_bill
-from payment_providers.base import (
+from service.payments.providers import wechat_bill
+from service.payments.providers.base import (
     CLOSED,
     NOTPAY,
     Answer,
@@ -27,7 +27,13 @@ from payment_providers.base import (
     ProviderError,
     TradeState,
 )
-from payment_providers.wechatpay_v3_json import CHINA, notification, refund, trade, wechat_headers
+from service.payments.providers.wechatpay_v3_json import (
+    CHINA,
+    notification,
+    refund,
+    trade,
+    wechat_headers,
+)
 
 
 class WechatPayV3Provider(PaymentProvider):

@@ -10,7 +10,7 @@ import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from payment_providers.base import StatementLine
+from service.payments.providers.base import StatementLine
 
 CHINA = ZoneInfo("Asia/Shanghai")
 FIRST = "支付宝交易号"  # the detail's header starts with it; the summary's does not

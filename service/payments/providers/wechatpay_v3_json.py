@@ -4,7 +4,7 @@ dataclasses, and WeChat's trade and refund states mapped onto the port's."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from payment_providers.base import (
+from service.payments.providers.base import (
     CLOSED,
     NOTPAY,
     PROCESSING,

@@ -11,7 +11,7 @@ from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi import models as openapi
 from alibabacloud_tea_util import models as util
 
-from sms_senders.base import SmsError, SmsMessage, SmsReceipt, SmsSender
+from service.auth.sms.base import SmsError, SmsMessage, SmsReceipt, SmsSender
 
 
 class AliyunSender(SmsSender):

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from payment_providers.base import StatementLine
+from service.payments.providers.base import StatementLine
 
 CHINA = ZoneInfo("Asia/Shanghai")
 HEADER = [
