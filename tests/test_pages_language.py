@@ -11,7 +11,7 @@ from service.i18n import TRANSLATIONS
 from service.i18n.catalogue import source
 from tests.test_messages import NOT_EVENTS
 
-PAGES = ("/", "/store", "/courier", "/admin", "/track/" + "x" * 43)
+PAGES = ("/", "/store", "/courier", "/admin", "/admin/payments", "/track/" + "x" * 43)
 ZH_PO = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

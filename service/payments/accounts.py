@@ -96,6 +96,11 @@ def accounts_of_kind(kind: str) -> list[str]:
     return [name for name, account in _accounts.items() if account.get("kind") == kind]
 
 
+def kinds() -> dict[str, str]:
+    """Each configured account's provider kind (names only: no setting, no key)."""
+    return {name: account["kind"] for name, account in _accounts.items()}
+
+
 def configured() -> list[str]:
     """Every configured account's name."""
     return list(_accounts)

@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, render_template, request
 
 from service.auth.models import Role
-from service.payments import admin, cashier, daily, settle
+from service.payments import accounts, admin, cashier, daily, settle
 from service.payments.schemas import (
     PaymentsQuery,
     PaymentsRead,
@@ -38,7 +38,7 @@ def _local(back) -> str:
 @bp.get("/admin/payments")
 def console_page():
     """The console's payments page; it signs in with an operator token and reads the API."""
-    return render_template("payments_admin.html")
+    return render_template("payments_admin.html", merchant_accounts=accounts.kinds())
 
 
 @bp.post("/v1/payments/notify/<kind>")

@@ -168,9 +168,12 @@ def visible_text(page: Page) -> str:
     return page.evaluate("document.body.innerText")
 
 
-def assert_chinese(page: Page) -> None:
-    """The visible text has no code (PLACED, short_picked) and no Latin word outside brands."""
+def assert_chinese(page: Page, besides: str | None = None) -> None:
+    """The visible text has no code (PLACED, short_picked) and no Latin word outside brands;
+    `besides`: a selector of elements shown as they are (a provider's reference numbers)."""
     text = visible_text(page)
+    for shown_as_is in page.locator(besides).all_inner_texts() if besides else []:
+        text = text.replace(shown_as_is, " ")
     codes = [c for c in CODE.findall(text) if c not in ALLOWED]
     words = [w for w in LATIN.findall(text) if w not in ALLOWED]
     assert not codes and not words, f"codes {codes} / Latin words {words} on {page.url}:\n{text}"
