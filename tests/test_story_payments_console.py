@@ -13,9 +13,9 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from payment_providers.sandbox import SandboxProvider
-from payment_providers.wechat_bill import CHINA
 from service.clock import ScaledClock
+from service.payments.providers.sandbox import SandboxProvider
+from service.payments.providers.wechat_bill import CHINA
 from tests.support.browser import screenshot
 from tests.support.payments import place_and_pay_live
 from tests.support.stories import TABLET, assert_chinese, open_page, start_stack
