@@ -2,6 +2,7 @@
 each into words: found by reading the service's source, not by a list kept in this test."""
 
 import ast
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from service.deliveries import models as deliveries
@@ -12,8 +13,15 @@ from service.web.errors import HTTP_CODES
 from service.web.messages import CATALOGUE
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
-# `kind=` literals that name no event: a ledger entry's kind, a payment provider's kind.
-NOT_EVENTS = {"refund", "sandbox"}
+# `kind=` literals that name no event: a ledger entry's kind, a provider's notification or
+# statement line (payment | refund), and the kinds of the ports that live in service/ (payment
+# providers, SMS senders: each class says its `kind`).
+PORT_KINDS = {
+    point.name
+    for group in ("hourdelivery.payment_providers", "hourdelivery.sms_senders")
+    for point in entry_points(group=group)
+}
+NOT_EVENTS = {"refund", "payment"} | PORT_KINDS
 
 
 def _literals(keyword: str) -> set[str]:
