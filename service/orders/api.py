@@ -19,7 +19,7 @@ from service.orders.schemas import (
 )
 from service.orders.views import order_read
 from service.payments.cashier import pay_again
-from service.payments.schemas import PaymentRead
+from service.payments.schemas import PayIn, PaymentRead
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, database, db_session, read_only
 from service.web.keys import DESCRIPTION, idempotency_key
@@ -52,6 +52,7 @@ def place():
         order_in=request.context.json,
         key=idempotency_key(required=True),
         now=clock().now(),
+        client_ip=request.remote_addr,  # the client's, once ProxyFix read the trusted proxy's
     )
     return body, status
 
@@ -123,9 +124,18 @@ def cancel(order_id: int):
 @bp.post(f"/<{ID}:order_id>/pay")
 @read_only
 @require(Role.CONSUMER)
-@spec.validate(resp=Resp(HTTP_200=PaymentRead, **ERRORS), tags=["orders"], security=BEARER)
+@spec.validate(
+    json=PayIn, resp=Resp(HTTP_200=PaymentRead, **ERRORS), tags=["orders"], security=BEARER
+)
 def pay(order_id: int):
-    """Pay again: the order's same payment, while it is open (until pay_by)."""
+    """Pay again: the order's same payment, while it is open (until pay_by); the body is
+    optional (payer_openid to pay by WeChat JSAPI)."""
+    body: PayIn = request.context.json
     return pay_again(
-        database(), consumer_id=caller().principal_id, order_id=order_id, now=clock().now()
+        database(),
+        consumer_id=caller().principal_id,
+        order_id=order_id,
+        now=clock().now(),
+        payer_openid=body.payer_openid,
+        payer_ip=request.remote_addr,
     )

@@ -11,10 +11,17 @@ from service.payments.views import payment_read
 
 
 def checkout(
-    database: Database, *, consumer_id: int, order_in: OrderIn, key: str, now: datetime
+    database: Database,
+    *,
+    consumer_id: int,
+    order_in: OrderIn,
+    key: str,
+    now: datetime,
+    client_ip: str | None = None,
 ) -> tuple[int, dict]:
     """Commit the order AWAITING_PAYMENT, then open its payment at the provider (outside any
-    transaction), then store the answer: the order and what the client needs to pay."""
+    transaction), then store the answer: the order and what the client needs to pay.
+    client_ip: the consumer's address (through the trusted proxies), which WeChat H5 checks."""
     with database.unit_of_work() as session:
         status, body = place_order(
             session=session, consumer_id=consumer_id, order_in=order_in, key=key, now=now
@@ -22,7 +29,8 @@ def checkout(
     if status != 201:
         return status, body
     order_id = body["order"]["id"]
-    safe_ask(database, order_id)  # unreachable: the client's "pay again" asks once more
+    # Unreachable: the client's "pay again" asks once more.
+    safe_ask(database, order_id, payer_openid=order_in.payer_openid, payer_ip=client_ip)
     with database.unit_of_work(write=False) as session:
         payment = payment_of(session, order_id)
         zone = zone_named(cached_city(session, payment.city_id).timezone)

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
 from service.fields import StrictInt
-from service.payments.schemas import PaymentRead
+from service.payments.schemas import OPENID, OpenId, PaymentRead
 from service.pricing.schemas import Id, ItemIn, LineBase, PaymentMethod, QuoteRead
 
 
@@ -20,6 +20,7 @@ class OrderIn(PointIn):
     coupon_id: Id | None = None
     store_id: Id | None = None
     expected_payable_fen: StrictInt | None = Field(default=None, ge=0, le=10**12)
+    payer_openid: OpenId | None = Field(default=None, description=OPENID)
 
     @field_validator("address")
     @classmethod

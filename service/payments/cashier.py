@@ -73,8 +73,17 @@ def press(
     return {"action": action, "paid": True, "delivered": times}
 
 
-def pay_again(database: Database, *, consumer_id: int, order_id: int, now: datetime) -> PaymentRead:
-    """The same payment again (asked at the provider if that failed before), while it runs."""
+def pay_again(
+    database: Database,
+    *,
+    consumer_id: int,
+    order_id: int,
+    now: datetime,
+    payer_openid: str | None = None,
+    payer_ip: str | None = None,
+) -> PaymentRead:
+    """The same payment again (asked at the provider, with this request's payer details, if
+    that failed before), while it runs."""
     with database.unit_of_work(write=False) as session:
         order = own_order(session, consumer_id=consumer_id, order_id=order_id)
         payment = payment_of(session, order.id)
@@ -85,4 +94,5 @@ def pay_again(database: Database, *, consumer_id: int, order_id: int, now: datet
             code="payment_closed",
             details={"status": payment.status},
         )
-    return payment_read(ask_provider(database, order_id=order_id), zone)
+    asked = ask_provider(database, order_id=order_id, payer_openid=payer_openid, payer_ip=payer_ip)
+    return payment_read(asked, zone)

@@ -1,9 +1,15 @@
 """What the API says about payments, refunds and reconciliations."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
+
+# A consumer's openid under the merchant's WeChat appid (28 characters today; WeChat promises
+# letters, digits, - and _ only).
+OpenId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+OPENID = "WeChat JSAPI (in WeChat): the consumer's openid under the merchant's appid; else H5"
 
 
 class PaymentRead(SQLModel):
@@ -15,6 +21,10 @@ class PaymentRead(SQLModel):
     client_params: dict[str, Any] = Field(description="what a provider's SDK needs to pay")
     pay_by: datetime
     paid_at: datetime | None
+
+
+class PayIn(SQLModel):
+    payer_openid: OpenId | None = Field(default=None, description=OPENID)
 
 
 class RefundRead(SQLModel):

@@ -75,8 +75,15 @@ def new_trade_no() -> str:
     return "P" + secrets.token_hex(15) + "X"
 
 
-def ask_provider(database: Database, *, order_id: int) -> Payment:
-    """Open the order's payment at its provider (idempotent there) and store the answer."""
+def ask_provider(
+    database: Database,
+    *,
+    order_id: int,
+    payer_openid: str | None = None,
+    payer_ip: str | None = None,
+) -> Payment:
+    """Open the order's payment at its provider (idempotent there) and store the answer;
+    payer_openid (WeChat JSAPI) and payer_ip (WeChat H5) as the consumer's request gave them."""
     with database.unit_of_work(write=False) as session:
         payment = payment_of(session, order_id)
     if payment.status != OPEN or payment.pay_url or payment.client_params:
@@ -88,6 +95,8 @@ def ask_provider(database: Database, *, order_id: int) -> Payment:
         description=f"订单 {order_id}",
         expire_at=payment.pay_by,
         notify_url=f"{_notify_base['url']}/v1/payments/notify/{payment.provider}",
+        payer_openid=payer_openid,
+        payer_ip=payer_ip,
     )
     with database.unit_of_work() as session:
         session.execute(
@@ -138,7 +147,7 @@ def mark_closed(session: Session, payment: Payment, now: datetime) -> bool:
     )
 
 
-def safe_ask(database: Database, order_id: int) -> None:
+def safe_ask(database: Database, order_id: int, **payer: str | None) -> None:
     """ask_provider, leaving the payment for "pay again" when the provider is unreachable."""
     with contextlib.suppress(ProviderError):
-        ask_provider(database, order_id=order_id)
+        ask_provider(database, order_id=order_id, **payer)

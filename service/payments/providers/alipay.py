@@ -100,8 +100,20 @@ class AlipayProvider(PaymentProvider):
         except Exception as error:  # network, timeout, a signature that does not verify
             raise ProviderError(f"alipay {name}: {type(error).__name__}") from error
 
-    def create(self, *, out_trade_no, amount_fen, method, description, expire_at, notify_url):
-        """The wap pay URL and the app's order string (no call: both are signed here)."""
+    def create(
+        self,
+        *,
+        out_trade_no,
+        amount_fen,
+        method,
+        description,
+        expire_at,
+        notify_url,
+        payer_openid=None,
+        payer_ip=None,
+    ):
+        """The wap pay URL and the app's order string (no call: both are signed here; Alipay
+        takes the payer from its own cashier, so payer details are not sent)."""
         if method not in self.methods:
             raise ProviderError(f"alipay does not take {method}")
         common = {

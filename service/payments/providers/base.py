@@ -119,8 +119,14 @@ class PaymentProvider(ABC):
         description: str,
         expire_at: datetime,
         notify_url: str,
+        payer_openid: str | None = None,
+        payer_ip: str | None = None,
     ) -> Prepay:
-        """Open a payment expiring at `expire_at`; the same out_trade_no twice is one payment."""
+        """Open a payment expiring at `expire_at`; the same out_trade_no twice is one payment.
+
+        payer_openid: the consumer's openid under the merchant's appid (WeChat JSAPI);
+        payer_ip: the consumer's address as the service saw it (WeChat H5's payer_client_ip).
+        A provider that needs neither ignores them."""
 
     @abstractmethod
     def parse_notification(self, headers: dict[str, str], body: bytes) -> Notification:

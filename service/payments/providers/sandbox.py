@@ -57,8 +57,20 @@ class SandboxProvider(CashierSide, PaymentProvider):
     def merchant(self) -> str:
         return self._merchant
 
-    def create(self, *, out_trade_no, amount_fen, method, description, expire_at, notify_url):
-        """Open the trade (or find the one opened before under the same number)."""
+    def create(
+        self,
+        *,
+        out_trade_no,
+        amount_fen,
+        method,
+        description,
+        expire_at,
+        notify_url,
+        payer_openid=None,
+        payer_ip=None,
+    ):
+        """Open the trade (or find the one opened before under the same number); its cashier
+        needs no payer details."""
         if method not in self.methods:
             raise ProviderError(f"the sandbox does not take {method}")
         with self.books.tx() as db:
