@@ -29,9 +29,10 @@ def checkout(
     if status != 201:
         return status, body
     order_id = body["order"]["id"]
-    # Unreachable: the client's "pay again" asks once more.
-    safe_ask(database, order_id, payer_openid=order_in.payer_openid, payer_ip=client_ip)
-    with database.unit_of_work(write=False) as session:
-        payment = payment_of(session, order_id)
+    # As stored with the provider's answer; None when the provider could not be reached (the
+    # client's "pay again" asks once more), then as the order's transaction left it.
+    payment = safe_ask(database, order_id, payer_openid=order_in.payer_openid, payer_ip=client_ip)
+    with database.unit_of_work(write=False) as session:  # no statement when all is at hand
+        payment = payment or payment_of(session, order_id)
         zone = zone_named(cached_city(session, payment.city_id).timezone)
         return status, {**body, "payment": payment_read(payment, zone).model_dump(mode="json")}

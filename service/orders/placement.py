@@ -59,12 +59,18 @@ def place_order(
         now=now,
     )
     _check_price(order_in, basket, priced)
-    order, lines, events = _record(
+    order, lines, payment = _record(
         session, consumer_id, order_in, chosen, basket, priced, want, now
     )
     body = OrderPlacedRead(
         order=order_read(
-            session, order, chosen.distance_km, store=chosen.store, lines=lines, events=events
+            session,
+            order,
+            chosen.distance_km,
+            store=chosen.store,
+            lines=lines,
+            events=[],  # no event yet: no store, courier or deadline sees an unpaid order
+            opened=payment,
         ),
         breakdown=quote_read(basket, priced, None),
     ).model_dump(mode="json")
@@ -192,10 +198,7 @@ def _record(session, consumer_id, order_in, chosen, basket, priced, want, now):
             discount_fen=order.coupon_fen,
             now=now,
         )
-    # No event yet: no store, courier or deadline sees an order before it is paid.
-    open_payment(session, order=order, city=basket.city, now=now)
-    events: list[dict] = []
-    return order, lines, events
+    return order, lines, open_payment(session, order=order, city=basket.city, now=now)
 
 
 def _insert_lines(session: Session, order: Order, basket, priced, products) -> list[dict]:

@@ -18,10 +18,12 @@ def order_read(
     store=None,
     lines: list[dict] | None = None,
     events: list[dict] | None = None,
+    opened=None,
 ) -> OrderRead:
     """The order as its consumer sees it: store, money, lines and the event timeline.
 
-    The placement passes the store, lines and events it has just written, saving the reads.
+    The placement passes the store, lines, events and the payment (`opened`) it has just
+    written, saving the reads: a new order has nothing paid, refunded or pending yet.
     """
     zone = zone_named(cached_city(session, order.city_id).timezone)
     store = store or session.get(Store, order.store_id)
@@ -59,11 +61,10 @@ def order_read(
         placed_at=order.placed_at.astimezone(zone),
         promised_at=order.promised_at.astimezone(zone),
         eta_at=order.eta_at.astimezone(zone),
-        **_money(session, order.id, zone),
+        **(_money(session, order.id, zone) if opened is None else _unpaid(opened, zone)),
         lines=[OrderLineRead(**line) for line in lines],
         events=[OrderEventRead(**{**e, "at": e["at"].astimezone(zone)}) for e in events],
         short_pick=money.short_pick(lines, events),
-        **money.money_fields(session, order.id),
     )
 
 
@@ -76,4 +77,18 @@ def _money(session: Session, order_id: int, zone) -> dict:
     return {
         "refund_pending_fen": found["refund_pending_fen"],
         "payment": payment_read(payment, zone) if payment else None,
+        **money.money_fields(session, order_id),
+    }
+
+
+def _unpaid(payment, zone) -> dict:
+    from service.payments.views import payment_read
+
+    # an order in its placing transaction: no ledger entry and no refund exist for it yet
+    return {
+        "refund_pending_fen": 0,
+        "payment": payment_read(payment, zone),
+        "paid_fen": 0,
+        "refunded_fen": 0,
+        "net_fen": 0,
     }

@@ -147,7 +147,9 @@ def mark_closed(session: Session, payment: Payment, now: datetime) -> bool:
     )
 
 
-def safe_ask(database: Database, order_id: int, **payer: str | None) -> None:
-    """ask_provider, leaving the payment for "pay again" when the provider is unreachable."""
+def safe_ask(database: Database, order_id: int, **payer: str | None) -> Payment | None:
+    """ask_provider, leaving the payment for "pay again" when the provider is unreachable
+    (None)."""
     with contextlib.suppress(ProviderError):
-        ask_provider(database, order_id=order_id, **payer)
+        return ask_provider(database, order_id=order_id, **payer)
+    return None
