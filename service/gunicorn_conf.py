@@ -17,7 +17,8 @@ POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgr
 bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Polls one worker parks (past them it answers 503 with Retry-After; service.tablet.waiting).
-_waiters = int(os.environ.get("HD_FEED_WAITERS", "1000"))
+# 1,500: the workers share the listening socket and need not split 2,000 tablets evenly.
+_waiters = int(os.environ.get("HD_FEED_WAITERS", "1500"))
 # Requests one worker serves at once (the gate in service.tablet.waiting): more would queue on
 # the GIL while holding hot rows locked.
 _working = int(os.environ.get("HD_THREADS", "4"))

@@ -55,8 +55,8 @@ def channel(store_id: int) -> str:
 
 
 def slots() -> int:
-    """Polls one worker process holds at once (HD_FEED_WAITERS, default 1,000)."""
-    return int(os.environ.get("HD_FEED_WAITERS", "1000"))
+    """Polls one worker process holds at once (HD_FEED_WAITERS, default 1,500)."""
+    return int(os.environ.get("HD_FEED_WAITERS", "1500"))
 
 
 def working_threads() -> int:
