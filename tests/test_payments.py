@@ -247,10 +247,13 @@ def test_a_failed_refund_waits_for_an_operator_who_retries_it(client, session, c
         sandbox().set_refund_outcome("succeed")
         retried = client.post(f"/v1/admin/refunds/{waiting[0]['id']}/retry", headers=operator)
         assert retried.status_code == 200 and retried.json["status"] == "REQUESTED"
+        pending = client.get("/v1/admin/refunds?status=REQUESTED", headers=operator).json
+        assert [r["id"] for r in pending["refunds"]] == [retried.json["id"]]
         settle_refunds(client)
     finally:
         sandbox().set_refund_outcome("succeed")
     assert client.get("/v1/admin/refunds", headers=operator).json["refunds"] == []
+    assert client.get("/v1/admin/refunds?status=REQUESTED", headers=operator).json["refunds"] == []
     assert ledger(session, placed["order"]["id"]) == [("charge", 9600), ("refund", 9600)]
 
 

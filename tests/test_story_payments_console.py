@@ -1,7 +1,8 @@
 """A city's finance officer on the console's payments page, at a tablet size: reached from the
-console's header, a refund the provider refused asked for again, the day re-run against the
-provider's statement with each differing line in words, the day exported as a spreadsheet, the
-latest payments; Chinese throughout (the providers' reference numbers aside), no errors."""
+console's header, a refund the provider refused asked for again (then pending), the day re-run
+against the provider's statement with each differing line in words, the day exported as a
+spreadsheet, the latest payments; Chinese throughout (the providers' reference numbers aside),
+no errors."""
 
 import os
 import subprocess
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.live
 
 
 @pytest.fixture
-def stack(template, tmp_path):
+def stack(template, tmp_path, monkeypatch):
+    # Its own sandbox books: the day's statement holds this story's payments only.
+    monkeypatch.setenv("HD_PAY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
     started = start_stack(template.copy(), tmp_path, scheduler=False)
     yield started
     started.stop()
@@ -113,6 +116,7 @@ def test_a_finance_officer_retries_a_refused_refund_and_reconciles_the_day(stack
     expect(page.locator("#payments")).to_contain_text("已支付")
     expect(page.locator("#payments")).to_contain_text("微信支付")
     expect(page.locator("#days tr")).to_have_text(["还没有对账结果。"])
+    expect(page.locator("#pending tr")).to_have_text(["没有处理中的退款。"])
     assert_chinese(page)
     screenshot(page, "story-payments-1")
 
@@ -121,6 +125,8 @@ def test_a_finance_officer_retries_a_refused_refund_and_reconciles_the_day(stack
         f"订单 {cancelled['order']['id']}：已重新发起退款。"
     )
     expect(page.locator("#refunds tr")).to_have_text(["没有需要处理的退款。"])
+    asked_again = page.locator("#pending tr").filter(has_text=f"订单 {cancelled['order']['id']}")
+    expect(asked_again).to_contain_text("顾客取消")  # pending at the provider: not sent yet
 
     day = now.astimezone(CHINA).date().isoformat()
     expect(page.locator("#rerun-account option")).to_have_text(["演示收银台（沙箱）"])

@@ -45,9 +45,10 @@ def payments(*, session: Session, operator, query: PaymentsQuery) -> PaymentsRea
     )
 
 
-def failed_refunds(*, session: Session, operator) -> RefundsRead:
-    """Refunds waiting for an operator, oldest first."""
-    query = _scoped(select(Refund).where(col(Refund.status) == FAILED), Refund, operator)
+def refunds_in(*, session: Session, operator, status: str = FAILED) -> RefundsRead:
+    """Refunds in one state, oldest first: FAILED ones wait for an operator, REQUESTED ones
+    for the provider."""
+    query = _scoped(select(Refund).where(col(Refund.status) == status), Refund, operator)
     rows = session.execute(query.order_by(col(Refund.id)).limit(500)).scalars()
     return RefundsRead(refunds=[refund_read(r, _zone(session, r.city_id)) for r in rows])
 

@@ -10,6 +10,7 @@ from service.payments.schemas import (
     ReconciliationRead,
     ReconciliationsRead,
     RefundRead,
+    RefundsQuery,
     RefundsRead,
     RerunIn,
 )
@@ -108,10 +109,17 @@ def payments():
 
 @bp.get("/v1/admin/refunds")
 @require(Role.OPERATOR)
-@spec.validate(resp=Resp(HTTP_200=RefundsRead, **ERRORS), tags=["payments"], security=BEARER)
-def failed_refunds():
-    """Refunds that need an operator (failed at the provider), oldest first."""
-    return admin.failed_refunds(session=db_session(), operator=current_operator())
+@spec.validate(
+    query=RefundsQuery,
+    resp=Resp(HTTP_200=RefundsRead, **ERRORS),
+    tags=["payments"],
+    security=BEARER,
+)
+def refunds():
+    """Refunds that need an operator (failed at the provider; ?status=REQUESTED: still
+    pending there), oldest first."""
+    status = request.context.query.status
+    return admin.refunds_in(session=db_session(), operator=current_operator(), status=status)
 
 
 @bp.post(f"/v1/admin/refunds/<{ID}:refund_id>/retry")

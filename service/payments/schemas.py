@@ -1,7 +1,7 @@
 """What the API says about payments, refunds and reconciliations."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
@@ -37,6 +37,12 @@ class RefundRead(SQLModel):
     failure: str
     requested_at: datetime
     finished_at: datetime | None
+
+
+class RefundsQuery(SQLModel):
+    status: Literal["FAILED", "REQUESTED"] = Field(
+        default="FAILED", description="FAILED: waiting for an operator; REQUESTED: still pending"
+    )
 
 
 class RefundsRead(SQLModel):

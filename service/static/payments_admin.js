@@ -1,4 +1,5 @@
-/* The console's payments page: refunds needing an operator (retry), each day's reconciliation
+/* The console's payments page: refunds needing an operator (retry) and those still pending at
+   the provider, each day's reconciliation
    with its differing lines and spreadsheet, the latest payments. Words from the catalogue,
    never codes; the provider's own reference numbers stay as they are (finance looks them up). */
 (function () {
@@ -31,12 +32,19 @@
     if (!found.refunds.length) $("refunds").append(empty(6, HD.t("pay_admin.no_refunds")));
   }
 
+  async function pending() {
+    const found = await HD.api("GET", "/v1/admin/refunds?status=REQUESTED");
+    $("pending").replaceChildren(...found.refunds.map((r) => row(HD.t("pay_admin.order_n", { id: r.order_id }), HD.yuan(r.amount_fen),
+      HD.word("refund_reason", r.reason), when(r.requested_at))));
+    if (!found.refunds.length) $("pending").append(empty(4, HD.t("pay_admin.no_pending")));
+  }
+
   async function retry(id, orderId) {
     try {
       await HD.api("POST", "/v1/admin/refunds/" + id + "/retry");
       $("refund-msg").textContent = HD.t("pay_admin.retried", { id: orderId });
     } catch (error) { $("refund-msg").textContent = HD.t("pay_admin.retry_failed", { why: HD.errorText(error) }); }
-    refunds();
+    await Promise.all([refunds(), pending()]);
   }
 
   async function days() {
@@ -91,7 +99,7 @@
     // Yesterday in the city: the day whose statement the providers have ready this morning.
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: window.HD_ZONE || "Asia/Shanghai" }).format(new Date());
     $("rerun-day").value = new Date(Date.parse(today) - 86400000).toISOString().slice(0, 10);
-    Promise.all([refunds(), days(), payments()]).catch((error) => { $("day-msg").textContent = HD.errorText(error); });
+    Promise.all([refunds(), pending(), days(), payments()]).catch((error) => { $("day-msg").textContent = HD.errorText(error); });
   }
 
   HD.signIn("operator", start);
