@@ -14,8 +14,8 @@ from service.campaigns.models import Coupon, PackClaim
 from service.jobs.runner import Job, run_job
 from service.orders.models import IdempotencyKey, LedgerEntry
 from tests.support.factories import make_campaign, make_city, make_consumers, make_store
-from tests.support.payments import settle_refunds
-from tests.test_orders import HOME, post
+from tests.support.payments import pay, settle_refunds
+from tests.test_orders import BODY, HOME, post
 
 POINT = {"lat": HOME["lat"], "lon": HOME["lon"]}
 
@@ -87,6 +87,20 @@ def test_a_cancel_retried_with_its_key_replays_and_refunds_once(client, session,
     assert session.execute(refunds).scalar() == 1
     plain = client.post(url, json={}, headers=headers)
     assert plain.status_code == 409
+
+
+def test_a_payment_pressed_again_after_its_answer_was_lost_is_paid_once(client, session, town):
+    headers = town[1][0]
+    placed = client.post("/v1/orders", json=BODY, headers={**headers, "Idempotency-Key": "p-1"})
+    payment = placed.json["payment"]
+    pay(client, payment, deliver="never")  # the sandbox took the money; our answer was lost
+    for _ in range(2):
+        again = pay(client, payment)
+        assert again.status_code == 200 and again.json["paid"] is True
+    order = client.get(f"/v1/orders/{placed.json['order']['id']}", headers=headers).json
+    assert order["status"] != "AWAITING_PAYMENT"
+    charges = select(func.count()).where(LedgerEntry.kind == "charge")
+    assert session.execute(charges).scalar() == 1
 
 
 def test_a_lost_primary_is_503_try_again_and_changes_nothing(client, session, town, monkeypatch):
