@@ -13,6 +13,9 @@ from sqlalchemy.exc import OperationalError
 from service.campaigns.models import Coupon, PackClaim
 from service.jobs.runner import Job, run_job
 from service.orders.models import IdempotencyKey, LedgerEntry
+from service.sync.jobs import sync_due_store, sync_one
+from service.sync.models import SyncRun
+from service.sync.service import sync_tasks
 from tests.support.factories import make_campaign, make_city, make_consumers, make_store
 from tests.support.payments import pay, settle_refunds
 from tests.test_orders import BODY, HOME, post
@@ -154,6 +157,58 @@ def test_two_schedulers_never_run_the_same_item_at_once(committed_db):
     first.join(10)
     assert runs == ["city-1"]
     assert (second.items, second.changed, second.failed) == (1, 0, [])
+
+
+def test_two_schedulers_never_sync_one_store_at_once_though_they_read_other_cursors(
+    committed_db,
+):
+    if committed_db.dialect != "postgresql":
+        pytest.skip("the per-item fence is PostgreSQL's advisory lock; SQLite has one writer")
+    inside, release, runs = threading.Event(), threading.Event(), []
+
+    def run_item(*, session, item, now):
+        runs.append(item)
+        inside.set()
+        release.wait(10)
+        return 1
+
+    def job(cursor: str) -> Job:
+        task = (7, cursor)  # (store, cursor): what each scheduler read of one store
+        return Job("sync store", "sync", lambda _s, _n: [task], run_item, fence=lambda t: t[0])
+
+    now = datetime.now(UTC)
+    first = threading.Thread(
+        target=run_job, args=(job("a"),), kwargs={"database": committed_db, "now": now}
+    )
+    first.start()
+    assert inside.wait(10)
+    second = run_job(job("b"), database=committed_db, now=now)
+    release.set()
+    first.join(10)
+    assert runs == [(7, "a")] and (second.items, second.changed) == (1, 0)
+
+
+def test_a_store_sync_another_scheduler_ran_since_it_was_read_is_not_run_again(
+    committed_db, tmp_path
+):
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,on_hand,price_fen\nBAK-0001,7,4800\n#rows=1\n")
+    with committed_db.unit_of_work() as session:
+        store_id = make_store(
+            session,
+            make_city(session),
+            1.0,
+            adapter_kind="csv",
+            adapter_settings={"path": str(feed)},
+            stock={"BAK-0001": (3, 4800)},
+        ).id
+    now = datetime.now(UTC)
+    with committed_db.unit_of_work(write=False) as session:
+        stale = sync_tasks(session, store_ids=[store_id])[0]  # what the old leader read
+    assert sync_due_store(committed_db, store_id, now=now).status == "ok"  # the new leader
+    assert sync_one(committed_db, stale, now=now) is None
+    with committed_db.unit_of_work(write=False) as session:
+        assert count(session, select(SyncRun).where(SyncRun.store_id == store_id).subquery()) == 1
 
 
 def test_coupons_of_a_replayed_claim_are_issued_once(client, session, clock, town):

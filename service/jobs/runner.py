@@ -4,7 +4,8 @@ On PostgreSQL each item's transaction first takes pg_try_advisory_xact_lock(job,
 a failover two schedulers may both believe they lead for a moment (the old one notices its lost
 lock only at its next check), and the lock keeps them off the same item at the same time. An
 item whose lock is taken is skipped; the jobs re-read their item's state inside the transaction,
-so the one that runs second finds nothing left to do.
+so the one that runs second finds nothing left to do. A job whose items carry more than their
+identity (a store's sync task carries its cursor) names the item by `fence`.
 """
 
 import logging
@@ -33,6 +34,8 @@ class Job:
     items: Callable[[Session, datetime], list[Any]]
     run_item: Callable[..., int]  # (session=, item=, now=) -> rows changed
     every_s: int | None = None  # how often the scheduler runs it; None: only by hand
+    # What names an item to its lock (None: the item itself), the same in every scheduler.
+    fence: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -66,7 +69,8 @@ def _run_items(job: Job, database: Database, now: datetime, report: JobReport) -
         report.items += 1
         try:
             with database.unit_of_work() as session:
-                if fenced and not _item_lock(session, job.name, item):
+                key = item if job.fence is None else job.fence(item)
+                if fenced and not _item_lock(session, job.name, key):
                     log.warning("job %s: item %r is being run by another scheduler", job.name, item)
                     continue
                 report.changed += job.run_item(session=session, item=item, now=now)

@@ -10,7 +10,15 @@ from datetime import datetime
 from service.db import Database
 from service.jobs.runner import Job, run_job
 from service.sync.models import SyncRun
-from service.sync.service import Fetched, SyncTask, apply_fetched, fetch_feed, run_sync, sync_tasks
+from service.sync.service import (
+    Fetched,
+    SyncTask,
+    apply_fetched,
+    fetch_feed,
+    polled_since,
+    run_sync,
+    sync_tasks,
+)
 
 log = logging.getLogger(__name__)
 # Rows one transaction writes on PostgreSQL when many stores sync at once: a batch's fixed
@@ -24,19 +32,20 @@ AHEAD = 32  # feeds read ahead of the writes (each holds its rows in memory unti
 def sync_one(
     database: Database, task: SyncTask | Callable, *, now: datetime, force: bool = False
 ) -> SyncRun | None:
-    """One store's sync (a task, or a callable reading it); None if it crashed or was not due."""
+    """One store's sync (a task, or a callable reading it); None if it crashed, was not due
+    or was run meanwhile by another scheduler (fenced by the store, then by its last run)."""
     runs: list[SyncRun] = []
 
     def run_item(*, session, item, now):
+        if not force and polled_since(session, item):
+            return 0  # another scheduler (after a failover, both lead a moment) ran it
         runs.append(run_sync(session=session, task=item, now=now, force=force))
         return runs[-1].rows_applied
 
     items = (lambda session, _now: task(session)) if callable(task) else (lambda *_: [task])
-    run_job(
-        Job(f"sync store {getattr(task, 'store_id', '')}", "inventory sync", items, run_item),
-        database=database,
-        now=now,
-    )
+    name = f"sync store {getattr(task, 'store_id', '')}"
+    fence = lambda item: item.store_id  # noqa: E731 (its cursor may differ between schedulers)
+    run_job(Job(name, "inventory sync", items, run_item, fence=fence), database=database, now=now)
     return runs[0] if runs else None
 
 

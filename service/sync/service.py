@@ -42,6 +42,7 @@ class SyncTask:
     interval_s: int
     cursor: str | None
     settings: dict[str, Any] = field(repr=False)  # may hold a store's credentials
+    polled_at: datetime | None = None  # the store's last run when this task was read
 
 
 def stale_intervals() -> float:
@@ -78,7 +79,15 @@ def task_of(store: Store) -> SyncTask:
         interval_s=store.sync_interval_s,
         cursor=store.sync_cursor,
         settings=dict(store.adapter_settings or {}),
+        polled_at=store.last_polled_at,
     )
+
+
+def polled_since(session: Session, task: SyncTask) -> bool:
+    """Whether the store's sync ran (in any scheduler) since `task` was read: a second
+    scheduler's run of the same slot then has nothing left to do."""
+    query = select(Store.last_polled_at).where(col(Store.id) == task.store_id)
+    return session.exec(query).one() != task.polled_at
 
 
 @dataclass(frozen=True)
