@@ -47,10 +47,19 @@ def started_bed() -> Iterator[Bed]:
         harness.hourdelivery(url, "fixtures", "load")
         sim_env = simulated_env(speed=1, start=START, lead_s=5)
         world = prepare(url, base)
-        host_env = {**sim_env, "DATABASE_URL": url}
+        # Test mode: the sandbox takes the consumers' payments, its books (the "provider")
+        # one file all the hosts' processes share, outside the cluster that fails over.
+        host_env = {
+            **sim_env,
+            "DATABASE_URL": url,
+            "HD_TESTING": "1",
+            "HD_PAY_SANDBOX_DB": str(base / "sandbox.sqlite3"),
+        }
         hosts = [harness.AppHost(name, free_port(), base, host_env) for name in ("app1", "app2")]
+        for host in hosts:  # both start together: each takes seconds to import and fork
+            host.launch()
         for host in hosts:
-            host.start()
+            host.wait_ready()
         proxy = harness.Proxy(base / "nginx", [host.port for host in hosts])
         proxy.start()
         yield Bed(layout, url, hosts, proxy, world, base)
@@ -106,13 +115,14 @@ def prepare(url: str, base: Path) -> dict:
 
 
 def _stock_up(session, store_ids: list[int]) -> None:
-    """Shelves and counters that outlast every scenario's orders (no courier delivers them here),
-    kept by hand (no feed resets them): the runs measure outages, not a sell-out."""
+    """Shelves and counters that outlast every scenario's orders, kept by hand (no feed resets
+    them): the runs measure outages, not a sell-out. Auto-accepting stores' orders are ready
+    at once (the auto_ready job marks them within its 15 s), so couriers fetch them in a run."""
     ids = {"ids": store_ids}
     session.execute(
         text(
-            "UPDATE stores SET adapter_kind = 'manual', max_open_orders = 100000"
-            " WHERE id = ANY(:ids)"
+            "UPDATE stores SET adapter_kind = 'manual', max_open_orders = 100000,"
+            " prep_minutes = 0 WHERE id = ANY(:ids)"
         ),
         ids,
     )

@@ -1,10 +1,12 @@
 """What must hold in the database after an outage: everything acknowledged is there, nothing
 is over-issued, oversold or done twice. Each check returns the broken cases (empty: it holds)."""
 
+import time
+
 import requests
 from sqlalchemy import Engine, text
 
-from tests.ha.load import Ledger
+from tests.ha.ledger import Ledger
 
 # An order reaches each of these states once at most (a re-match goes back to PLACED, so
 # PLACED may repeat; these may not).
@@ -19,7 +21,9 @@ def broken(engine: Engine, ledger: Ledger) -> dict[str, list]:
             "acknowledged claims missing": _missing(
                 conn, "pack_claims", set(ledger.claims.values())
             ),
-            "acknowledged cancels not cancelled": _not_cancelled(conn, ledger.cancels),
+            "acknowledged cancels not cancelled": _not_in(conn, ledger.cancels, "CANCELLED"),
+            "acknowledged payments not charged": _not_charged(conn, ledger.paid),
+            "acknowledged deliveries not delivered": _not_in(conn, ledger.delivered, "DELIVERED"),
         }
         for name, query in QUERIES.items():
             found[name] = [tuple(row) for row in conn.execute(text(query)).all()]
@@ -63,11 +67,36 @@ def _missing(conn, table: str, ids: set[int]) -> list[int]:
     return sorted(ids - found)
 
 
-def _not_cancelled(conn, ids: set[int]) -> list[tuple]:
+def _not_in(conn, ids: set[int], status: str) -> list[tuple]:
     if not ids:
         return []
-    query = text("SELECT id, status FROM orders WHERE id = ANY(:ids) AND status <> 'CANCELLED'")
+    query = text("SELECT id, status FROM orders WHERE id = ANY(:ids) AND status <> :status")
+    return [tuple(row) for row in conn.execute(query, {"ids": list(ids), "status": status})]
+
+
+def _not_charged(conn, ids: set[int]) -> list[tuple]:
+    """Orders the cashier said were paid without a PAID payment and its one charge."""
+    if not ids:
+        return []
+    query = text(
+        "SELECT p.order_id, p.status FROM payments p WHERE p.order_id = ANY(:ids)"
+        " AND (p.status <> 'PAID' OR NOT EXISTS (SELECT 1 FROM ledger_entries l"
+        " WHERE l.order_id = p.order_id AND l.kind = 'charge' AND l.amount_fen = p.amount_fen))"
+    )
     return [tuple(row) for row in conn.execute(query, {"ids": list(ids)})]
+
+
+def settle_refunds(engine: Engine, timeout_s: float = 45.0) -> int:
+    """Wait until the send_refunds job (every 5 s) has had the provider settle every refund a
+    cancel requested, so the ledger shows the money that went back; the refunds left."""
+    deadline = time.monotonic() + timeout_s
+    query = text("SELECT count(*) FROM refunds WHERE status = 'REQUESTED'")
+    while True:
+        with engine.connect() as conn:
+            left = conn.execute(query).scalar()
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
 
 
 QUERIES = {
@@ -98,6 +127,10 @@ QUERIES = {
     "money moved twice": """
         SELECT order_id, kind, count(*) FROM ledger_entries WHERE kind IN ('charge', 'refund',
         'compensation') GROUP BY order_id, kind HAVING count(*) > 1""",
+    "refunds not settled or failed": """
+        SELECT id, order_id, status, failure FROM refunds WHERE status <> 'SUCCEEDED'""",
+    "refunds asked twice for one order": """
+        SELECT order_id, count(*) FROM refunds GROUP BY order_id HAVING count(*) > 1""",
     "charges not matching refunds of cancelled orders": """
         SELECT o.id, sum(CASE WHEN l.kind = 'charge' THEN l.amount_fen ELSE -l.amount_fen END)
         FROM orders o JOIN ledger_entries l ON l.order_id = o.id AND l.kind IN ('charge', 'refund')
@@ -115,7 +148,9 @@ COUNTS = {
     "orders": "SELECT count(*) FROM orders",
     "claims": "SELECT count(*) FROM pack_claims",
     "cancels": "SELECT count(*) FROM orders WHERE status = 'CANCELLED'",
+    "paid": "SELECT count(*) FROM payments WHERE status = 'PAID'",
     "refunds": "SELECT count(*) FROM ledger_entries WHERE kind = 'refund'",
+    "delivered": "SELECT count(*) FROM orders WHERE status = 'DELIVERED'",
     "offers": "SELECT count(*) FROM deliveries WHERE offered_at IS NOT NULL",
     "compensation_coupons": "SELECT count(compensation_coupon_id) FROM deliveries",
     "auto_ready_events": "SELECT count(*) FROM order_events WHERE to_status = 'READY' "

@@ -65,6 +65,11 @@ class AppHost:
     scheduler: subprocess.Popen | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start gunicorn and the scheduler (`wait_ready` waits for the web side)."""
         env = {
             **os.environ,
             **self.env,
@@ -90,6 +95,9 @@ class AppHost:
             stdout=self._log("scheduler"),
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self) -> None:
+        """Until the host answers /healthz."""
         _until(
             lambda: _answers(requests.Session(), f"http://127.0.0.1:{self.port}/healthz"),
             60,
@@ -101,7 +109,7 @@ class AppHost:
         for process in (self.web, self.scheduler):
             if process is not None and process.poll() is None:
                 if how == signal.SIGKILL:
-                    for pid in cluster._tree(process.pid):
+                    for pid in cluster.tree(process.pid):
                         os.kill(pid, signal.SIGKILL)
                 else:
                     process.send_signal(how)

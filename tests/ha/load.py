@@ -1,56 +1,22 @@
 """A mixed load through nginx, as the clients behave: consumers claim at the drop, order with
-idempotency keys and cancel some; tablets long-poll and accept; couriers report positions.
-A request that gets no answer, a 502/503/504 is retried with the same key until it gets a
-definitive answer; every 2xx answer is written down, to be found in the database afterwards."""
+idempotency keys, pay at the sandbox cashier and cancel some (the money going back through the
+provider); tablets long-poll and accept; couriers report positions and take, fetch and hand
+over their offers (tests/ha/couriers.py). A request that gets no answer, a 502/503/504 is
+retried (with the same key) until it gets a definitive answer; every 2xx answer is written
+down in the ledger, to be found in the database afterwards."""
 
 import itertools
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 import requests
 
-RETRYABLE = {0, 502, 503, 504}
-
-
-@dataclass
-class Ledger:
-    """What the service acknowledged, and every answer's status, with its time."""
-
-    claims: dict[int, int] = field(default_factory=dict)  # consumer -> pack claim id
-    orders: dict[str, int] = field(default_factory=dict)  # idempotency key -> order id
-    order_times: list[float] = field(default_factory=list)  # monotonic time of each 201
-    order_sent: list[float] = field(default_factory=list)  # when each 201's attempt was sent
-    cancels: set[int] = field(default_factory=set)
-    statuses: Counter = field(default_factory=Counter)
-    refusals: Counter = field(default_factory=Counter)  # 4xx answers by path kind and code
-    try_again: int = 0
-    other_5xx: list[str] = field(default_factory=list)
-    failures: list[float] = field(default_factory=list)  # monotonic time of each retryable
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, answer: requests.Response | None) -> int:
-        status = 0 if answer is None else answer.status_code
-        with self.lock:
-            self.statuses[status] += 1
-            if status in RETRYABLE:
-                self.failures.append(time.monotonic())
-            elif 400 <= status < 500:
-                route = answer.request.path_url.split("?")[0].rstrip("/").split("/")[-1]
-                self.refusals[f"{route}:{_code(answer)}"] += 1
-            if status == 503 and _code(answer) == "try_again":
-                self.try_again += 1
-            elif status >= 500 and status not in (502, 504):
-                self.other_5xx.append(f"{status} {answer.request.path_url} {answer.text[:200]}")
-        return status
-
-    def first_failure_after(self, moment: float) -> float | None:
-        """The first answer after `moment` that was to be retried, if any."""
-        with self.lock:
-            return next((t for t in self.failures if t > moment), None)
+from tests.ha import couriers
+from tests.ha.ledger import RETRYABLE, Ledger, code_of
 
 
 @dataclass
@@ -66,12 +32,19 @@ class Load:
     threads: list[threading.Thread] = field(default_factory=list)
     local: threading.local = field(default_factory=threading.local)
 
+    @property
+    def codes(self) -> dict[int, str]:
+        """Each order's hand-over code, as its consumer would tell the courier (kept in the
+        world: a courier may deliver an order of an earlier run)."""
+        return self.world.setdefault("handoff_codes", {})
+
     def start(self) -> None:
         actors = [(self._consumer, c) for c in self.world["consumers"]]
         actors += [(self._tablet, s) for s in self.world["stores"] if s["mode"] == "tablet"]
-        actors += [(self._courier, c) for c in self.world["couriers"]]
+        actors += [(couriers.courier, c) for c in self.world["couriers"]]
         for target, person in actors:
-            thread = threading.Thread(target=target, args=(person,), daemon=True)
+            args = (self, person) if target is couriers.courier else (person,)
+            thread = threading.Thread(target=target, args=args, daemon=True)
             thread.start()
             self.threads.append(thread)
 
@@ -135,17 +108,40 @@ class Load:
             }
             key = f"order-{self.tag}-{person['id']}-{n}"
             placed = self.call(http, "POST", "/v1/orders", token, key=key, json=body)
-            if _code(placed) == "no_store_available":
+            if code_of(placed) == "no_store_available":
                 goods.remove(body["items"][0]["sku"])  # sold out here: the consumer picks another
             if placed is not None and placed.status_code == 201:
-                order_id = placed.json()["order"]["id"]
-                with self.ledger.lock:
-                    self.ledger.orders[key] = order_id
-                    self.ledger.order_times.append(time.monotonic())
-                    self.ledger.order_sent.append(self.local.sent)
-                if rng.random() < 0.3:
-                    self._cancel(http, token, order_id, f"cancel-{self.tag}-{person['id']}-{n}")
+                self._placed(http, token, key, placed.json(), rng, f"{person['id']}-{n}")
             self.stop.wait(rng.uniform(0.2, 0.6))
+
+    def _placed(self, http, token: str, key: str, placed: dict, rng, name: str) -> None:
+        """Acknowledged: pay at once, then cancel three orders in ten (refunded)."""
+        order_id = placed["order"]["id"]
+        self.ledger.placed(key, order_id, self.local.sent)
+        self.codes[order_id] = placed["order"]["handoff_code"]
+        self._pay(http, token, order_id, placed.get("payment") or {})
+        if rng.random() < 0.3:
+            cancel = f"cancel-{self.tag}-{name}"
+            done = self.call(
+                http, "POST", f"/v1/orders/{order_id}/cancel", token, key=cancel, json={}
+            )
+            if done is not None and done.status_code == 200:
+                self.ledger.note("cancels", order_id)
+
+    def _pay(self, http, token: str, order_id: int, payment: dict) -> None:
+        """Press "pay" at the sandbox cashier (a replay settles once: service/payments/cashier)."""
+        if payment.get("status") == "PAID":  # a replayed placement that was paid meanwhile
+            self.ledger.note("paid", order_id)
+            return
+        if not payment.get("pay_url"):  # the provider was not reached: "pay again" opens it
+            again = self.call(http, "POST", f"/v1/orders/{order_id}/pay", token)
+            payment = again.json() if again is not None and again.status_code == 200 else {}
+        if not payment.get("pay_url"):
+            return
+        path = urlparse(payment["pay_url"]).path
+        paid = self.call(http, "POST", path, token, json={"action": "pay", "deliver": "now"})
+        if paid is not None and paid.status_code == 200 and paid.json()["paid"]:
+            self.ledger.note("paid", order_id)
 
     def _claim(self, http, person: dict, home: dict) -> int | None:
         path = f"/v1/campaigns/{self.world['campaign_id']}/claim"
@@ -159,16 +155,10 @@ class Load:
                 with self.ledger.lock:
                     self.ledger.claims[person["id"]] = answer.json()["pack_claim_id"]
                 return answer.json()["coupons"][0]["id"]
-            if _code(answer) != "not_started":
+            if code_of(answer) != "not_started":
                 return None  # sold out, or the budget is spent: order without a coupon
             self.stop.wait(0.5)
         return None
-
-    def _cancel(self, http, token: str, order_id: int, key: str) -> None:
-        done = self.call(http, "POST", f"/v1/orders/{order_id}/cancel", token, key=key, json={})
-        if done is not None and done.status_code == 200:
-            with self.ledger.lock:
-                self.ledger.cancels.add(order_id)
 
     def _tablet(self, store: dict) -> None:
         http, token, cursor = self.session(), store["token"], None
@@ -184,25 +174,3 @@ class Load:
                 if event["kind"] in move:
                     path = f"/v1/store/orders/{event['order_id']}/{move[event['kind']]}"
                     self.call(http, "POST", path, token, json={})
-
-    def _courier(self, person: dict) -> None:
-        http, token = self.session(), person["token"]
-        self.call(http, "POST", "/v1/courier/online", token)
-        lat, lon = person["at"]
-        while not self.stop.wait(1.0):
-            # Positions are lazy writes (docs/ha.md): one lost in the gap is not retried.
-            self.call(
-                http,
-                "PUT",
-                "/v1/courier/location",
-                token,
-                json={"lat": lat, "lon": lon},
-                retry=False,
-            )
-
-
-def _code(answer: requests.Response | None) -> str | None:
-    try:
-        return answer.json()["error"]["code"]
-    except (AttributeError, ValueError, KeyError, TypeError):
-        return None

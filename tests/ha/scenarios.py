@@ -41,8 +41,10 @@ class Outcome:
             "orders_per_s_after": round(self.rate_after, 1),
             "acknowledged": {
                 "orders": len(ledger.orders),
+                "paid": len(ledger.paid),
                 "claims": len(ledger.claims),
                 "cancels": len(ledger.cancels),
+                "delivered": len(ledger.delivered),
             },
             "counts": self.counts,
             "refusals": dict(ledger.refusals.most_common(8)),
@@ -98,6 +100,7 @@ def _run(bed, scenario: str, tag: str, outage) -> Outcome:
         load.finish()
     engine = create_engine(bed.url)
     try:
+        checks.settle_refunds(engine)  # the cancels' refunds settle through the provider
         broken = checks.broken(engine, load.ledger)
         counts = checks.counts(engine)
     finally:
