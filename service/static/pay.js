@@ -1,6 +1,6 @@
 /* The shop's payment step: the order waits for payment until pay_by; the consumer goes to the
    provider's cashier (the sandbox's in demo mode) and may pay again while the payment runs.
-   Also the money line of an order: paid, refunded, refund pending. Plain JS, no library. */
+   Also the money line of an order: paid, refunded, refund pending. Words from the catalogue. */
 (function () {
   "use strict";
   const LAST = "hd.shop.lastOrder";
@@ -35,36 +35,36 @@
     const payment = order.payment;
     const left = el("span", { id: "pay-left" });
     const message = el("p", { id: "pay-msg", className: "hd-error", role: "alert" });
-    const go = el("a", { id: "pay-go", className: "button primary", textContent: "去支付 " + HD.yuan(payment.amount_fen) });
+    const go = el("a", { id: "pay-go", className: "button primary", textContent: HD.t("pay.go", { amount: HD.yuan(payment.amount_fen) }) });
     if (payment.pay_url) go.href = cashierUrl(payment);
-    const again = el("button", { id: "pay-again", type: "button", textContent: "再次支付" });
+    const again = el("button", { id: "pay-again", type: "button", textContent: HD.t("pay.again") });
     again.addEventListener("click", async () => {
       try {
         const fresh = await HD.api("POST", "/v1/orders/" + order.id + "/pay");
         location.href = cashierUrl(fresh);
-      } catch (error) { message.textContent = error.message || "暂时无法支付，请稍后再试"; }
+      } catch (error) { message.textContent = HD.errorText(error); }
     });
     const payBy = deadline(order);
     clearInterval(ticking);
     const tick = () => {
       const s = Math.max(0, Math.round((payBy - Date.now()) / 1000));
-      left.textContent = "请在 " + pad(Math.floor(s / 60)) + ":" + pad(s % 60) + " 内完成支付，超时订单将自动取消";
-      if (!s) { clearInterval(ticking); go.remove(); again.remove(); left.textContent = "支付已超时，订单将自动取消"; }
+      left.textContent = HD.t("pay.left", { time: pad(Math.floor(s / 60)) + ":" + pad(s % 60) });
+      if (!s) { clearInterval(ticking); go.remove(); again.remove(); left.textContent = HD.t("pay.expired"); }
     };
     tick();
     ticking = setInterval(tick, 1000);
-    return el("div", { id: "pay-step", className: "pay-step" }, el("p", { className: "name", textContent: "待支付" }),
+    return el("div", { id: "pay-step", className: "pay-step" }, el("p", { className: "name", textContent: HD.t("pay.waiting") }),
       left, el("div", { className: "row" }, go, again), message);
   }
 
   /* Paid, refunded and still-pending amounts, as "my orders" shows them. */
   function moneyLine(order) {
     const parts = [];
-    if (order.paid_fen) parts.push("已付 " + HD.yuan(order.paid_fen));
-    if (order.refunded_fen) parts.push("已退款 " + HD.yuan(order.refunded_fen));
-    if (order.refund_pending_fen) parts.push("退款处理中 " + HD.yuan(order.refund_pending_fen));
-    if (!order.paid_fen && order.status === "AWAITING_PAYMENT") parts.push("未支付 " + HD.yuan(order.payable_fen));
-    if (!order.paid_fen && order.status === "CANCELLED") parts.push("未支付，未扣款");
+    if (order.paid_fen) parts.push(HD.t("pay.paid", { amount: HD.yuan(order.paid_fen) }));
+    if (order.refunded_fen) parts.push(HD.t("pay.refunded", { amount: HD.yuan(order.refunded_fen) }));
+    if (order.refund_pending_fen) parts.push(HD.t("pay.refund_pending", { amount: HD.yuan(order.refund_pending_fen) }));
+    if (!order.paid_fen && order.status === "AWAITING_PAYMENT") parts.push(HD.t("pay.unpaid", { amount: HD.yuan(order.payable_fen) }));
+    if (!order.paid_fen && order.status === "CANCELLED") parts.push(HD.t("pay.nothing_charged"));
     return el("p", { id: "order-money", className: "hd-muted", textContent: parts.join(" · ") });
   }
 
