@@ -14,7 +14,7 @@ from service.db import Database, make_engine
 from service.observability.multiproc import prepare_metrics_dir
 from service.web.context import finish_unit_of_work
 from service.web.errors import register_error_handlers
-from service.web.requests import JSONProvider, check_request
+from service.web.requests import JSONProvider, NoCookieSession, check_request
 from service.web.spec import IdConverter
 
 
@@ -48,6 +48,7 @@ def create_app(
 
     app = HourDeliveryFlask("service", instance_relative_config=True)
     app.json = JSONProvider(app)
+    app.session_interface = NoCookieSession()
     app.url_map.converters["int"] = IdConverter  # before any route is added
     settings = config or Settings.from_env(app.instance_path)
     if settings.database_url.startswith("sqlite:///") and not config:

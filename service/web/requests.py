@@ -14,6 +14,7 @@ view (a payment provider's notification: Alipay posts a form), which reads its o
 
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
@@ -31,6 +32,18 @@ class JSONProvider(DefaultJSONProvider):
             return super().loads(s, **kwargs)
         except RecursionError as error:
             raise ValueError("JSON nested too deeply") from error
+
+
+class NoCookieSession(SessionInterface):
+    """No Flask cookie session: callers sign in with bearer tokens and nothing reads
+    `flask.session`, yet the default interface signs and parses one on every request (~5% of
+    an empty feed poll). Writing to `flask.session` fails loudly (Flask's null session)."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        return None
 
 
 def check_request() -> None:
