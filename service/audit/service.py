@@ -38,6 +38,32 @@ def record_audit(
     return event
 
 
+def audit_operator_change(
+    *,
+    session: Session,
+    operator_id: int,
+    action: str,
+    target_type: str,
+    target: Any,
+    now: datetime,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """`record_audit` for an operator changing a row that has `id` and `city_id`."""
+    return record_audit(
+        session=session,
+        at=now,
+        actor_role="operator",
+        actor_id=operator_id,
+        action=action,
+        target_type=target_type,
+        target_id=target.id,
+        city_id=target.city_id,
+        old=old,
+        new=new,
+    )
+
+
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     """The (old, new) pair restricted to the keys whose values differ."""
     keys = [key for key in after if before.get(key) != after[key]]

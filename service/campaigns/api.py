@@ -16,10 +16,9 @@ from service.campaigns.schemas import (
     UpcomingRead,
 )
 from service.campaigns.upcoming import upcoming_batches
-from service.orders.idempotency import answer_once
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, db_session
-from service.web.keys import DESCRIPTION, idempotency_key
+from service.web.keys import DESCRIPTION, answered_once
 from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1")
@@ -69,16 +68,7 @@ def claim(campaign_id: int):
         )
         return 201, claimed.model_dump(mode="json")
 
-    request_id = {"path": request.path, "body": body.model_dump(mode="json")}
-    status, answered = answer_once(
-        session,
-        consumer_id=consumer_id,
-        key=idempotency_key(required=False),
-        request=request_id,
-        now=now,
-        answer=answer,
-    )
-    return answered, status
+    return answered_once(session, consumer_id=consumer_id, body=body, now=now, answer=answer)
 
 
 @bp.get("/coupons")

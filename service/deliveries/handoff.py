@@ -58,15 +58,7 @@ def arrived(*, session: Session, courier_id: int, delivery_id: int, now: datetim
     """The courier is at the store; the store's feed says so."""
     delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, AT_STORE, expect=(ASSIGNED,), arrived_at=now)
-    states.record(
-        session,
-        order,
-        kind="courier_arrived",
-        actor_role="courier",
-        actor_id=courier_id,
-        now=now,
-        data={"courier_id": courier_id},
-    )
+    _courier_event(session, order, courier_id, now, "courier_arrived", {"courier_id": courier_id})
     return delivery
 
 
@@ -95,15 +87,7 @@ def _picked_up_again(
 ) -> Delivery:
     # A re-delivery: the goods were sold at the first pickup; only the delivery moves.
     transition(session, delivery, PICKED_UP, expect=(ASSIGNED, AT_STORE), picked_up_at=now)
-    states.record(
-        session,
-        order,
-        kind="picked_up",
-        actor_role="courier",
-        actor_id=courier_id,
-        now=now,
-        data={"redelivery": True},
-    )
+    _courier_event(session, order, courier_id, now, "picked_up", {"redelivery": True})
     return delivery
 
 
@@ -159,13 +143,14 @@ def failed(
     delivery, order = own_locked(session, courier_id, delivery_id)
     transition(session, delivery, FAILED, expect=(PICKED_UP,), fail_reason=reason, closed_at=now)
     release_courier(session, courier_id)
-    states.record(
-        session,
-        order,
-        kind="delivery_failed",
-        actor_role="courier",
-        actor_id=courier_id,
-        now=now,
-        data={"reason": reason},
-    )
+    _courier_event(session, order, courier_id, now, "delivery_failed", {"reason": reason})
     return delivery
+
+
+def _courier_event(
+    session: Session, order: Order, courier_id: int, now: datetime, kind: str, data: dict
+) -> None:
+    """An event on the order's timeline by its courier (no status change)."""
+    states.record(
+        session, order, kind=kind, actor_role="courier", actor_id=courier_id, now=now, data=data
+    )

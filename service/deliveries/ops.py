@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from service.audit.service import record_audit
+from service.audit.service import audit_operator_change
 from service.campaigns.redemption import release_coupon
 from service.deliveries.dispatch import another_courier
 from service.deliveries.lifecycle import lock_delivery, transition
@@ -234,15 +234,13 @@ def _summary(rows: list) -> dict:
 
 
 def _audit(session, operator: Operator, action: str, delivery: Delivery, now, old, new) -> None:
-    record_audit(
+    audit_operator_change(
         session=session,
-        at=now,
-        actor_role="operator",
-        actor_id=operator.id,
+        operator_id=operator.id,
         action=action,
         target_type="delivery",
-        target_id=delivery.id,
-        city_id=delivery.city_id,
+        target=delivery,
+        now=now,
         old=old,
         new=new,
     )

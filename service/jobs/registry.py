@@ -1,5 +1,6 @@
 """Every job the scheduler runs, by name (also `hourdelivery jobs run NAME`)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -21,6 +22,20 @@ def _city_ids(session: Session, _now: datetime) -> list[int]:
     return list(session.exec(select(City.id).order_by(City.id)))
 
 
+def _whole(_session: Session, _now: datetime) -> list[str]:
+    return ["all"]  # one item: the job works on the whole database at once
+
+
+def _once(work: Callable[..., int]) -> Callable[..., int]:
+    """run_item for a `_whole` job: `work(session=, now=)`."""
+    return lambda *, session, item, now: work(session=session, now=now)
+
+
+def _each(work: Callable[..., int], key: str) -> Callable[..., int]:
+    """run_item handing the item to `work` as its keyword `key`."""
+    return lambda *, session, item, now: work(session=session, now=now, **{key: item})
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -28,16 +43,14 @@ JOBS = {
             name="expire_coupons",
             description="AVAILABLE coupons past their validity become EXPIRED, city by city",
             items=_city_ids,
-            run_item=lambda *, session, item, now: expire_coupons(
-                session=session, now=now, city_id=item
-            ),
+            run_item=_each(expire_coupons, "city_id"),
             every_s=60,
         ),
         Job(
             name="purge_idempotency_keys",
             description="forget order idempotency keys older than 24 h",
-            items=lambda _session, _now: ["all"],
-            run_item=lambda *, session, item, now: purge_keys(session=session, now=now),
+            items=_whole,
+            run_item=_once(purge_keys),
             every_s=3600,
         ),
         Job(
@@ -45,9 +58,7 @@ JOBS = {
             description="PLACED orders a tablet store did not accept in time move to the next "
             "store (or are cancelled); 3 misses in 30 minutes pause and flag the store",
             items=overdue_at_tablets,
-            run_item=lambda *, session, item, now: time_out(
-                session=session, order_id=item, now=now
-            ),
+            run_item=_each(time_out, "order_id"),
             every_s=15,
         ),
         Job(
@@ -55,26 +66,22 @@ JOBS = {
             description="orders at auto_accept stores become READY once the store's preparation "
             "minutes have passed since acceptance (unless its system said so earlier)",
             items=due_auto_ready,
-            run_item=lambda *, session, item, now: auto_ready(
-                session=session, order_id=item, now=now
-            ),
+            run_item=_each(auto_ready, "order_id"),
             every_s=15,
         ),
         Job(
             name="dispatch",
             description="offer waiting deliveries to couriers, one min-cost batch per city",
             items=dispatch.cities_with_work,
-            run_item=lambda *, session, item, now: dispatch.tick(
-                session=session, city_id=item, now=now
-            ),
+            run_item=_each(dispatch.tick, "city_id"),
             every_s=3,
         ),
         Job(
             name="check_money",
             description="recompute money, stock, coupons and order histories; differences go "
             "to the console (GET /v1/admin/invariants) and /metrics (hd_invariant_violations)",
-            items=lambda _session, _now: ["all"],
-            run_item=lambda *, session, item, now: check_and_record(session=session, now=now),
+            items=_whole,
+            run_item=_once(check_and_record),
             every_s=86_400,
         ),
         Job(
@@ -117,8 +124,8 @@ JOBS = {
         Job(
             name="purge_courier_trail",
             description="forget courier trail points older than 7 days",
-            items=lambda _session, _now: ["all"],
-            run_item=lambda *, session, item, now: purge_trail(session=session, now=now),
+            items=_whole,
+            run_item=_once(purge_trail),
             every_s=3600,
         ),
     )

@@ -6,7 +6,6 @@ from sqlmodel import col
 
 from service.auth.models import Role
 from service.orders.checkout import checkout
-from service.orders.idempotency import answer_once
 from service.orders.lifecycle import cancel_order, own_order
 from service.orders.models import Order
 from service.orders.schemas import (
@@ -22,7 +21,7 @@ from service.payments.cashier import pay_again
 from service.payments.schemas import PayIn, PaymentRead
 from service.web.auth import BEARER, caller, require
 from service.web.context import clock, database, db_session, read_only
-from service.web.keys import DESCRIPTION, idempotency_key
+from service.web.keys import DESCRIPTION, answered_once, idempotency_key
 from service.web.spec import ID, Resp, header, spec
 
 bp = Blueprint("orders", __name__, url_prefix="/v1/orders")
@@ -108,16 +107,7 @@ def cancel(order_id: int):
         )
         return 200, order_read(session, order).model_dump(mode="json")
 
-    request_id = {"path": request.path, "body": body.model_dump(mode="json")}
-    status, answered = answer_once(
-        session,
-        consumer_id=consumer_id,
-        key=idempotency_key(required=False),
-        request=request_id,
-        now=now,
-        answer=answer,
-    )
-    return answered, status
+    return answered_once(session, consumer_id=consumer_id, body=body, now=now, answer=answer)
 
 
 # Its own units of work write (around a provider call): the request's session only reads.

@@ -7,7 +7,7 @@ case acting on an order first locks its store row, then the order row (`lock_ord
 then reads the order's status and decides. Two actors on one order therefore queue on the
 store row, and the second one reads what the first committed: a lost race is a 409 naming the
 current status, never a write on a stale read. The store row is the one every order write
-holds anyway (the tablet feed's event ids commit in order under it, see states.LOCK_STORE), so
+holds anyway (the tablet feed's event ids commit in order under it, see states.record), so
 taking it first adds no waiting. The courier's delivery paths lock through `lock_delivery`
 (store -> order -> delivery). SQLite serialises writers (BEGIN IMMEDIATE); FOR UPDATE is a
 no-op there and the same code reads the committed state.
@@ -33,6 +33,11 @@ LOCK_STORE = (
     select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update(key_share=True)
 )
 TRIES = 3  # a re-match moving the order to another store between the read and the lock
+
+
+def lock_store(session: Session, store_id: int) -> None:
+    """Hold the store row: the first lock of every order, feed-event and stock write."""
+    session.connection().execute(LOCK_STORE, {"at_store": store_id})
 
 
 def lock_order(session: Session, order_id: int, *, store_id: int | None = None) -> Order:

@@ -3,12 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlmodel import Session, col
 
 from service.errors import Conflict
+from service.orders.locks import lock_store
 from service.orders.models import Order, OrderEvent
-from service.stores.models import Store
 
 AWAITING_PAYMENT = "AWAITING_PAYMENT"  # created, stock and coupon held; no store sees it yet
 PLACED, ACCEPTED, READY = "PLACED", "ACCEPTED", "READY"
@@ -91,10 +91,8 @@ def follow_delivery(session: Session, order: Order, to: str, now: datetime) -> N
 # The store tablet's feed reads events by (store_id, id) after a cursor. PostgreSQL hands out
 # ids before commit, so two writers could commit ids 11 then 10 and a poll between them would
 # step over 10. Holding the store row locked from before the id is drawn until commit makes each
-# store's ids commit in order (SQLite writers are serialised anyway; FOR UPDATE is a no-op there).
-LOCK_STORE = (
-    select(Store.id).where(col(Store.id) == bindparam("feed_store")).with_for_update(key_share=True)
-)
+# store's ids commit in order (SQLite writers are serialised anyway; FOR UPDATE is a no-op there):
+# `record` takes the store row lock (service.orders.locks.lock_store) unless the caller holds it.
 # Wakes the store's parked polls (service.tablet.waiting listens on its channel).
 NOTIFY = text("SELECT pg_notify(:channel, '')")
 
@@ -117,7 +115,7 @@ def record(
     store_locked: the caller already holds the store row (placement took its order slot).
     """
     if not store_locked:
-        session.connection().execute(LOCK_STORE, {"feed_store": order.store_id})
+        lock_store(session, order.store_id)
     event = {
         "order_id": order.id,
         "city_id": order.city_id,

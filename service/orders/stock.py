@@ -1,18 +1,19 @@
 """Reserving and releasing a store's stock for an order, by conditional updates.
 
 Lock order, for every writer of stock (orders here, syncs in service.sync, staff switches,
-operators): the store row first (LOCK_STORE, or an UPDATE of it), then its stock rows, stores
-in id order. The stock-version triggers (migration 0012) update the store row after a stock
-write; a writer that had not locked it first would take the two locks in the opposite order
-to another and deadlock on PostgreSQL.
+operators): the store row first (locks.lock_store, or an UPDATE of it), then its stock rows,
+stores in id order. The stock-version triggers (migration 0012) update the store row after a
+stock write; a writer that had not locked it first would take the two locks in the opposite
+order to another and deadlock on PostgreSQL.
 """
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import Session, col
 
 from service.catalog.models import StoreStock
+from service.orders.locks import lock_store
 from service.stores.models import Store
 
 # Bind names differ from column names on purpose: in an UPDATE they would become SET values.
@@ -37,12 +38,6 @@ FREE_SLOT = (
     .values(open_orders=col(Store.open_orders) - 1)
 )
 
-
-# The store row first, then its stock rows: the lock order of every path (the stock_version
-# trigger of migration 0012 updates the store row after each stock statement).
-LOCK_STORE = (
-    select(Store.id).where(col(Store.id) == bindparam("at_store")).with_for_update(key_share=True)
-)
 SELL = (
     update(StoreStock)
     .where(
@@ -116,6 +111,8 @@ def release(session: Session, store_id: int, qty: dict[int, int]) -> None:
 def release_lines(session: Session, store_id: int, qty: dict[int, int]) -> None:
     """Give reserved units back to the store's shelf (the order keeps its slot)."""
     if qty:
+        # The store row first, then its stock rows: the lock order of every path (the
+        # stock_version trigger of migration 0012 updates the store row after each statement).
         lock_store(session, store_id)
         rows = [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
         session.connection().execute(RELEASE, rows)
@@ -129,8 +126,3 @@ def sell(session: Session, store_id: int, qty: dict[int, int]) -> None:
     conn.execute(
         SELL, [{"at_store": store_id, "of_product": p, "take": qty[p]} for p in sorted(qty)]
     )
-
-
-def lock_store(session: Session, store_id: int) -> None:
-    """Hold the store row before writing its stock rows (a no-op on SQLite's single writer)."""
-    session.connection().execute(LOCK_STORE, {"at_store": store_id})

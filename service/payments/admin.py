@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from service.audit.service import record_audit
+from service.audit.service import audit_operator_change
 from service.cities.service import cached_city, zone_named
 from service.errors import NotFound
 from service.payments import refunds
@@ -59,15 +59,13 @@ def retry_refund(*, session: Session, operator, refund_id: int, now: datetime):
     if refund is None or (operator.city_id is not None and refund.city_id != operator.city_id):
         raise NotFound(f"no refund {refund_id}", field="refund_id")
     refund = refunds.retry(session, refund_id=refund_id, now=now)
-    record_audit(
+    audit_operator_change(
         session=session,
-        at=now,
-        actor_role="operator",
-        actor_id=operator.id,
+        operator_id=operator.id,
         action="refund.retry",
         target_type="refund",
-        target_id=refund.id,
-        city_id=refund.city_id,
+        target=refund,
+        now=now,
         new={"out_refund_no": refund.out_refund_no},
     )
     return refund_read(refund, _zone(session, refund.city_id))

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from service.audit.service import changed_fields, record_audit
+from service.audit.service import audit_operator_change, changed_fields
 from service.campaigns.models import Promotion
 from service.cities.models import City
 from service.errors import Conflict, NotFound, PermissionDenied, Unprocessable
@@ -102,15 +102,13 @@ def _snapshot(promotion: Promotion) -> dict:
 
 
 def _audit(session, operator, promotion, action, old, new, now) -> None:
-    record_audit(
+    audit_operator_change(
         session=session,
-        at=now,
-        actor_role="operator",
-        actor_id=operator.id,
+        operator_id=operator.id,
         action=action,
         target_type="promotion",
-        target_id=promotion.id,
-        city_id=promotion.city_id,
+        target=promotion,
+        now=now,
         old=old,
         new=new,
     )

@@ -2,7 +2,7 @@
 
 Per store, event ids commit in increasing order on both engines (SQLite serialises writers;
 on PostgreSQL every event takes its store's row lock before drawing its id, see
-service.orders.states.LOCK_STORE), so `id > cursor` never steps over a late commit.
+service.orders.states.record), so `id > cursor` never steps over a late commit.
 """
 
 from dataclasses import dataclass

@@ -9,7 +9,7 @@ from service.audit.service import changed_fields, record_audit
 from service.catalog.models import Product, StoreStock
 from service.cities.service import cached_city, city_zone
 from service.errors import NotFound
-from service.orders.stock import lock_store
+from service.orders.locks import lock_store
 from service.stores.models import Store
 from service.tablet.schemas import IntakeIn, StoreStateRead
 

@@ -1,8 +1,13 @@
 """The Idempotency-Key header (service.orders.idempotency)."""
 
+from datetime import datetime
+
 from flask import request
+from pydantic import BaseModel
+from sqlmodel import Session
 
 from service.errors import MalformedRequest
+from service.orders.idempotency import Answer, answer_once
 
 DESCRIPTION = "1-128 characters naming this attempt; a retry sends the same key"
 
@@ -20,3 +25,18 @@ def idempotency_key(*, required: bool) -> str | None:
             field="Idempotency-Key",
         )
     return key
+
+
+def answered_once(
+    session: Session, *, consumer_id: int, body: BaseModel, now: datetime, answer: Answer
+) -> tuple[dict, int]:
+    """A route's `answer()` under an optional Idempotency-Key, as Flask's (body, status)."""
+    status, answered = answer_once(
+        session,
+        consumer_id=consumer_id,
+        key=idempotency_key(required=False),
+        request={"path": request.path, "body": body.model_dump(mode="json")},
+        now=now,
+        answer=answer,
+    )
+    return answered, status
