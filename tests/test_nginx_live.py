@@ -27,13 +27,11 @@ from tests.support.factories import (
     CHANGSHA_POINT,
     TEST_CENTRE,
     make_campaign,
-    make_city,
     make_consumers,
-    make_store,
 )
 from tests.support.live import ROOT, free_port, start_server
 from tests.support.payments import cashier_path
-from tests.support.tablets import store_token, tablet
+from tests.support.tablets import busy_tablet_store
 
 sys.path.insert(0, str(ROOT / "deploy"))
 from render_nginx import render  # noqa: E402
@@ -175,15 +173,7 @@ def world(database_url: str) -> dict:
     engine = make_engine(database_url)
     with Database(engine).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(
-            session,
-            make_city(session),
-            1.0,
-            max_open_orders=1000,
-            stock={"BAK-0001": (1000, 4800)},
-            **tablet(now),
-        )
-        token = store_token(session, store.id, now)
+        store, token = busy_tablet_store(session, now)
         consumers = [t for _, t in make_consumers(session, 4, now)]
         campaign, _ = make_campaign(session, now)
     engine.dispose()

@@ -11,7 +11,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from service.campaigns.claims import claim_pack
 from service.campaigns.models import Campaign
 from service.catalog.models import StoreStock
 from service.clock import SystemClock
@@ -19,6 +18,7 @@ from service.db import Database, make_engine
 from service.orders.models import IdempotencyKey, LedgerEntry, Order
 from tests.support.factories import (
     TEST_CENTRE,
+    claimed_coupon_id,
     make_campaign,
     make_city,
     make_consumers,
@@ -78,17 +78,8 @@ def test_10_posts_with_one_key_make_one_order_one_redemption_one_charge(server):
         make_store(session, test_city, 1.0)
         campaign, _ = make_campaign(session, now, code="testville", pack=((0, 500, 1),))
         ((consumer_id, token),) = make_consumers(session, 1, now)
-        coupon_id = (
-            claim_pack(
-                session=session,
-                consumer_id=consumer_id,
-                campaign_id=campaign.id,
-                lat=HOME["lat"],
-                lon=HOME["lon"],
-                now=now,
-            )
-            .coupons[0]
-            .id
+        coupon_id = claimed_coupon_id(
+            session, consumer_id, campaign.id, now, lat=HOME["lat"], lon=HOME["lon"]
         )
     calls = [order_call(server, token, "one-key", coupon_id=coupon_id)] * 10
     responses = race(calls, clients=10)

@@ -1,7 +1,7 @@
 """The alipay adapter against a loopback stand-in of Alipay's gateway (through HTTPS_PROXY)."""
 
 import urllib.request
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,10 +15,16 @@ from service.payments.providers.base import (
     provider_for,
 )
 from tests.support.alipay_side import HOSTS, AlipaySide
-from tests.support.provider_proxy import ProviderProxy, pem_private, rsa_key
+from tests.support.provider_proxy import (
+    NOW,
+    ProviderProxy,
+    notify_url,
+    open_trade,
+    pem_private,
+    rsa_key,
+)
 
-NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)  # 12:00 in China
-NOTIFY = "https://shop.example/v1/payments/notify/alipay"
+NOTIFY = notify_url("alipay")
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
@@ -39,14 +45,7 @@ def alipay(tmp_path, monkeypatch):
 
 
 def _open(alipay, number="T" * 32, amount=3550):
-    prepay = alipay.provider.create(
-        out_trade_no=number,
-        amount_fen=amount,
-        method="alipay",
-        description="小时达订单",
-        expire_at=NOW + timedelta(minutes=15),
-        notify_url=NOTIFY,
-    )
+    prepay = open_trade(alipay.provider, "alipay", "alipay", number, amount)
     alipay.buyer_opens(prepay.pay_url)
     return prepay
 

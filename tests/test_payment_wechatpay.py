@@ -1,6 +1,6 @@
 """The wechatpay_v3 adapter against a loopback stand-in of WeChat Pay (through the SDK's proxy)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,11 +14,17 @@ from service.payments.providers.base import (
     ProviderError,
     provider_for,
 )
-from tests.support.provider_proxy import ProviderProxy, pem_private, rsa_key
+from tests.support.provider_proxy import (
+    NOW,
+    ProviderProxy,
+    notify_url,
+    open_trade,
+    pem_private,
+    rsa_key,
+)
 from tests.support.wechat_side import HOST, WechatSide
 
-NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)  # 12:00 in China
-NOTIFY = "https://shop.example/v1/payments/notify/wechatpay_v3"
+NOTIFY = notify_url("wechatpay_v3")
 
 
 @pytest.fixture
@@ -33,14 +39,7 @@ def wechat(tmp_path, monkeypatch):
 
 
 def _open(wechat, number="T" * 32, amount=3550):
-    return wechat.provider.create(
-        out_trade_no=number,
-        amount_fen=amount,
-        method="wechat",
-        description="小时达订单",
-        expire_at=NOW + timedelta(minutes=15),
-        notify_url=NOTIFY,
-    )
+    return open_trade(wechat.provider, "wechatpay_v3", "wechat", number, amount)
 
 
 def test_an_h5_payment_opens_with_a_signed_request_and_expires_at_pay_by(wechat):

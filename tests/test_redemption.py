@@ -55,30 +55,28 @@ def an_order(session, consumer_id, now) -> Order:
     return order
 
 
-def test_redeem_then_release_moves_the_campaigns_redeemed_figure_only(session, clock):
-    now = clock.now()
-    campaign, consumer_id, coupon_id = claimed_coupon(session, now)
-    order = an_order(session, consumer_id, now)
+def spend_500(session, coupon_id: int, consumer_id: int, order_id: int, now) -> None:
+    """The consumer spends the coupon on the order for a 5-yuan discount."""
     redeem_coupon(
         session=session,
         coupon_id=coupon_id,
         consumer_id=consumer_id,
-        order_id=order.id,
+        order_id=order_id,
         discount_fen=500,
         now=now,
     )
+
+
+def test_redeem_then_release_moves_the_campaigns_redeemed_figure_only(session, clock):
+    now = clock.now()
+    campaign, consumer_id, coupon_id = claimed_coupon(session, now)
+    order = an_order(session, consumer_id, now)
+    spend_500(session, coupon_id, consumer_id, order.id, now)
     session.refresh(campaign)
     assert (campaign.issued_fen, campaign.redeemed_fen) == (500, 500)
     assert session.get(Coupon, coupon_id).status == "REDEEMED"
     with pytest.raises(Conflict, match="not available"):
-        redeem_coupon(
-            session=session,
-            coupon_id=coupon_id,
-            consumer_id=consumer_id,
-            order_id=order.id,
-            discount_fen=500,
-            now=now,
-        )
+        spend_500(session, coupon_id, consumer_id, order.id, now)
     assert (
         release_coupon(
             session=session, coupon_id=coupon_id, order_id=order.id, discount_fen=500, now=now
@@ -95,14 +93,7 @@ def test_a_coupon_released_after_its_validity_becomes_expired(session, clock):
     now = clock.now()
     _, consumer_id, coupon_id = claimed_coupon(session, now)
     order = an_order(session, consumer_id, now)
-    redeem_coupon(
-        session=session,
-        coupon_id=coupon_id,
-        consumer_id=consumer_id,
-        order_id=order.id,
-        discount_fen=500,
-        now=now,
-    )
+    spend_500(session, coupon_id, consumer_id, order.id, now)
     later = now + timedelta(days=30)
     assert (
         release_coupon(
@@ -117,14 +108,7 @@ def test_someone_elses_coupon_cannot_be_redeemed(session, clock):
     _, consumer_id, coupon_id = claimed_coupon(session, now)
     order = an_order(session, consumer_id, now)
     with pytest.raises(Conflict):
-        redeem_coupon(
-            session=session,
-            coupon_id=coupon_id,
-            consumer_id=consumer_id + 1,
-            order_id=order.id,
-            discount_fen=500,
-            now=now,
-        )
+        spend_500(session, coupon_id, consumer_id + 1, order.id, now)
 
 
 def test_expiry_expires_only_what_is_past_its_validity(session, clock):
@@ -174,14 +158,7 @@ def test_two_orders_racing_for_one_coupon_redeem_it_once(committed_db):
         barrier.wait()
         try:
             with database.unit_of_work() as session:
-                redeem_coupon(
-                    session=session,
-                    coupon_id=coupon_id,
-                    consumer_id=consumer_id,
-                    order_id=order_id,
-                    discount_fen=500,
-                    now=now,
-                )
+                spend_500(session, coupon_id, consumer_id, order_id, now)
             outcomes.append("redeemed")
         except Conflict:
             outcomes.append("refused")

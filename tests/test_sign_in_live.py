@@ -32,6 +32,24 @@ def codes_sent(path, phone=PHONE) -> list[str]:
     return [message["code"] for message in sent if message["phone"] == phone]
 
 
+def demo_console(server):
+    """The demo sign-in accounts (server started with SECRET_KEY=live-secret) and a console
+    session of the demo operator."""
+    with Database(make_engine(server.database_url)).unit_of_work() as session:
+        demo = prepare_demo_sign_in(
+            session=session, secret_key="live-secret", now=SystemClock().now()
+        )
+    console = requests.post(
+        f"{server.url}/v1/auth/operator/sign-in",
+        json={
+            "username": demo.operator,
+            "password": demo.password,
+            "totp": pyotp.TOTP(demo.totp_secret).now(),
+        },
+    ).json()["access_token"]
+    return demo, console
+
+
 def test_twenty_concurrent_sign_ins_with_one_code_open_one_session(live_server, tmp_path):
     path, env = sink_env(tmp_path, HD_RATELIMIT="0")
     server = live_server(env=env)
@@ -96,18 +114,7 @@ def test_a_disabled_account_is_refused_by_every_worker_within_the_cache_bound(
 ):
     path, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
     server = live_server(env=env)
-    with Database(make_engine(server.database_url)).unit_of_work() as session:
-        demo = prepare_demo_sign_in(
-            session=session, secret_key="live-secret", now=SystemClock().now()
-        )
-    console = requests.post(
-        f"{server.url}/v1/auth/operator/sign-in",
-        json={
-            "username": demo.operator,
-            "password": demo.password,
-            "totp": pyotp.TOTP(demo.totp_secret).now(),
-        },
-    ).json()["access_token"]
+    _, console = demo_console(server)
     requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE})
     person = requests.post(
         f"{server.url}/v1/auth/sign-in", json={"phone": PHONE, "code": codes_sent(path)[-1]}
@@ -136,18 +143,7 @@ def test_a_disabled_account_is_refused_by_every_worker_within_the_cache_bound(
 def test_an_unpaired_tablets_feed_is_refused_within_the_cache_bound(live_server, tmp_path):
     _, env = sink_env(tmp_path, HD_RATELIMIT="0", SECRET_KEY="live-secret")
     server = live_server(env=env)
-    with Database(make_engine(server.database_url)).unit_of_work() as session:
-        demo = prepare_demo_sign_in(
-            session=session, secret_key="live-secret", now=SystemClock().now()
-        )
-    console = requests.post(
-        f"{server.url}/v1/auth/operator/sign-in",
-        json={
-            "username": demo.operator,
-            "password": demo.password,
-            "totp": pyotp.TOTP(demo.totp_secret).now(),
-        },
-    ).json()["access_token"]
+    demo, console = demo_console(server)
     tablet = requests.post(f"{server.url}/v1/auth/pair", json={"code": demo.pairing_code}).json()
     feed = {
         "method": "GET",

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from service.clock import SystemClock
 from service.db import Database, make_engine
 from service.orders.models import OrderEvent
-from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
+from tests.support.factories import TEST_CENTRE, make_consumers
 from tests.support.payments import cashier_path
 from tests.support.race import race
-from tests.support.tablets import store_token, tablet
+from tests.support.tablets import busy_tablet_store
 
 pytestmark = pytest.mark.live
 HOME = {"lat": TEST_CENTRE[0], "lon": TEST_CENTRE[1], "address": "测试路100号"}
@@ -25,15 +25,7 @@ def open_shop(server, consumers: int):
     engine = make_engine(server.database_url)
     with Database(engine).unit_of_work() as session:
         now = SystemClock().now()
-        store = make_store(
-            session,
-            make_city(session),
-            1.0,
-            max_open_orders=1000,
-            stock={"BAK-0001": (1000, 4800)},
-            **tablet(now),
-        )
-        token = store_token(session, store.id, now)
+        store, token = busy_tablet_store(session, now)
         people = make_consumers(session, consumers, now)
     return engine, store.id, {"Authorization": f"Bearer {token}"}, [t for _, t in people]
 

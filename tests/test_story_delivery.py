@@ -9,46 +9,28 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.support.browser import screenshot
-from tests.support.stories import TABLET, assert_chinese, open_page, start_stack
+from tests.support.stories import assert_chinese
+from tests.support.story_steps import (
+    courier_online,
+    menu_found_by_search,
+    order_from_menu,
+    sign_in_consumer,
+    story_stack,
+    tablet_signed_in,
+)
 
 pytestmark = pytest.mark.live
 SPEED = 12
-WUYI = {"latitude": 28.1952, "longitude": 112.9768}
 
 
 @pytest.fixture
 def stack(template, tmp_path):
-    started = start_stack(template.copy(), tmp_path, speed=SPEED)
-    # Offers wait for a person who reads them (30 business minutes = 150 s here); the tablet store
-    # is the one who decides its orders, not a deadline racing a 12x clock.
-    started.sql(text("UPDATE cities SET offer_timeout_s = 1800"))
-    started.sql(text("UPDATE stores SET accept_timeout_s = 3600 WHERE intake_mode = 'tablet'"))
-    yield started
-    started.stop()
-    started.server.stop()
-    template.drop(started.server.database_url)
-
-
-def sign_in_consumer(page) -> None:
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.get_by_role("button", name="演示用户 李雷").click()
-    expect(page.locator("#hd-who")).to_have_text("李雷")
-
-
-def order_from_menu(page, address: str, units: int = 1) -> str:
-    """Add the menu's first item in stock `units` times, then order; the hand-off code."""
-    item = page.locator("#menu li").filter(has=page.locator(".tag.in")).first
-    for _ in range(units):
-        item.get_by_role("button", name="加入").click()
-    page.wait_for_function("!document.body.dataset.quoting")
-    page.fill("#address", address)
-    page.locator("#place-order").click()
-    page.locator("#pay-go").click(timeout=20_000)  # the order waits for payment: the cashier
-    page.locator("#pay").click()
-    expect(page.locator("#result")).to_have_text("支付成功")
-    page.locator("#back").click()
-    expect(page.locator("#handoff-code")).to_be_visible(timeout=20_000)
-    return page.locator("#handoff-code").inner_text()
+    with story_stack(template, tmp_path, speed=SPEED) as started:
+        # Offers wait for a person who reads them (30 business minutes = 150 s here); the tablet
+        # store is the one who decides its orders, not a deadline racing a 12x clock.
+        started.sql(text("UPDATE cities SET offer_timeout_s = 1800"))
+        started.sql(text("UPDATE stores SET accept_timeout_s = 3600 WHERE intake_mode = 'tablet'"))
+        yield started
 
 
 def courier_takes_the_job(courier, store_point: tuple[float, float]) -> None:
@@ -72,28 +54,11 @@ def test_orders_at_an_auto_store_and_the_tablet_store_reach_the_door(stack, brow
         )
     )
     # The tablet signs in first: a store whose tablet is silent takes no orders.
-    tablet = open_page(browser, stack, TABLET)
-    tablet.goto(stack.url + "/store")
-    tablet.fill("#hd-token", tokens["store"])
-    tablet.click("#hd-signin-form button")
-    expect(tablet.locator("#st-empty")).to_be_visible()
-    courier = open_page(browser, stack)
-    courier.goto(stack.url + "/courier")
-    courier.fill("#hd-token", tokens["courier"])
-    courier.click("#hd-signin-form button")
-    courier.check("#online")
-    expect(courier.locator("#online-label")).to_have_text("在线接单")
+    tablet = tablet_signed_in(browser, stack, tokens["store"])
+    courier = courier_online(browser, stack, tokens["courier"])
 
     # 1. An auto_accept store: found through the search, ordered from its menu.
-    shop = open_page(browser, stack, geolocation=WUYI, permissions=["geolocation"])
-    shop.goto(stack.url + "/")
-    shop.get_by_role("button", name="使用我的位置").click()
-    expect(shop.locator("#where-now")).to_contain_text("送至")
-    shop.fill("#q", "牛奶")
-    shop.get_by_role("button", name="搜索", exact=True).click()
-    shop.locator("#results li.hit").first.locator("button.link").click()
-    expect(shop.locator("#menu li").first).to_be_visible()
-    store_id = int(shop.url.split("store=")[1].split("&")[0])
+    shop, store_id = menu_found_by_search(browser, stack)
     (auto,) = stack.sql(
         text("SELECT intake_mode, lat, lon FROM stores WHERE id = :id"), id=store_id
     )

@@ -9,8 +9,14 @@ from sqlalchemy import select, text
 
 from service.deliveries.models import Delivery
 from tests.support.browser import screenshot
-from tests.support.stories import assert_chinese, open_page, start_stack
-from tests.test_story_delivery import WUYI, order_from_menu, sign_in_consumer
+from tests.support.stories import assert_chinese
+from tests.support.story_steps import (
+    courier_online,
+    menu_found_by_search,
+    order_from_menu,
+    sign_in_consumer,
+    story_stack,
+)
 
 pytestmark = pytest.mark.live
 SPEED = 4
@@ -31,32 +37,15 @@ COUNTDOWN_RESTARTED = f"""() => {{
 
 @pytest.fixture
 def stack(template, tmp_path):
-    started = start_stack(template.copy(), tmp_path, speed=SPEED)
-    started.sql(text("UPDATE cities SET offer_timeout_s = :s"), s=OFFER_S)
-    started.sql(text("UPDATE couriers SET status = 'offline'"))  # he is the only one online
-    yield started
-    started.stop()
-    started.server.stop()
-    template.drop(started.server.database_url)
+    with story_stack(template, tmp_path, speed=SPEED) as started:
+        started.sql(text("UPDATE cities SET offer_timeout_s = :s"), s=OFFER_S)
+        started.sql(text("UPDATE couriers SET status = 'offline'"))  # he is the only one online
+        yield started
 
 
 def test_a_courier_lets_an_offer_lapse_and_gets_it_again(stack, browser):
-    courier = open_page(browser, stack)
-    courier.goto(stack.url + "/courier")
-    courier.fill("#hd-token", stack.tokens()["courier"])
-    courier.click("#hd-signin-form button")
-    courier.check("#online")
-    expect(courier.locator("#online-label")).to_have_text("在线接单")
-
-    shop = open_page(browser, stack, geolocation=WUYI, permissions=["geolocation"])
-    shop.goto(stack.url + "/")
-    shop.get_by_role("button", name="使用我的位置").click()
-    expect(shop.locator("#where-now")).to_contain_text("送至")
-    shop.fill("#q", "牛奶")
-    shop.get_by_role("button", name="搜索", exact=True).click()
-    shop.locator("#results li.hit").first.locator("button.link").click()
-    expect(shop.locator("#menu li").first).to_be_visible()
-    store_id = int(shop.url.split("store=")[1].split("&")[0])
+    courier = courier_online(browser, stack, stack.tokens()["courier"])
+    shop, store_id = menu_found_by_search(browser, stack)
     (store,) = stack.sql(
         text("SELECT name, intake_mode, lat, lon FROM stores WHERE id = :id"), id=store_id
     )

@@ -7,33 +7,22 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.support.payments import place_and_pay_live
-from tests.support.stories import TABLET, assert_chinese, open_page, restart_after, start_stack
+from tests.support.stories import assert_chinese, restart_after
+from tests.support.story_steps import courier_online, story_stack, tablet_signed_in
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
 def stack(template, tmp_path):
-    started = start_stack(template.copy(), tmp_path, scheduler=False)
-    yield started
-    started.stop()
-    started.server.stop()
-    template.drop(started.server.database_url)
+    with story_stack(template, tmp_path, scheduler=False) as started:
+        yield started
 
 
 def test_the_tablet_and_the_courier_recover_after_the_server_was_down(stack, browser, tmp_path):
     tokens = stack.tokens()
-    tablet = open_page(browser, stack, TABLET)
-    tablet.goto(stack.url + "/store")
-    tablet.fill("#hd-token", tokens["store"])
-    tablet.click("#hd-signin-form button")
-    expect(tablet.locator("#st-empty")).to_be_visible()
-    courier = open_page(browser, stack)
-    courier.goto(stack.url + "/courier")
-    courier.fill("#hd-token", tokens["courier"])
-    courier.click("#hd-signin-form button")
-    courier.check("#online")
-    expect(courier.locator("#online-label")).to_have_text("在线接单")
+    tablet = tablet_signed_in(browser, stack, tokens["store"])
+    courier = courier_online(browser, stack, tokens["courier"])
 
     restart_after(stack, tmp_path, down_s=20)
     expect(courier.locator("#hd-conn")).to_be_hidden(timeout=20_000)

@@ -9,18 +9,16 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support.browser import screenshot
-from tests.support.stories import TABLET, assert_chinese, open_page, start_stack
+from tests.support.stories import TABLET, assert_chinese, open_page
+from tests.support.story_steps import story_stack
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
 def stack(template, tmp_path):
-    started = start_stack(template.copy(), tmp_path, scheduler=False)
-    yield started
-    started.stop()
-    started.server.stop()
-    template.drop(started.server.database_url)
+    with story_stack(template, tmp_path, scheduler=False) as started:
+        yield started
 
 
 def search(page, words: str) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from service.auth.models import ApiToken
+from service.campaigns.claims import claim_pack
 from service.campaigns.models import Batch, Campaign, CouponTemplate
 from service.cities.models import City
 from service.people.models import Consumer
@@ -67,6 +68,21 @@ def make_campaign(
         )
     session.flush()
     return campaign, batch
+
+
+def claimed_coupon_id(
+    session: Session, consumer_id: int, campaign_id: int, now: datetime, *, lat: float, lon: float
+) -> int:
+    """The first coupon of the pack the consumer claims from the campaign at (lat, lon)."""
+    claimed = claim_pack(
+        session=session,
+        consumer_id=consumer_id,
+        campaign_id=campaign_id,
+        lat=lat,
+        lon=lon,
+        now=now,
+    )
+    return claimed.coupons[0].id
 
 
 def make_consumers(session: Session, count: int, now: datetime) -> list[tuple[int, str]]:

@@ -9,7 +9,6 @@ import requests
 from sqlalchemy import func, select
 
 from service import caches
-from service.campaigns.claims import claim_pack
 from service.cities.models import City
 from service.clock import SystemClock
 from service.db import Database, make_engine
@@ -21,7 +20,13 @@ from service.orders.schemas import OrderIn
 from service.tablet import deadlines
 from service.tablet import orders as tablet_orders
 from tests.support.deliveries import HOME, make_couriers
-from tests.support.factories import make_campaign, make_city, make_consumers, make_store
+from tests.support.factories import (
+    claimed_coupon_id,
+    make_campaign,
+    make_city,
+    make_consumers,
+    make_store,
+)
 from tests.support.payments import pay_in_session
 from tests.support.tablets import store_token, tablet
 
@@ -85,17 +90,8 @@ class Arena:
         ((consumer_id, token),) = make_consumers(session, 1, now)
         coupon_id = None
         if k % 2 == 0:  # every other order spends a coupon: short-picks give spend back
-            coupon_id = (
-                claim_pack(
-                    session=session,
-                    consumer_id=consumer_id,
-                    campaign_id=self.campaign_id,
-                    lat=HOME["lat"],
-                    lon=HOME["lon"],
-                    now=now,
-                )
-                .coupons[0]
-                .id
+            coupon_id = claimed_coupon_id(
+                session, consumer_id, self.campaign_id, now, lat=HOME["lat"], lon=HOME["lon"]
             )
         order_in = OrderIn(
             items=ITEMS, payment_method="wechat", coupon_id=coupon_id, store_id=store_id, **HOME

@@ -11,6 +11,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)  # 12:00 in China: the adapters' tests' clock
+
+
+def notify_url(kind: str) -> str:
+    """Where our service takes the provider kind's notifications (as the adapters are told)."""
+    return f"https://shop.example/v1/payments/notify/{kind}"
+
+
+def open_trade(provider, kind: str, method: str, number: str, amount: int):
+    """A payment of `amount` fen created at the provider, due 15 minutes after NOW; its Prepay."""
+    return provider.create(
+        out_trade_no=number,
+        amount_fen=amount,
+        method=method,
+        description="小时达订单",
+        expire_at=NOW + timedelta(minutes=15),
+        notify_url=notify_url(kind),
+    )
 
 
 @dataclass
