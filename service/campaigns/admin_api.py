@@ -14,8 +14,7 @@ from service.campaigns.schemas import (
     TemplateRead,
 )
 from service.campaigns.views import batch_read, campaign_read, template_read
-from service.cities.models import City
-from service.cities.service import city_zone
+from service.cities.service import zone_of
 from service.web.auth import BEARER, current_operator, require
 from service.web.context import clock, db_session
 from service.web.spec import ID, Resp, spec
@@ -27,9 +26,7 @@ ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None
 def _read(campaign) -> CampaignRead:
     session = db_session()
     batches, templates = admin.campaign_parts(session, campaign.id)
-    return campaign_read(
-        campaign, batches, templates, city_zone(session.get(City, campaign.city_id))
-    )
+    return campaign_read(campaign, batches, templates, zone_of(session, campaign.city_id))
 
 
 @bp.post("")
@@ -98,7 +95,7 @@ def add_batch(campaign_id: int):
         batch_in=request.context.json,
         now=clock().now(),
     )
-    return batch_read(batch, city_zone(session.get(City, batch.city_id))), 201
+    return batch_read(batch, zone_of(session, batch.city_id)), 201
 
 
 @bp.post(f"/<{ID}:campaign_id>/templates")
@@ -119,4 +116,4 @@ def add_template(campaign_id: int):
         template_in=request.context.json,
         now=clock().now(),
     )
-    return template_read(template, city_zone(session.get(City, template.city_id))), 201
+    return template_read(template, zone_of(session, template.city_id)), 201

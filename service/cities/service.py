@@ -67,6 +67,11 @@ def city_zone(city: City) -> ZoneInfo:
     return zone_named(city.timezone)
 
 
+def zone_of(session: Session, city_id: int) -> ZoneInfo:
+    """The timezone of the city with this id (read through the session)."""
+    return city_zone(session.get(City, city_id))
+
+
 @lru_cache(maxsize=64)
 def zone_named(name: str) -> ZoneInfo:
     """A timezone by IANA name, loaded once."""

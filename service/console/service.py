@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from service.campaigns.models import Batch, Campaign
 from service.cities.models import City
-from service.cities.service import city_zone
+from service.cities.service import zone_of
 from service.deliveries.models import Delivery
 from service.errors import NotFound
 from service.orders import states
@@ -99,7 +99,7 @@ def _late_orders(session: Session, city_id: int, now: datetime) -> list[dict]:
         .order_by(col(Order.promised_at))
         .limit(LIST_LIMIT)
     ).all()
-    zone = city_zone(session.get(City, city_id))
+    zone = zone_of(session, city_id)
     return [
         {
             "order_id": r[0],

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from service.campaigns.admin import operated_campaign
 from service.cities.models import City
-from service.cities.service import city_zone
+from service.cities.service import city_zone, zone_of
 from service.errors import NotFound
 from service.people.models import Operator
 from service.reports import campaign as figures_of
@@ -31,7 +31,7 @@ def campaign_report(
     first), clipped to the MAX_DAYS a report covers (the latest of them).
     """
     campaign = operated_campaign(session=session, operator=operator, campaign_id=campaign_id)
-    zone = city_zone(session.get(City, campaign.city_id))
+    zone = zone_of(session, campaign.city_id)
     span = make_span(*_activity(campaign, first, last, zone, now), zone)
     rows = figures_of.figures(session, campaign, span, group)
     total = figures_of.totals(session, campaign, span, group, rows)
