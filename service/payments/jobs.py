@@ -96,10 +96,11 @@ def query_one(*, session: Session, item: tuple[str, int], now: datetime) -> int:
         state = accounts.provider(payment.account).query(payment.out_trade_no)
     except ProviderError:
         state = None
+    # The answer is acted on before checked_at is written: a paid trade locks store, order,
+    # then payment (as a notification does); writing the payment row first deadlocked them.
+    outcome = None if state is None else settle.trade_state(session, payment, state, now)
     session.execute(update(Payment).where(col(Payment.id) == row_id).values(checked_at=now))
-    if state is None:
-        return 0
-    return int(settle.trade_state(session, payment, state, now) in ("placed", "refunded"))
+    return int(outcome in ("placed", "refunded"))
 
 
 def send_refund(*, session: Session, item: int, now: datetime) -> int:
