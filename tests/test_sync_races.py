@@ -2,7 +2,6 @@
 overwrites `reserved`, availability never goes negative, a refused feed changes nothing."""
 
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -99,24 +98,25 @@ def test_an_operator_sync_reads_a_slow_feed_before_it_holds_any_lock(live_server
         with Database(engine).unit_of_work() as session:
             town = make_city(session)
             url = f"{feeds.url}/csv/lotus_changsha_wuyi.csv"
-            synced = make_store(
-                session, town, 2.0, adapter_kind="csv", adapter_settings={"url": url}
-            )
+            settings = {"url": url, "timeout_s": 90}  # the held feed must not time out
+            synced = make_store(session, town, 2.0, adapter_kind="csv", adapter_settings=settings)
             make_store(session, town, 1.0, stock={"BAK-0001": (20, 4800)})
             ((_, token),) = make_consumers(session, 1, SystemClock().now())
             platform = operator_headers(session, SystemClock())
-        feeds.switches["slow_s"] = 2.0
+        release = feeds.switches["hold"] = threading.Event()  # the feed answers when released
         answers = []
         sync_url = f"{server.url}/v1/admin/sync/{synced.id}"
         post = lambda: answers.append(requests.post(sync_url, json={}, headers=platform))  # noqa: E731
         sync = threading.Thread(target=post)
         sync.start()
-        time.sleep(0.5)  # the sync request now waits for the store's system
-        began = time.monotonic()
-        (placed,) = race([order_call(server, token, "k")], clients=1)
-        waited = time.monotonic() - began
-        sync.join()
-    # Before, on SQLite the request held the write lock for the fetch: the order waited 1.5 s.
-    assert placed.status_code == 201 and waited < 1.0, (placed.status_code, waited)
+        try:
+            assert feeds.holding.wait(60), "the sync never asked the store's system"
+            # Before, on SQLite the sync held the write lock while it read: the order waited.
+            (placed,) = race([order_call(server, token, "k")], clients=1)
+            sync_still_reading = not answers
+        finally:
+            release.set()
+            sync.join()
+    assert placed.status_code == 201 and sync_still_reading
     assert answers[0].status_code == 200 and answers[0].json()["status"] == "ok"
     engine.dispose()

@@ -1,6 +1,8 @@
 """A local HTTP server for adapter tests, serving the sample feeds in fixtures/feeds/.
 
-Switches (set on `server.switches`): `slow_s` (sleep before answering), `fail_first`
+Switches (set on `server.switches`): `slow_s` (sleep before answering), `hold` (a
+threading.Event each request waits for before answering; `server.holding` is set once one
+waits), `fail_first`
 (answer 500 to that many requests first), `api_key` (the bearer key it accepts),
 `truncate` (cut CSV before its trailer; JSON: claim more rows than served), `bad_page` (the
 page number answered with broken JSON).
@@ -17,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 API_KEY = "sk-test-7f3a9c"
+HOLD_AT_MOST_S = 60  # a test that never releases its hold still ends
 
 
 class FeedServer(ThreadingHTTPServer):
@@ -27,6 +30,7 @@ class FeedServer(ThreadingHTTPServer):
         self.switches: dict = {"api_key": API_KEY}
         self.hits = 0
         self.seen_auth: list[str] = []
+        self.holding = threading.Event()
 
     @property
     def url(self) -> str:
@@ -55,6 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         switches, self.server.hits = self.server.switches, self.server.hits + 1
         time.sleep(switches.get("slow_s", 0))
+        if "hold" in switches:
+            self.server.holding.set()
+            switches["hold"].wait(HOLD_AT_MOST_S)
         if switches.get("fail_first", 0) > 0:
             switches["fail_first"] -= 1
             return self._send(500, b"boom", "text/plain")
