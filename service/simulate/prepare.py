@@ -22,11 +22,19 @@ from service.stores.models import Store
 from service.tablet.schemas import IntakeIn
 from service.tablet.switches import change_store
 
+# A simulated courier's round trip takes real seconds, `speed` times as many business seconds:
+# at 120x the city's 30 s offer window and 60 s position freshness were 0.25 s and 0.5 s of real
+# time, less than a loaded service takes to answer, and every offer lapsed before any courier
+# read it. The windows a round trip must fit in hold this many real seconds, as the tablets'
+# silence (HD_TABLET_SILENCE_S) holds a real minute.
+ROUND_TRIP_REAL_S = 10
+
 
 def prepare_world(*, session: Session, scenario: Scenario, now: datetime) -> dict:
     """Create everything the run needs; answer the tokens and ids the actors use (JSON-able)."""
     rng = random.Random(scenario.seed)
     city = session.exec(select(City).where(City.code == scenario.city)).one()
+    _fit_windows_to_speed(city, scenario.speed)
     operator = Operator(name=f"simulator-{secrets.token_hex(4)}")
     session.add(operator)
     session.flush()
@@ -39,6 +47,14 @@ def prepare_world(*, session: Session, scenario: Scenario, now: datetime) -> dic
         "couriers": _couriers(session, scenario, city, rng, token, now),
         "campaign_id": _campaign(session, scenario, city, operator, now),
     }
+
+
+def _fit_windows_to_speed(city: City, speed: float) -> None:
+    """Stretch the city's courier windows to ROUND_TRIP_REAL_S of real time at `speed` (never
+    shorter than the city's own); the services read the city within their cache's minute."""
+    window = math.ceil(ROUND_TRIP_REAL_S * speed)
+    city.offer_timeout_s = max(city.offer_timeout_s, window)
+    city.location_fresh_s = max(city.location_fresh_s, window)
 
 
 def _token_maker(session: Session, now: datetime):
