@@ -5,13 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.pricing.allocation import allocate
-from service.pricing.engine import (
-    CouponOffer,
-    FeeRule,
-    PriceLine,
-    PromotionRule,
-    price,
-)
+from service.pricing.engine import price
+from service.pricing.terms import CouponOffer, FeeRule, PriceLine, PromotionRule
 
 EVERY_299_OFF_50 = PromotionRule(1, "跨店每满299减50", "every_threshold", 29_900, 5_000)
 FEE = FeeRule(fee_fen=500, free_from_fen=5_900)

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.clock import ScaledClock
-from service.simulate.consumers import Outcomes, arrivals
+from service.simulate.consumers import arrivals
 from service.simulate.couriers import Rider, _goods_ready, _offered
 from service.simulate.http import Api
+from service.simulate.outcomes import Outcomes
 from service.simulate.scenario import load_scenario
 from service.simulate.stores import READY_AGAIN_S, _act
 

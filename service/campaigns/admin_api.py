@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 
 from service.auth.models import Role
-from service.campaigns import admin
+from service.campaigns import admin, parts
 from service.campaigns.schemas import (
     BatchCreate,
     BatchRead,
@@ -25,7 +25,7 @@ ERRORS = {"HTTP_401": None, "HTTP_403": None, "HTTP_404": None, "HTTP_409": None
 
 def _read(campaign) -> CampaignRead:
     session = db_session()
-    batches, templates = admin.campaign_parts(session, campaign.id)
+    batches, templates = parts.campaign_parts(session, campaign.id)
     return campaign_read(campaign, batches, templates, zone_of(session, campaign.city_id))
 
 
@@ -88,7 +88,7 @@ def update(campaign_id: int):
 def add_batch(campaign_id: int):
     """Add a claim window with a pack quota."""
     session = db_session()
-    batch = admin.add_batch(
+    batch = parts.add_batch(
         session=session,
         operator=current_operator(),
         campaign_id=campaign_id,
@@ -109,7 +109,7 @@ def add_batch(campaign_id: int):
 def add_template(campaign_id: int):
     """Add a coupon kind to the campaign's pack (before the first claim)."""
     session = db_session()
-    template = admin.add_template(
+    template = parts.add_template(
         session=session,
         operator=current_operator(),
         campaign_id=campaign_id,

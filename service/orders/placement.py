@@ -20,9 +20,9 @@ from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
 from service.payments.service import open_payment
-from service.pricing.engine import FeeRule, PriceLine
 from service.pricing.inputs import active_promotions
 from service.pricing.service import Basket, price_basket, quote_read
+from service.pricing.terms import FeeRule, PriceLine
 
 
 def place_order(

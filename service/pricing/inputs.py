@@ -9,7 +9,7 @@ from service import caches
 from service.campaigns.models import Campaign, CampaignStore, Coupon, CouponTemplate, Promotion
 from service.catalog.models import Product, StoreStock
 from service.errors import Conflict, InvalidInput, NotFound
-from service.pricing.engine import CouponOffer, PriceLine, PromotionRule
+from service.pricing.terms import CouponOffer, PriceLine, PromotionRule
 
 
 def basket_lines(session: Session, store_id: int, items: list) -> tuple[list[PriceLine], dict]:

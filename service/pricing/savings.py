@@ -1,7 +1,8 @@
 """What each of the consumer's usable coupons would save on a basket, and the nearest
 threshold not yet reached ("add 12 yuan more to save 30")."""
 
-from service.pricing.engine import CouponOffer, PriceLine, Quote, price
+from service.pricing.engine import price
+from service.pricing.terms import CouponOffer, PriceLine, Quote
 
 
 def coupon_options(basket, offers: list, baseline: Quote) -> list[dict]:

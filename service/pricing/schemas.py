@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from service.cities.schemas import PointIn
 from service.fields import StrictInt
-from service.pricing.engine import AppliedCoupon, AppliedPromotion
+from service.pricing.terms import AppliedCoupon, AppliedPromotion
 
 PaymentMethod = Literal["wechat", "alipay", "card", "digital_rmb"]
 # A row id: positive and within the 32-bit id columns of both engines.

@@ -9,9 +9,10 @@ from service.cities.models import City
 from service.cities.service import city_for_point
 from service.errors import NotFound
 from service.pricing import inputs
-from service.pricing.engine import FeeRule, PriceLine, Quote, price
+from service.pricing.engine import price
 from service.pricing.savings import coupon_options, next_threshold
 from service.pricing.schemas import CouponOptionRead, NextThresholdRead, QuoteIn, QuoteRead
+from service.pricing.terms import FeeRule, PriceLine, Quote
 from service.stores.models import Store
 
 

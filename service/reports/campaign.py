@@ -5,15 +5,13 @@ from sqlmodel import Session, col
 
 from service.campaigns.models import Batch, Campaign, Coupon, CouponTemplate, PackClaim
 from service.deliveries.compensation import is_compensation
-from service.orders.models import LedgerEntry, Order, OrderEvent, OrderLine
+from service.orders.models import OrderLine
 from service.reports.facts import (
-    SHORT_PICKED,
-    goods_missing,
-    line_of_short_pick,
     of_campaign,
     order_facts,
 )
 from service.reports.funding import FUNDERS, funder_shares
+from service.reports.losses import compensation_query, short_pick_query
 from service.reports.span import Span, bucket, local_label
 from service.stores.models import Store
 
@@ -70,12 +68,12 @@ def _queries(campaign: Campaign, span: Span, group: str | None, dialect: str) ->
 
     queries = [
         _order_query(campaign, span, group, key_of),
-        _short_pick_query(campaign, span, group, key_of),
+        short_pick_query(campaign, span, group, key_of),
     ]
     if group in (None, "day", "hour"):  # claims and expiries belong to no store or category
         queries += _coupon_queries(campaign, span, key_of)
     if group != "category":
-        queries.append(_compensation_query(campaign, span, group, key_of))
+        queries.append(compensation_query(campaign, span, group, key_of))
     return queries
 
 
@@ -185,52 +183,6 @@ def _issued_queries(campaign: Campaign, span: Span, key_of) -> list:
         col(Coupon.claimed_at) < span.end,
     )
     return [claims, coupons]
-
-
-def _store_key(group):
-    return col(Order.store_id) if group == "store" else col(Store.chain)
-
-
-def _short_pick_query(campaign: Campaign, span: Span, group, key_of):
-    """The goods' value of short-picked units, on the day they went missing."""
-    if group == "category":
-        key = col(OrderLine.category)
-    else:
-        key = key_of(col(OrderEvent.at), _store_key(group))
-    query = (
-        select(key.label("key"), func.sum(goods_missing()).label("short_pick_fen"))
-        .select_from(OrderEvent)
-        .join(Order, col(Order.id) == col(OrderEvent.order_id))
-    )
-    if group == "category":
-        query = query.join(OrderLine, col(OrderLine.id) == line_of_short_pick())
-    if group == "chain":
-        query = query.join(Store, col(Store.id) == col(Order.store_id))
-    return query.where(
-        of_campaign(campaign.id),
-        col(OrderEvent.kind) == SHORT_PICKED,
-        col(OrderEvent.at) >= span.start,
-        col(OrderEvent.at) < span.end,
-    ).group_by(key)
-
-
-def _compensation_query(campaign: Campaign, span: Span, group, key_of):
-    """Compensation paid on the campaign's orders (ledger), on its own day."""
-    entry = LedgerEntry
-    key = key_of(col(entry.at), _store_key(group))
-    query = (
-        select(key.label("key"), func.sum(col(entry.amount_fen)).label("compensation_fen"))
-        .select_from(entry)
-        .join(Order, col(Order.id) == col(entry.order_id))
-    )
-    if group == "chain":
-        query = query.join(Store, col(Store.id) == col(Order.store_id))
-    return query.where(
-        of_campaign(campaign.id),
-        col(entry.kind) == "compensation",
-        col(entry.at) >= span.start,
-        col(entry.at) < span.end,
-    ).group_by(key)
 
 
 def store_names(session: Session, rows: dict) -> dict:

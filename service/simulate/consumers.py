@@ -2,57 +2,14 @@
 drop, quote, order (retrying with the same Idempotency-Key), pay at the cashier (at once, late,
 or never), and now and then cancel."""
 
-import contextlib
 import random
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from service.simulate.http import Api
+from service.simulate.outcomes import Outcomes, answer_code
 from service.simulate.scenario import Scenario
-
-
-@dataclass
-class Outcomes:
-    """What the actors saw; shared by every actor (tasks of one event loop: no lock)."""
-
-    orders: dict[int, dict] = field(default_factory=dict)
-    refused: Counter = field(default_factory=Counter)
-    reasons: Counter = field(default_factory=Counter)  # why no store could take it, summed
-    claims: list[tuple[datetime, str]] = field(default_factory=list)
-    visits: Counter = field(default_factory=Counter)  # ordered, browsed, never_began, refused
-
-    def placed(self, placed: dict, store: dict, at: datetime, token: str) -> None:
-        order, breakdown = placed["order"], placed["breakdown"]
-        self.visits["ordered"] += 1
-        self.orders[order["id"]] = {
-            "store_id": store["id"],
-            "category": store["category"],
-            "placed_at": at,
-            "token": token,
-            "promised_at": order["promised_at"],
-            "code": order["handoff_code"],
-            "status": "PLACED",
-            "subtotal_fen": breakdown["subtotal_fen"],
-            "funding": breakdown.get("funding") or {},
-        }
-
-    def refuse(self, answer, code: str | None = None) -> None:
-        """Count a refused quote or order by its error code (and no store's reasons)."""
-        self.refused[code or _code(answer)] += 1
-        self.visits["never_began" if code == "never_began" else "refused"] += 1
-        with contextlib.suppress(AttributeError, ValueError, KeyError, TypeError):
-            self.reasons.update(answer.json()["error"].get("reasons") or {})
-
-    def left(self) -> None:
-        """A visitor who browsed (and perhaps claimed a pack for later) without ordering."""
-        self.visits["browsed"] += 1
-
-    def mark(self, order_id: int, **changes) -> None:
-        if order_id in self.orders:
-            self.orders[order_id].update(changes)
 
 
 def arrivals(scenario: Scenario, rng: random.Random) -> list[datetime]:
@@ -220,7 +177,7 @@ async def claim(
         "POST", f"/v1/campaigns/{world['campaign_id']}/claim", token, json={"lat": lat, "lon": lon}
     )
     got = answer is not None and answer.status_code == 201
-    outcomes.claims.append((api.clock.now(), "issued" if got else _code(answer)))
+    outcomes.claims.append((api.clock.now(), "issued" if got else answer_code(answer)))
 
 
 async def place(api: Api, token: str, body: dict, attempts: int = 3):
@@ -231,7 +188,7 @@ async def place(api: Api, token: str, body: dict, attempts: int = 3):
         answer = await api.call(
             "POST", "/v1/orders", token, json=body, headers={"Idempotency-Key": key}
         )
-        if answer is not None and _code(answer) == "price_changed" and not repriced:
+        if answer is not None and answer_code(answer) == "price_changed" and not repriced:
             body = {**body, "expected_payable_fen": answer.json()["error"]["quote"]["payable_fen"]}
             key, repriced = str(uuid.uuid4()), True  # a new order: the old key holds the 409
             continue
@@ -243,12 +200,3 @@ async def place(api: Api, token: str, body: dict, attempts: int = 3):
 
 def _time(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def _code(answer) -> str:
-    if answer is None:
-        return "no_answer"
-    try:
-        return answer.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return f"http_{answer.status_code}"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from service.geo import rough_km
-from service.simulate.consumers import Outcomes
 from service.simulate.http import Api
+from service.simulate.outcomes import Outcomes
 from service.simulate.scenario import Scenario
 
 TICK_S = 15  # business seconds between location updates

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, func, select
 
 from service.auth.models import Role
 from service.auth.service import issue_token
-from service.campaigns.admin import add_batch, add_template, create_campaign
+from service.campaigns.admin import create_campaign
+from service.campaigns.parts import add_batch, add_template
 from service.campaigns.schemas import BatchCreate, CampaignCreate, TemplateCreate
 from service.catalog.models import StoreStock
 from service.cities.models import City

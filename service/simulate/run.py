@@ -6,9 +6,10 @@ import resource
 import time
 from datetime import UTC, datetime, timedelta
 
-from service.simulate.consumers import Outcomes, arrivals, consumer
+from service.simulate.consumers import arrivals, consumer
 from service.simulate.couriers import courier
 from service.simulate.http import Api
+from service.simulate.outcomes import Outcomes
 from service.simulate.scenario import Scenario
 from service.simulate.stores import store_staff
 

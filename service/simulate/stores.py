@@ -4,8 +4,8 @@ reject, some never answer, some short-pick); everywhere mark the order ready aft
 import asyncio
 import random
 
-from service.simulate.consumers import Outcomes
 from service.simulate.http import Api
+from service.simulate.outcomes import Outcomes
 from service.simulate.scenario import Scenario
 
 # A poll holds this much business time unless the scenario says (stores.poll_s): well inside

@@ -26,7 +26,7 @@ from service.orders.locks import lock_order
 from service.orders.models import Order, OrderLine
 from service.orders.stock import release_lines
 from service.pricing.allocation import allocate
-from service.pricing.engine import FUNDERS
+from service.pricing.terms import FUNDERS
 
 
 def short_pick(
