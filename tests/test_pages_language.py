@@ -13,6 +13,7 @@ from tests.test_messages import NOT_EVENTS
 
 PAGES = ("/", "/store", "/courier", "/admin", "/admin/payments", "/track/" + "x" * 43)
 ZH_PO = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
+STATIC = TRANSLATIONS.parents[1] / "static"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -64,10 +65,16 @@ def test_every_page_is_chinese_by_default_and_english_on_request(client, path):
     assert not re.findall(r"\b(?!EN\b)[A-Za-z]{3,}", shown_text(chinese.text))
     english = client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})
     places = re.sub(r"<(option|optgroup)\b[^>]*>[^<]*", " ", english.text)  # names of places
-    # Issue 23's account pane (_accounts.html) is written in Chinese only for now.
-    places = re.sub(r'<section id="acc".*?</section>', " ", places, flags=re.S)
     assert '<html lang="en">' in english.text
     assert not CJK.search(shown_text(places).replace("中文", ""))
+
+
+@pytest.mark.parametrize("script", ["signin.js", "accounts.js"])
+def test_the_sign_in_and_accounts_scripts_take_their_words_from_the_catalogue(script):
+    text = (STATIC / script).read_text(encoding="utf-8")
+    assert not CJK.search(text), f"{script} writes Chinese itself: add the words to the catalogue"
+    used = set(re.findall(r'HD\.t\("((?:signin|accounts)\.[\w.]*\w)"', text))
+    assert used and not used - set(source())
 
 
 def test_the_language_switch_is_remembered(client):

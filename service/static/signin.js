@@ -6,16 +6,10 @@
   const $ = (id) => document.getElementById(id);
   const tokenKey = (role) => "hd.token." + role;
   const sessionKey = (role) => "hd.session." + role;
-  const WORDS = {
-    code_refused: "验证码错误、已使用或已过期", rate_limited: "操作太频繁，请稍后再试",
-    not_a_courier: "此号码未登记为骑手", account_disabled: "账户已停用",
-    invalid: "请输入正确的手机号", validation_error: "请填写完整",
-    pairing_refused: "配对码无效、已使用或已过期", sign_in_refused: "用户名、密码或验证码不正确",
-    totp_required: "请输入身份验证器中的六位验证码", totp_refused: "身份验证器验证码不正确",
-    sms_unavailable: "短信发送失败，请稍后重试", unauthenticated: "请重新登录",
-  };
-  const say = (failure) => (failure && WORDS[failure.code]) ||
-    (failure instanceof HD.ApiError ? "登录失败" : "无法连接服务器");
+  /* Sign-in's own words for the refusals it meets (signin.error.*), in the page's language. */
+  const say = (failure) => (failure && failure.code && HD.has("signin.error." + failure.code)
+    ? HD.t("signin.error." + failure.code)
+    : HD.t(failure instanceof HD.ApiError ? "signin.failed" : "signin.offline"));
 
   function stored(role) {
     try { return JSON.parse(localStorage.getItem(sessionKey(role)) || "null"); } catch (e) { return null; }
@@ -100,15 +94,15 @@
   function phoneForm(role, box, fail, succeed) {
     const note = document.createElement("p");
     Object.assign(note, { id: "si-note", className: "hd-muted", hidden: true });
-    box.append(field("si-phone", "手机号", "tel", { inputMode: "tel", placeholder: "138 0000 0000" }),
-               button("si-send", "获取验证码"),
-               field("si-code", "验证码", "text", { inputMode: "numeric", maxLength: 6 }),
-               button("si-go", "登录"), note);
+    box.append(field("si-phone", HD.t("signin.phone"), "tel", { inputMode: "tel", placeholder: "138 0000 0000" }),
+               button("si-send", HD.t("signin.send_code")),
+               field("si-code", HD.t("signin.code"), "text", { inputMode: "numeric", maxLength: 6 }),
+               button("si-go", HD.t("signin.go")), note);
     $("si-send").addEventListener("click", async () => {
       try {
         const sent = (await post("/v1/auth/code", { phone: $("si-phone").value })).data;
-        note.textContent = sent.demo_code ? "演示模式：短信验证码 " + sent.demo_code
-                                          : "验证码已发送，5 分钟内有效";
+        note.textContent = sent.demo_code ? HD.t("signin.demo_code", { code: sent.demo_code })
+                                          : HD.t("signin.code_sent");
         note.hidden = false;
       } catch (failure) { fail(failure); }
     });
@@ -121,9 +115,9 @@
   }
 
   function pairForm(box, fail, succeed) {
-    box.append(field("si-pair", "配对码（由运营人员提供）", "text", { placeholder: "XXXXX-XXXXX" }),
-               field("si-device", "设备名称", "text", { value: "门店平板" }),
-               button("si-pair-go", "配对"));
+    box.append(field("si-pair", HD.t("signin.pairing_code"), "text", { placeholder: "XXXXX-XXXXX" }),
+               field("si-device", HD.t("signin.device_name"), "text", { value: HD.t("signin.device_default") }),
+               button("si-pair-go", HD.t("signin.pair")));
     $("si-pair-go").addEventListener("click", async () => {
       try {
         succeed((await post("/v1/auth/pair", { code: $("si-pair").value,
@@ -135,9 +129,9 @@
   function operatorForm(box, fail, succeed) {
     const enrol = document.createElement("div");
     Object.assign(enrol, { id: "si-enrol", hidden: true });
-    box.append(field("si-user", "用户名"), field("si-pass", "密码", "password"),
-               field("si-totp", "身份验证器验证码", "text", { inputMode: "numeric", maxLength: 6 }),
-               button("si-op-go", "登录"), enrol);
+    box.append(field("si-user", HD.t("signin.username")), field("si-pass", HD.t("signin.password"), "password"),
+               field("si-totp", HD.t("signin.totp"), "text", { inputMode: "numeric", maxLength: 6 }),
+               button("si-op-go", HD.t("signin.go")), enrol);
     $("si-op-go").addEventListener("click", async () => {
       try {
         const answer = await post("/v1/auth/operator/sign-in", { username: $("si-user").value,
@@ -145,11 +139,13 @@
         if (answer.status === 201) return succeed(answer.data);
         enrol.replaceChildren();
         const img = document.createElement("img");
-        Object.assign(img, { id: "si-qr", src: answer.data.qr_svg, alt: "身份验证器二维码" });
+        Object.assign(img, { id: "si-qr", src: answer.data.qr_svg, alt: HD.t("signin.qr_alt") });
+        const secret = document.createElement("code");
+        Object.assign(secret, { id: "si-secret", textContent: answer.data.secret });
         const text = document.createElement("p");
-        text.innerHTML = "首次登录：用身份验证器扫描二维码，或输入密钥 <code id='si-secret'></code>，再填入验证码登录。";
+        const [before, after] = HD.t("signin.enrol", { secret: "\n" }).split("\n");  // the key's place in the sentence
+        text.append(before, secret, after || "");
         enrol.append(img, text);
-        $("si-secret").textContent = answer.data.secret;
         enrol.hidden = false;
       } catch (failure) { fail(failure); }
     });
