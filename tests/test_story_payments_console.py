@@ -19,7 +19,8 @@ from service.payments.providers.sandbox import SandboxProvider
 from service.payments.providers.wechat_bill import CHINA
 from tests.support.browser import screenshot
 from tests.support.payments import place_and_pay_live
-from tests.support.stories import TABLET, assert_chinese, open_page, start_stack
+from tests.support.stories import TABLET, assert_chinese, open_page
+from tests.support.story_steps import one_unit_order, story_stack
 
 pytestmark = pytest.mark.live
 
@@ -28,11 +29,8 @@ pytestmark = pytest.mark.live
 def stack(template, tmp_path, monkeypatch):
     # Its own sandbox books: the day's statement holds this story's payments only.
     monkeypatch.setenv("HD_PAY_SANDBOX_DB", str(tmp_path / "sandbox.sqlite3"))
-    started = start_stack(template.copy(), tmp_path, scheduler=False)
-    yield started
-    started.stop()
-    started.server.stop()
-    template.drop(started.server.database_url)
+    with story_stack(template, tmp_path, scheduler=False) as started:
+        yield started
 
 
 def paid_orders(stack, consumer: str, count: int) -> list[dict]:
@@ -43,22 +41,7 @@ def paid_orders(stack, consumer: str, count: int) -> list[dict]:
             " ORDER BY id LIMIT 1"
         )
     )[0]
-    ((sku,),) = stack.sql(
-        text(
-            "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
-            " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5"
-            " ORDER BY s.price_fen DESC LIMIT 1"
-        ),
-        id=store_id,
-    )
-    body = {
-        "items": [{"sku": sku, "qty": 1}],
-        "payment_method": "wechat",
-        "lat": lat,
-        "lon": lon,
-        "store_id": store_id,
-        "address": "测试路 8 号",
-    }
+    body = one_unit_order(stack, store_id, lat, lon)
     headers = {"Authorization": f"Bearer {consumer}"}
     placed = [place_and_pay_live(stack.url, body, headers, f"fin-{n}") for n in range(count)]
     assert all(p.status_code == 201 for p in placed), [p.text for p in placed]

@@ -8,7 +8,12 @@ from sqlalchemy import text
 
 from tests.support.payments import place_and_pay_live
 from tests.support.stories import assert_chinese, restart_after
-from tests.support.story_steps import courier_online, story_stack, tablet_signed_in
+from tests.support.story_steps import (
+    courier_online,
+    one_unit_order,
+    story_stack,
+    tablet_signed_in,
+)
 
 pytestmark = pytest.mark.live
 
@@ -33,22 +38,7 @@ def test_the_tablet_and_the_courier_recover_after_the_server_was_down(stack, bro
         "SELECT id, lat, lon FROM stores WHERE intake_mode = 'tablet' ORDER BY id LIMIT 1"
     )
     (store_id, lat, lon) = stack.sql(text(tablet_store))[0]
-    ((sku,),) = stack.sql(
-        text(
-            "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
-            " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5"
-            " ORDER BY s.price_fen DESC LIMIT 1"
-        ),
-        id=store_id,
-    )
-    body = {
-        "items": [{"sku": sku, "qty": 1}],
-        "payment_method": "wechat",
-        "lat": lat,
-        "lon": lon,
-        "store_id": store_id,
-        "address": "测试路 8 号",
-    }
+    body = one_unit_order(stack, store_id, lat, lon)
     headers = {"Authorization": f"Bearer {tokens['consumer']}"}
     placed = place_and_pay_live(stack.url, body, headers, "after-restart")  # unpaid: unseen
     assert placed.status_code == 201, placed.text

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
 from tests.support.stories import TABLET, Stack, open_page, start_stack
 
@@ -79,3 +80,24 @@ def order_from_menu(page: Page, address: str, units: int = 1) -> str:
     page.locator("#back").click()
     expect(page.locator("#handoff-code")).to_be_visible(timeout=20_000)
     return page.locator("#handoff-code").inner_text()
+
+
+def one_unit_order(stack: Stack, store_id: int, lat: float, lon: float) -> dict:
+    """An order body for one unit of the store's dearest SKU with stock to spare, delivered at
+    the store's own point."""
+    ((sku,),) = stack.sql(
+        text(
+            "SELECT p.sku FROM store_stock s JOIN products p ON p.id = s.product_id"
+            " WHERE s.store_id = :id AND s.on_hand - s.reserved > 5"
+            " ORDER BY s.price_fen DESC LIMIT 1"
+        ),
+        id=store_id,
+    )
+    return {
+        "items": [{"sku": sku, "qty": 1}],
+        "payment_method": "wechat",
+        "lat": lat,
+        "lon": lon,
+        "store_id": store_id,
+        "address": "测试路 8 号",
+    }
