@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from service.campaigns.models import Campaign, Coupon, CouponEvent
 from service.errors import Conflict
+from service.orders.models import Order
 
 
 def redeem_coupon(
@@ -54,6 +55,18 @@ def release_coupon(
     move_redeemed(session, back.campaign_id, -discount_fen)
     _event(session, coupon_id, back.city_id, "released", order_id, now)
     return back.status
+
+
+def release_order_coupon(*, session: Session, order: Order, now: datetime) -> None:
+    """Give back the coupon the order spent, if it spent one (a cancelled or failed order)."""
+    if order.coupon_id is not None:
+        release_coupon(
+            session=session,
+            coupon_id=order.coupon_id,
+            order_id=order.id,
+            discount_fen=order.coupon_fen,
+            now=now,
+        )
 
 
 def expire_coupons(*, session: Session, now: datetime, city_id: int) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from service.audit.service import audit_operator_change
-from service.campaigns.redemption import release_coupon
+from service.campaigns.redemption import release_order_coupon
 from service.deliveries.dispatch import another_courier
 from service.deliveries.lifecycle import lock_delivery, transition
 from service.deliveries.models import DELIVERED, FAILED, PICKED_UP, WAITING, Delivery
@@ -75,14 +75,7 @@ def refund_failed(
         data={"reason": "delivery_failed"},
     )
     order.cancel_reason = "delivery_failed"
-    if order.coupon_id is not None:
-        release_coupon(
-            session=session,
-            coupon_id=order.coupon_id,
-            order_id=order.id,
-            discount_fen=order.coupon_fen,
-            now=now,
-        )
+    release_order_coupon(session=session, order=order, now=now)
     ledger.refund(session, order, now, "delivery_failed", key="-failed")
     _audit(
         session,

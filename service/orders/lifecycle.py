@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from service.campaigns.redemption import release_coupon
+from service.campaigns.redemption import release_order_coupon
 from service.cities.service import cached_city
 from service.errors import NotFound
 from service.orders import ledger, matching, states
@@ -153,13 +153,6 @@ def _move_to(session, order: Order, candidate, reason, actor_role, actor_id, now
 def _unwind(session: Session, order: Order, now: datetime, stock_released: bool = False) -> None:
     if not stock_released:
         release(session, order.store_id, line_quantities(session, order.id))
-    if order.coupon_id is not None:
-        release_coupon(
-            session=session,
-            coupon_id=order.coupon_id,
-            order_id=order.id,
-            discount_fen=order.coupon_fen,
-            now=now,
-        )
+    release_order_coupon(session=session, order=order, now=now)
     # what was paid and not yet given back goes back through the provider (nothing if unpaid)
     ledger.refund(session, order, now, order.cancel_reason or "cancelled", key="-cancel")
