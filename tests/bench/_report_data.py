@@ -22,7 +22,7 @@ from service.stores.models import Store
 from tests.bench._common import schema_tag
 from tests.support.databases import pg_admin
 
-VERSION = 3  # 2: covering report indexes; 3: orders.campaign_id
+VERSION = 4  # 2: covering report indexes; 3: orders.campaign_id; 4: payments and refunds
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30
 BATCHES = 10
@@ -230,4 +230,14 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
         "INSERT INTO ledger_entries (order_id, city_id, kind, amount_fen, note, at) SELECT id, "
         "city_id, 'refund', payable_fen, 'cancelled', updated_at FROM orders "
         "WHERE status = 'CANCELLED'",
+        # Money moves through a provider (DESIGN s9): each order paid once, each cancel refunded.
+        "INSERT INTO payments (id, city_id, order_id, consumer_id, provider, account, method, "
+        "out_trade_no, amount_fen, status, client_params, provider_trade_no, pay_by, created_at, "
+        f"paid_at) SELECT id, city_id, id, consumer_id, 'sandbox', 'sandbox', 'wechat', "
+        f"'rpt' || id, payable_fen, 'PAID', {json('{}')}, 'rpt' || id, placed_at, placed_at, "
+        f"placed_at FROM orders WHERE city_id = {city}",
+        "INSERT INTO refunds (city_id, order_id, payment_id, out_refund_no, amount_fen, reason, "
+        "status, failure, attempts, requested_at, finished_at) SELECT city_id, id, id, "
+        "'rptr' || id, payable_fen, 'cancelled', 'SUCCEEDED', '', 1, updated_at, updated_at "
+        "FROM orders WHERE status = 'CANCELLED'",
     ]
