@@ -22,7 +22,8 @@ from service.stores.models import Store
 from tests.bench._common import schema_tag
 from tests.support.databases import pg_admin
 
-VERSION = 4  # 2: covering report indexes; 3: orders.campaign_id; 4: payments and refunds
+VERSION = 5  # 2: covering report indexes; 3: orders.campaign_id; 4: payments and refunds;
+# 5: each order's event chain
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30
 BATCHES = 10
@@ -221,6 +222,7 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
         f"city_id, 'redeemed', id, placed_at FROM orders WHERE city_id = {city}",
         "INSERT INTO coupon_events (coupon_id, city_id, kind, order_id, at) SELECT coupon_id, "
         "city_id, 'released', id, updated_at FROM orders WHERE status = 'CANCELLED'",
+        *_chains(json),
         f"INSERT INTO order_events (order_id, city_id, store_id, kind, from_status, to_status, "
         f"actor_role, data, at) SELECT id, city_id, store_id, 'cancelled', 'PLACED', 'CANCELLED', "
         f"'consumer', {reason}, updated_at FROM orders "
@@ -240,4 +242,25 @@ def _statements(pg: bool, coupons: int, orders: int, ids: dict) -> list[str]:
         "status, failure, attempts, requested_at, finished_at) SELECT city_id, id, id, "
         "'rptr' || id, payable_fen, 'cancelled', 'SUCCEEDED', '', 1, updated_at, updated_at "
         "FROM orders WHERE status = 'CANCELLED'",
+    ]
+
+
+# Each order's life as its events tell it (check money follows the chain): paid, then the
+# delivered ones on through the store and the courier; a cancel follows its placed step.
+STEPS = [
+    ("placed", "AWAITING_PAYMENT", "PLACED", "consumer", "1=1"),
+    ("accepted", "PLACED", "ACCEPTED", "store", "status = 'DELIVERED'"),
+    ("ready", "ACCEPTED", "READY", "store", "status = 'DELIVERED'"),
+    ("picked_up", "READY", "PICKED_UP", "courier", "status = 'DELIVERED'"),
+    ("delivered", "PICKED_UP", "DELIVERED", "courier", "status = 'DELIVERED'"),
+]
+
+
+def _chains(json) -> list[str]:
+    """One INSERT per step, in the order the steps happen (event ids follow the chain)."""
+    return [
+        "INSERT INTO order_events (order_id, city_id, store_id, kind, from_status, to_status, "
+        f"actor_role, data, at) SELECT id, city_id, store_id, '{kind}', '{before}', '{after}', "
+        f"'{role}', {json('{}')}, placed_at FROM orders WHERE {where}"
+        for kind, before, after, role, where in STEPS
     ]
