@@ -1,7 +1,9 @@
 """The HA test bed as a context manager, for tests/ha and tests/bench/failover.py: the Patroni
 cluster, schema and seed world, the simulated drop's actors, two app hosts and nginx."""
 
+import hashlib
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,8 +45,7 @@ def started_bed() -> Iterator[Bed]:
     try:
         harness.cluster.up(layout)
         url = layout.url()
-        harness.hourdelivery(url, "db", "upgrade")
-        harness.hourdelivery(url, "fixtures", "load")
+        seed(url, layout)
         sim_env = simulated_env(speed=1, start=START, lead_s=5)
         world = prepare(url, base)
         # Test mode: the sandbox takes the consumers' payments, its books (the "provider")
@@ -71,6 +72,37 @@ def started_bed() -> Iterator[Bed]:
         harness.cluster.down(layout)
         _keep_logs(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def seed(url: str, layout) -> None:
+    """The schema and seed world: restored from the dump an earlier bed of the same code made
+    (`make test-ha`, then the failover bench in CI), else migrated and loaded, then dumped.
+    The dump is named by a hash of the service's code and fixtures, so a change rebuilds it."""
+    dump = ROOT / "instance" / f"ha-seed-{_code_hash()}.dump"
+    port = str(layout.node(harness.cluster.leader(layout))["pg_port"])
+    where = ["-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", harness.cluster.DATABASE]
+    if dump.exists():
+        restore = [str(harness.cluster.PG_BIN / "pg_restore"), "--no-owner", *where, str(dump)]
+        subprocess.run(restore, check=True, capture_output=True)
+        analyze = [str(harness.cluster.PG_BIN / "psql"), *where, "-qc", "ANALYZE"]
+        subprocess.run(analyze, check=True, capture_output=True)  # a restore has no statistics
+        return
+    harness.hourdelivery(url, "db", "upgrade")
+    harness.hourdelivery(url, "fixtures", "load")
+    for old in dump.parent.glob("ha-seed-*.dump"):
+        old.unlink()
+    partial = dump.with_suffix(".partial")
+    pg_dump = [str(harness.cluster.PG_BIN / "pg_dump"), "-Fc", *where, "-f", str(partial)]
+    subprocess.run(pg_dump, check=True, capture_output=True)
+    partial.rename(dump)
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "service").rglob("*.py"), *(ROOT / "fixtures").rglob("*")]):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _keep_logs(base: Path) -> None:

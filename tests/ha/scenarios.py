@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 from tests.ha import checks, harness
 from tests.ha.load import Load
 
-BEFORE_S, AFTER_S = 6.0, 6.0  # load before the outage, and after orders flow again
+BEFORE_S, AFTER_S = 4.0, 4.0  # load before the outage, and after orders flow again
 RECOVERY_LIMIT_S = 90.0
 DRAIN_S = 4.0  # nginx's old workers finish their requests (a tablet's poll holds 3 s)
 
