@@ -4,10 +4,11 @@ cluster, schema and seed world, the simulated drop's actors, two app hosts and n
 import hashlib
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -63,6 +64,7 @@ def started_bed() -> Iterator[Bed]:
             host.wait_ready()
         proxy = harness.Proxy(base / "nginx", [host.port for host in hosts])
         proxy.start()
+        _until_the_drop(sim_env)
         yield Bed(layout, url, hosts, proxy, world, base)
     finally:
         if proxy is not None:
@@ -72,6 +74,14 @@ def started_bed() -> Iterator[Bed]:
         harness.cluster.down(layout)
         _keep_logs(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _until_the_drop(sim_env: dict) -> None:
+    """Wait (real time: the clock runs at 1x) until the batch has opened, so every scenario's
+    load claims and orders before its outage too."""
+    anchor = datetime.fromisoformat(sim_env["HD_SIM_ANCHOR"])
+    drop = anchor + (datetime.fromisoformat(DROP) - datetime.fromisoformat(START))
+    time.sleep(max(0.0, (drop - datetime.now(UTC)).total_seconds() + 1))
 
 
 def seed(url: str, layout) -> None:
