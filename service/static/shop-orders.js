@@ -88,7 +88,12 @@
       el("ul", {}, ...short.missing.map((m) => el("li", { textContent: HD.t("order.short_line",
         { name: m.name, missing: m.missing_qty, qty: m.qty, refund: HD.yuan(m.refund_fen) }) }))),
       el("p", { className: "hd-muted", textContent: HD.t("order.short_refund", { refund: HD.yuan(short.refund_fen),
-        paid: HD.yuan(order.paid_fen || order.payable_fen), net: HD.yuan(order.net_fen) }) }));
+        paid: HD.yuan(order.paid_fen || order.payable_fen), net: HD.yuan(inTheEnd(order)) }) }));
+  }
+
+  /* What the consumer pays in the end: a refund still on its way at the provider counts too. */
+  function inTheEnd(order) {
+    return order.net_fen - (order.refund_pending_fen || 0);
   }
 
   function eventText(event) {
