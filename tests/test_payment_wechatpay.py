@@ -11,6 +11,7 @@ from service.payments.providers.base import (
     REFUND_SUCCESS,
     SUCCESS,
     NotificationRejected,
+    PayRequest,
     ProviderError,
     provider_for,
 )
@@ -53,7 +54,7 @@ def test_an_h5_payment_opens_with_a_signed_request_and_expires_at_pay_by(wechat)
 
 
 def test_a_jsapi_payment_gives_the_client_signed_parameters(wechat):
-    prepay = wechat.provider.create(
+    request = PayRequest(
         out_trade_no="J" * 32,
         amount_fen=100,
         method="wechat",
@@ -62,6 +63,7 @@ def test_a_jsapi_payment_gives_the_client_signed_parameters(wechat):
         notify_url=NOTIFY,
         payer_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
     )
+    prepay = wechat.provider.create(request)
     params = prepay.client_params
     assert params["package"] == f"prepay_id={wechat.trades['J' * 32]['prepay_id']}"
     assert params["appId"] == wechat.appid and params["signType"] == "RSA" and params["paySign"]

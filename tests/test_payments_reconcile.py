@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from service.payments import accounts
+from service.payments.providers.base import PayRequest
 from service.payments.providers.wechat_bill import CHINA
 from tests.support.deliveries import make_operator
 from tests.support.factories import TEST_CENTRE, make_city, make_consumers, make_store
@@ -65,12 +66,14 @@ def test_a_line_missing_on_each_side_and_an_amount_differing_are_each_reported(
     sandbox.tamper(changed, amount_fen=payable - 1)  # they say one fen less
     stranger = "P" + "f" * 30 + "X"  # a payment they have and we do not
     sandbox.create(
-        out_trade_no=stranger,
-        amount_fen=100,
-        method="wechat",
-        description="x",
-        expire_at=clock.now() + timedelta(minutes=5),
-        notify_url="",
+        PayRequest(
+            out_trade_no=stranger,
+            amount_fen=100,
+            method="wechat",
+            description="x",
+            expire_at=clock.now() + timedelta(minutes=5),
+            notify_url="",
+        )
     )
     sandbox.pay(stranger, clock.now())
     day = clock.now().astimezone(CHINA).date()

@@ -1,6 +1,7 @@
 """Ports (store systems, payment providers, SMS senders) stay small and apart from the service."""
 
 import ast
+import inspect
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -44,3 +45,10 @@ def test_ports_never_import_the_rest_of_the_service(folder, group, kinds):
         for name in imported_modules(module):
             inside = name == package or name.startswith(package + ".")
             assert inside or name.split(".")[0] != "service", f"{module.name} imports {name}"
+
+
+def test_every_payment_provider_opens_a_payment_from_one_pay_request():
+    for kind in PORTS[1][2]:
+        provider = entry_points(group="hourdelivery.payment_providers", name=kind)
+        parameters = inspect.signature(next(iter(provider)).load().create).parameters
+        assert list(parameters) == ["self", "request"], kind

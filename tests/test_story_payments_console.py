@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from service.clock import ScaledClock
+from service.payments.providers.base import PayRequest
 from service.payments.providers.sandbox import SandboxProvider
 from service.payments.providers.wechat_bill import CHINA
 from tests.support.browser import screenshot
@@ -78,12 +79,14 @@ def test_a_finance_officer_retries_a_refused_refund_and_reconciles_the_day(stack
     sandbox.tamper(trade_no(short), amount_fen=short["payment"]["amount_fen"] - 1)
     stranger = "P" + "e" * 30 + "X"
     sandbox.create(
-        out_trade_no=stranger,
-        amount_fen=990,
-        method="wechat",
-        description="-",
-        expire_at=now.replace(hour=23),
-        notify_url="",
+        PayRequest(
+            out_trade_no=stranger,
+            amount_fen=990,
+            method="wechat",
+            description="-",
+            expire_at=now.replace(hour=23),
+            notify_url="",
+        )
     )
     sandbox.pay(stranger, now)
 

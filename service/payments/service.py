@@ -17,7 +17,7 @@ from service.orders import states
 from service.orders.models import Order
 from service.payments import accounts
 from service.payments.models import CLOSED, OPEN, PAID, Payment
-from service.payments.providers import ProviderError
+from service.payments.providers import PayRequest, ProviderError
 from service.people.models import Consumer
 
 PAY_WINDOW = timedelta(minutes=15)
@@ -88,7 +88,7 @@ def ask_provider(
         payment = payment_of(session, order_id)
     if payment.status != OPEN or payment.pay_url or payment.client_params:
         return payment
-    prepay = accounts.provider(payment.account).create(
+    request = PayRequest(
         out_trade_no=payment.out_trade_no,
         amount_fen=payment.amount_fen,
         method=payment.method,
@@ -98,6 +98,7 @@ def ask_provider(
         payer_openid=payer_openid,
         payer_ip=payer_ip,
     )
+    prepay = accounts.provider(payment.account).create(request)
     with database.unit_of_work() as session:
         session.execute(
             update(Payment)

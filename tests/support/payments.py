@@ -94,6 +94,7 @@ def pay_in_session(session, order_id: int, now) -> str:
 
     from service.config import Settings
     from service.payments import accounts, settle
+    from service.payments.providers.base import PayRequest
     from service.payments.service import payment_of
 
     if "sandbox" not in accounts.configured():
@@ -101,12 +102,14 @@ def pay_in_session(session, order_id: int, now) -> str:
     payment = payment_of(session, order_id)
     sandbox = accounts.provider(payment.account)
     sandbox.create(
-        out_trade_no=payment.out_trade_no,
-        amount_fen=payment.amount_fen,
-        method=payment.method,
-        description="",
-        notify_url="",
-        expire_at=max(payment.pay_by, now + timedelta(minutes=1)),
+        PayRequest(
+            out_trade_no=payment.out_trade_no,
+            amount_fen=payment.amount_fen,
+            method=payment.method,
+            description="",
+            notify_url="",
+            expire_at=max(payment.pay_by, now + timedelta(minutes=1)),
+        )
     )
     body = sandbox.pay(payment.out_trade_no, now)
     answer = settle.receive(

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from service.payments.providers.base import PayRequest
+
 NOW = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)  # 12:00 in China: the adapters' tests' clock
 
 
@@ -31,7 +33,7 @@ def notify_url(kind: str) -> str:
 
 def open_trade(provider, kind: str, method: str, number: str, amount: int):
     """A payment of `amount` fen created at the provider, due 15 minutes after NOW; its Prepay."""
-    return provider.create(
+    request = PayRequest(
         out_trade_no=number,
         amount_fen=amount,
         method=method,
@@ -39,6 +41,7 @@ def open_trade(provider, kind: str, method: str, number: str, amount: int):
         expire_at=NOW + timedelta(minutes=15),
         notify_url=notify_url(kind),
     )
+    return provider.create(request)
 
 
 @dataclass

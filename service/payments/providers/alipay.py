@@ -100,28 +100,17 @@ class AlipayProvider(PaymentProvider):
         except Exception as error:  # network, timeout, a signature that does not verify
             raise ProviderError(f"alipay {name}: {type(error).__name__}") from error
 
-    def create(
-        self,
-        *,
-        out_trade_no,
-        amount_fen,
-        method,
-        description,
-        expire_at,
-        notify_url,
-        payer_openid=None,
-        payer_ip=None,
-    ):
+    def create(self, request):
         """The wap pay URL and the app's order string (no call: both are signed here; Alipay
         takes the payer from its own cashier, so payer details are not sent)."""
-        if method not in self.methods:
-            raise ProviderError(f"alipay does not take {method}")
+        if request.method not in self.methods:
+            raise ProviderError(f"alipay does not take {request.method}")
         common = {
-            "subject": description[:256],
-            "out_trade_no": out_trade_no,
-            "total_amount": _yuan(amount_fen),
-            "notify_url": notify_url,
-            "time_expire": expire_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+            "subject": request.description[:256],
+            "out_trade_no": request.out_trade_no,
+            "total_amount": _yuan(request.amount_fen),
+            "notify_url": request.notify_url,
+            "time_expire": request.expire_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
         }
         wap = self._sdk.api_alipay_trade_wap_pay(return_url=self._return_url, **common)
         app = self._sdk.api_alipay_trade_app_pay(**common)

@@ -33,6 +33,24 @@ class NotificationRejected(Exception):
 
 
 @dataclass(frozen=True)
+class PayRequest:
+    """A payment to open at a provider, expiring at `expire_at`.
+
+    payer_openid: the consumer's openid under the merchant's appid (WeChat JSAPI);
+    payer_ip: the consumer's address as the service saw it (WeChat H5's payer_client_ip).
+    A provider that needs neither ignores them."""
+
+    out_trade_no: str
+    amount_fen: int
+    method: str
+    description: str
+    expire_at: datetime
+    notify_url: str
+    payer_openid: str | None = None
+    payer_ip: str | None = None
+
+
+@dataclass(frozen=True)
 class Prepay:
     """What the consumer's client needs to pay: a cashier URL, or SDK parameters."""
 
@@ -110,23 +128,8 @@ class PaymentProvider(ABC):
         """The merchant id notifications must name."""
 
     @abstractmethod
-    def create(
-        self,
-        *,
-        out_trade_no: str,
-        amount_fen: int,
-        method: str,
-        description: str,
-        expire_at: datetime,
-        notify_url: str,
-        payer_openid: str | None = None,
-        payer_ip: str | None = None,
-    ) -> Prepay:
-        """Open a payment expiring at `expire_at`; the same out_trade_no twice is one payment.
-
-        payer_openid: the consumer's openid under the merchant's appid (WeChat JSAPI);
-        payer_ip: the consumer's address as the service saw it (WeChat H5's payer_client_ip).
-        A provider that needs neither ignores them."""
+    def create(self, request: PayRequest) -> Prepay:
+        """Open the payment `request` describes; the same out_trade_no twice is one payment."""
 
     @abstractmethod
     def parse_notification(self, headers: dict[str, str], body: bytes) -> Notification:

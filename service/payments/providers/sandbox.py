@@ -57,42 +57,31 @@ class SandboxProvider(CashierSide, PaymentProvider):
     def merchant(self) -> str:
         return self._merchant
 
-    def create(
-        self,
-        *,
-        out_trade_no,
-        amount_fen,
-        method,
-        description,
-        expire_at,
-        notify_url,
-        payer_openid=None,
-        payer_ip=None,
-    ):
+    def create(self, request):
         """Open the trade (or find the one opened before under the same number); its cashier
         needs no payer details."""
-        if method not in self.methods:
-            raise ProviderError(f"the sandbox does not take {method}")
+        if request.method not in self.methods:
+            raise ProviderError(f"the sandbox does not take {request.method}")
         with self.books.tx() as db:
             db.execute(
                 "INSERT INTO trades (out_trade_no, merchant, amount_fen, method, status, "
                 "trade_no, expire_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (out_trade_no) DO NOTHING",
                 (
-                    out_trade_no,
+                    request.out_trade_no,
                     self._merchant,
-                    amount_fen,
-                    method,
+                    request.amount_fen,
+                    request.method,
                     NOTPAY,
                     "sb" + secrets.token_hex(10),
-                    iso(expire_at),
-                    iso(expire_at),
+                    iso(request.expire_at),
+                    iso(request.expire_at),
                 ),
             )
             row = db.execute(
-                "SELECT trade_no FROM trades WHERE out_trade_no = ?", (out_trade_no,)
+                "SELECT trade_no FROM trades WHERE out_trade_no = ?", (request.out_trade_no,)
             ).fetchone()
-        url = self.cashier_url.format(out_trade_no=out_trade_no)
+        url = self.cashier_url.format(out_trade_no=request.out_trade_no)
         return Prepay(provider_ref=row["trade_no"], pay_url=url, client_params={"cashier": url})
 
     def sign(self, body: bytes) -> str:

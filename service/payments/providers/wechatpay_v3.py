@@ -98,34 +98,23 @@ class WechatPayV3Provider(PaymentProvider):
             raise ProviderError(f"wechatpay {name} answered {code} {what}")
         return data
 
-    def create(
-        self,
-        *,
-        out_trade_no,
-        amount_fen,
-        method,
-        description,
-        expire_at,
-        notify_url,
-        payer_openid: str | None = None,
-        payer_ip: str | None = None,
-    ):
+    def create(self, request):
         """H5 prepay (a pay_url), or JSAPI's signed client parameters when given an openid."""
-        if method not in self.methods:
-            raise ProviderError(f"wechatpay_v3 does not take {method}")
+        if request.method not in self.methods:
+            raise ProviderError(f"wechatpay_v3 does not take {request.method}")
         common = {
-            "description": description[:127],
-            "out_trade_no": out_trade_no,
-            "amount": {"total": amount_fen, "currency": "CNY"},
-            "time_expire": expire_at.astimezone(CHINA).isoformat(timespec="seconds"),
-            "notify_url": notify_url,
+            "description": request.description[:127],
+            "out_trade_no": request.out_trade_no,
+            "amount": {"total": request.amount_fen, "currency": "CNY"},
+            "time_expire": request.expire_at.astimezone(CHINA).isoformat(timespec="seconds"),
+            "notify_url": request.notify_url,
         }
-        if payer_openid:
-            data = self._ok(
-                "pay", **common, payer={"openid": payer_openid}, pay_type=WeChatPayType.JSAPI
-            )
+        if request.payer_openid:
+            payer = {"openid": request.payer_openid}
+            data = self._ok("pay", **common, payer=payer, pay_type=WeChatPayType.JSAPI)
             return Prepay(provider_ref=data["prepay_id"], client_params=self._jsapi(data))
-        scene = {"payer_client_ip": payer_ip or self._client_ip, "h5_info": {"type": "Wap"}}
+        ip = request.payer_ip or self._client_ip
+        scene = {"payer_client_ip": ip, "h5_info": {"type": "Wap"}}
         data = self._ok("pay", **common, scene_info=scene, pay_type=WeChatPayType.H5)
         return Prepay(pay_url=data["h5_url"], client_params={"h5_url": data["h5_url"]})
 
