@@ -2,7 +2,6 @@
 matching refusals kept per city and day, and city-local days across a DST change."""
 
 import json
-import sqlite3
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from service.db import UTCDateTime, make_engine
 from service.db.migrate import upgrade
 from service.orders.models import MatchingRefusal
 from service.reports.span import Span, bucket, local_label
+from tests.support.databases import old_sqlite
 from tests.support.payments import place_and_pay
 from tests.test_reports import operator_of
 from tests.test_short_pick import (  # noqa: F401
@@ -119,20 +119,7 @@ def test_every_event_falls_on_the_local_day_of_its_own_offset(session, zone, at,
 
 def test_0010_backfills_orders_campaign_and_the_goods_of_old_short_picks(tmp_path):
     path = tmp_path / "old.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine, "0008")
-    engine.dispose()
-    raw = sqlite3.connect(path)  # foreign keys off: only the rows the migration reads matter
-    # the city and consumer too: 0015 gives every order placed a legacy payment naming them
-    raw.execute(
-        "INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
-        " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
-        " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
-        " 15, 500, 5900, 180)"
-    )
-    raw.execute(
-        "INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1', '2026-01-01')"
-    )
+    raw = old_sqlite(path, "0008")
     raw.execute(
         "INSERT INTO campaigns (id, city_id, issuer, issuer_name, name, budget_fen,"
         " issued_fen, redeemed_fen, stacks_with_platform, categories, all_stores,"

@@ -1,7 +1,5 @@
 """The migrations build the schema the models declare, identically on both engines."""
 
-import sqlite3
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,6 +9,7 @@ import service.models  # noqa: F401
 from service.db import make_engine
 from service.db.migrate import downgrade, upgrade
 from service.db.search_objects import is_search_object
+from tests.support.databases import old_sqlite
 
 
 def schema_snapshot(engine) -> dict:
@@ -126,20 +125,7 @@ def test_a_sqlite_database_holding_an_order_with_a_promotion_upgrades_to_head(tm
     # A batch migration on SQLite copies and drops its table; orders pointing at a promotion
     # made 0008's DROP TABLE promotions fail on a `make run` database that had taken orders.
     path = tmp_path / "old.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine, "0007")
-    engine.dispose()
-    raw = sqlite3.connect(path)  # foreign keys off: only the promotion row matters here
-    raw.execute(
-        "INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
-        " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
-        " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
-        " 15, 500, 5900, 180)"
-    )
-    # its consumer too: 0015 gives every order already placed a legacy payment naming him
-    raw.execute(
-        "INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1', '2026-01-01')"
-    )
+    raw = old_sqlite(path, "0007")
     raw.execute(
         "INSERT INTO promotions (id, name, kind, threshold_fen, discount_fen, categories,"
         " city_id, starts_at, ends_at) VALUES (1, 'p', 'threshold', 100, 10, '[]', 1,"

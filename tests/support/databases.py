@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,3 +122,23 @@ class pg_admin:
     def __exit__(self, *exc):
         self.conn.close()
         self.engine.dispose()
+
+
+def old_sqlite(path: Path, revision: str) -> sqlite3.Connection:
+    """A SQLite file migrated only to `revision`, open raw (foreign keys off: a test adds just
+    the rows its migration reads), holding city 1 and consumer 1 (0015 gives every order already
+    placed a legacy payment naming them). Commit and close it before upgrading further."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, revision)
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "INSERT INTO cities (id, code, name, name_en, timezone, center_lat, center_lon,"
+        " service_radius_km, courier_speed_kmh, delivery_fee_fen, free_delivery_from_fen,"
+        " acceptance_timeout_s) VALUES (1, 'x', 'x', 'x', 'Asia/Shanghai', 28, 112, 10,"
+        " 15, 500, 5900, 180)"
+    )
+    raw.execute(
+        "INSERT INTO consumers (id, name, phone, created_at) VALUES (1, 'c', '1', '2026-01-01')"
+    )
+    return raw
