@@ -6,6 +6,7 @@ is sent, an update when one is spent), so it holds exactly across workers and ho
 locks the row and re-checks the condition on its newest version, SQLite writes one at a time.
 """
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,7 +113,7 @@ def _retry_after(session: Session, phone: str, now: datetime) -> int:
         until = row.window_started_at + WINDOW
     else:
         until = row.last_sent_at + RESEND_AFTER
-    return max(1, int((until - now).total_seconds()) + 1)
+    return max(1, math.ceil((until - now).total_seconds()))  # whole seconds, never early
 
 
 def _code_hmac(secret_key: str, phone: str, code: str) -> str:

@@ -1,6 +1,6 @@
 """Operators sign in with a password and a TOTP code; the first sign-in enrols the TOTP secret.
 
-Order of checks: the per-address rate limit (Flask-Limiter, before the route), then the
+Order of checks: the per-address rate limit (service.auth.limits, before the route), then the
 account's lockout (no hash computed while locked), then argon2, then TOTP. Five failed
 passwords or codes lock the account for LOCKOUT; a success clears the count.
 """
