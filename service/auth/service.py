@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from service import caches
 from service.auth.models import ApiToken, MeRead, Role
@@ -24,9 +24,11 @@ TOKEN_PREFIX = "hd_"
 CALLER_TTL_S = 30.0
 _callers = caches.ttl_cache(maxsize=50_000, ttl=CALLER_TTL_S)
 # Every authenticated request runs this: built once, it only binds the hash.
+# Core on the table: no ORM compile or loading step.
+TOKENS = ApiToken.__table__
 TOKEN_BY_HASH = select(
-    ApiToken.id, ApiToken.role, ApiToken.principal_id, ApiToken.label, ApiToken.revoked_at
-).where(col(ApiToken.token_hash) == bindparam("token_hash"))
+    TOKENS.c.id, TOKENS.c.role, TOKENS.c.principal_id, TOKENS.c.label, TOKENS.c.revoked_at
+).where(TOKENS.c.token_hash == bindparam("token_hash"))
 
 
 @dataclass(frozen=True)
