@@ -21,6 +21,7 @@ from service.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
 from service.web.auth import authorise
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HEADER_KEYS = ("HTTP_", "CONTENT_")  # where WSGI keeps request headers
 MAX_DEPTH = 32
 
 
@@ -56,8 +57,22 @@ def check_request() -> None:
         authorise(roles)
     if request.method in BODY_METHODS and _has_body() and not getattr(view, "raw_body", False):
         _check_body()
-    for name, value in (*request.args.items(multi=True), *request.headers.items()):
-        _refuse_nul(name + value, (name,))
+    if _may_hold_nul(request.environ):  # rare: only then look for which one holds it
+        for name, value in (*request.args.items(multi=True), *request.headers.items()):
+            _refuse_nul(name + value, (name,))
+
+
+def _may_hold_nul(environ: dict) -> bool:
+    # The raw query string (a NUL arrives as %00, or as itself) and the header entries; one
+    # pass over plain strings, instead of decoding the arguments and titling every header.
+    query = environ.get("QUERY_STRING", "")
+    if "\x00" in query or "%00" in query:
+        return True
+    return any(
+        "\x00" in key or "\x00" in value
+        for key, value in environ.items()
+        if key.startswith(HEADER_KEYS) and isinstance(value, str)
+    )
 
 
 def _has_body() -> bool:
