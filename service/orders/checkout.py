@@ -23,16 +23,30 @@ def checkout(
     transaction), then store the answer: the order and what the client needs to pay.
     client_ip: the consumer's address (through the trusted proxies), which WeChat H5 checks."""
     with database.unit_of_work() as session:
-        status, body = place_order(
+        placed = place_order(
             session=session, consumer_id=consumer_id, order_in=order_in, key=key, now=now
         )
-    if status != 201:
-        return status, body
-    order_id = body["order"]["id"]
-    # As stored with the provider's answer; None when the provider could not be reached (the
-    # client's "pay again" asks once more), then as the order's transaction left it.
-    payment = safe_ask(database, order_id, payer_openid=order_in.payer_openid, payer_ip=client_ip)
+    payer = {"payer_openid": order_in.payer_openid, "payer_ip": client_ip}
+    if placed.status != 201 or placed.payment is None:
+        return placed.status, _replayed(database, placed, payer)
+    # As stored with the provider's answer; as the order's transaction left it when the
+    # provider could not be reached (the client's "pay again" asks once more).
+    opened = placed.payment
+    payment = safe_ask(database, opened.order_id, opened=opened, **payer) or opened
+    return 201, {
+        **placed.body,
+        "payment": payment_read(payment, placed.zone).model_dump(mode="json"),
+    }
+
+
+def _replayed(database: Database, placed, payer: dict) -> dict:
+    """The answer given before for this key; an order's with its payment as it stands now
+    (asked at the provider if that failed then)."""
+    if placed.status != 201:
+        return placed.body
+    order_id = placed.body["order"]["id"]
+    payment = safe_ask(database, order_id, **payer)
     with database.unit_of_work(write=False) as session:  # no statement when all is at hand
         payment = payment or payment_of(session, order_id)
         zone = zone_named(cached_city(session, payment.city_id).timezone)
-        return status, {**body, "payment": payment_read(payment, zone).model_dump(mode="json")}
+        return {**placed.body, "payment": payment_read(payment, zone).model_dump(mode="json")}

@@ -3,6 +3,8 @@
 import secrets
 from datetime import datetime
 from functools import partial
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session, col
@@ -19,10 +21,21 @@ from service.orders.refusals import count_refusal
 from service.orders.schemas import OrderIn, OrderPlacedRead
 from service.orders.stock import reserve
 from service.orders.views import order_read
+from service.payments.models import Payment
 from service.payments.service import open_payment
 from service.pricing.inputs import active_promotions
 from service.pricing.service import Basket, price_basket, quote_read
 from service.pricing.terms import FeeRule, PriceLine
+
+
+class Placed(NamedTuple):
+    """The answer, and what the checkout needs next: the payment this request opened and the
+    city's zone (None when the key's earlier answer was replayed)."""
+
+    status: int
+    body: dict
+    payment: Payment | None = None
+    zone: ZoneInfo | None = None
 
 
 def place_order(
@@ -33,7 +46,7 @@ def place_order(
     key: str,
     now: datetime,
     prefilter: bool = True,
-) -> tuple[int, dict]:
+) -> Placed:
     """Place the order (201) or replay the answer already given for this key.
 
     prefilter=False only serves the benchmark's naive baseline (see matching.find_candidates).
@@ -44,7 +57,7 @@ def place_order(
             session, consumer_id=consumer_id, key=key, digest=digest, now=now
         )
     except idempotency.Replay as replay:
-        return replay.status, replay.body
+        return Placed(replay.status, replay.body)
     city = city_for_point(session=session, lat=order_in.lat, lon=order_in.lon)
     want = wanted(session, order_in, consumer_id)
     chosen, prices = _reserve_best(session, city, order_in, want, now, prefilter)
@@ -76,7 +89,7 @@ def place_order(
     ).model_dump(mode="json")
     idempotency.remember(session, key_id, status=201, body=body, order_id=order.id)
     failpoint("order.before_commit")
-    return 201, body
+    return Placed(201, body, payment, city_zone(basket.city))
 
 
 PRODUCTS_BY_SKU = select(Product.sku, Product.id, Product.name, Product.category).where(

@@ -8,7 +8,7 @@ import contextlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from service.db import Database
@@ -30,25 +30,33 @@ def configure(public_url: str) -> None:
     _notify_base["url"] = public_url.rstrip("/")
 
 
+# Built once: the order's transaction runs them with its ids.
+LOCK_CONSUMER = (
+    select(Consumer.id)
+    .where(col(Consumer.id) == bindparam("consumer_id"))
+    .with_for_update(key_share=True)
+)
+UNPAID = (
+    select(func.count())
+    .select_from(Order)
+    .where(
+        col(Order.consumer_id) == bindparam("consumer_id"),
+        col(Order.status) == states.AWAITING_PAYMENT,
+        col(Order.id) != bindparam("order_id"),
+    )
+)
+
+
 def open_payment(session: Session, *, order: Order, city, now: datetime) -> Payment:
     """The order's one payment, OPEN until pay_by; at most MAX_UNPAID unpaid orders a consumer."""
     account, method = accounts.account_for(city, order.payment_method)
-    # The consumer row serialises one consumer's concurrent orders (a no-op on SQLite, whose
-    # writers are serialised anyway), so two at once cannot both pass the count.
-    session.execute(
-        select(Consumer.id)
-        .where(col(Consumer.id) == order.consumer_id)
-        .with_for_update(key_share=True)
-    )
-    unpaid = session.execute(
-        select(func.count())
-        .select_from(Order)
-        .where(
-            col(Order.consumer_id) == order.consumer_id,
-            col(Order.status) == states.AWAITING_PAYMENT,
-            col(Order.id) != order.id,
-        )
-    ).scalar_one()
+    ids = {"consumer_id": order.consumer_id, "order_id": order.id}
+    connection = session.connection()
+    # The consumer row (FOR NO KEY UPDATE) serialises one consumer's concurrent orders, so two
+    # at once cannot both pass the count. SQLite's writers are serialised anyway (no statement).
+    if connection.dialect.name != "sqlite":
+        connection.execute(LOCK_CONSUMER, ids)
+    unpaid = connection.execute(UNPAID, ids).scalar_one()
     if unpaid >= MAX_UNPAID:
         raise Conflict(
             f"pay or cancel your {unpaid} unpaid orders first", code="too_many_unpaid_orders"
@@ -81,11 +89,15 @@ def ask_provider(
     order_id: int,
     payer_openid: str | None = None,
     payer_ip: str | None = None,
+    opened: Payment | None = None,
 ) -> Payment:
     """Open the order's payment at its provider (idempotent there) and store the answer;
-    payer_openid (WeChat JSAPI) and payer_ip (WeChat H5) as the consumer's request gave them."""
-    with database.unit_of_work(write=False) as session:
-        payment = payment_of(session, order_id)
+    payer_openid (WeChat JSAPI) and payer_ip (WeChat H5) as the consumer's request gave them.
+    opened: the payment as the order's transaction has just committed it (saves reading it)."""
+    payment = opened
+    if payment is None:
+        with database.unit_of_work(write=False) as session:
+            payment = payment_of(session, order_id)
     if payment.status != OPEN or payment.pay_url or payment.client_params:
         return payment
     request = PayRequest(
@@ -99,17 +111,35 @@ def ask_provider(
         payer_ip=payer_ip,
     )
     prepay = accounts.provider(payment.account).create(request)
+    return _store_answer(database, payment, prepay)
+
+
+# The provider's answer stored; what a notification may have moved meanwhile comes back.
+STORE_ANSWER = (
+    update(Payment)
+    .where(col(Payment.id) == bindparam("payment_id"))
+    .values(
+        pay_url=bindparam("pay_url"),
+        client_params=bindparam("client_params"),
+        provider_trade_no=bindparam("provider_trade_no"),
+    )
+    .returning(Payment.status, Payment.paid_at, Payment.closed_at, Payment.provider_trade_no)
+)
+
+
+def _store_answer(database: Database, payment: Payment, prepay) -> Payment:
+    """The provider's answer stored; the payment (a detached copy) as it now stands."""
+    answer = {
+        "pay_url": prepay.pay_url,
+        "client_params": prepay.client_params,
+        "provider_trade_no": prepay.provider_ref,
+    }
     with database.unit_of_work() as session:
-        session.execute(
-            update(Payment)
-            .where(col(Payment.id) == payment.id)
-            .values(
-                pay_url=prepay.pay_url,
-                client_params=prepay.client_params,
-                provider_trade_no=prepay.provider_ref,
-            )
-        )
-        return payment_of(session, order_id)
+        stored = {"payment_id": payment.id, **answer}
+        row = session.connection().execute(STORE_ANSWER, stored).one()
+    for name, value in {**answer, **row._asdict()}.items():
+        setattr(payment, name, value)
+    return payment
 
 
 def payment_of(session: Session, order_id: int) -> Payment:
@@ -148,9 +178,11 @@ def mark_closed(session: Session, payment: Payment, now: datetime) -> bool:
     )
 
 
-def safe_ask(database: Database, order_id: int, **payer: str | None) -> Payment | None:
+def safe_ask(
+    database: Database, order_id: int, *, opened: Payment | None = None, **payer: str | None
+) -> Payment | None:
     """ask_provider, leaving the payment for "pay again" when the provider is unreachable
     (None)."""
     with contextlib.suppress(ProviderError):
-        return ask_provider(database, order_id=order_id, **payer)
+        return ask_provider(database, order_id=order_id, opened=opened, **payer)
     return None

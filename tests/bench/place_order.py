@@ -121,7 +121,7 @@ def _in_process(database, people, bodies, *, prefilter: bool) -> list[tuple[floa
         began = time.perf_counter()
         try:
             with database.unit_of_work() as session:
-                status, _ = place_order(
+                status, *_ = place_order(
                     session=session,
                     consumer_id=consumer_id,
                     order_in=OrderIn.model_validate(body),

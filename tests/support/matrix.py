@@ -96,7 +96,7 @@ class Arena:
         order_in = OrderIn(
             items=ITEMS, payment_method="wechat", coupon_id=coupon_id, store_id=store_id, **HOME
         )
-        status, body = place_order(
+        status, body, *_ = place_order(
             session=session, consumer_id=consumer_id, order_in=order_in, key="m", now=now
         )
         assert status == 201, body

@@ -63,10 +63,10 @@ class SandboxProvider(CashierSide, PaymentProvider):
         if request.method not in self.methods:
             raise ProviderError(f"the sandbox does not take {request.method}")
         with self.books.tx() as db:
-            db.execute(
+            found = db.execute(
                 "INSERT INTO trades (out_trade_no, merchant, amount_fen, method, status, "
                 "trade_no, expire_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (out_trade_no) DO NOTHING",
+                "ON CONFLICT (out_trade_no) DO NOTHING RETURNING trade_no",
                 (
                     request.out_trade_no,
                     self._merchant,
@@ -77,12 +77,15 @@ class SandboxProvider(CashierSide, PaymentProvider):
                     iso(request.expire_at),
                     iso(request.expire_at),
                 ),
-            )
-            row = db.execute(
-                "SELECT trade_no FROM trades WHERE out_trade_no = ?", (request.out_trade_no,)
-            ).fetchone()
+            ).fetchall()  # the whole answer, so that the statement is done before the COMMIT
+            if not found:  # opened before under this number
+                found = db.execute(
+                    "SELECT trade_no FROM trades WHERE out_trade_no = ?", (request.out_trade_no,)
+                ).fetchall()
         url = self.cashier_url.format(out_trade_no=request.out_trade_no)
-        return Prepay(provider_ref=row["trade_no"], pay_url=url, client_params={"cashier": url})
+        return Prepay(
+            provider_ref=found[0]["trade_no"], pay_url=url, client_params={"cashier": url}
+        )
 
     def sign(self, body: bytes) -> str:
         """The signature the sandbox puts on a notification body."""
