@@ -49,6 +49,9 @@ def run(bench: Bench) -> dict:
     # a parked poll for every tablet in either worker (a poll finding no slot answers at once,
     # and re-polls).
     sim_env = simulated_env(speed, start, lead_s=30 if TINY else 60)
+    # This run's own sandbox books: the default file in the temp folder is shared by every run
+    # on the machine, so the second engine's statement listed the first engine's trades too.
+    sim_env["HD_PAY_SANDBOX_DB"] = str(bench.workdir / "sandbox.sqlite3")
     waiters = str(max(64, counts["stores"] + 16))
     bench.server = start_server(
         bench.url,
