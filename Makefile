@@ -79,8 +79,11 @@ simulate: $(STAMP)
 		trap 'kill $$web $$scheduler 2>/dev/null' EXIT INT TERM; sleep 3; \
 		$(BIN)/hourdelivery simulate run --url http://$(HOST):$(SIM_PORT) $(SIM_ARGS)
 
+# The suite in TEST_WORKERS processes (pytest-xdist; each has its own templates, browser and
+# servers on free ports). TEST_WORKERS=0 runs it in this one process. test-ha stays serial.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

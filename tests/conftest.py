@@ -13,8 +13,10 @@ import pytest
 
 # Test mode: the payment sandbox is allowed (here and in the servers and CLIs tests start).
 os.environ["HD_TESTING"] = "1"
-# The sandbox provider's books: one file per test run, shared with the servers it starts.
-os.environ.setdefault("HD_PAY_SANDBOX_DB", os.path.join(tempfile.mkdtemp(), "sandbox.sqlite3"))
+# The sandbox provider's books: one file per test process, shared with the servers it starts.
+# An xdist worker inherits the controller's environment, so it always makes its own.
+if os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get("HD_PAY_SANDBOX_DB"):
+    os.environ["HD_PAY_SANDBOX_DB"] = os.path.join(tempfile.mkdtemp(), "sandbox.sqlite3")
 
 from service import caches, create_app
 from service.clock import FrozenClock
@@ -125,7 +127,8 @@ def live_server(template, tmp_path):
 
 @pytest.fixture(scope="session")
 def browser():
-    """The run's one headless chromium (Debian's, through playwright); skips when missing."""
+    """The process's one headless chromium (Debian's, through playwright; one per xdist worker);
+    skips when missing."""
     playwright, chromium = launch_browser()
     yield chromium
     chromium.close()
