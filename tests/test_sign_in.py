@@ -7,6 +7,7 @@ from sqlmodel import select
 from service.auth.limits import limiter
 from service.auth.models import PhoneCode, Role
 from service.auth.service import issue_token
+from service.auth.sessions import REFRESH_REUSE_GRACE
 from service.auth.sms.sink import last_code
 from service.people.models import Consumer
 from tests.support.factories import CHANGSHA_POINT, make_campaign
@@ -139,6 +140,8 @@ def test_access_tokens_expire_and_refresh_rotates_both_tokens(client, clock):
     second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
     assert client.get("/v1/me", headers=bearer(second.json["access_token"])).status_code == 200
+    # A spent token works again only within its grace.
+    clock.advance(seconds=REFRESH_REUSE_GRACE.total_seconds())
     spent = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert spent.status_code == 401
 

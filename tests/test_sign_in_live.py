@@ -161,3 +161,32 @@ def test_an_unpaired_tablets_feed_is_refused_within_the_cache_bound(live_server,
     while {a.status_code for a in race([feed] * 16, clients=8)} != {401}:
         assert time.monotonic() - unpaired_at <= CALLER_TTL_S + 2
         time.sleep(0.5)
+
+
+def test_tabs_refreshing_one_token_at_once_all_stay_signed_in(live_server, tmp_path):
+    path, env = sink_env(tmp_path, HD_RATELIMIT="0")
+    server = live_server(env=env)
+    requests.post(f"{server.url}/v1/auth/code", json={"phone": PHONE})
+    tokens = requests.post(
+        f"{server.url}/v1/auth/sign-in", json={"phone": PHONE, "code": codes_sent(path)[-1]}
+    ).json()
+    for _ in range(3):
+        refresh = {
+            "method": "POST",
+            "url": f"{server.url}/v1/auth/refresh",
+            "json": {"refresh_token": tokens["refresh_token"]},
+        }
+        tabs = race([refresh] * 4, clients=4)
+        assert [tab.status_code for tab in tabs] == [200] * 4
+        # The pair answered last is the session's; the one of them that refreshes goes on.
+        answered = [tab.json() for tab in tabs]
+        again = [
+            requests.post(refresh["url"], json={"refresh_token": pair["refresh_token"]})
+            for pair in answered
+        ]
+        assert sorted(a.status_code for a in again) == [200, 401, 401, 401]
+        tokens = next(a.json() for a in again if a.status_code == 200)
+    me = requests.get(
+        f"{server.url}/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert me.status_code == 200

@@ -128,3 +128,45 @@ def test_the_console_registers_a_courier_disables_him_and_shows_the_trail(page, 
     page.wait_for_selector("#acc-list tr:has-text('新骑手'):has-text('已停用')")
     page.wait_for_selector("#acc-audit li:has-text('停用')")
     screenshot(page, "sign-in-console-accounts")
+
+
+def stored_session(page) -> dict:
+    return page.evaluate("JSON.parse(localStorage['hd.session.consumer'] || 'null')")
+
+
+def signed_in_as(server, session: dict) -> bool:
+    me = requests.get(
+        server.url + "/v1/me", headers={"Authorization": f"Bearer {session['access_token']}"}
+    )
+    return me.status_code == 200
+
+
+def test_refreshes_inside_one_page_share_one_request(page, server):
+    phone_sign_in(page, server.url + "/", "138 1234 5678")
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/v1/auth/refresh") else None)
+    both = page.evaluate(
+        "Promise.all([HD.session.refresh('consumer'), HD.session.refresh('consumer')])"
+    )
+    assert both == [True, True]
+    assert len(sent) == 1
+    assert signed_in_as(server, stored_session(page))
+
+
+def test_a_refusal_after_another_tab_refreshed_keeps_the_newer_session(page, server):
+    phone_sign_in(page, server.url + "/", "138 1234 5678")
+    held = []
+    page.route("**/v1/auth/refresh", lambda route: held.append(route))
+    page.evaluate("() => { window.refreshed = HD.session.refresh('consumer'); }")
+    while not held:
+        page.wait_for_timeout(100)
+    # Meanwhile another tab of the page refreshed and stored its pair; this tab's answer is 401.
+    other_tab = requests.post(
+        server.url + "/v1/auth/refresh",
+        json={"refresh_token": stored_session(page)["refresh_token"]},
+    ).json()
+    page.evaluate("s => { localStorage['hd.session.consumer'] = JSON.stringify(s); }", other_tab)
+    held[0].fulfill(status=401, json={"error": {"code": "unauthenticated", "message": "spent"}})
+    assert page.evaluate("window.refreshed") is True
+    assert stored_session(page)["refresh_token"] == other_tab["refresh_token"]
+    assert signed_in_as(server, stored_session(page))

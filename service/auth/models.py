@@ -61,7 +61,11 @@ class AuthSession(SQLModel, table=True):
     access_expires_at: datetime = Field(sa_type=UTCDateTime)
     refresh_hash: str = Field(max_length=64, unique=True)
     refresh_expires_at: datetime = Field(sa_type=UTCDateTime)
+    # The refresh token the last rotation spent: still good until refreshed_at plus
+    # service.auth.sessions.REFRESH_REUSE_GRACE (a lost answer, two tabs refreshing at once).
+    previous_refresh_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # When the current refresh token replaced the previous one (the grace runs from here).
     refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

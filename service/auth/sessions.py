@@ -1,10 +1,12 @@
 """Sessions: a short-lived access token and a rotating refresh token, both stored as hashes.
 
 Access tokens live ACCESS_TTL; the pages refresh them silently. A refresh rotates both tokens
-(the old refresh token is spent). Revocation and disabling take effect at once in the
-revoking process and within service.auth.service.CALLER_TTL_S in every other worker.
+(the old refresh token is spent, and good again only within REFRESH_REUSE_GRACE). Revocation
+and disabling take effect at once in the revoking process and within
+service.auth.service.CALLER_TTL_S in every other worker.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +26,14 @@ REFRESH_TTL = {
     "password_totp": timedelta(hours=12),
     "pairing": timedelta(days=180),
 }
+# How long a spent refresh token still works. A refresh whose answer is lost (a dropped
+# connection, a page reloaded mid-request) leaves the device holding the spent token, and two
+# tabs sharing one stored token may refresh at the same instant: both present the spent token
+# again within seconds (the pages retry on their next 15-second tick), and refusing it would
+# sign the device out (a tablet re-paired in the evening peak, a new SMS code). Longer would
+# let a leaked spent token work longer; the grace runs from the rotation and never restarts.
+REFRESH_REUSE_GRACE = timedelta(seconds=60)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,24 +85,19 @@ def issue_session(
 
 
 def refresh_session(*, session: Session, refresh_token: str, now: datetime) -> SessionTokens:
-    """New access and refresh tokens for a live session; the refresh token given is spent."""
+    """New access and refresh tokens for a live session. The refresh token given is spent; the
+    one spent last is taken again within REFRESH_REUSE_GRACE of its rotation (a fresh pair; the
+    session goes on), and refused after it like any unknown token."""
+    given = _hash(refresh_token or "")
     access, refresh = _new_secrets()
-    row = session.execute(
-        update(AuthSession)
-        .where(
-            col(AuthSession.refresh_hash) == _hash(refresh_token or ""),
-            col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.refresh_expires_at) > now,
-        )
-        .values(
-            access_hash=_hash(access),
-            refresh_hash=_hash(refresh),
-            refreshed_at=now,
-            access_expires_at=now + ACCESS_TTL,
-        )
-        .returning(AuthSession.id, AuthSession.role, AuthSession.principal_id, AuthSession.method)
-    ).first()
+    # Each is one conditional UPDATE: PostgreSQL locks the row and re-checks the condition on
+    # its newest version, SQLite writes one at a time, so of two concurrent refreshes with one
+    # token the first rotates it and the second finds it spent within the grace.
+    row = _rotate(session, given, access, refresh, now) or _reissue(
+        session, given, access, refresh, now
+    )
     if row is None:
+        _note_reuse(session, given)
         raise Unauthenticated(
             "the refresh token is unknown, spent or expired", field="refresh_token"
         )
@@ -105,6 +110,60 @@ def refresh_session(*, session: Session, refresh_token: str, now: datetime) -> S
     return SessionTokens(
         row.id, row.role, row.principal_id, access, now + ACCESS_TTL, refresh, refresh_until
     )
+
+
+def _rotate(session: Session, given: str, access: str, refresh: str, now: datetime):
+    """The current refresh token: spend it (kept as previous) and start its grace."""
+    return _renew(
+        session,
+        col(AuthSession.refresh_hash) == given,
+        now,
+        access=access,
+        refresh=refresh,
+        previous_refresh_hash=AuthSession.refresh_hash,
+        refreshed_at=now,
+    )
+
+
+def _reissue(session: Session, given: str, access: str, refresh: str, now: datetime):
+    """The previous refresh token within its grace: a fresh pair replaces the current one (whose
+    answer was lost or went to the other tab); the grace does not restart."""
+    return _renew(
+        session,
+        (col(AuthSession.previous_refresh_hash) == given)
+        & (col(AuthSession.refreshed_at) > now - REFRESH_REUSE_GRACE),
+        now,
+        access=access,
+        refresh=refresh,
+    )
+
+
+def _renew(session: Session, condition, now: datetime, *, access: str, refresh: str, **values):
+    return session.execute(
+        update(AuthSession)
+        .where(
+            condition,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.refresh_expires_at) > now,
+        )
+        .values(
+            access_hash=_hash(access),
+            refresh_hash=_hash(refresh),
+            access_expires_at=now + ACCESS_TTL,
+            **values,
+        )
+        .returning(AuthSession.id, AuthSession.role, AuthSession.principal_id, AuthSession.method)
+    ).first()
+
+
+def _note_reuse(session: Session, given: str) -> None:
+    """A spent token presented after its grace is refused like any other; the log says so (no
+    revocation: see docs/sign-in.md)."""
+    reused = session.execute(
+        select(AuthSession.id).where(col(AuthSession.previous_refresh_hash) == given)
+    ).scalar()
+    if reused is not None:
+        log.warning("session %s: a spent refresh token was presented after its grace", reused)
 
 
 def live_session(connection: Session | Connection, access_hash: str, now: datetime):

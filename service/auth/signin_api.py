@@ -133,7 +133,8 @@ def manager_pairing_code():
 @limiter.limit(limits.REFRESHES)
 @spec.validate(json=RefreshIn, resp=Resp(HTTP_200=SessionRead, **REFUSALS), tags=["auth"])
 def refresh():
-    """New access and refresh tokens for a live session (the refresh token given is spent)."""
+    """New access and refresh tokens for a live session (the refresh token given is spent; the
+    one spent last still works for a minute after, docs/sign-in.md)."""
     body: RefreshIn = request.context.json
     tokens = refresh_session(
         session=db_session(), refresh_token=body.refresh_token, now=clock().now()

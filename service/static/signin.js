@@ -23,20 +23,41 @@
     localStorage.removeItem(tokenKey(role));
   }
 
-  let refreshing = null;
-  async function refresh(role) {
-    const session = stored(role);
-    if (!session) return false;
-    refreshing = refreshing || (async () => {
-      const response = await fetch("/v1/auth/refresh", { method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ refresh_token: session.refresh_token }) });
-      if (response.status === 401) { forget(role); return false; }
-      if (!response.ok) return false;
-      keep(role, await response.json());
-      return true;
-    })().finally(() => { refreshing = null; });
-    return refreshing;
+  /* One refresh at a time: the callers inside a page share one request, and the tabs of one
+     page (they share the stored session) take turns where the browser has Web Locks. A tab that
+     finds the stored token already replaced by another tab uses it instead of refreshing, and a
+     refusal ends the session only if no other tab stored a newer one meanwhile. The server
+     takes a token spent less than a minute ago once more (docs/sign-in.md), which covers a lost
+     answer and browsers without Web Locks. */
+  const refreshing = {};
+  function refresh(role) {
+    const seen = stored(role);
+    if (!seen) return Promise.resolve(false);
+    refreshing[role] = refreshing[role] || inTurn(role, () => renew(role, seen))
+      .finally(() => { delete refreshing[role]; });
+    return refreshing[role];
+  }
+  function inTurn(role, work) {
+    return navigator.locks ? navigator.locks.request("hd.refresh." + role, work) : work();
+  }
+  function replaced(role, seen) {
+    const now = stored(role);
+    return !!now && now.refresh_token !== seen.refresh_token;
+  }
+  async function renew(role, seen) {
+    if (replaced(role, seen)) return true;
+    const response = await fetch("/v1/auth/refresh", { method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ refresh_token: seen.refresh_token }) }).catch(() => null);
+    if (!response) return false;  // offline: the next tick tries again
+    if (response.status === 401) {
+      if (replaced(role, seen)) return true;
+      forget(role);
+      return false;
+    }
+    if (!response.ok) return false;
+    keep(role, await response.json());
+    return true;
   }
 
   /* A request that meets 401 with a session refreshes it once and is sent again. */
