@@ -27,7 +27,7 @@
      page (they share the stored session) take turns where the browser has Web Locks. A tab that
      finds the stored token already replaced by another tab uses it instead of refreshing, and a
      refusal ends the session only if no other tab stored a newer one meanwhile. The server
-     takes a token spent less than a minute ago once more (docs/sign-in.md), which covers a lost
+     still takes a token spent less than a minute ago (docs/sign-in.md), which covers a lost
      answer and browsers without Web Locks. */
   const refreshing = {};
   function refresh(role) {
@@ -46,10 +46,15 @@
   }
   async function renew(role, seen) {
     if (replaced(role, seen)) return true;
-    const response = await fetch("/v1/auth/refresh", { method: "POST",
+    /* A hung request would hold the other tabs' turn: give up after 30 s; the next tick tries
+       again within the server's one-minute grace if the answer was only lost. */
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 30000);
+    const response = await fetch("/v1/auth/refresh", { method: "POST", signal: stop.signal,
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ refresh_token: seen.refresh_token }) }).catch(() => null);
-    if (!response) return false;  // offline: the next tick tries again
+      body: JSON.stringify({ refresh_token: seen.refresh_token }) })
+      .catch(() => null).finally(() => clearTimeout(timer));
+    if (!response) return false;  // offline or gave up: the next tick tries again
     if (response.status === 401) {
       if (replaced(role, seen)) return true;
       forget(role);
