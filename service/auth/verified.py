@@ -1,11 +1,17 @@
 """The per-person rules of campaigns bind to verified numbers: the check claims run first."""
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from service.auth.service import Caller
 from service.errors import PermissionDenied
 from service.people.models import Consumer
+
+# Every claim runs this: built once (Core on the table), it only binds the consumer's id.
+CONSUMERS = Consumer.__table__
+VERIFIED = select(CONSUMERS.c.phone_verified_at.is_not(None)).where(
+    CONSUMERS.c.id == bindparam("consumer_id"), CONSUMERS.c.disabled_at.is_(None)
+)
 
 
 def ensure_phone_verified(*, session: Session, token: Caller) -> None:
@@ -15,11 +21,7 @@ def ensure_phone_verified(*, session: Session, token: Caller) -> None:
     must have signed in by SMS once (or be a demo person from `fixtures load`)."""
     if token.method == "sms":
         return
-    verified = session.execute(
-        select(col(Consumer.phone_verified_at).is_not(None)).where(
-            col(Consumer.id) == token.principal_id, col(Consumer.disabled_at).is_(None)
-        )
-    ).scalar()
+    verified = session.execute(VERIFIED, {"consumer_id": token.principal_id}).scalar()
     if not verified:
         raise PermissionDenied(
             "sign in with your mobile number before claiming a pack", code="phone_not_verified"

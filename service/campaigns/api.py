@@ -57,7 +57,7 @@ def claim(campaign_id: int):
     body: ClaimIn = request.context.json
     ensure_phone_verified(session=session, token=caller())
 
-    def answer() -> tuple[int, dict]:
+    def answer() -> tuple[int, ClaimRead]:
         claimed = claim_pack(
             session=session,
             consumer_id=consumer_id,
@@ -66,7 +66,7 @@ def claim(campaign_id: int):
             lon=body.lon,
             now=now,
         )
-        return 201, claimed.model_dump(mode="json")
+        return 201, claimed
 
     return answered_once(session, consumer_id=consumer_id, body=body, now=now, answer=answer)
 

@@ -1,5 +1,6 @@
 """The Idempotency-Key header (service.orders.idempotency)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import request
@@ -7,7 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from service.errors import MalformedRequest
-from service.orders.idempotency import Answer, answer_once
+from service.orders.idempotency import answer_once
 
 DESCRIPTION = "1-128 characters naming this attempt; a retry sends the same key"
 
@@ -28,15 +29,34 @@ def idempotency_key(*, required: bool) -> str | None:
 
 
 def answered_once(
-    session: Session, *, consumer_id: int, body: BaseModel, now: datetime, answer: Answer
-) -> tuple[dict, int]:
-    """A route's `answer()` under an optional Idempotency-Key, as Flask's (body, status)."""
+    session: Session,
+    *,
+    consumer_id: int,
+    body: BaseModel,
+    now: datetime,
+    answer: Callable[[], tuple[int, BaseModel | dict]],
+) -> tuple[BaseModel | dict, int]:
+    """A route's `answer()` under an optional Idempotency-Key, as Flask's (body, status).
+
+    Without a key the answer goes out as `answer()` gave it: a model is serialised once, not
+    dumped and then validated again against the route's response model."""
+    key = idempotency_key(required=False)
+    if key is None:
+        status, answered = answer()
+        return answered, status
+
+    def stored() -> tuple[int, dict]:
+        status, answered = answer()
+        if isinstance(answered, BaseModel):
+            answered = answered.model_dump(mode="json")
+        return status, answered
+
     status, answered = answer_once(
         session,
         consumer_id=consumer_id,
-        key=idempotency_key(required=False),
+        key=key,
         request={"path": request.path, "body": body.model_dump(mode="json")},
         now=now,
-        answer=answer,
+        answer=stored,
     )
     return answered, status
