@@ -19,9 +19,11 @@ if os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get("HD_PAY_SANDBOX_D
     os.environ["HD_PAY_SANDBOX_DB"] = os.path.join(tempfile.mkdtemp(), "sandbox.sqlite3")
 
 from service import caches, create_app
+from service.auth.limits import limiter
 from service.clock import FrozenClock
 from service.config import Settings
 from service.db import Database, make_engine
+from service.seed.demo_sign_in import prepare_demo_sign_in
 from tests.support.browser import launch_browser
 from tests.support.databases import Template, build_template, drop_template
 from tests.support.live import start_server
@@ -96,6 +98,21 @@ def app(db, clock):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_limits(app):
+    """No sign-in attempt counted yet against any address or number (the sign-in modules)."""
+    with app.app_context():
+        limiter.reset()
+
+
+@pytest.fixture
+def demo(session, clock):
+    """The demo sign-in world: a store, a courier and an operator with known secrets."""
+    made = prepare_demo_sign_in(session=session, secret_key="test", now=clock.now())
+    session.commit()
+    return made
 
 
 @pytest.fixture

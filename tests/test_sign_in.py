@@ -16,10 +16,7 @@ PHONE = "+86 138 1234 5678"
 E164 = "+8613812345678"
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    with app.app_context():
-        limiter.reset()
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def ask_code(client, phone=PHONE):

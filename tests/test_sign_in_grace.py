@@ -6,27 +6,15 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from service.auth.limits import limiter
 from service.auth.sessions import REFRESH_REUSE_GRACE
 from service.auth.sms.sink import last_code
-from service.seed.demo_sign_in import prepare_demo_sign_in
 from service.stores.models import Store
 
 PHONE = "+8613812345678"
 GRACE_S = REFRESH_REUSE_GRACE.total_seconds()
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    with app.app_context():
-        limiter.reset()
-
-
-@pytest.fixture
-def demo(session, clock):
-    made = prepare_demo_sign_in(session=session, secret_key="test", now=clock.now())
-    session.commit()
-    return made
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def signed_in(client) -> dict:

@@ -9,23 +9,11 @@ from service.audit.models import AuditEvent
 from service.auth.limits import limiter
 from service.auth.sms.sink import last_code
 from service.people.models import Courier, Operator
-from service.seed.demo_sign_in import prepare_demo_sign_in
 from service.stores.models import Store
 from tests.support.deliveries import make_operator
 from tests.support.tablets import store_token
 
-
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    with app.app_context():
-        limiter.reset()
-
-
-@pytest.fixture
-def demo(session, clock):
-    made = prepare_demo_sign_in(session=session, secret_key="test", now=clock.now())
-    session.commit()
-    return made
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def bearer(token):
