@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import failpoints, i18n
+from service.auth import service as auth_service
 from service.auth.setup import install_sign_in
 from service.clock import Clock, FrozenClock, ScaledClock, SystemClock
 from service.config import Settings
@@ -58,6 +59,7 @@ def create_app(
     app.json.ensure_ascii = False  # Chinese names as text, as the pydantic-serialised routes do
     logs.configure_logging(settings.log_level)
     failpoints.configure(settings.failpoints)
+    auth_service.configure(caller_ttl_s=settings.caller_ttl_s)
 
     app.extensions["hourdelivery.settings"] = settings
     app.extensions["hourdelivery.db"] = database or Database(

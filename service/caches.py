@@ -26,6 +26,12 @@ def lru_cache(maxsize: int) -> LRUCache:
     return _register(LRUCache(maxsize=maxsize))
 
 
+def replace(old: Cache, new: Cache) -> Cache:
+    """Stop tracking `old` (a registered cache being replaced) and answer `new`, registered."""
+    _all.pop(id(old), None)
+    return new
+
+
 def get_or_load(cache: Cache, key: Hashable, load: Callable[[], Any]) -> Any:
     """The cached value for `key`, loading (outside the lock) and storing it on a miss."""
     lock = _all[id(cache)][1]

@@ -24,6 +24,9 @@ class Settings:
     # The longest a store-feed long-poll waits (HD_MAX_POLL_WAIT_S, at most 25 s); the API
     # fuzz test sets it low so that its generated polls answer at once.
     max_poll_wait_s: float = 25.0
+    # How long each process trusts a live token or session it has checked (HD_CALLER_TTL_S):
+    # the bound on a revocation reaching the other workers. The live sign-in tests set it low.
+    caller_ttl_s: float = 30.0
     # Demo only (HD_DEMO=1, set by `make run`): the shop lists the demo consumers to sign in as.
     demo: bool = False
     # Proxies in front whose X-Forwarded-For/-Proto/-Host are trusted (nginx: 1; none: 0).
@@ -59,6 +62,7 @@ class Settings:
             frozen_time=os.environ.get("HD_FROZEN_TIME") or None,
             simulated_time={k: v for k, v in os.environ.items() if k.startswith("HD_SIM_")},
             max_poll_wait_s=min(25.0, float(os.environ.get("HD_MAX_POLL_WAIT_S") or 25.0)),
+            caller_ttl_s=float(os.environ.get("HD_CALLER_TTL_S") or cls.caller_ttl_s),
             demo=os.environ.get("HD_DEMO") == "1",
             proxy_hops=int(os.environ.get("HD_PROXY_HOPS") or 0),
         )

@@ -3,7 +3,8 @@ enable and reset accounts; every change audited (target_type "account").
 
 A platform operator (city_id None) manages every city; a city operator only his city's
 couriers, operators and consumers. Disabling ends the account's sessions and API tokens at once
-in this process and within service.auth.service.CALLER_TTL_S everywhere else.
+in this process and everywhere else within the caller TTL (service.auth.service.caller_ttl_s,
+HD_CALLER_TTL_S, 30 s by default).
 """
 
 from datetime import datetime

@@ -16,13 +16,15 @@ from service.people.models import Consumer, Courier, Operator
 from service.stores.models import Store
 
 TOKEN_PREFIX = "hd_"
-# Live tokens this process has checked, by hash, for CALLER_TTL_S: a tablet re-polls every
-# few seconds and a courier sends his position every 5, and each would otherwise read the
-# token row first. Unknown and revoked tokens are never cached (a new token works at once).
-# The price: a token revoked in the database keeps working for up to CALLER_TTL_S on a worker
-# that used it just before (revoke_token drops it at once in its own process).
+# Live tokens this process has checked, by hash, for the caller TTL (CALLER_TTL_S unless the
+# app's settings say otherwise: HD_CALLER_TTL_S): a tablet re-polls every few seconds and a
+# courier sends his position every 5, and each would otherwise read the token row first.
+# Unknown and revoked tokens are never cached (a new token works at once). The price: a token
+# revoked in the database keeps working for up to the TTL on a worker that used it just before
+# (revoke_token drops it at once in its own process).
 CALLER_TTL_S = 30.0
-_callers = caches.ttl_cache(maxsize=50_000, ttl=CALLER_TTL_S)
+CALLERS_MAX = 50_000
+_callers = caches.ttl_cache(maxsize=CALLERS_MAX, ttl=CALLER_TTL_S)
 # Every authenticated request runs this: built once, it only binds the hash.
 # Core on the table: no ORM compile or loading step.
 TOKENS = ApiToken.__table__
@@ -51,6 +53,18 @@ PRINCIPALS = {
     Role.COURIER: Courier,
     Role.OPERATOR: Operator,
 }
+
+
+def configure(*, caller_ttl_s: float) -> None:
+    """Cache live callers for `caller_ttl_s` in this process (create_app, from the settings)."""
+    global _callers
+    if _callers.ttl != caller_ttl_s:
+        _callers = caches.replace(_callers, caches.ttl_cache(maxsize=CALLERS_MAX, ttl=caller_ttl_s))
+
+
+def caller_ttl_s() -> float:
+    """How long this process trusts a live token or session it has checked."""
+    return _callers.ttl
 
 
 def hash_token(secret: str) -> str:
@@ -121,7 +135,7 @@ def forget_callers(token_hashes: list[str]) -> None:
 
 
 def revoke_token(*, session: Session, token_id: int, now: datetime) -> bool:
-    """Revoke a token: refused at once by this process, by the others within CALLER_TTL_S."""
+    """Revoke a token: refused at once by this process, by the others within the caller TTL."""
     token = session.get(ApiToken, token_id)
     if token is None or token.revoked_at is not None:
         return False

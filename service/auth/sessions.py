@@ -2,8 +2,8 @@
 
 Access tokens live ACCESS_TTL; the pages refresh them silently. A refresh rotates both tokens
 (the old refresh token is spent, and good again only within REFRESH_REUSE_GRACE). Revocation
-and disabling take effect at once in the revoking process and within
-service.auth.service.CALLER_TTL_S in every other worker.
+and disabling take effect at once in the revoking process and within the caller TTL
+(service.auth.service.caller_ttl_s, HD_CALLER_TTL_S, 30 s by default) in every other worker.
 """
 
 import logging
