@@ -27,7 +27,7 @@ from tests.support.factories import (
     make_consumers,
     make_store,
 )
-from tests.support.payments import pay_in_session
+from tests.support.payments import pay_in_session, sandbox_in_process
 from tests.support.tablets import store_token, tablet
 
 ITEMS = [{"sku": "BAK-0001", "qty": 2}, {"sku": "BAK-0002", "qty": 1}]
@@ -60,6 +60,7 @@ class Arena:
     def __post_init__(self):
         self.database = Database(make_engine(self.database_url))
         caches.clear_all()  # ids cached by in-process tests name other rows here
+        sandbox_in_process()  # orders are placed here by service calls, paid at the sandbox
         with self.database.unit_of_work() as session:
             now = SystemClock().now()
             self.city_id = make_city(session).id

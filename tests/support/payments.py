@@ -87,18 +87,26 @@ def settle_refunds(client) -> None:
     run(app.extensions["hourdelivery.db"], "send_refunds", now)
 
 
+def sandbox_in_process() -> None:
+    """The sandbox account in this process, for orders placed by service calls (an app made
+    earlier in the process configured it; a test run alone may have made none)."""
+    from service.config import Settings
+    from service.payments import accounts
+
+    if "sandbox" not in accounts.configured():
+        accounts.configure(Settings(database_url="sqlite://", testing=True))
+
+
 def pay_in_session(session, order_id: int, now) -> str:
     """Pay an order inside the caller's unit of work, as the sandbox cashier and its signed
     notification would (for helpers that build orders by service calls); the outcome."""
     from datetime import timedelta
 
-    from service.config import Settings
     from service.payments import accounts, settle
     from service.payments.providers.base import PayRequest
     from service.payments.service import payment_of
 
-    if "sandbox" not in accounts.configured():
-        accounts.configure(Settings(database_url="sqlite://", testing=True))
+    sandbox_in_process()
     payment = payment_of(session, order_id)
     sandbox = accounts.provider(payment.account)
     sandbox.create(
