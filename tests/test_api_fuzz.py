@@ -4,6 +4,8 @@ Generic over the document: a route added anywhere is fuzzed from its first day. 
 gets EXAMPLES generated requests (valid and invalid ones), each sent with the token of a random
 role (or none); every answer must be below 500, have a documented status, and match the
 documented schema and content type. Long-poll waits are capped through HD_MAX_POLL_WAIT_S.
+The operations are dealt into SHARDS tests (every SHARDS-th from the document's order), each
+with its own server, so that the suite's workers share them.
 """
 
 import pytest
@@ -29,6 +31,7 @@ from service.stores.models import Store
 
 pytestmark = pytest.mark.live
 EXAMPLES = 25
+SHARDS = 4
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -96,12 +99,13 @@ def fuzz(operation, base_url: str, headers: list[dict], http: requests.Session) 
     run()
 
 
-def test_every_operation_answers_as_documented_to_every_role(live_server):
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_operation_answers_as_documented_to_every_role(live_server, shard):
     server = live_server(env={"HD_MAX_POLL_WAIT_S": "0.5"})
     headers = role_headers(server.database_url)
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     with requests.Session() as http:
-        for operation in operations:
+        for operation in operations[shard::SHARDS]:
             fuzz(operation, server.url, headers, http)
