@@ -138,7 +138,7 @@ def live_server(template, tmp_path):
 
     yield start
     for server in servers:
-        server.stop()
+        server.stop(quick=True)
         template.drop(server.database_url)
 
 

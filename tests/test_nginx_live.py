@@ -164,7 +164,7 @@ def two_hosts_behind_nginx(template, tmp_path_factory):
             proxy.stop()
     finally:
         for host in hosts:
-            host.stop()
+            host.stop(quick=True)
         template.drop(url)
 
 

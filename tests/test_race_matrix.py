@@ -72,7 +72,7 @@ def arena(template, tmp_path_factory):
     url = template.copy()
     server = start_server(url, tmp_path_factory.mktemp("matrix"), threads=8)
     yield Arena(server.url, url), server
-    server.stop()
+    server.stop(quick=True)
     template.drop(url)
 
 

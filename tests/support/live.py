@@ -1,5 +1,6 @@
 """A real gunicorn server (2+ worker processes) on a free port, for tests that race clients."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -33,9 +34,17 @@ class LiveServer:
                 children.append(int(stat.parent.name))
         return children
 
-    def stop(self) -> None:
+    def stop(self, *, quick: bool = False) -> None:
+        """SIGTERM: gunicorn's graceful stop, which waits up to its graceful_timeout (10 s) for
+        requests under way: a parked poll, a browser's kept-alive connection on gevent. `quick`
+        when the test is over and nothing waits for them: the master quits and its workers are
+        killed (a gthread worker's exit would still wait for its parked polls' threads)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            workers = self.worker_pids() if quick else []
+            self.process.send_signal(signal.SIGQUIT if quick else signal.SIGTERM)
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

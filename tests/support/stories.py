@@ -67,12 +67,18 @@ class Stack:
     sim_env: dict
     database: Database
     errors: list[str] = field(default_factory=list)
+    contexts: list = field(default_factory=list)  # the pages' browser contexts (open_page)
 
     @property
     def url(self) -> str:
         return self.server.url
 
     def stop(self) -> None:
+        # The pages first: a tablet's parked poll would hold gunicorn's graceful stop (up to
+        # 10 s), and pages left open keep polling a dead port for the rest of the session.
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
         if self.scheduler and self.scheduler.poll() is None:
             self.scheduler.send_signal(signal.SIGTERM)
             try:
@@ -146,6 +152,7 @@ def restart_after(stack: Stack, logdir: Path, down_s: float) -> None:
 def open_page(browser, stack: Stack, size: dict = PHONE, **options) -> Page:
     """A page in its own context (own storage) whose console errors land in stack.errors."""
     context = browser.new_context(viewport=size, locale="zh-CN", **options)
+    stack.contexts.append(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("console", lambda m: _console(stack, page, m))

@@ -20,7 +20,7 @@ def story_stack(template, tmp_path, **options) -> Iterator[Stack]:
         yield started
     finally:
         started.stop()
-        started.server.stop()
+        started.server.stop(quick=True)
         template.drop(started.server.database_url)
 
 
