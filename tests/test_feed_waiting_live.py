@@ -44,11 +44,20 @@ def open_shops(server, stores: int) -> tuple[list[int], list[dict], str]:
     return [s.id for s in shops], headers, consumer
 
 
-async def park(http, url: str, headers: dict, wait: float) -> tuple[int, dict, float]:
+async def cursor_of(http, url: str, headers: dict) -> str:
+    """The feed's cursor now: a poll after it hears of every later event."""
     async with http.get(url, headers=headers) as first:
-        cursor = (await first.json())["cursor"]
-    async with http.get(url, params={"after": cursor, "wait": str(wait)}, headers=headers) as got:
+        return (await first.json())["cursor"]
+
+
+async def wait_after(http, url: str, headers: dict, cursor: str, wait: float):
+    params = {"after": cursor, "wait": str(wait)}
+    async with http.get(url, params=params, headers=headers) as got:
         return got.status, dict(got.headers) | {"body": await got.json()}, time.monotonic()
+
+
+async def park(http, url: str, headers: dict, wait: float) -> tuple[int, dict, float]:
+    return await wait_after(http, url, headers, await cursor_of(http, url, headers), wait)
 
 
 def run_apart(scenario):
@@ -73,14 +82,19 @@ def test_hundreds_of_parked_polls_and_an_order_wakes_only_its_own_stores_tablets
     async def scenario():
         limits = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=limits) as http:
+            # Every tablet's cursor first, however long 300 requests take on a loaded machine:
+            # a cursor taken after the order would wait past it (7 of 10 woken at load 11).
+            tablets = [headers[n % STORES] for n in range(TABLETS)]
+            cursors = await asyncio.gather(*(cursor_of(http, url, h) for h in tablets))
             polls = [
-                asyncio.create_task(park(http, url, headers[n % STORES], 20))
-                for n in range(TABLETS)
+                asyncio.create_task(wait_after(http, url, h, cursor, 25))
+                for h, cursor in zip(tablets, cursors, strict=True)
             ]
-            await asyncio.sleep(5)  # all parked (the test still holds if some are not yet)
+            await asyncio.sleep(3)  # parked (a poll not yet parked hears of the order at once)
             placed = await asyncio.to_thread(place_order, server, consumer)
             assert placed.status_code == 201, placed.text
             woken = [polls[n] for n in range(0, TABLETS, STORES)]  # the bread shop's tablets
+            # The others wait at least 18.75 s (25 jittered down by a quarter) after parking.
             done, _ = await asyncio.wait(woken, timeout=15)
             still_parked = sum(not p.done() for p in polls if p not in woken)
             answers = [p.result() for p in done]
