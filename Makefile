@@ -81,9 +81,11 @@ simulate: $(STAMP)
 
 # The suite in TEST_WORKERS processes (pytest-xdist; each has its own templates, browser and
 # servers on free ports). TEST_WORKERS=0 runs it in this one process. test-ha stays serial.
+# worksteal: a worker that runs out takes tests queued for the other, so the live tests'
+# minute-long ones do not leave one worker finishing alone.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
