@@ -141,10 +141,14 @@ def start_stack(
 
 
 def restart_after(stack: Stack, logdir: Path, down_s: float) -> None:
-    """Stop gunicorn, keep it down `down_s` seconds, start it again on the same port."""
+    """Stop gunicorn, keep it down `down_s` seconds, start it again on the same port.
+
+    Down from the stop: a graceful stop refuses new connections at once and waits up to its
+    graceful_timeout (10 s) for the requests under way (a tablet's parked poll), which count."""
     port = int(stack.url.rsplit(":", 1)[1])
+    stopped_at = time.monotonic()
     stack.server.stop()
-    time.sleep(down_s)
+    time.sleep(max(0.0, down_s - (time.monotonic() - stopped_at)))
     env = {**stack.sim_env, "HD_DEMO": "1"}
     stack.server = start_server(stack.server.database_url, logdir, env=env, port=port)
 
