@@ -2,11 +2,13 @@
 within 30 s of the leader's kill -9; registry jobs with an interval are all scheduled."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from sqlalchemy import text
@@ -159,6 +161,35 @@ def _gaps(starts) -> list[float]:
 
     parsed = [s if isinstance(s, datetime) else datetime.fromisoformat(str(s)) for s in starts]
     return [(b - a).total_seconds() for a, b in zip(parsed, parsed[1:], strict=False)]
+
+
+BUSY_WAITER = """
+import os, signal
+from service.sync.commands import stop_on_signals
+stop = stop_on_signals(signal.SIGTERM)
+print("ready", flush=True)
+for _ in range(20):
+    while not stop.wait(0):  # nearly always inside the event's lock (a 0.3 s poll sometimes)
+        pass
+    stop.clear()
+    print("stopped", flush=True)
+os._exit(0)
+"""
+
+
+def test_a_sigterm_always_stops_a_process_whose_main_thread_is_in_the_stop_events_wait():
+    # The handler called stop.set(), which takes the event's lock: landing in a wait() that
+    # held it, the handler waited for itself and the scheduler never exited (once in a while).
+    process = subprocess.Popen([sys.executable, "-c", BUSY_WAITER], cwd=ROOT, stdout=PIPE)
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        for n in range(20):
+            process.send_signal(signal.SIGTERM)
+            heard, _, _ = select.select([process.stdout], [], [], STOPPING_S)
+            assert heard and process.stdout.readline() == b"stopped\n", f"signal {n + 1}"
+        assert process.wait(timeout=STOPPING_S) == 0
+    finally:
+        process.kill()
 
 
 def test_every_registry_job_with_an_interval_is_scheduled(tmp_path):

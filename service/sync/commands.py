@@ -76,10 +76,31 @@ def sync_command(
 @click.command("scheduler", help="Run the periodic jobs and store syncs (one leader at a time).")
 @with_appcontext
 def scheduler_command():
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals(signal.SIGINT, signal.SIGTERM)
     run_scheduler(database=database(), clock=clock(), config=SchedulerConfig.from_env(), stop=stop)
+
+
+def stop_on_signals(*signums: int) -> threading.Event:
+    """An event set whenever one of `signums` arrives (call from the main thread).
+
+    Not set by the signal handler: a handler runs in the main thread between two bytecodes,
+    maybe inside stop.wait() while that holds the event's lock, which set() takes too, and the
+    process hung for good on its SIGTERM. The signal writes to a pipe instead
+    (signal.set_wakeup_fd) and a thread of its own sets the event."""
+    stop = threading.Event()
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write)
+    for signum in signums:  # a Python handler, so that Python's own writes the wakeup byte
+        signal.signal(signum, lambda *_: None)
+
+    def wait_for_signals() -> None:
+        while got := os.read(read, 1):  # the signal's number, for any signal Python handles
+            if got[0] in signums:
+                stop.set()
+
+    threading.Thread(target=wait_for_signals, daemon=True, name="signals").start()
+    return stop
 
 
 def _city_id(session, code: str) -> int:
