@@ -67,9 +67,11 @@ def start_server(
     threads: int = 4,
     env: dict[str, str] | None = None,
     port: int | None = None,
+    wrapper: tuple[str, ...] = (),
+    ready_timeout_s: float = 120,
 ) -> LiveServer:
     """Start gunicorn on `database_url` (with extra `env`; on `port`, else a free one) and wait
-    until /healthz answers."""
+    until /healthz answers. `wrapper` runs gunicorn under a command (valgrind, for one)."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -84,14 +86,14 @@ def start_server(
     log = logdir / f"gunicorn-{port}.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "-c", "python:service.gunicorn_conf"],
+        [*wrapper, str(gunicorn), "-c", "python:service.gunicorn_conf"],
         cwd=ROOT,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log)
-    _wait_ready(server, workers)
+    _wait_ready(server, workers, ready_timeout_s)
     return server
 
 
