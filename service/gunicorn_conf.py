@@ -15,7 +15,16 @@ import os
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
 
 bind = os.environ.get("HD_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Worker processes (WEB_CONCURRENCY). SQLite: 4 on the project's 2 cores. Its writes queue for
+# one writer lock, and a gthread worker's writer shares its process's GIL with that worker's
+# other requests: with 2 workers a write could hold the lock while it waited for its own
+# process's GIL; city_load's claim p99 fell from 13 s to 0.6 s with 4 (docs/performance.md).
+# PostgreSQL: gevent workers wait for the database cooperatively; 2, one per core (4 doubled
+# the connections and the backends' CPU). Set it per host: both were measured on 2 cores.
+DEFAULT_WORKERS = {"postgresql": 2, "sqlite": 4}
+workers = int(
+    os.environ.get("WEB_CONCURRENCY") or DEFAULT_WORKERS["postgresql" if POSTGRES else "sqlite"]
+)
 # Polls one worker parks (past them it answers 503 with Retry-After; service.tablet.waiting).
 # 1,500: the workers share the listening socket and need not split 2,000 tablets evenly.
 _waiters = int(os.environ.get("HD_FEED_WAITERS", "1500"))

@@ -66,8 +66,8 @@ STORE_CITY = select(STORES.c.city_id).where(STORES.c.id == bindparam("store"))
 # Stores whose heartbeat this process wrote within the last minute: their polls stay reads.
 # A tablet polls every 15-20 s and the kernel spreads its polls over the workers, so with 30 s
 # here nearly every poll found its store due in the worker it reached and ran a write (on
-# SQLite behind the writer queue). With two workers a store's stored heartbeat is still at most
-# about a minute old, well inside the silence matching allows (HD_TABLET_SILENCE_S, 120 s).
+# SQLite behind the writer queue). With any number of workers a store's stored heartbeat is at
+# most about a minute old, well inside the silence matching allows (HD_TABLET_SILENCE_S, 120 s).
 _beat = caches.ttl_cache(maxsize=100_000, ttl=2 * HEARTBEAT_EVERY.total_seconds())
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from service.cities.models import City
 from service.db import Database, make_engine
+from service.gunicorn_conf import DEFAULT_WORKERS
 from service.stores.models import Store
 from tests.bench import _bench_city
 from tests.bench._city_actors import Plan, play
@@ -56,7 +57,9 @@ def main() -> None:
 
 def run(engine: str, url: str, workdir: Path) -> dict:
     plan = _seed(url)
-    server = start_server(url, workdir, env={"LOG_LEVEL": "INFO"})  # make run's settings
+    # make run's settings: its log level and its number of workers for the engine
+    workers = DEFAULT_WORKERS[engine]
+    server = start_server(url, workdir, workers=workers, env={"LOG_LEVEL": "INFO"})
     try:
         plan.url = server.url
         seen, cpu, wall = _measured(server, plan)
