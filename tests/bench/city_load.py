@@ -10,31 +10,23 @@ tablet's answer); polls per tablet per minute; 5xx. One JSON line per engine; BE
 plays a small city for 15 s.
 """
 
-import math
 import multiprocessing
 import os
 import random
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
-from service.cities.models import City
-from service.db import Database, make_engine
 from service.gunicorn_conf import DEFAULT_WORKERS
-from service.stores.models import Store
 from tests.bench import _bench_city
 from tests.bench._city_actors import Plan, play
+from tests.bench._city_people import seed_people
 from tests.bench._cpu import CpuSampler, postgres_backends
 from tests.bench._loadgen import percentile_ms
 from tests.bench.search import _query, _words
-from tests.support.deliveries import make_couriers, point
-from tests.support.factories import make_campaign, make_consumers
 from tests.support.live import start_server
-from tests.support.tablets import store_token
 
 TINY = os.environ.get("BENCH_SCALE") == "tiny"
 # stores x skus, tablets, couriers, searches/s, orders/s, claims/s, claim burst s, duration s
@@ -76,45 +68,27 @@ def run(engine: str, url: str, workdir: Path) -> dict:
 
 
 def _seed(url: str) -> Plan:
-    """Tablet stores (24 h, room for orders) with tokens, couriers, consumers, a campaign."""
-    now = datetime.now(UTC)
+    """The evening's people and what each of them will send."""
     rng = random.Random("city-load")
     claims = int(CLAIM_PER_S * BURST_S)
     orders = int(ORDER_PER_S * DURATION_S)
-    engine = make_engine(url)
-    with Database(engine).unit_of_work() as session:
-        city = session.execute(select(City).where(City.code == "benchcity")).scalar_one()
-        rows = session.execute(
-            select(Store.id, Store.lat, Store.lon)
-            .where(Store.city_id == city.id)
-            .order_by(Store.id)
-            .limit(TABLETS)
-        ).all()
-        session.execute(
-            update(Store)
-            .where(Store.id.in_([r.id for r in rows]))
-            .values(
-                intake_mode="tablet",
-                last_polled_at=now,
-                opening_hours={"24h": True},
-                max_open_orders=10_000,
-                min_basket_fen=0,
-            )
-        )
-        tablets = [(r.id, store_token(session, r.id, now), r.lat, r.lon) for r in rows]
-        offsets = [_offset(rng) for _ in range(COURIERS)]
-        made = make_couriers(session, city, offsets, now)
-        couriers = [(t, *point(city, *o)) for (_, t), o in zip(made, offsets, strict=True)]
-        consumers = [t for _, t in make_consumers(session, claims + orders, now)]
-        campaign, _ = make_campaign(session, now, code="benchcity", quota=claims, budget_fen=10**12)
-    engine.dispose()
+    people = seed_people(
+        url,
+        rng=rng,
+        tablets=TABLETS,
+        couriers=COURIERS,
+        consumers=claims + orders,
+        quota=claims,
+        budget_fen=10**12,
+    )
+    consumers = people.consumers
     words = _words()
     return Plan(
         url="",
         duration_s=DURATION_S,
         wait_s=WAIT_S,
-        tablets=tablets,
-        couriers=couriers,
+        tablets=people.tablets,
+        couriers=people.couriers,
         searches=[_query(rng, words, n) for n in range(int(SEARCH_PER_S * DURATION_S))],
         search_per_s=SEARCH_PER_S,
         orderers=consumers[claims:],
@@ -123,15 +97,9 @@ def _seed(url: str) -> Plan:
         claimers=consumers[:claims],
         claim_per_s=CLAIM_PER_S,
         claim_from_s=(DURATION_S - BURST_S) / 2,
-        campaign_id=campaign.id,
+        campaign_id=people.campaign_id,
         claim_point={"lat": _bench_city.CENTRE[0], "lon": _bench_city.CENTRE[1]},
     )
-
-
-def _offset(rng: random.Random) -> tuple[float, float]:
-    """(north_km, east_km) of a point uniform in the bench city's disc."""
-    r, angle = (_bench_city.DISC_KM - 1) * math.sqrt(rng.random()), rng.random() * 2 * math.pi
-    return r * math.cos(angle), r * math.sin(angle)
 
 
 def _measured(server, plan: Plan):

@@ -20,25 +20,18 @@ import random
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
 import aiohttp
-from sqlalchemy import select, update
 
-from service.cities.models import City
-from service.db import Database, make_engine
-from service.stores.models import Store
 from tests.bench import _bench_city
+from tests.bench._city_people import seed_people
 from tests.bench._common import TINY, emit
-from tests.bench.city_load import SKU, _offset
+from tests.bench.city_load import SKU
 from tests.bench.search import _query, _words
-from tests.support.deliveries import make_couriers, point
-from tests.support.factories import make_campaign, make_consumers
 from tests.support.live import start_server
-from tests.support.tablets import store_token
 
 ACTORS, WARM, ORDERS, CLIENTS = (60, 20, 30, 4) if TINY else (200, 40, 80, 4)
 WARM_ORDERS = ORDERS // 4
@@ -66,42 +59,25 @@ def run(engine: str, url: str, workdir: Path) -> dict:
 
 
 def _seed(url: str) -> dict:
-    now, rng = datetime.now(UTC), random.Random("server-ir")
-    engine = make_engine(url)
-    with Database(engine).unit_of_work() as session:
-        city = session.execute(select(City).where(City.code == "benchcity")).scalar_one()
-        rows = session.execute(
-            select(Store.id, Store.lat, Store.lon)
-            .where(Store.city_id == city.id)
-            .order_by(Store.id)
-            .limit(ACTORS)
-        ).all()
-        session.execute(
-            update(Store)
-            .where(Store.id.in_([r.id for r in rows]))
-            .values(
-                intake_mode="tablet",
-                last_polled_at=now,
-                opening_hours={"24h": True},
-                max_open_orders=10_000,
-                min_basket_fen=0,
-            )
-        )
-        tablets = [(r.id, store_token(session, r.id, now), r.lat, r.lon) for r in rows]
-        offsets = [_offset(rng) for _ in range(ACTORS)]
-        made = make_couriers(session, city, offsets, now)
-        couriers = [(t, *point(city, *o)) for (_, t), o in zip(made, offsets, strict=True)]
-        consumers = [t for _, t in make_consumers(session, ACTORS + ORDERS, now)]
-        campaign, _ = make_campaign(session, now, code="benchcity", quota=ACTORS, budget_fen=10**9)
-    engine.dispose()
+    rng = random.Random("server-ir")
+    people = seed_people(
+        url,
+        rng=rng,
+        tablets=ACTORS,
+        couriers=ACTORS,
+        consumers=ACTORS + ORDERS,
+        quota=ACTORS,
+        budget_fen=10**9,
+    )
+    consumers = people.consumers
     words = _words()
     return {
-        "tablets": tablets,
-        "couriers": couriers,
+        "tablets": people.tablets,
+        "couriers": people.couriers,
         "claimers": consumers[:ACTORS],
         "orderers": list(enumerate(consumers[ACTORS:])),
         "searches": [_query(rng, words, n) for n in range(ACTORS)],
-        "claim": f"/v1/campaigns/{campaign.id}/claim",
+        "claim": f"/v1/campaigns/{people.campaign_id}/claim",
         "rng": rng,
     }
 
