@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,18 @@ def test_a_fresh_server_drops_dead_processes_metric_files_but_keeps_live_ones(
     (tmp_path / f"counter_{os.getpid()}.db").write_bytes(b"")  # a scheduler started earlier
     multiproc.prepare_metrics_dir(fresh=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{os.getpid()}.db"]
+
+
+def test_a_scrape_while_another_process_creates_its_metrics_file_still_answers(
+    tmp_path, monkeypatch
+):
+    from prometheus_client.mmap_dict import MmapedDict
+
+    from service.observability import metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    path = tmp_path / "counter_424242.db"
+    path.touch()  # as a new process's file is, until prometheus_client sizes it
+    threading.Timer(0.005, lambda: MmapedDict(str(path)).close()).start()
+    payload, _ = metrics.exposition()
+    assert isinstance(payload, bytes)

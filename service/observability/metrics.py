@@ -1,6 +1,8 @@
 """The service's metrics. Import only after multiproc.prepare_metrics_dir() has run."""
 
 import os
+import struct
+import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -84,10 +86,22 @@ def record_job(name: str, seconds: float, failed: int) -> None:
         JOB_FAILURES.labels(name).inc(failed)
 
 
+SCRAPE_ATTEMPTS = 5
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus text format: every process's, in multi-process mode."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    for attempt in range(SCRAPE_ATTEMPTS):
+        try:
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        except struct.error:
+            # A process (a new worker, the scheduler's first job) creates its metrics file
+            # empty and sizes it a moment later; prometheus_client reads such a file as
+            # truncated. Read the directory again rather than fail the scrape.
+            if attempt == SCRAPE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01)
