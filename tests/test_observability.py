@@ -144,3 +144,15 @@ def test_a_scrape_while_another_process_creates_its_metrics_file_still_answers(
     threading.Timer(0.005, lambda: MmapedDict(str(path)).close()).start()
     payload, _ = metrics.exposition()
     assert isinstance(payload, bytes)
+
+
+def test_a_scrape_survives_an_empty_metrics_file_left_by_a_killed_process(tmp_path, monkeypatch):
+    from service.observability import metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f"counter_{dead.pid}.db").touch()  # killed before it sized its file
+    payload, _ = metrics.exposition()
+    assert isinstance(payload, bytes)
+    assert not (tmp_path / f"counter_{dead.pid}.db").exists()

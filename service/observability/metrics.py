@@ -15,6 +15,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from service.observability.multiproc import drop_dead_empty_files
+
 REQUESTS = Counter(
     "hd_http_requests", "HTTP requests by route, method and status", ("route", "method", "status")
 )
@@ -93,6 +95,7 @@ def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus text format: every process's, in multi-process mode."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    drop_dead_empty_files()
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     for attempt in range(SCRAPE_ATTEMPTS):

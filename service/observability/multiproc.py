@@ -27,6 +27,19 @@ def prepare_metrics_dir(*, fresh: bool = False) -> str | None:
     return path
 
 
+def drop_dead_empty_files() -> None:
+    """Remove empty metric files of processes that have exited: one killed between creating its
+    file and sizing it left the file empty for good, and prometheus_client fails every scrape
+    on an empty file (prometheus/client_python#1199)."""
+    path = os.environ.get(ENV)
+    for metric_file in glob.glob(os.path.join(path, "*.db")) if path else []:
+        try:
+            if os.path.getsize(metric_file) == 0 and not _alive(metric_file):
+                os.remove(metric_file)
+        except FileNotFoundError:  # removed meanwhile (mark_process_dead, another scrape)
+            pass
+
+
 def _alive(metric_file: str) -> bool:
     """Whether the process that writes `metric_file` (named `<kind>_<pid>.db`) still runs."""
     pid = os.path.basename(metric_file).removesuffix(".db").rpartition("_")[2]
