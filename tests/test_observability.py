@@ -123,6 +123,9 @@ def test_a_fresh_server_drops_dead_processes_metric_files_but_keeps_live_ones(
     from service.observability import multiproc
 
     monkeypatch.setenv("HD_METRICS_DIR", str(tmp_path))
+    # prepare_metrics_dir sets PROMETHEUS_MULTIPROC_DIR too; monkeypatch must own it, or it
+    # outlives this test and later in-process scrapes in this worker read this directory.
+    monkeypatch.setenv(multiproc.ENV, str(tmp_path))
     dead = subprocess.Popen(["true"])
     dead.wait()
     (tmp_path / f"counter_{dead.pid}.db").write_bytes(b"")
