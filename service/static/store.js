@@ -149,7 +149,8 @@
           await new Promise((done) => setTimeout(done, after * 1000));
         } else {
           if (!(failure instanceof HD.ApiError)) HD.connection(false);
-          await new Promise((done) => setTimeout(done, delay));
+          // Jittered: the tablets of a restarted host must not all come back in one instant.
+          await new Promise((done) => setTimeout(done, delay * (0.5 + Math.random())));
           delay = Math.min(delay * 2, 10000);
         }
       }
