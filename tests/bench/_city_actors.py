@@ -50,6 +50,7 @@ class Seen:
     event_lags: list = field(default_factory=list)  # (order_id, event at -> answer, s)
     polls: int = 0
     orders: dict = field(default_factory=dict)  # order id -> store id
+    window: tuple = (0.0, 0.0)  # the measured minutes, wall-clock (time.time())
     cpu_s: float = 0.0
 
 
@@ -70,12 +71,20 @@ async def _play(plan: Plan) -> Seen:
     timeout = aiohttp.ClientTimeout(total=plan.wait_s + 40)
     async with aiohttp.ClientSession(plan.url, connector=connector, timeout=timeout) as http:
         cursors = await _first_cursors(http, plan, seen)  # every tablet online before the clock
-        start = time.monotonic()
+        # An evening's tablets have long-polled for hours, each at its own phase: each starts
+        # at a random moment of one wait before the clock, as couriers start at random offsets.
+        # (All of them at one instant is a host restarted at a peak: another story.)
+        warm = time.monotonic()
+        start = warm + plan.wait_s
         end = start + plan.duration_s
+        rng = random.Random("city-tablets")
+        phases = [warm + rng.uniform(0, plan.wait_s) for _ in plan.tablets]
         tablets = [
-            asyncio.create_task(_tablet(http, plan, t, c, end, seen))
-            for t, c in zip(plan.tablets, cursors, strict=True)
+            asyncio.create_task(_tablet(http, plan, t, c, first, (start, end), seen))
+            for t, c, first in zip(plan.tablets, cursors, phases, strict=True)
         ]
+        await asyncio.sleep(max(0.0, start - time.monotonic()))
+        seen.window = (time.time(), time.time() + plan.duration_s)
         actors = [_courier(http, c, start, end, seen) for c in plan.couriers]
         actors += [
             _searches(http, plan, start, end, seen),
@@ -121,18 +130,20 @@ async def _first_cursors(http, plan: Plan, seen: Seen) -> list[str]:
     return await asyncio.gather(*(first(t) for t in plan.tablets))
 
 
-async def _tablet(http, plan: Plan, tablet, cursor: str, end: float, seen: Seen):
+async def _tablet(http, plan: Plan, tablet, cursor: str, first: float, measured, seen: Seen):
     headers = {"Authorization": f"Bearer {tablet[1]}"}
+    start, end = measured
+    await asyncio.sleep(max(0.0, first - time.monotonic()))
     while True:
         params = {"wait": plan.wait_s, "after": cursor}
         answered = await _call(
             http, seen, "feed", "GET", "/v1/store/feed", params=params, headers=headers
         )
         if answered is None or answered[0] not in (200, 503):
-            await asyncio.sleep(1.0)  # the page's back-off when offline
+            await asyncio.sleep(random.uniform(0.5, 1.5))  # the page's first back-off, jittered
             continue
         status, body, answer_headers = answered
-        seen.polls += time.monotonic() < end  # polls a tablet makes in the measured minutes
+        seen.polls += start <= time.monotonic() < end  # polls in the measured minutes
         if status == 503:
             await asyncio.sleep(float(answer_headers.get("Retry-After", 1)))
             continue
