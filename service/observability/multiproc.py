@@ -19,10 +19,8 @@ def prepare_metrics_dir(*, fresh: bool = False) -> str | None:
     if not path:
         return None
     os.makedirs(path, exist_ok=True)
-    if fresh:
-        for leftover in glob.glob(os.path.join(path, "*.db")):
-            if not _alive(leftover):  # a scheduler started first keeps its live files
-                os.remove(leftover)
+    if fresh:  # a scheduler started first keeps its live files
+        _remove_dead_files(path, empty_only=False)
     os.environ[ENV] = os.environ["HD_METRICS_DIR"] = path
     return path
 
@@ -31,10 +29,15 @@ def drop_dead_empty_files() -> None:
     """Remove empty metric files of processes that have exited: one killed between creating its
     file and sizing it left the file empty for good, and prometheus_client fails every scrape
     on an empty file (prometheus/client_python#1199)."""
-    path = os.environ.get(ENV)
-    for metric_file in glob.glob(os.path.join(path, "*.db")) if path else []:
+    if path := os.environ.get(ENV):
+        _remove_dead_files(path, empty_only=True)
+
+
+def _remove_dead_files(path: str, *, empty_only: bool) -> None:
+    # The files in `path` of processes that have exited (with empty_only, only the empty ones).
+    for metric_file in glob.glob(os.path.join(path, "*.db")):
         try:
-            if os.path.getsize(metric_file) == 0 and not _alive(metric_file):
+            if (not empty_only or os.path.getsize(metric_file) == 0) and not _alive(metric_file):
                 os.remove(metric_file)
         except FileNotFoundError:  # removed meanwhile (mark_process_dead, another scrape)
             pass

@@ -84,7 +84,8 @@ async def _play(plan: Plan) -> Seen:
             for t, c, first in zip(plan.tablets, cursors, phases, strict=True)
         ]
         await asyncio.sleep(max(0.0, start - time.monotonic()))
-        seen.window = (time.time(), time.time() + plan.duration_s)
+        began = time.time()
+        seen.window = (began, began + plan.duration_s)
         actors = [_courier(http, c, start, end, seen) for c in plan.couriers]
         actors += [
             _searches(http, plan, start, end, seen),
